@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+//
+// df11: convert bf16 checkpoints to DFloat11 and back, losslessly, on any CPU.
+//
+// Layering (each arrow is "depends on"):
+//
+//   df11 (CLI) → DF11Kit → DF11Container, DFloat11Layout → DF11Pipeline, EntropyCoding, Safetensors → DF11IO
+//
+// CZstd and CXXHash are the Debian libraries libzstd-dev and libxxhash-dev, found through pkg-config.
+import PackageDescription
+
+let package = Package(
+    name: "df11",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "df11", targets: ["df11"]),
+        .library(name: "DF11Kit", targets: ["DF11Kit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from the system.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash",
+                       providers: [.apt(["libxxhash-dev"])]),
+
+        // Byte sources and sinks: positioned reads, pipes, atomic output files.
+        .target(name: "DF11IO"),
+        // The safetensors format: strict header parser, streaming reader, writer, checkpoint discovery.
+        .target(name: "Safetensors", dependencies: ["DF11IO"]),
+        // Exponent histograms, entropy, length-limited Huffman codes, fast encoder and decoder.
+        .target(name: "EntropyCoding"),
+        // Bounded, ordered, multithreaded work on Dispatch; progress reporting.
+        .target(name: "DF11Pipeline"),
+        // df11's own checksummed, indexed container (docs/FORMAT.md).
+        .target(name: "DF11Container",
+                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline", "CZstd", "CXXHash"]),
+        // The published DFloat11 layout (docs/DFLOAT11.md).
+        .target(name: "DFloat11Layout",
+                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline"]),
+        // The operations behind each command, with their reports: what the CLI calls.
+        .target(name: "DF11Kit",
+                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline",
+                               "DF11Container", "DFloat11Layout"]),
+        // The command-line tool: argument parsing and printing only.
+        .executableTarget(name: "df11",
+                          dependencies: ["DF11Kit",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+        .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
+        .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO"]),
+        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

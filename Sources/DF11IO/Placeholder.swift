@@ -1,0 +1,1 @@
+// DF11IO: placeholder until its first real file lands; delete then.

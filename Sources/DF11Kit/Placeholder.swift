@@ -1,0 +1,1 @@
+// DF11Kit: placeholder until its first real file lands; delete then.

@@ -1,0 +1,1 @@
+// DF11Pipeline: placeholder until its first real file lands; delete then.

@@ -1,0 +1,1 @@
+// DFloat11Layout: placeholder until its first real file lands; delete then.

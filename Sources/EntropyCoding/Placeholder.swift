@@ -1,0 +1,1 @@
+// EntropyCoding: placeholder until its first real file lands; delete then.

@@ -1,0 +1,1 @@
+// Safetensors: placeholder until its first real file lands; delete then.
