@@ -1,0 +1,154 @@
+import DF11IO
+import DF11Pipeline
+import EntropyCoding
+import Safetensors
+
+/// A container opened for random access through its footer index: list its tensors, or extract one
+/// tensor by decoding only that tensor's blocks.
+public final class ContainerFile {
+    public let file: InputFile
+    public let parameters: ContainerParameters
+    public let originalSize: UInt64
+    /// The original safetensors header.
+    public let header: SafetensorsHeader
+    public let index: ContainerIndex
+
+    private var name: String { file.name }
+
+    /// Opens `path` and reads its header, original safetensors header, trailer and index.
+    public init(path: String) throws {
+        file = try InputFile(path: path)
+        let fileName = file.name
+        guard file.size >= UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.trailerSize) else {
+            throw ContainerError(file: fileName, .notAContainer)
+        }
+        var head = [UInt8](repeating: 0, count: ContainerFormat.fileHeaderSize)
+        try head.withUnsafeMutableBytes { try file.read(at: 0, into: $0) }
+        let fileHeader = try head.withUnsafeBytes { try FileHeader.parse($0, file: fileName) }
+        parameters = fileHeader.parameters
+        originalSize = fileHeader.originalSize
+
+        let shdr = try ContainerFile.readFrame(file, at: UInt64(ContainerFormat.fileHeaderSize), expected: .header,
+                                               limit: ContainerFormat.maxHeaderFrameBytes)
+        header = try parseOriginalHeader(shdr, file: fileName, originalSize: originalSize)
+
+        var trailer = [UInt8](repeating: 0, count: ContainerFormat.trailerSize)
+        try trailer.withUnsafeMutableBytes { try file.read(at: file.size - UInt64(ContainerFormat.trailerSize), into: $0) }
+        guard Array(trailer[8...]) == ContainerFormat.trailerMagic else {
+            throw ContainerError(file: fileName, .truncated("no trailer at the end: the container is incomplete"))
+        }
+        let indexOffset = trailer.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard indexOffset < file.size else {
+            throw ContainerError(file: fileName, .malformedFrame(frame: "trailer", reason: "index offset beyond the file"))
+        }
+        let payload = try ContainerFile.readFrame(file, at: indexOffset, expected: .index, limit: file.size)
+        index = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: fileName) }
+        guard index.tensors.count == header.tensorsInFileOrder.count else {
+            throw ContainerError(file: fileName, .indexMismatch("\(index.tensors.count) tensors indexed, header has \(header.tensorsInFileOrder.count)"))
+        }
+    }
+
+    /// Stored bytes of each tensor (from its `TENS` to the end of its `TEND` frame), in file order.
+    public var storedBytes: [UInt64] {
+        index.tensors.map { $0.endFrame + 32 - $0.beginFrame }
+    }
+
+    /// Writes the original bytes of tensor `name` to `sink`, decoding only its blocks, `threads` at a time,
+    /// and checks them against the tensor's checksum.
+    public func extract(tensor name: String, to sink: ByteSink, threads: Int) throws {
+        guard let position = header.tensorsInFileOrder.firstIndex(where: { $0.name == name }) else {
+            throw ContainerError(file: self.name, .noSuchTensor(name))
+        }
+        let tensor = header.tensorsInFileOrder[position]
+        let entry = index.tensors[position]
+        let end = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd, limit: 16)
+        let digest = end.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        let encoding: TensorEncoding = tensor.dtype == .bf16 ? .bf16Exponents : .bytes
+        let blockBytes = UInt64(parameters.blockBytes)
+        let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
+        let decompressors = ResourcePool { ZstdDecompressor() }
+        let checksum = StreamingChecksum()
+        let fileName = self.name
+        var next = 0
+        try OrderedPipeline.run(
+            threads: threads, maxInFlight: threads + 2,
+            produce: { () -> Int? in
+                defer { next += 1 }
+                return next < entry.blockFrames.count ? next : nil
+            },
+            work: { block -> [UInt8] in
+                do {
+                    var decoder: BlockDecoder?
+                    if encoding == .bf16Exponents {
+                        let lengths = try ContainerFile.readFrame(self.file, at: entry.codeFrames[block],
+                                                                  expected: .code, limit: 256)
+                        decoder = try BlockDecoder(lengths: lengths)
+                    }
+                    let frame = try ContainerFile.readWholeFrame(self.file, at: entry.blockFrames[block],
+                                                                 expected: .block, limit: limit)
+                    let expected = Int(min(blockBytes, tensor.byteCount - UInt64(block) * blockBytes))
+                    var output = [UInt8](repeating: 0, count: expected)
+                    let problem = try output.withUnsafeMutableBytes { out in
+                        try frame.withUnsafeBytes { raw in
+                            try decompressors.withResource { zstd in
+                                try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
+                                    .decode(frame: raw, decoder: decoder, zstd: zstd, into: out)
+                            }
+                        }
+                    }
+                    if let problem { throw ContainerError(file: fileName, tensor: name, block: block, problem) }
+                    return output
+                } catch let error as ContainerError where error.tensor == nil {
+                    throw ContainerError(file: fileName, tensor: name, block: block, error.problem)
+                } catch let error as EntropyCodingError {
+                    throw ContainerError(file: fileName, tensor: name, block: block,
+                                         .malformedFrame(frame: "CODE", reason: "\(error)"))
+                }
+            },
+            consume: { bytes in
+                try bytes.withUnsafeBytes { raw in
+                    checksum.update(raw)
+                    try sink.write(raw)
+                }
+            })
+        guard checksum.digest == digest else {
+            throw ContainerError(file: fileName, tensor: name, .tensorChecksum)
+        }
+    }
+
+    /// Reads a whole frame (header to checksum) at `offset`, checking its type, size and checksum.
+    static func readWholeFrame(_ file: InputFile, at offset: UInt64, expected: FrameType,
+                               limit: UInt64) throws -> [UInt8] {
+        var head = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
+        try head.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
+        let (type, length) = head.withUnsafeBytes {
+            (UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
+             UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        guard type == expected.rawValue else {
+            throw ContainerError(file: file.name, .unexpectedFrame(found: FrameType.name(of: type),
+                                                                   expected: FrameType.name(of: expected.rawValue)))
+        }
+        guard length <= limit else {
+            throw ContainerError(file: file.name, .frameTooLarge(frame: FrameType.name(of: type), length: length))
+        }
+        var frame = [UInt8](repeating: 0, count: Int(length) + ContainerFormat.frameHeaderSize
+                                                    + ContainerFormat.frameChecksumSize)
+        try frame.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
+        return frame
+    }
+
+    /// Reads a frame at `offset` and returns its payload after checking its checksum.
+    static func readFrame(_ file: InputFile, at offset: UInt64, expected: FrameType, limit: UInt64) throws -> [UInt8] {
+        let frame = try readWholeFrame(file, at: offset, expected: expected, limit: limit)
+        let checked = frame.count - ContainerFormat.frameChecksumSize
+        let ok = frame.withUnsafeBytes { raw in
+            Checksum.xxh3(UnsafeRawBufferPointer(rebasing: raw[0..<checked]))
+                == UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
+        }
+        guard ok else {
+            throw ContainerError(file: file.name, .frameChecksum(frame: FrameType.name(of: expected.rawValue)))
+        }
+        return Array(frame[ContainerFormat.frameHeaderSize..<checked])
+    }
+}

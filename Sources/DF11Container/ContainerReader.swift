@@ -1,0 +1,125 @@
+import DF11IO
+import DF11Pipeline
+import EntropyCoding
+import Safetensors
+
+/// What one decompression or verification did.
+public struct DecompressionSummary: Sendable {
+    public var file: String
+    public var tensors = 0
+    public var blocks = 0
+    public var originalBytes: UInt64 = 0
+    public var containerBytes: UInt64 = 0
+
+    public init(file: String) { self.file = file }
+}
+
+/// Decodes a DF11 container front to back — from a file or a pipe — checking every checksum, and writes
+/// the original safetensors bytes to a sink (decompress) or nowhere (verify).
+///
+/// Reading and writing happen on the calling thread; segments decode on `threads` workers with at most
+/// `threads + 2` in flight.
+public struct ContainerReader {
+    public var threads: Int
+
+    public init(threads: Int) { self.threads = max(1, threads) }
+
+    /// Decodes `source`; writes the original file to `sink` unless it is nil.
+    public func decompress(source: ByteSource, to sink: ByteSink?,
+                           progress: ProgressMeter? = nil) throws -> DecompressionSummary {
+        let frames = FrameReader(source: source)
+        let fileHeader = try frames.readFileHeader()
+        let parameters = fileHeader.parameters
+
+        // The original safetensors header, written out first.
+        let first = try frames.readFrameHeader(expecting: "the SHDR frame")
+        guard first.known == .header else {
+            throw ContainerError(file: frames.file, .unexpectedFrame(found: first.name, expected: "SHDR"))
+        }
+        let shdr = try frames.readSmallFrame(first, limit: ContainerFormat.maxHeaderFrameBytes)
+        let header = try parseOriginalHeader(shdr, file: frames.file, originalSize: fileHeader.originalSize)
+        if let sink { try shdr.withUnsafeBytes { try sink.write($0) } }
+
+        var summary = DecompressionSummary(file: frames.file)
+        var written = UInt64(shdr.count)
+        let inFlight = threads + 2
+        let inputs = BufferPool(count: inFlight + 1, capacity: SegmentFrameCollector.capacity(parameters))
+        let outputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
+        var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
+                                             buffers: inputs)
+        let decompressors = ResourcePool { ZstdDecompressor() }
+        let checksum = StreamingChecksum()
+
+        try OrderedPipeline.run(
+            threads: threads, maxInFlight: inFlight,
+            produce: { try collector.next() },
+            work: { job -> DecodedPiece in
+                guard case .segment(let segment) = job else { return DecodedPiece(job: job, output: nil, count: 0) }
+                let output = outputs.take()
+                let count = try decompressors.withResource { zstd in
+                    try segment.decode(into: output, zstd: zstd, file: frames.file,
+                                       tensor: header.tensorsInFileOrder[segment.tensorIndex], parameters: parameters)
+                }
+                return DecodedPiece(job: job, output: output, count: count)
+            },
+            consume: { piece in
+                switch piece.job {
+                case .tensorBegin:
+                    checksum.reset()
+                    summary.tensors += 1
+                case .segment(let segment):
+                    let bytes = UnsafeRawBufferPointer(rebasing: piece.output![0..<piece.count])
+                    try sink?.write(bytes)
+                    checksum.update(bytes)
+                    written += UInt64(piece.count)
+                    summary.blocks += segment.frames.count
+                    progress?.advance(by: UInt64(piece.count))
+                    inputs.give(segment.buffer)
+                    outputs.give(piece.output!)
+                case let .tensorEnd(tensorIndex, digest):
+                    guard checksum.digest == digest else {
+                        throw ContainerError(file: frames.file, tensor: header.tensorsInFileOrder[tensorIndex].name,
+                                             .tensorChecksum)
+                    }
+                case .index:
+                    break
+                }
+            })
+
+        guard written == fileHeader.originalSize else {
+            throw ContainerError(file: frames.file, .sizeMismatch(
+                "decoded \(written) bytes, the header promises \(fileHeader.originalSize)"))
+        }
+        summary.originalBytes = written
+        summary.containerBytes = frames.offset
+        return summary
+    }
+}
+
+/// Parses the `SHDR` payload (length prefix and JSON) with the strict safetensors parser.
+func parseOriginalHeader(_ shdr: [UInt8], file: String, originalSize: UInt64) throws -> SafetensorsHeader {
+    guard shdr.count >= 8 else {
+        throw ContainerError(file: file, .malformedFrame(frame: "SHDR", reason: "shorter than 8 bytes"))
+    }
+    let length = shdr.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    guard length == UInt64(shdr.count - 8), originalSize >= UInt64(shdr.count) else {
+        throw ContainerError(file: file, .malformedFrame(frame: "SHDR", reason: "length prefix disagrees with the frame"))
+    }
+    return try SafetensorsHeader.parse(Array(shdr[8...]), fileName: file,
+                                       dataSectionSize: originalSize - UInt64(shdr.count))
+}
+
+/// One step of a container, as the reading pipeline sees it.
+enum ReadJob {
+    case tensorBegin(Int)
+    case segment(CollectedSegment)
+    case tensorEnd(tensorIndex: Int, digest: UInt64)
+    case index
+}
+
+/// A job with its decoded bytes (segments only).
+struct DecodedPiece {
+    let job: ReadJob
+    let output: UnsafeMutableRawBufferPointer?
+    let count: Int
+}

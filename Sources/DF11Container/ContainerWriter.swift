@@ -1,0 +1,173 @@
+import DF11IO
+import DF11Pipeline
+import Safetensors
+
+/// What one compression did, for reports and `--json`.
+public struct CompressionSummary: Sendable {
+    public var file: String
+    public var tensors = 0
+    public var bf16Tensors = 0
+    public var blocks = 0
+    public var originalBytes: UInt64 = 0
+    public var containerBytes: UInt64 = 0
+    public var bf16Bytes: UInt64 = 0
+    /// Bits of Huffman-coded exponents written, over all BF16 tensors.
+    public var exponentBits: UInt64 = 0
+
+    public init(file: String) { self.file = file }
+
+    /// Container size as a fraction of the original.
+    public var ratio: Double { originalBytes == 0 ? 1 : Double(containerBytes) / Double(originalBytes) }
+}
+
+/// Compresses one safetensors stream into a DF11 container, front to back, with bounded memory.
+///
+/// Reading and writing happen on the calling thread; segments are encoded on `threads` workers, at most
+/// `threads + 2` segments in flight. The source is read once and never seeked, so a pipe works as well
+/// as a file.
+public struct ContainerWriter {
+    public var parameters: ContainerParameters
+    public var threads: Int
+
+    public init(parameters: ContainerParameters = .default, threads: Int) {
+        self.parameters = parameters
+        self.threads = max(1, threads)
+    }
+
+    /// Reads a safetensors file from `source` and writes its container to `sink`.
+    public func compress(source: ByteSource, to sink: ByteSink,
+                         progress: ProgressMeter? = nil) throws -> CompressionSummary {
+        if let problem = parameters.problem {
+            throw ContainerError(file: source.name, .badParameters(problem))
+        }
+        let reader = try SafetensorsReader(source: source)
+        let header = reader.header
+        let output = CountingSink(sink)
+        var summary = CompressionSummary(file: source.name)
+        summary.originalBytes = UInt64(header.dataStart) + header.dataSectionSize
+
+        // File header and the original safetensors header.
+        try writeSmall(to: output, capacity: ContainerFormat.fileHeaderSize) { w in
+            w.append(ContainerFormat.magic)
+            w.append(ContainerFormat.majorVersion)
+            w.append(ContainerFormat.minorVersion)
+            w.append(UInt32(0))
+            w.append(UInt32(parameters.blockWeights))
+            w.append(UInt32(parameters.segmentBlocks))
+            w.append(summary.originalBytes)
+            w.append(Checksum.xxh3(UnsafeRawBufferPointer(start: w.base, count: 32)))
+        }
+        try writeFrame(.header, to: output, payloadCapacity: 8 + header.rawHeader.count) { w in
+            w.append(UInt64(header.rawHeader.count))
+            w.append(header.rawHeader)
+        }
+
+        // Tensors, segment by segment.
+        let inFlight = threads + 2
+        let inputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
+        let outputs = BufferPool(count: inFlight + 1, capacity: SegmentEncoder.maxOutputBytes(parameters))
+        let encoder = SegmentEncoder(parameters: parameters)
+        let tensorChecksum = StreamingChecksum()
+        var index = IndexBuilder()
+
+        try OrderedPipeline.run(
+            threads: threads, maxInFlight: inFlight,
+            produce: { () -> SegmentJob? in
+                let buffer = inputs.take()
+                guard let chunk = try reader.nextChunk(into: buffer) else {
+                    inputs.give(buffer)
+                    return nil
+                }
+                return SegmentJob(tensorIndex: chunk.tensorIndex, tensor: chunk.tensor,
+                                  offsetInTensor: chunk.offsetInTensor, input: buffer, count: chunk.count,
+                                  isLastOfTensor: chunk.isLastOfTensor)
+            },
+            work: { job -> EncodedSegment in
+                // On failure the buffers stay out of the pools, which free them all when the run ends.
+                try encoder.encode(job, into: outputs.take())
+            },
+            consume: { segment in
+                defer {
+                    inputs.give(segment.job.input)
+                    outputs.give(segment.output)
+                }
+                let job = segment.job
+                if job.offsetInTensor == 0 {
+                    tensorChecksum.reset()
+                    index.beginTensor(at: output.offset)
+                    summary.tensors += 1
+                    if job.tensor.dtype == .bf16 {
+                        summary.bf16Tensors += 1
+                        summary.bf16Bytes += job.tensor.byteCount
+                    }
+                    try writeFrame(.tensorBegin, to: output, payloadCapacity: 16) { w in
+                        w.append(UInt32(job.tensorIndex))
+                        w.append(job.tensor.dtype == .bf16 ? TensorEncoding.bf16Exponents.rawValue
+                                                            : TensorEncoding.bytes.rawValue)
+                        w.append(UInt8(0)); w.append(UInt8(0)); w.append(UInt8(0))
+                        w.append(job.tensor.byteCount)
+                    }
+                }
+                tensorChecksum.update(job.bytes)
+                let base = output.offset
+                let codeOffset = segment.codeFrame.map { base + UInt64($0) }
+                for frame in segment.blockFrames {
+                    index.addBlock(at: base + UInt64(frame), code: codeOffset ?? 0)
+                }
+                summary.blocks += segment.blockFrames.count
+                summary.exponentBits += segment.exponentBits
+                try output.write(UnsafeRawBufferPointer(rebasing: segment.output[0..<segment.count]))
+                progress?.advance(by: UInt64(job.count))
+                if job.isLastOfTensor {
+                    let blocks = index.endTensor(at: output.offset)
+                    try writeFrame(.tensorEnd, to: output, payloadCapacity: 16) { w in
+                        w.append(UInt32(job.tensorIndex))
+                        w.append(UInt32(blocks))
+                        w.append(tensorChecksum.digest)
+                    }
+                }
+            })
+
+        // Footer index and trailer.
+        let indexOffset = output.offset
+        let indexPayload = index.payload()
+        try writeFrame(.index, to: output, payloadCapacity: indexPayload.count) { w in w.append(indexPayload) }
+        try writeSmall(to: output, capacity: ContainerFormat.trailerSize) { w in
+            w.append(indexOffset)
+            w.append(ContainerFormat.trailerMagic)
+        }
+        summary.containerBytes = output.offset
+        return summary
+    }
+
+    private func writeFrame(_ type: FrameType, to sink: ByteSink, payloadCapacity: Int,
+                            _ payload: (inout LittleEndianWriter) -> Void) throws {
+        let capacity = payloadCapacity + ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        var frames = FrameBuilder(buffer)
+        frames.frame(type, payload: payload)
+        try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<frames.count]))
+    }
+
+    private func writeSmall(to sink: ByteSink, capacity: Int, _ body: (inout LittleEndianWriter) -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = LittleEndianWriter(buffer)
+        body(&writer)
+        try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<writer.count]))
+    }
+}
+
+/// A sink that counts the bytes written through it, for frame offsets.
+final class CountingSink: ByteSink {
+    let sink: ByteSink
+    private(set) var offset: UInt64 = 0
+
+    init(_ sink: ByteSink) { self.sink = sink }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try sink.write(bytes)
+        offset += UInt64(bytes.count)
+    }
+}

@@ -1,0 +1,138 @@
+import DF11IO
+
+/// The fixed fields in front of every frame.
+struct FrameHeader {
+    let type: UInt32
+    let flags: UInt32
+    let length: UInt64
+    /// Offset of the frame in the file.
+    let offset: UInt64
+
+    var name: String { FrameType.name(of: type) }
+    var known: FrameType? { FrameType(rawValue: type) }
+    var skippable: Bool { flags & 1 != 0 }
+    /// Bytes of the whole frame: header, payload, checksum.
+    var totalSize: UInt64 { UInt64(ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize) + length }
+}
+
+/// The container's fixed file header.
+struct FileHeader {
+    let parameters: ContainerParameters
+    let originalSize: UInt64
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws -> FileHeader {
+        guard bytes.count == ContainerFormat.fileHeaderSize,
+              Array(bytes[0..<8]) == ContainerFormat.magic else {
+            throw ContainerError(file: file, .notAContainer)
+        }
+        let stored = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+        guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0..<32])) == stored else {
+            throw ContainerError(file: file, .frameChecksum(frame: "file header"))
+        }
+        var r = LittleEndianReader(UnsafeRawBufferPointer(rebasing: bytes[8..<32]))
+        let major = r.read(UInt16.self)!, minor = r.read(UInt16.self)!
+        guard major == ContainerFormat.majorVersion else {
+            throw ContainerError(file: file, .unsupportedVersion(major: major, minor: minor))
+        }
+        let flags = r.read(UInt32.self)!
+        guard flags == 0 else { throw ContainerError(file: file, .unsupportedFlags(flags)) }
+        var parameters = ContainerParameters.default
+        parameters.blockWeights = Int(r.read(UInt32.self)!)
+        parameters.segmentBlocks = Int(r.read(UInt32.self)!)
+        if let problem = parameters.problem { throw ContainerError(file: file, .badParameters(problem)) }
+        return FileHeader(parameters: parameters, originalSize: r.read(UInt64.self)!)
+    }
+}
+
+/// Reads a container's frames front to back from any byte source (a pipe too), tracking offsets.
+final class FrameReader {
+    let source: ByteSource
+    let file: String
+    private(set) var offset: UInt64 = 0
+
+    init(source: ByteSource) {
+        self.source = source
+        self.file = source.name
+    }
+
+    /// Reads exactly `buffer.count` bytes or throws a truncation error describing `what`.
+    func readExactly(_ buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        let got = try source.readFully(into: buffer)
+        offset += UInt64(got)
+        guard got == buffer.count else { throw ContainerError(file: file, .truncated(what)) }
+    }
+
+    func readFileHeader() throws -> FileHeader {
+        var bytes = [UInt8](repeating: 0, count: ContainerFormat.fileHeaderSize)
+        let got = try bytes.withUnsafeMutableBytes { try source.readFully(into: $0) }
+        offset += UInt64(got)
+        guard got == bytes.count else {
+            if got >= 8, Array(bytes[0..<8]) == ContainerFormat.magic {
+                throw ContainerError(file: file, .truncated("in the file header"))
+            }
+            throw ContainerError(file: file, .notAContainer)
+        }
+        return try bytes.withUnsafeBytes { try FileHeader.parse($0, file: file) }
+    }
+
+    /// Reads the 16 fixed bytes of the next frame.
+    func readFrameHeader(expecting: String) throws -> FrameHeader {
+        let start = offset
+        var bytes = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
+        try bytes.withUnsafeMutableBytes { try readExactly($0, what: "before \(expecting)") }
+        return bytes.withUnsafeBytes { raw in
+            var r = LittleEndianReader(raw)
+            return FrameHeader(type: r.read()!, flags: r.read()!, length: r.read()!, offset: start)
+        }
+    }
+
+    /// Reads the rest of a frame (payload and checksum) after its header into `buffer`, which receives
+    /// the whole frame; returns the frame's byte count. The caller bounds `header.length` first.
+    func readFrameBody(_ header: FrameHeader, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let total = Int(header.totalSize)
+        precondition(total <= buffer.count)
+        buffer.storeBytes(of: header.type.littleEndian, toByteOffset: 0, as: UInt32.self)
+        buffer.storeBytes(of: header.flags.littleEndian, toByteOffset: 4, as: UInt32.self)
+        buffer.storeBytes(of: header.length.littleEndian, toByteOffset: 8, as: UInt64.self)
+        try readExactly(UnsafeMutableRawBufferPointer(rebasing: buffer[ContainerFormat.frameHeaderSize..<total]),
+                        what: "inside a \(header.name) frame at offset \(header.offset)")
+        return total
+    }
+
+    /// Reads a small frame whole, checks its checksum and returns its payload.
+    func readSmallFrame(_ header: FrameHeader, limit: UInt64) throws -> [UInt8] {
+        guard header.length <= limit else {
+            throw ContainerError(file: file, .frameTooLarge(frame: header.name, length: header.length))
+        }
+        var frame = [UInt8](repeating: 0, count: Int(header.totalSize))
+        _ = try frame.withUnsafeMutableBytes { try readFrameBody(header, into: $0) }
+        try frame.withUnsafeBytes { raw in
+            let checked = raw.count - ContainerFormat.frameChecksumSize
+            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
+            guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: raw[0..<checked])) == stored else {
+                throw ContainerError(file: file, .frameChecksum(frame: header.name))
+            }
+        }
+        return Array(frame[ContainerFormat.frameHeaderSize..<(frame.count - ContainerFormat.frameChecksumSize)])
+    }
+
+    /// Skips a frame this reader does not know but may ignore.
+    func skipFrame(_ header: FrameHeader) throws {
+        var remaining = header.length + UInt64(ContainerFormat.frameChecksumSize)
+        var scratch = [UInt8](repeating: 0, count: 1 << 16)
+        while remaining > 0 {
+            let n = Int(min(remaining, UInt64(scratch.count)))
+            try scratch.withUnsafeMutableBytes {
+                try readExactly(UnsafeMutableRawBufferPointer(rebasing: $0[0..<n]), what: "inside a skipped frame")
+            }
+            remaining -= UInt64(n)
+        }
+    }
+
+    /// After the trailer: the source must be exhausted.
+    func expectEnd() throws {
+        var byte: UInt8 = 0
+        let got = try withUnsafeMutableBytes(of: &byte) { try source.read(into: $0) }
+        if got != 0 { throw ContainerError(file: file, .malformedFrame(frame: "trailer", reason: "bytes after the end of the container")) }
+    }
+}

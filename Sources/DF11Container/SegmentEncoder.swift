@@ -1,0 +1,121 @@
+import DF11Pipeline
+import EntropyCoding
+import Safetensors
+
+/// One piece of a tensor to encode: at most one segment (`segmentBlocks` blocks) of its bytes.
+struct SegmentJob {
+    let tensorIndex: Int
+    let tensor: TensorInfo
+    let offsetInTensor: UInt64
+    let input: UnsafeMutableRawBufferPointer
+    let count: Int
+    let isLastOfTensor: Bool
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: input[0..<count]) }
+}
+
+/// A segment's frames, ready to append to the container, with where its frames start.
+struct EncodedSegment {
+    let job: SegmentJob
+    let output: UnsafeMutableRawBufferPointer
+    let count: Int
+    /// Offset within `output` of each `BLK ` frame.
+    let blockFrames: [Int]
+    /// Offset within `output` of the `CODE` frame, for BF16 segments.
+    let codeFrame: Int?
+    /// Exponent bits written for BF16 segments (for the report).
+    let exponentBits: UInt64
+}
+
+/// Turns one segment of a tensor into `CODE` and `BLK ` frames. Safe to call from many threads.
+final class SegmentEncoder: @unchecked Sendable {
+    let parameters: ContainerParameters
+    private let compressors: ResourcePool<ZstdCompressor>
+
+    init(parameters: ContainerParameters) {
+        self.parameters = parameters
+        let level = parameters.zstdLevel
+        compressors = ResourcePool { ZstdCompressor(level: level) }
+    }
+
+    /// Output room one segment may need, whatever its content.
+    static func maxOutputBytes(_ p: ContainerParameters) -> Int {
+        let frameOverhead = ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize
+        let bf16Block = 12 + 16 + p.blockWeights
+            + BlockEncoder.maxBitsBytes(count: p.blockWeights, maxLength: ContainerFormat.maxCodeLength)
+        let bytesBlock = 12 + max(p.blockBytes, ZstdCompressor.bound(p.blockBytes))
+        return frameOverhead + 256 + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock))
+    }
+
+    /// Encodes `job` into `output`.
+    func encode(_ job: SegmentJob, into output: UnsafeMutableRawBufferPointer) throws -> EncodedSegment {
+        var frames = FrameBuilder(output)
+        var blockFrames: [Int] = []
+        var codeFrame: Int?
+        var exponentBits: UInt64 = 0
+        let firstBlock = Int(job.offsetInTensor / UInt64(parameters.blockBytes))
+        let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
+        blockFrames.reserveCapacity(blockCount)
+
+        if job.tensor.dtype == .bf16 {
+            let words = job.bytes.bindMemory(to: UInt16.self)
+            var histogram = ExponentHistogram()
+            histogram.add(words: words)
+            let lengths = try HuffmanCodeLengths.build(counts: histogram.counts, limit: parameters.lengthLimit)
+            let encoder = BlockEncoder(code: try CanonicalCode(lengths: lengths))
+            codeFrame = frames.count
+            frames.frame(.code) { $0.append(lengths) }
+            for b in 0..<blockCount {
+                let start = b * parameters.blockWeights
+                let n = min(parameters.blockWeights, words.count - start)
+                blockFrames.append(frames.count)
+                frames.begin(.block)
+                frames.writer.append(UInt32(firstBlock + b))
+                frames.writer.append(BlockMethod.bf16Exponents.rawValue)
+                frames.writer.append(UInt32(2 * n))
+                let sizesAt = frames.writer.count
+                frames.writer.skip(16)
+                let signMantissa = (frames.writer.base + frames.writer.count).assumingMemoryBound(to: UInt8.self)
+                frames.writer.skip(n)
+                let bitsRoom = BlockEncoder.maxBitsBytes(count: n, maxLength: ContainerFormat.maxCodeLength)
+                let bits = UnsafeMutableRawBufferPointer(start: frames.writer.base + frames.writer.count,
+                                                         count: bitsRoom)
+                let sizes = encoder.encode(words: words.baseAddress! + start, count: n,
+                                           signMantissa: signMantissa, bits: bits)
+                var total = 0
+                for (i, size) in sizes.byteCounts.enumerated() {
+                    frames.writer.patch(UInt32(size), at: sizesAt + 4 * i)
+                    total += size
+                }
+                frames.writer.skip(total)
+                exponentBits += UInt64(total) * 8
+                frames.end()
+            }
+        } else {
+            try compressors.withResource { zstd in
+                for b in 0..<blockCount {
+                    let start = b * parameters.blockBytes
+                    let n = min(parameters.blockBytes, job.count - start)
+                    let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + n])
+                    blockFrames.append(frames.count)
+                    frames.begin(.block)
+                    frames.writer.append(UInt32(firstBlock + b))
+                    let methodAt = frames.writer.count
+                    frames.writer.append(BlockMethod.raw.rawValue)
+                    frames.writer.append(UInt32(n))
+                    let room = UnsafeMutableRawBufferPointer(start: frames.writer.base + frames.writer.count,
+                                                             count: frames.writer.capacity - frames.writer.count)
+                    if n > 0, let packed = zstd.compress(block, into: room), packed < n {
+                        frames.writer.patch(BlockMethod.zstd.rawValue, at: methodAt)
+                        frames.writer.skip(packed)
+                    } else {
+                        frames.writer.append(block)
+                    }
+                    frames.end()
+                }
+            }
+        }
+        return EncodedSegment(job: job, output: output, count: frames.count, blockFrames: blockFrames,
+                              codeFrame: codeFrame, exponentBits: exponentBits)
+    }
+}

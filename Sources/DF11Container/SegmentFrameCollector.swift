@@ -1,0 +1,241 @@
+import DF11Pipeline
+import EntropyCoding
+import Safetensors
+
+/// A run of `BLK ` frames of one tensor that share a code, read whole into a pooled buffer.
+struct CollectedSegment {
+    let tensorIndex: Int
+    let encoding: TensorEncoding
+    /// Code lengths from the `CODE` frame (BF16 tensors).
+    let lengths: [UInt8]?
+    let firstBlock: Int
+    let buffer: UnsafeMutableRawBufferPointer
+    /// Where each whole frame lies in `buffer`.
+    let frames: [Range<Int>]
+
+    /// Checks and decodes every block into `output`; returns the bytes written.
+    func decode(into output: UnsafeMutableRawBufferPointer, zstd: ZstdDecompressor, file: String,
+                tensor: TensorInfo, parameters: ContainerParameters) throws -> Int {
+        var decoder: BlockDecoder?
+        if let lengths {
+            do { decoder = try BlockDecoder(lengths: lengths) } catch {
+                throw ContainerError(file: file, tensor: tensor.name, block: firstBlock,
+                                     .malformedFrame(frame: "CODE", reason: "\(error)"))
+            }
+        }
+        var written = 0
+        for (i, range) in frames.enumerated() {
+            let block = firstBlock + i
+            let start = UInt64(block) * UInt64(parameters.blockBytes)
+            let expected = Int(min(UInt64(parameters.blockBytes), tensor.byteCount - start))
+            let problem = try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
+                .decode(frame: UnsafeRawBufferPointer(rebasing: buffer[range]), decoder: decoder, zstd: zstd,
+                        into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))
+            if let problem { throw ContainerError(file: file, tensor: tensor.name, block: block, problem) }
+            written += expected
+        }
+        return written
+    }
+}
+
+/// The reading pipeline's producer: walks the frames in order, checks their sequence against the original
+/// header, and groups each tensor's blocks into segments.
+struct SegmentFrameCollector {
+    let frames: FrameReader
+    let header: SafetensorsHeader
+    let parameters: ContainerParameters
+    let buffers: BufferPool
+
+    private var lookahead: FrameHeader?
+    private var nextTensor = 0
+    private var current: (index: Int, encoding: TensorEncoding, blocks: Int)?
+    private var nextBlock = 0
+    private var index = IndexBuilder()
+    private var currentCode: UInt64 = 0
+    private var finished = false
+
+    init(frames: FrameReader, header: SafetensorsHeader, parameters: ContainerParameters, buffers: BufferPool) {
+        self.frames = frames
+        self.header = header
+        self.parameters = parameters
+        self.buffers = buffers
+    }
+
+    /// Input room for one segment: the `CODE` frame is read separately, so only block frames.
+    static func capacity(_ p: ContainerParameters) -> Int {
+        p.segmentBlocks * (ContainerFormat.maxBlockPayload(blockWeights: p.blockWeights)
+                           + ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize)
+    }
+
+    /// The next job, or nil after the trailer. Errors name the tensor and block being read.
+    mutating func next() throws -> ReadJob? {
+        do { return try step() } catch let error as ContainerError where error.tensor == nil {
+            guard let current else { throw error }
+            throw ContainerError(file: error.file, tensor: header.tensorsInFileOrder[current.index].name,
+                                 block: nextBlock, error.problem)
+        }
+    }
+
+    private var file: String { frames.file }
+
+    private mutating func nextHeader(expecting: String) throws -> FrameHeader {
+        if let header = lookahead {
+            lookahead = nil
+            return header
+        }
+        return try frames.readFrameHeader(expecting: expecting)
+    }
+
+    private mutating func step() throws -> ReadJob? {
+        if finished { return nil }
+        while true {
+            let h = try nextHeader(expecting: current == nil ? "the next tensor or the index" : "the next block")
+            guard let type = h.known else {
+                if h.skippable { try frames.skipFrame(h); continue }
+                throw ContainerError(file: file, .unknownFrame(h.name))
+            }
+            switch type {
+            case .tensorBegin: return try beginTensor(h)
+            case .code: return try segment(startingWith: h)
+            case .block: return try segment(startingWith: h)
+            case .tensorEnd: return try endTensor(h)
+            case .index: return try readIndex(h)
+            case .header:
+                throw ContainerError(file: file, .unexpectedFrame(found: "SHDR", expected: "tensor frames"))
+            }
+        }
+    }
+
+    private mutating func beginTensor(_ h: FrameHeader) throws -> ReadJob {
+        guard current == nil else {
+            throw ContainerError(file: file, .unexpectedFrame(found: "TENS", expected: "TEND"))
+        }
+        let payload = try frames.readSmallFrame(h, limit: 16)
+        guard payload.count == 16, let encoding = TensorEncoding(rawValue: payload[4]) else {
+            throw ContainerError(file: file, .malformedFrame(frame: "TENS", reason: "bad fields"))
+        }
+        let tensorIndex = payload.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        let byteCount = payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        guard Int(tensorIndex) == nextTensor, nextTensor < header.tensorsInFileOrder.count else {
+            throw ContainerError(file: file, .malformedFrame(
+                frame: "TENS", reason: "tensor number \(tensorIndex), expected \(nextTensor)"))
+        }
+        let tensor = header.tensorsInFileOrder[nextTensor]
+        guard byteCount == tensor.byteCount,
+              (encoding == .bf16Exponents) == (tensor.dtype == .bf16) else {
+            throw ContainerError(file: file, tensor: tensor.name, .malformedFrame(
+                frame: "TENS", reason: "size or encoding disagrees with the original header"))
+        }
+        let blocks = Int((byteCount + UInt64(parameters.blockBytes) - 1) / UInt64(parameters.blockBytes))
+        current = (nextTensor, encoding, blocks)
+        nextTensor += 1
+        nextBlock = 0
+        currentCode = 0
+        index.beginTensor(at: h.offset)
+        return .tensorBegin(Int(tensorIndex))
+    }
+
+    private mutating func segment(startingWith first: FrameHeader) throws -> ReadJob {
+        guard let tensor = current else {
+            throw ContainerError(file: file, .unexpectedFrame(found: first.name, expected: "TENS"))
+        }
+        var lengths: [UInt8]?
+        var h = first
+        if first.known == .code {
+            guard tensor.encoding == .bf16Exponents else {
+                throw ContainerError(file: file, .unexpectedFrame(found: "CODE", expected: "BLK "))
+            }
+            let payload = try frames.readSmallFrame(h, limit: 256)
+            guard payload.count == 256 else {
+                throw ContainerError(file: file, .malformedFrame(frame: "CODE", reason: "\(payload.count) bytes, not 256"))
+            }
+            lengths = payload
+            currentCode = h.offset
+            h = try frames.readFrameHeader(expecting: "a block after CODE")
+            guard h.known == .block else {
+                throw ContainerError(file: file, .unexpectedFrame(found: h.name, expected: "BLK "))
+            }
+        } else if tensor.encoding == .bf16Exponents {
+            throw ContainerError(file: file, .unexpectedFrame(found: "BLK ", expected: "CODE"))
+        }
+        let buffer = buffers.take()
+        var ranges: [Range<Int>] = []
+        var used = 0
+        let firstBlock = nextBlock
+        let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
+        while true {
+            guard h.length <= limit else {
+                buffers.give(buffer)
+                throw ContainerError(file: file, .frameTooLarge(frame: "BLK ", length: h.length))
+            }
+            guard nextBlock < tensor.blocks else {
+                buffers.give(buffer)
+                throw ContainerError(file: file, .malformedFrame(frame: "BLK ", reason: "more blocks than the tensor has"))
+            }
+            index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
+            let size: Int
+            do {
+                size = try frames.readFrameBody(h, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
+            } catch {
+                buffers.give(buffer)
+                throw error
+            }
+            ranges.append(used..<used + size)
+            used += size
+            nextBlock += 1
+            if ranges.count == parameters.segmentBlocks { break }
+            let following = try frames.readFrameHeader(expecting: "the next block or TEND")
+            if following.known != .block { lookahead = following; break }
+            h = following
+        }
+        return .segment(CollectedSegment(tensorIndex: tensor.index, encoding: tensor.encoding, lengths: lengths,
+                                         firstBlock: firstBlock, buffer: buffer, frames: ranges))
+    }
+
+    private mutating func endTensor(_ h: FrameHeader) throws -> ReadJob {
+        guard let tensor = current else {
+            throw ContainerError(file: file, .unexpectedFrame(found: "TEND", expected: "TENS"))
+        }
+        let payload = try frames.readSmallFrame(h, limit: 16)
+        guard payload.count == 16 else {
+            throw ContainerError(file: file, .malformedFrame(frame: "TEND", reason: "bad fields"))
+        }
+        let (tensorIndex, blocks, digest) = payload.withUnsafeBytes { raw in
+            (UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)),
+             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
+             UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        guard Int(tensorIndex) == tensor.index, Int(blocks) == tensor.blocks, nextBlock == tensor.blocks else {
+            throw ContainerError(file: file, .malformedFrame(
+                frame: "TEND", reason: "\(nextBlock) blocks read, \(blocks) recorded, \(tensor.blocks) expected"))
+        }
+        _ = index.endTensor(at: h.offset)
+        current = nil
+        return .tensorEnd(tensorIndex: tensor.index, digest: digest)
+    }
+
+    private mutating func readIndex(_ h: FrameHeader) throws -> ReadJob {
+        guard current == nil, nextTensor == header.tensorsInFileOrder.count else {
+            throw ContainerError(file: file, .unexpectedFrame(found: "INDX", expected: "more tensors"))
+        }
+        let blocks = index.tensors.reduce(0) { $0 + $1.blockFrames.count }
+        let expectedLength = UInt64(8 + 20 * index.tensors.count + 16 * blocks)
+        guard h.length == expectedLength else {
+            throw ContainerError(file: file, .indexMismatch("INDX holds \(h.length) bytes, expected \(expectedLength)"))
+        }
+        let payload = try frames.readSmallFrame(h, limit: expectedLength)
+        let stored = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: file) }
+        guard stored == index.index else {
+            throw ContainerError(file: file, .indexMismatch("frame offsets differ"))
+        }
+        var trailer = [UInt8](repeating: 0, count: ContainerFormat.trailerSize)
+        try trailer.withUnsafeMutableBytes { try frames.readExactly($0, what: "in the trailer") }
+        let indexOffset = trailer.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard indexOffset == h.offset, Array(trailer[8...]) == ContainerFormat.trailerMagic else {
+            throw ContainerError(file: file, .malformedFrame(frame: "trailer", reason: "does not point at the index"))
+        }
+        try frames.expectEnd()
+        finished = true
+        return .index
+    }
+}

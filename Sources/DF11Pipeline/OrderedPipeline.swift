@@ -1,0 +1,142 @@
+import Dispatch
+import Foundation
+
+/// Runs independent jobs on several threads while keeping their results in order and their number bounded.
+///
+/// The calling thread produces jobs and consumes results; `threads` Dispatch workers run `work`. At most
+/// `maxInFlight` jobs exist at any moment (produced but not yet consumed), so the memory a pipeline holds
+/// is bounded by `maxInFlight` times the size of one job, whatever the size of the input.
+///
+/// ```swift
+/// try OrderedPipeline.run(threads: 4, maxInFlight: 8,
+///     produce: { reader.nextBlock() },          // calling thread, in order
+///     work: { block in encode(block) },         // worker threads, any order
+///     consume: { encoded in try out.write(encoded) })  // calling thread, in production order
+/// ```
+///
+/// If `produce`, `work` or `consume` throws, no further job is produced, jobs not yet started are skipped,
+/// running ones finish, and the first error in production order is rethrown.
+public enum OrderedPipeline {
+    /// Runs the pipeline to completion. See the type's documentation.
+    ///
+    /// - Parameters:
+    ///   - threads: number of worker threads (at least 1).
+    ///   - maxInFlight: jobs produced and not yet consumed, at most (at least `threads`).
+    public static func run<Job, Output>(
+        threads: Int,
+        maxInFlight: Int,
+        produce: () throws -> Job?,
+        work: @escaping (Job) throws -> Output,
+        consume: (Output) throws -> Void
+    ) throws {
+        let workers = max(1, threads)
+        let limit = max(workers, maxInFlight)
+        let state = PipelineState<Job, Output>()
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            DispatchQueue.global(qos: .userInitiated).async(group: group) {
+                state.workerLoop(work)
+            }
+        }
+        defer {
+            state.close()
+            group.wait()
+        }
+
+        var produced = 0
+        var consumed = 0
+        var exhausted = false
+        while true {
+            while !exhausted && produced - consumed < limit {
+                let job: Job?
+                do { job = try produce() } catch {
+                    state.cancel()
+                    throw error
+                }
+                guard let job else { exhausted = true; break }
+                state.submit(job, sequence: produced)
+                produced += 1
+            }
+            if consumed == produced { return }
+            let result = state.waitForResult(sequence: consumed)
+            consumed += 1
+            do { try consume(try result.get()) } catch {
+                state.cancel()
+                throw error
+            }
+        }
+    }
+}
+
+/// Shared state of one pipeline run: the job queue, the finished results, and cancellation.
+private final class PipelineState<Job, Output>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [(sequence: Int, job: Job)] = []
+    private var pendingHead = 0
+    private var results: [Int: Result<Output, Error>] = [:]
+    private var closed = false
+    private var cancelled = false
+
+    func submit(_ job: Job, sequence: Int) {
+        condition.lock()
+        pending.append((sequence, job))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForResult(sequence: Int) -> Result<Output, Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while results[sequence] == nil { condition.wait() }
+        return results.removeValue(forKey: sequence)!
+    }
+
+    func workerLoop(_ work: (Job) throws -> Output) {
+        while let (sequence, job) = nextJob() {
+            let result: Result<Output, Error>
+            if isCancelled {
+                result = .failure(CancellationError())
+            } else {
+                result = Result { try work(job) }
+            }
+            condition.lock()
+            results[sequence] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
+    private func nextJob() -> (Int, Job)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pendingHead == pending.count && !closed { condition.wait() }
+        guard pendingHead < pending.count else { return nil }
+        let next = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead > 1024 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        return (next.sequence, next.job)
+    }
+}
