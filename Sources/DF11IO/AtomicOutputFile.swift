@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// An output file that appears at its destination only when complete.
+///
+/// Bytes go to a temporary file `.<name>.df11-<random>.tmp` in the destination's directory. `commit()`
+/// flushes, fsyncs, renames it over the destination and fsyncs the directory; `abort()` (or deinit without
+/// commit) deletes it, so a failed run never leaves a partial file behind.
+public final class AtomicOutputFile: ByteSink {
+    /// The destination path as given.
+    public let path: String
+    /// The temporary file's path while writing.
+    public let temporaryPath: String
+    /// Bytes written so far through the sequential `write(_:)`.
+    public private(set) var bytesWritten: UInt64 = 0
+
+    private var fd: Int32
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var buffered = 0
+    private var finished = false
+    private let overwrite: Bool
+    private static let bufferSize = 1 << 20
+
+    /// Starts writing to `path`. Refuses an existing destination unless `overwrite` is true.
+    public init(path: String, overwrite: Bool) throws {
+        self.path = path
+        self.overwrite = overwrite
+        if !overwrite && (FileSystem.kind(of: path) != .missing || FileSystem.isSymbolicLink(path)) {
+            throw IOFailure(path: path, operation: .create,
+                            detail: "'\(path)' already exists; use --force to overwrite it", category: .couldNotRun)
+        }
+        if FileSystem.kind(of: path) == .directory {
+            throw IOFailure(path: path, operation: .create,
+                            detail: "cannot write '\(path)': it is a directory", category: .couldNotRun)
+        }
+        let directory = FileSystem.directoryName(of: path)
+        let suffix = String(UInt64.random(in: 0 ... UInt64.max), radix: 16)
+        temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: path)).df11-\(suffix).tmp")
+        let opened = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if opened < 0 {
+            throw IOFailure(path: path, operation: .create, errno: currentErrno)
+        }
+        fd = opened
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64)
+    }
+
+    deinit {
+        abort()
+        buffer.deallocate()
+    }
+
+    private var diskFullNote: String { "nothing was written to \(path)" }
+
+    private func failIfFinished() throws {
+        if finished {
+            throw IOFailure(path: path, operation: .write,
+                            detail: "'\(path)' was already committed or aborted", category: .couldNotRun)
+        }
+    }
+
+    /// Appends `bytes` (buffered internally in 1 MiB pieces to avoid small system calls).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try failIfFinished()
+        guard let source = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            if buffered == 0 && bytes.count - done >= buffer.count {
+                try writeOrAbort(UnsafeRawBufferPointer(start: source + done, count: bytes.count - done), at: nil)
+                done = bytes.count
+                break
+            }
+            let take = min(buffer.count - buffered, bytes.count - done)
+            if let target = buffer.baseAddress {
+                (target + buffered).copyMemory(from: source + done, byteCount: take)
+            }
+            buffered += take
+            done += take
+            if buffered == buffer.count { try flush() }
+        }
+        bytesWritten += UInt64(bytes.count)
+    }
+
+    /// Writes `bytes` at byte `offset` of the file (e.g. to patch a header once sizes are known).
+    /// Buffered sequential bytes are flushed first; the sequential position is unchanged.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        try failIfFinished()
+        try flush()
+        try writeOrAbort(bytes, at: offset)
+    }
+
+    /// Writes the buffered bytes to the temporary file.
+    private func flush() throws {
+        if buffered == 0 { return }
+        let pending = UnsafeRawBufferPointer(rebasing: buffer[0 ..< buffered])
+        buffered = 0
+        try writeOrAbort(pending, at: nil)
+    }
+
+    private func writeOrAbort(_ bytes: UnsafeRawBufferPointer, at offset: UInt64?) throws {
+        do {
+            try writeAll(fd: fd, bytes, at: offset, name: path, note: diskFullNote)
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Flushes, fsyncs, renames the temporary file to the destination and fsyncs the directory.
+    public func commit() throws {
+        try failIfFinished()
+        try flush()
+        if fsync(fd) != 0 {
+            let code = currentErrno
+            abort()
+            throw IOFailure(path: path, operation: .sync, errno: code, note: diskFullNote)
+        }
+        posixClose(fd)
+        fd = -1
+        if !overwrite && FileSystem.kind(of: path) != .missing {
+            abort()
+            throw IOFailure(path: path, operation: .create,
+                            detail: "'\(path)' appeared while writing; use --force to overwrite it",
+                            category: .couldNotRun)
+        }
+        if rename(temporaryPath, path) != 0 {
+            let code = currentErrno
+            abort()
+            throw IOFailure(path: path, operation: .rename, errno: code)
+        }
+        finished = true
+        syncDirectory(FileSystem.directoryName(of: path))
+    }
+
+    /// Deletes the temporary file; the destination is untouched. Harmless after commit or a second call.
+    public func abort() {
+        if finished { return }
+        finished = true
+        if fd >= 0 {
+            posixClose(fd)
+            fd = -1
+        }
+        unlink(temporaryPath)
+    }
+
+    private func syncDirectory(_ directory: String) {
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            posixClose(dirFD)
+        }
+    }
+
+    /// Atomically writes a small file whole (configs, indexes), creating missing parent directories.
+    public static func write(contents: [UInt8], to path: String, overwrite: Bool) throws {
+        try FileSystem.createDirectories(FileSystem.directoryName(of: path))
+        let file = try AtomicOutputFile(path: path, overwrite: overwrite)
+        try file.write(contents)
+        try file.commit()
+    }
+}

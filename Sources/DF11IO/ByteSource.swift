@@ -1,0 +1,33 @@
+/// Something bytes can be read from in order: a file, a pipe, standard input.
+public protocol ByteSource: AnyObject {
+    /// The name used in messages: the path as the user gave it, or "-" for standard input.
+    var name: String { get }
+    /// The total size in bytes when it is known before reading (a regular file), nil for pipes.
+    var knownSize: UInt64? { get }
+    /// Reads up to `buffer.count` bytes; returns how many were read, 0 at the end of the input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+extension ByteSource {
+    /// Unknown by default.
+    public var knownSize: UInt64? { nil }
+
+    /// Reads until `buffer` is full or the input ends; returns the number of bytes read.
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let count = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+
+    /// Fills `buffer` completely or throws a `.badData` truncation error naming `what`.
+    public func readExactly(into buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        let count = try readFully(into: buffer)
+        if count < buffer.count {
+            throw IOFailure.truncated(path: name, what: what, expected: UInt64(buffer.count), got: UInt64(count))
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// DF11IO: placeholder until its first real file lands; delete then.

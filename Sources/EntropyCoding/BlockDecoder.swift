@@ -1,0 +1,245 @@
+/// Decodes blocks in the block format (see `BlockFormat`) with one canonical code.
+///
+/// The code's lengths usually come from a file, so `init(lengths:)` validates them and throws for any set
+/// that is not a complete prefix code of codes at most 15 bits long. Decoding uses one table lookup per
+/// word in a single-level table of `2^maxLength` entries, decodes the four streams in lockstep (four
+/// independent dependency chains), and never reads outside the `bits` it is given: corrupt input of any
+/// kind throws `EntropyCodingError.corruptStream`.
+///
+/// Strictness: a stream must decode to exactly its segment's word count, its size must be exactly the
+/// number of whole bytes its codes touch, and its padding bits must be zero; the stream sizes must add up
+/// to `bits.count`. So a block decodes only from the bytes the encoder would produce for it.
+public struct BlockDecoder: Sendable {
+    /// The code in use.
+    public let code: CanonicalCode
+
+    /// `2^code.maxLength` entries indexed by the next `maxLength` stream bits (LSB-first):
+    /// `symbol << 7 | length` — the exponent already in place in a bf16 word — or 0 where no code
+    /// matches (only possible for the one-symbol code).
+    private let table: [UInt16]
+
+    /// A decoder for the code with these lengths (256 entries).
+    ///
+    /// - Throws: `EntropyCodingError.invalidCodeLengths` for lengths that do not form a valid code, or that
+    ///   exceed `CanonicalCode.maxSupportedLength` (15).
+    public init(lengths: [UInt8]) throws(EntropyCodingError) {
+        self.init(code: try CanonicalCode(lengths: lengths))
+    }
+
+    /// A decoder for an already validated code.
+    public init(code: CanonicalCode) {
+        self.code = code
+        let bits = code.maxLength
+        var table = [UInt16](repeating: 0, count: 1 << bits)
+        let reversed = code.reversedCodes
+        for symbol in 0..<256 where code.lengths[symbol] > 0 {
+            let length = Int(code.lengths[symbol])
+            let entry = UInt16(symbol) << 7 | UInt16(length)
+            // Every index whose low `length` bits are this code.
+            for high in 0..<(1 << (bits - length)) { table[Int(reversed[symbol]) | high << length] = entry }
+        }
+        self.table = table
+    }
+
+    /// Decodes a block of `count` words into `words`.
+    ///
+    /// - Parameters:
+    ///   - bits: exactly the block's four exponent streams, concatenated (`sizes.total` bytes).
+    ///   - sizes: the streams' byte lengths, as the encoder returned them.
+    ///   - signMantissa: the block's `count` sign-mantissa bytes.
+    ///   - count: the number of words in the block, `0...BlockFormat.maxCount`.
+    ///   - words: room for `count` words; on a throw its contents are unspecified.
+    /// - Throws: `EntropyCodingError.corruptStream` if the streams do not decode to exactly `count` words
+    ///   (see the type's strictness rules), `.invalidArgument` for a `count` out of range.
+    public func decode(bits: UnsafeRawBufferPointer, sizes: StreamSizes,
+                       signMantissa: UnsafePointer<UInt8>, count: Int,
+                       into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        guard count >= 0 && count <= BlockFormat.maxCount else {
+            throw .invalidArgument("block of \(count) words; a block holds at most \(BlockFormat.maxCount)")
+        }
+        guard sizes.total == bits.count else {
+            throw .corruptStream("stream sizes \(sizes) add up to \(sizes.total) bytes, but the block has \(bits.count)")
+        }
+        if count == 0 {
+            guard sizes.total == 0 else { throw .corruptStream("an empty block has \(sizes.total) bytes of streams") }
+            return
+        }
+        guard code.symbolCount > 0 else {
+            throw .corruptStream("a block of \(count) words cannot use an empty code")
+        }
+        let base = bits.baseAddress!
+        var starts = [0, 0, 0, 0]
+        for i in 1..<4 { starts[i] = starts[i - 1] + Int(sizes[i - 1]) }
+        if code.symbolCount == 1 {
+            try decodeSingleSymbol(base, sizes: sizes, starts: starts, signMantissa: signMantissa,
+                                   count: count, into: words)
+            return
+        }
+        try table.withUnsafeBufferPointer { table throws(EntropyCodingError) in
+            try decodeStreams(base, starts: starts, sizes: sizes, table: table.baseAddress!,
+                              signMantissa: signMantissa, count: count, into: words)
+        }
+    }
+
+    /// The one-symbol code: each stream is one zero bit per word, zero-padded.
+    private func decodeSingleSymbol(_ base: UnsafeRawPointer, sizes: StreamSizes, starts: [Int],
+                                    signMantissa: UnsafePointer<UInt8>, count: Int,
+                                    into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        for i in 0..<4 {
+            let segment = BlockFormat.segmentCount(i, count: count)
+            guard Int(sizes[i]) == (segment + 7) / 8 else {
+                throw .corruptStream("stream \(i) of a one-symbol block has \(sizes[i]) bytes for \(segment) words")
+            }
+            for k in 0..<Int(sizes[i]) where base.load(fromByteOffset: starts[i] + k, as: UInt8.self) != 0 {
+                throw .corruptStream("stream \(i) of a one-symbol block has a bit set that no code matches")
+            }
+        }
+        let exponent = UInt8(truncatingIfNeeded: code.lengths.firstIndex(of: 1)!)
+        for k in 0..<count { words[k] = BF16.word(exponent: exponent, signMantissa: signMantissa[k]) }
+    }
+
+    /// The general case (two or more symbols, a complete code: every table entry is a code).
+    @inline(__always)
+    private func decodeStreams(_ base: UnsafeRawPointer, starts: [Int], sizes: StreamSizes,
+                               table t: UnsafePointer<UInt16>,
+                               signMantissa: UnsafePointer<UInt8>, count: Int,
+                               into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        let q = BlockFormat.segmentLength(count: count)
+        let maxLength = code.maxLength
+        let mask = (UInt64(1) << UInt64(maxLength)) - 1
+        // Codes decoded per stream between two refills: after a refill at least 57 bits are valid.
+        let perRefill = 57 / maxLength
+        let shortest = BlockFormat.segmentCount(3, count: count)
+        let b0 = base + starts[0], b1 = base + starts[1], b2 = base + starts[2], b3 = base + starts[3]
+        let o0 = words, o1 = words + q, o2 = words + 2 * q, o3 = words + 3 * q
+        let m0 = signMantissa, m1 = signMantissa + q, m2 = signMantissa + 2 * q, m3 = signMantissa + 3 * q
+        var p0 = 0, p1 = 0, p2 = 0, p3 = 0  // bit positions
+        // The last bit position from which an 8-byte load stays inside each stream.
+        let last0 = (Int(sizes.stream0) - 8) * 8, last1 = (Int(sizes.stream1) - 8) * 8
+        let last2 = (Int(sizes.stream2) - 8) * 8, last3 = (Int(sizes.stream3) - 8) * 8
+        let step = perRefill * maxLength  // bits one round can consume per stream, at most
+        var j = 0
+        while true {
+            // Rounds that can run without any check: every load stays in its stream, no segment overruns.
+            var rounds = (shortest - j) / perRefill
+            rounds = Swift.min(rounds, Self.safeRounds(last0 - p0, step), Self.safeRounds(last1 - p1, step))
+            rounds = Swift.min(rounds, Self.safeRounds(last2 - p2, step), Self.safeRounds(last3 - p3, step))
+            if rounds <= 0 { break }
+            if perRefill >= 4 {
+                Self.fastRounds(rounds, perRefill: 4, t, mask, &j, b0, b1, b2, b3, &p0, &p1, &p2, &p3,
+                                o0, o1, o2, o3, m0, m1, m2, m3)
+            } else {
+                Self.fastRounds(rounds, perRefill: 3, t, mask, &j, b0, b1, b2, b3, &p0, &p1, &p2, &p3,
+                                o0, o1, o2, o3, m0, m1, m2, m3)
+            }
+        }
+        try Self.finishStream(0, from: j, to: BlockFormat.segmentCount(0, count: count), b0, Int(sizes.stream0),
+                              &p0, t, mask, o0, m0)
+        try Self.finishStream(1, from: j, to: BlockFormat.segmentCount(1, count: count), b1, Int(sizes.stream1),
+                              &p1, t, mask, o1, m1)
+        try Self.finishStream(2, from: j, to: BlockFormat.segmentCount(2, count: count), b2, Int(sizes.stream2),
+                              &p2, t, mask, o2, m2)
+        try Self.finishStream(3, from: j, to: shortest, b3, Int(sizes.stream3), &p3, t, mask, o3, m3)
+    }
+
+    /// How many rounds of `step` bits fit before the position passes `room` bits from the last safe load.
+    @inline(__always)
+    private static func safeRounds(_ room: Int, _ step: Int) -> Int {
+        room < 0 ? 0 : room / step + 1
+    }
+
+    /// `rounds` rounds of: refill each stream's 64-bit window, decode `perRefill` words from each.
+    @inline(__always)
+    private static func fastRounds(_ rounds: Int, perRefill: Int, _ t: UnsafePointer<UInt16>, _ mask: UInt64,
+                                   _ j: inout Int,
+                                   _ b0: UnsafeRawPointer, _ b1: UnsafeRawPointer,
+                                   _ b2: UnsafeRawPointer, _ b3: UnsafeRawPointer,
+                                   _ p0: inout Int, _ p1: inout Int, _ p2: inout Int, _ p3: inout Int,
+                                   _ o0: UnsafeMutablePointer<UInt16>, _ o1: UnsafeMutablePointer<UInt16>,
+                                   _ o2: UnsafeMutablePointer<UInt16>, _ o3: UnsafeMutablePointer<UInt16>,
+                                   _ m0: UnsafePointer<UInt8>, _ m1: UnsafePointer<UInt8>,
+                                   _ m2: UnsafePointer<UInt8>, _ m3: UnsafePointer<UInt8>) {
+        var pos0 = p0, pos1 = p1, pos2 = p2, pos3 = p3
+        var k = j
+        for _ in 0..<rounds {
+            var w0 = window(b0, pos0), w1 = window(b1, pos1), w2 = window(b2, pos2), w3 = window(b3, pos3)
+            for _ in 0..<perRefill {
+                o0[k] = symbol(t, mask, &w0, &pos0, m0[k])
+                o1[k] = symbol(t, mask, &w1, &pos1, m1[k])
+                o2[k] = symbol(t, mask, &w2, &pos2, m2[k])
+                o3[k] = symbol(t, mask, &w3, &pos3, m3[k])
+                k += 1
+            }
+        }
+        j = k
+        p0 = pos0; p1 = pos1; p2 = pos2; p3 = pos3
+    }
+
+    /// The 64 bits at bit position `position` (at least 57 of them meaningful). The caller guarantees the
+    /// 8 bytes from `position / 8` are inside the stream.
+    @inline(__always)
+    private static func window(_ base: UnsafeRawPointer, _ position: Int) -> UInt64 {
+        UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self))
+            &>> UInt64(position & 7)
+    }
+
+    /// Decodes one code from the window and assembles its bf16 word.
+    @inline(__always)
+    private static func symbol(_ t: UnsafePointer<UInt16>, _ mask: UInt64, _ window: inout UInt64,
+                               _ position: inout Int, _ signMantissa: UInt8) -> UInt16 {
+        let entry = t[Int(truncatingIfNeeded: window & mask)]
+        let length = entry & 0xF
+        window &>>= UInt64(length)
+        position &+= Int(length)
+        return (entry & 0x7F80) | (UInt16(signMantissa & 0x80) &<< 8) | UInt16(signMantissa & 0x7F)
+    }
+
+    /// Decodes words `from..<to` of one stream with every read checked, then checks the stream's end.
+    private static func finishStream(_ index: Int, from: Int, to: Int, _ base: UnsafeRawPointer, _ size: Int,
+                                     _ position: inout Int, _ t: UnsafePointer<UInt16>, _ mask: UInt64,
+                                     _ out: UnsafeMutablePointer<UInt16>,
+                                     _ signMantissa: UnsafePointer<UInt8>) throws(EntropyCodingError) {
+        let sizeBits = size * 8
+        var k = from
+        while k < to {
+            guard position < sizeBits else {
+                throw .corruptStream("stream \(index) ends after \(k) of its \(to) words")
+            }
+            var window: UInt64
+            let byte = position >> 3
+            if byte + 8 <= size {
+                window = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+            } else {
+                window = 0
+                for b in 0..<(size - byte) {
+                    window |= UInt64(base.load(fromByteOffset: byte + b, as: UInt8.self)) << UInt64(8 * b)
+                }
+            }
+            window >>= UInt64(position & 7)
+            let entry = t[Int(truncatingIfNeeded: window & mask)]
+            let length = Int(entry & 0xF)
+            guard length > 0 else {
+                throw .corruptStream("stream \(index) has bits that no code matches at word \(k)")
+            }
+            position += length
+            guard position <= sizeBits else {
+                throw .corruptStream("stream \(index) ends inside the code of word \(k) of its \(to)")
+            }
+            let sm = signMantissa[k]
+            out[k] = (entry & 0x7F80) | (UInt16(sm & 0x80) << 8) | UInt16(sm & 0x7F)
+            k += 1
+        }
+        guard position <= sizeBits else {
+            throw .corruptStream("stream \(index) decodes past its \(size) bytes")
+        }
+        guard (position + 7) / 8 == size else {
+            throw .corruptStream("stream \(index) has \(size) bytes but its \(to) words use \(position) bits")
+        }
+        if position & 7 != 0 {
+            let lastByte = base.load(fromByteOffset: size - 1, as: UInt8.self)
+            guard lastByte >> UInt8(position & 7) == 0 else {
+                throw .corruptStream("stream \(index) has non-zero padding bits")
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// EntropyCoding: placeholder until its first real file lands; delete then.

@@ -1,1 +1,0 @@
-// Safetensors: placeholder until its first real file lands; delete then.

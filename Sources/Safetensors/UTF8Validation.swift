@@ -1,0 +1,36 @@
+/// Returns the offset of the first byte that is not part of a well-formed UTF-8 sequence
+/// (overlong forms, surrogates and code points above U+10FFFF are ill-formed), or nil if all are valid.
+func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    var index = 0
+    let count = bytes.count
+    while index < count {
+        let lead = bytes[index]
+        if lead < 0x80 {
+            index += 1
+            continue
+        }
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2 ... 0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1 ... 0xEC, 0xEE ... 0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1 ... 0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: return index
+        }
+        if index + length > count { return index }
+        let second = bytes[index + 1]
+        if second < low || second > high { return index }
+        var continuation = 2
+        while continuation < length {
+            if bytes[index + continuation] & 0xC0 != 0x80 { return index }
+            continuation += 1
+        }
+        index += length
+    }
+    return nil
+}
