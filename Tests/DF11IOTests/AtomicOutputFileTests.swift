@@ -1,0 +1,55 @@
+import XCTest
+@testable import DF11IO
+
+final class AtomicOutputFileTests: XCTestCase {
+    var directory = ""
+    override func setUp() { directory = makeTemporaryDirectory() }
+    override func tearDown() { removeTree(directory) }
+
+    func testCommitRoundTrip() throws {
+        let path = directory + "/out.df11"
+        let output = try AtomicOutputFile(path: path, overwrite: false)
+        let big = (0 ..< (3 << 20) + 5).map { UInt8(truncatingIfNeeded: $0) }
+        try output.write([1, 2, 3])
+        try big.withUnsafeBytes { try output.write($0) }
+        try ([9, 9] as [UInt8]).withUnsafeBytes { try output.write($0, at: 1) }
+        XCTAssertEqual(FileSystem.kind(of: path), .missing)
+        try output.commit()
+        let back = try FileSystem.readSmallFile(path)
+        XCTAssertTrue(back == [1, 9, 9] + big, "content differs")
+        XCTAssertEqual(try FileSystem.entries(of: directory), ["out.df11"])
+    }
+
+    func testRefusesExistingDestinationUnlessOverwrite() throws {
+        let path = directory + "/exists.bin"
+        writeFile(path, [1])
+        XCTAssertThrowsError(try AtomicOutputFile(path: path, overwrite: false)) {
+            XCTAssertTrue("\($0)".contains("--force"))
+        }
+        try AtomicOutputFile.write(contents: [7, 7], to: path, overwrite: true)
+        XCTAssertEqual(try FileSystem.readSmallFile(path), [7, 7])
+    }
+
+    func testAbortAndDeinitLeaveNothing() throws {
+        let output = try AtomicOutputFile(path: directory + "/a.bin", overwrite: false)
+        try output.write([1, 2, 3])
+        output.abort()
+        do {
+            let dropped = try AtomicOutputFile(path: directory + "/b.bin", overwrite: false)
+            try dropped.write([4])
+        }
+        XCTAssertEqual(try FileSystem.entries(of: directory), [])
+    }
+
+    func testWriteHelperCreatesDirectories() throws {
+        let path = directory + "/x/y/config.json"
+        try AtomicOutputFile.write(contents: Array("{}".utf8), to: path, overwrite: false)
+        XCTAssertEqual(try FileSystem.readSmallFile(path), Array("{}".utf8))
+    }
+
+    func testDiskFullMessage() {
+        let failure = IOFailure(path: "out.df11", operation: .write, errno: ENOSPC, note: "nothing was written to out.df11")
+        XCTAssertEqual(failure.description, "disk full while writing 'out.df11' (nothing was written to out.df11)")
+        XCTAssertEqual(failure.category, .couldNotRun)
+    }
+}
