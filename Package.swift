@@ -46,7 +46,7 @@ let package = Package(
                                "DF11Container", "DFloat11Layout"]),
         // The command-line tool: argument parsing and printing only.
         .executableTarget(name: "df11",
-                          dependencies: ["DF11Kit",
+                          dependencies: ["DF11Kit", "DF11IO", "DF11Pipeline",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),

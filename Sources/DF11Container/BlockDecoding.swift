@@ -61,7 +61,7 @@ struct BlockFrameDecoder {
                 return .malformedFrame(frame: "BLK ", reason: "exponent stream lengths do not add up")
             }
             do {
-                try decoder.decode(bits: bits, sizes: StreamSizes(byteCounts: sizes),
+                try decoder.decode(bits: bits, sizes: StreamSizes(UInt32(sizes[0]), UInt32(sizes[1]), UInt32(sizes[2]), UInt32(sizes[3])),
                                    signMantissa: signMantissa.baseAddress!.assumingMemoryBound(to: UInt8.self),
                                    count: n,
                                    into: destination.baseAddress!.assumingMemoryBound(to: UInt16.self))

@@ -17,7 +17,8 @@ public final class ContainerFile {
 
     /// Opens `path` and reads its header, original safetensors header, trailer and index.
     public init(path: String) throws {
-        file = try InputFile(path: path)
+        let file = try InputFile(path: path)
+        self.file = file
         let fileName = file.name
         guard file.size >= UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.trailerSize) else {
             throw ContainerError(file: fileName, .notAContainer)

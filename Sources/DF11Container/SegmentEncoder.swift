@@ -57,7 +57,9 @@ final class SegmentEncoder: @unchecked Sendable {
         let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
         blockFrames.reserveCapacity(blockCount)
 
-        if job.tensor.dtype == .bf16 {
+        if job.count == 0 {
+            // An empty tensor has no blocks and needs no code.
+        } else if job.tensor.dtype == .bf16 {
             let words = job.bytes.bindMemory(to: UInt16.self)
             var histogram = ExponentHistogram()
             histogram.add(words: words)
@@ -83,9 +85,9 @@ final class SegmentEncoder: @unchecked Sendable {
                 let sizes = encoder.encode(words: words.baseAddress! + start, count: n,
                                            signMantissa: signMantissa, bits: bits)
                 var total = 0
-                for (i, size) in sizes.byteCounts.enumerated() {
-                    frames.writer.patch(UInt32(size), at: sizesAt + 4 * i)
-                    total += size
+                for i in 0..<4 {
+                    frames.writer.patch(sizes[i], at: sizesAt + 4 * i)
+                    total += Int(sizes[i])
                 }
                 frames.writer.skip(total)
                 exponentBits += UInt64(total) * 8

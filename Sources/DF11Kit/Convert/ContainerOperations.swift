@@ -1,0 +1,65 @@
+import DF11Container
+import DF11IO
+import DF11Pipeline
+
+/// Settings shared by the commands that read or write containers.
+public struct RunOptions: Sendable {
+    /// Worker threads.
+    public var threads: Int
+    /// Replace existing outputs.
+    public var force: Bool
+    /// Draw a progress bar on standard error.
+    public var showProgress: Bool
+    /// Container parameters for writing.
+    public var parameters: ContainerParameters
+
+    public init(threads: Int, force: Bool = false, showProgress: Bool = false,
+                parameters: ContainerParameters = .default) {
+        self.threads = max(1, threads)
+        self.force = force
+        self.showProgress = showProgress
+        self.parameters = parameters
+    }
+
+    func meter(_ label: String, total: UInt64) -> ProgressMeter? {
+        showProgress ? ProgressMeter(label: label, total: total, enabled: true) : nil
+    }
+}
+
+/// Compress, decompress and verify one safetensors file or stream (`-`).
+public enum ContainerOperations {
+    /// `input` (a safetensors file or `-`) → `output` (a container or `-`).
+    public static func compress(input: String, output: String, options: RunOptions) throws -> CompressionSummary {
+        try Endpoints.checkDistinct(input: input, output: output)
+        let source = try Endpoints.source(input)
+        let target = try Endpoints.sink(output, overwrite: options.force)
+        let meter = options.meter("compress", total: source.knownSize ?? 0)
+        defer { meter?.finish() }
+        var summary = try target.produce { sink in
+            try ContainerWriter(parameters: options.parameters, threads: options.threads)
+                .compress(source: source, to: sink, progress: meter)
+        }
+        summary.file = input
+        return summary
+    }
+
+    /// `input` (a container or `-`) → `output` (the original safetensors file or `-`).
+    public static func decompress(input: String, output: String, options: RunOptions) throws -> DecompressionSummary {
+        try Endpoints.checkDistinct(input: input, output: output)
+        let source = try Endpoints.source(input)
+        let target = try Endpoints.sink(output, overwrite: options.force)
+        let meter = options.meter("decompress", total: source.knownSize ?? 0)
+        defer { meter?.finish() }
+        return try target.produce { sink in
+            try ContainerReader(threads: options.threads).decompress(source: source, to: sink, progress: meter)
+        }
+    }
+
+    /// Decodes `input` completely, checking every checksum; writes nothing.
+    public static func verify(input: String, options: RunOptions) throws -> DecompressionSummary {
+        let source = try Endpoints.source(input)
+        let meter = options.meter("verify", total: source.knownSize ?? 0)
+        defer { meter?.finish() }
+        return try ContainerReader(threads: options.threads).decompress(source: source, to: nil, progress: meter)
+    }
+}

@@ -1,0 +1,76 @@
+import DF11Container
+import DF11IO
+import Safetensors
+
+/// `df11.index.json`: what a directory of containers holds, written last by `df11 compress DIR`.
+///
+/// It maps each original weight file to its container, lists the files copied unchanged, and rewrites the
+/// checkpoint's weight map to point at the containers (docs/FORMAT.md, section 4).
+struct DirectoryManifest {
+    static let fileName = "df11.index.json"
+
+    struct Entry {
+        var original: String
+        var container: String
+        var originalSize: UInt64
+        var containerSize: UInt64
+    }
+
+    var files: [Entry]
+    var copied: [String]
+    var weightMap: [(tensor: String, container: String)]
+
+    var json: JSONValue {
+        .object([
+            "format": .string("df11"),
+            "version": .string("\(ContainerFormat.majorVersion).\(ContainerFormat.minorVersion)"),
+            "files": .array(files.map { e in
+                .object(["original": .string(e.original), "container": .string(e.container),
+                         "original_size": .int(e.originalSize), "container_size": .int(e.containerSize)])
+            }),
+            "copied": .strings(copied),
+            "weight_map": .object(weightMap.map { JSONMember(key: $0.tensor, value: .string($0.container)) }),
+        ])
+    }
+
+    /// Reads and checks the manifest of the container directory `directory`.
+    static func read(directory: String) throws -> DirectoryManifest {
+        let path = FileSystem.join(directory, fileName)
+        guard FileSystem.kind(of: path) == .regularFile else {
+            throw UsageError("'\(directory)' has no \(fileName): it is not a directory written by df11 compress")
+        }
+        let value = try JSONParser().parse(try FileSystem.readSmallFile(path))
+        func bad(_ why: String) -> ContainerError {
+            ContainerError(file: path, .malformedFrame(frame: fileName, reason: why))
+        }
+        guard value["format"]?.stringValue == "df11", let entries = value["files"]?.elements,
+              let copied = value["copied"]?.elements, let map = value["weight_map"]?.members else {
+            throw bad("missing format, files, copied or weight_map")
+        }
+        var files: [Entry] = []
+        for entry in entries {
+            guard let original = entry["original"]?.stringValue, let container = entry["container"]?.stringValue,
+                  let originalSize = entry["original_size"]?.uint64Value,
+                  let containerSize = entry["container_size"]?.uint64Value,
+                  isPlainRelativePath(original), isPlainRelativePath(container) else {
+                throw bad("a files entry lacks original, container or sizes, or has an unsafe path")
+            }
+            files.append(Entry(original: original, container: container, originalSize: originalSize,
+                               containerSize: containerSize))
+        }
+        let copiedNames = try copied.map { element -> String in
+            guard let name = element.stringValue, isPlainRelativePath(name) else { throw bad("unsafe copied path") }
+            return name
+        }
+        let weightMap = try map.map { member -> (String, String) in
+            guard let file = member.value.stringValue else { throw bad("weight_map values must be strings") }
+            return (member.key, file)
+        }
+        return DirectoryManifest(files: files, copied: copiedNames, weightMap: weightMap)
+    }
+
+    /// A relative path that stays inside its directory (no absolute paths, no `..`).
+    static func isPlainRelativePath(_ path: String) -> Bool {
+        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+    }
+}

@@ -1,1 +1,0 @@
-// DF11Kit: placeholder until its first real file lands; delete then.

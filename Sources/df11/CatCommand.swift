@@ -1,0 +1,33 @@
+import ArgumentParser
+import DF11IO
+import DF11Kit
+import Foundation
+
+struct CatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cat",
+        abstract: "Write one tensor's original bytes to standard output.",
+        discussion: """
+        Uses the footer index to decode only that tensor's blocks, and checks them against the tensor's \
+        checksum. The bytes are the raw little-endian data, as in the original safetensors file.
+
+        Example:
+          df11 cat model.df11/ model.embed_tokens.weight | python3 -c 'import sys, numpy; …'
+        """)
+
+    @Argument(help: "Container or container directory.")
+    var input: String
+
+    @Argument(help: "Tensor name (see df11 ls).")
+    var tensor: String
+
+    @Option(name: [.short, .long], help: "Worker threads (default: the number of CPU cores).")
+    var threads: Int?
+
+    func run() throws {
+        try runReportingFailures(json: false) {
+            try ContainerListing.extract(path: input, tensor: tensor, to: StandardOutput(),
+                                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import DF11Kit
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List the tensors in a container or container directory.",
+        discussion: "Reads only headers and footer indexes: instant, whatever the size.")
+
+    @Argument(help: "Container or container directory.")
+    var input: String
+
+    @Flag(name: .long, help: "Print JSON (schema df11.ls/1).")
+    var json = false
+
+    func run() throws {
+        try runReportingFailures(json: json) {
+            let listing = try ContainerListing.list(path: input)
+            print(json ? listing.json.text : listing.text)
+        }
+    }
+}
