@@ -1,0 +1,46 @@
+# df11 — see README.md. Every target installs what it needs first (`deps`).
+SWIFT    ?= swift
+DF11     := .build/release/df11
+DEMO_IN  := Fixtures/tiny-llama
+DEMO_OUT := demo-out
+DEB_PACKAGES := libzstd-dev libxxhash-dev pkg-config zstd
+
+.PHONY: all deps build test demo bench fixtures clean
+
+all: build
+
+## deps: install the Debian packages df11 builds against, if any is missing
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "df11 needs a Swift 6 toolchain on PATH (swift.org/install)"; exit 2; }
+
+## build: the optimised df11 binary at .build/release/df11
+build: deps
+	$(SWIFT) build -c release --product df11
+
+## test: every unit and integration test (no network needed)
+test: deps
+	$(SWIFT) test
+
+## demo: convert the bundled tiny Llama checkpoint, verify it, restore it and compare byte for byte
+demo: build
+	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	$(DF11) inspect $(DEMO_IN)
+	$(DF11) compress $(DEMO_IN) -o $(DEMO_OUT)/tiny-llama.df11
+	$(DF11) verify $(DEMO_OUT)/tiny-llama.df11
+	$(DF11) decompress $(DEMO_OUT)/tiny-llama.df11 -o $(DEMO_OUT)/restored
+	diff -r $(DEMO_IN) $(DEMO_OUT)/restored && echo "demo: restored checkpoint is byte-identical to $(DEMO_IN)"
+
+## fixtures: regenerate Fixtures/ (python3 with numpy)
+fixtures:
+	python3 Fixtures/generate.py
+
+clean:
+	rm -rf .build $(DEMO_OUT)
+
+-include tools/bench/bench.mk

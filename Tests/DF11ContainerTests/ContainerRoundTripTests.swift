@@ -1,0 +1,120 @@
+import DF11Container
+import DF11IO
+import Safetensors
+import XCTest
+
+final class ContainerRoundTripTests: XCTestCase {
+    /// Small blocks and segments so that a test file has many of each.
+    let small = ContainerParameters(blockWeights: 1024, segmentBlocks: 3, lengthLimit: 12, zstdLevel: 3)
+
+    func compress(_ original: [UInt8], parameters: ContainerParameters = .default, threads: Int = 3,
+                  step: Int = .max) throws -> (container: [UInt8], summary: CompressionSummary) {
+        let sink = MemorySink()
+        let summary = try ContainerWriter(parameters: parameters, threads: threads)
+            .compress(source: MemorySource(original, step: step), to: sink)
+        return (sink.bytes, summary)
+    }
+
+    func decompress(_ container: [UInt8], threads: Int = 3, step: Int = .max) throws -> [UInt8] {
+        let sink = MemorySink()
+        _ = try ContainerReader(threads: threads).decompress(source: MemorySource(container, step: step), to: sink)
+        return sink.bytes
+    }
+
+    /// A file with multi-segment BF16 tensors, an empty tensor, compressible and incompressible others.
+    func mixedFile(seed: UInt64 = 1) throws -> [UInt8] {
+        var rng = SplitMix64(seed: seed)
+        let big = gaussianBF16(count: 1024 * 7 + 333, sigma: 0.02, rng: &rng)
+        let small = gaussianBF16(count: 5, sigma: 1, rng: &rng)
+        let noise = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let zeros = [UInt8](repeating: 0, count: 4 * 3000)
+        return try safetensorsFile([
+            ("big", .bf16, [big.count], bytes(of: big)),
+            ("empty", .bf16, [0, 4], []),
+            ("tiny", .bf16, [5], bytes(of: small)),
+            ("noise", .u8, [noise.count], noise),
+            ("zeros", .f32, [3000], zeros),
+            ("constant", .bf16, [2048], bytes(of: [UInt16](repeating: 0x3F80, count: 2048))),
+        ])
+    }
+
+    func testFixturesRoundTripByteForByte() throws {
+        for name in ["tiny-llama/model-00001-of-00002.safetensors", "tiny-llama/model-00002-of-00002.safetensors",
+                     "edge-cases.safetensors"] {
+            let original = try readFile(fixture(name))
+            let (container, summary) = try compress(original)
+            XCTAssertEqual(try decompress(container), original, name)
+            XCTAssertEqual(summary.originalBytes, UInt64(original.count))
+            XCTAssertEqual(summary.containerBytes, UInt64(container.count))
+        }
+    }
+
+    func testManyBlocksAndSegmentsWithEveryThreadCount() throws {
+        let original = try mixedFile()
+        var reference: [UInt8]?
+        for threads in [1, 2, 5] {
+            let (container, summary) = try compress(original, parameters: small, threads: threads)
+            XCTAssertGreaterThan(summary.blocks, 10)
+            // Output does not depend on the thread count.
+            if let reference { XCTAssertEqual(container, reference) } else { reference = container }
+            XCTAssertEqual(try decompress(container, threads: threads), original)
+        }
+    }
+
+    func testShortReadsFromAPipeLikeSource() throws {
+        let original = try mixedFile(seed: 2)
+        let (container, _) = try compress(original, parameters: small, step: 777)
+        XCTAssertEqual(try decompress(container, step: 333), original)
+    }
+
+    func testRandomAccessExtractsEachTensor() throws {
+        let original = try mixedFile(seed: 3)
+        let (container, _) = try compress(original, parameters: small)
+        let path = NSTemporaryDirectory() + "df11-ra-\(UInt64.random(in: 0 ... .max)).df11"
+        try Data(container).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ContainerFile(path: path)
+        let header = try SafetensorsHeader.parse(Array(original[8..<Int(file.header.dataStart)]), fileName: "x",
+                                                 dataSectionSize: UInt64(original.count) - file.header.dataStart)
+        for tensor in header.tensorsInFileOrder {
+            let sink = MemorySink()
+            try file.extract(tensor: tensor.name, to: sink, threads: 2)
+            let start = Int(header.dataStart + tensor.dataOffsets.lowerBound)
+            XCTAssertEqual(sink.bytes, Array(original[start..<start + Int(tensor.byteCount)]), tensor.name)
+        }
+        XCTAssertThrowsError(try file.extract(tensor: "missing", to: MemorySink(), threads: 1))
+    }
+
+    func testSizeStaysWithinTheEntropyBound() throws {
+        var rng = SplitMix64(seed: 4)
+        let words = gaussianBF16(count: 600_000, sigma: 0.03, rng: &rng)
+        let original = try safetensorsFile([("w", .bf16, [words.count], bytes(of: words))])
+        let (container, _) = try compress(original)
+        var counts = [Int](repeating: 0, count: 256)
+        for w in words { counts[Int((w >> 7) & 0xFF)] += 1 }
+        let entropy = counts.filter { $0 > 0 }.reduce(0.0) {
+            let p = Double($1) / Double(words.count)
+            return $0 - p * log2(p)
+        }
+        let bound = Double(words.count) * (8 + entropy) / 8 + Double(original.count - 2 * words.count)
+        XCTAssertLessThanOrEqual(Double(container.count), bound + 0.005 * Double(original.count))
+    }
+
+    func testRefusesWhatIsNotAContainer() throws {
+        let original = try readFile(fixture("edge-cases.safetensors"))
+        XCTAssertThrowsError(try decompress(original)) { error in
+            XCTAssertEqual((error as? ContainerError)?.code, "not-a-container")
+        }
+        XCTAssertThrowsError(try decompress([]))
+    }
+
+    func testMalformedSafetensorsInputIsRefused() throws {
+        let manifest = try JSONParser().parse(try readFile(fixture("malformed/manifest.json")))
+        let entries = manifest.members ?? []
+        XCTAssertGreaterThanOrEqual(entries.count, 15)
+        for member in entries {
+            let bytes = try readFile(fixture("malformed/" + member.key))
+            XCTAssertThrowsError(try compress(bytes), member.key)
+        }
+    }
+}
