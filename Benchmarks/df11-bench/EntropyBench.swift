@@ -11,6 +11,7 @@ struct EntropyBenchOptions {
     var words = 1 << 24
     var repeats = 7
     var limits = 10...15
+    var block = BlockFormat.maxCount
     var files: [String] = []
 
     static func parse(_ arguments: [String]) throws -> EntropyBenchOptions {
@@ -22,6 +23,9 @@ struct EntropyBenchOptions {
             case "--words": options.words = try positive(value, flag)
             case "--repeats": options.repeats = try positive(value, flag)
             case "--file": options.files.append(value)
+            case "--block":
+                options.block = try positive(value, flag)
+                guard options.block <= BlockFormat.maxCount else { throw BenchError("--block is at most 2^20") }
             case "--limits":
                 let parts = value.split(separator: "-").compactMap { Int($0) }
                 guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1],
@@ -55,7 +59,7 @@ struct EntropyBench {
         ]
         for path in options.files { datasets.append(try Datasets.safetensorsData(path: path)) }
         print("df11-bench entropy: \(options.repeats) timed runs per figure (after one warm-up), one thread,")
-        print("blocks of \(BlockFormat.maxCount) words; rates in million words per second.\n")
+        print("blocks of \(options.block) words; rates in million words per second.\n")
         for dataset in datasets { try measure(dataset) }
     }
 
@@ -97,7 +101,7 @@ struct EntropyBench {
     /// Encode and decode rates for `words` in blocks of 2^20 with `code`; checks the round trip.
     private func speed(_ words: [UInt16], _ code: CanonicalCode) throws -> (Rate, Rate) {
         let n = words.count
-        let blockSize = BlockFormat.maxCount
+        let blockSize = options.block
         let blocks = (n + blockSize - 1) / blockSize
         var offsets = [Int]()
         var capacity = 0

@@ -11,10 +11,11 @@ import Darwin
 #endif
 
 let usage = """
-    usage: df11-bench entropy [--words N] [--repeats R] [--limits A-B] [--file PATH]...
+    usage: df11-bench entropy [--words N] [--repeats R] [--limits A-B] [--block N] [--file PATH]...
       --words N     words per synthetic data set (default 16777216)
       --repeats R   timed repetitions per measurement; best and median are reported (default 7)
       --limits A-B  code length limits to compare (default 10-15)
+      --block N     words per block (default 1048576, the format's maximum)
       --file PATH   also measure the raw data section of a bf16 safetensors file (repeatable)
     """
 

@@ -137,6 +137,17 @@ final class BlockDecoderTests: XCTestCase {
         XCTAssertThrowsError(try decodeBlock(nothing, empty, count: 3))
         XCTAssertThrowsError(try decodeBlock(nothing, empty, count: -1))
         XCTAssertThrowsError(try decodeBlock(nothing, empty, count: BlockFormat.maxCount + 1))
+        // A real code but no bits at all, from a buffer without a base address.
+        let words: [UInt16] = [0x3F80, 0x4000, 0x3F80]
+        let decoder = try BlockDecoder(code: codeFor(words))
+        let sm = [UInt8](repeating: 0, count: 3)
+        var out = [UInt16](repeating: 0, count: 3)
+        XCTAssertThrowsError(try sm.withUnsafeBufferPointer { s in
+            try out.withUnsafeMutableBufferPointer { o in
+                try decoder.decode(bits: UnsafeRawBufferPointer(start: nil, count: 0), sizes: StreamSizes(0, 0, 0, 0),
+                                   signMantissa: s.baseAddress!, count: 3, into: o.baseAddress!)
+            }
+        })
         let stray = EncodedBlock(signMantissa: [], bits: [0], sizes: StreamSizes(1, 0, 0, 0))
         XCTAssertThrowsError(try decodeBlock(stray, empty, count: 0))
     }
