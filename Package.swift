@@ -49,6 +49,9 @@ let package = Package(
                           dependencies: ["DF11Kit", "DF11IO", "DF11Pipeline",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Micro-benchmarks: `swift run -c release df11-bench entropy`.
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding"], path: "Benchmarks/df11-bench"),
+
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),

@@ -67,7 +67,10 @@ public struct BlockDecoder: Sendable {
         guard code.symbolCount > 0 else {
             throw .corruptStream("a block of \(count) words cannot use an empty code")
         }
-        let base = bits.baseAddress!
+        // A non-empty block has a non-empty segment 0, which takes at least one byte.
+        guard let base = bits.baseAddress, bits.count > 0 else {
+            throw .corruptStream("a block of \(count) words has no exponent bits")
+        }
         var starts = [0, 0, 0, 0]
         for i in 1..<4 { starts[i] = starts[i - 1] + Int(sizes[i - 1]) }
         if code.symbolCount == 1 {

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Best and median of repeated timings, as rates.
+struct Rate: CustomStringConvertible {
+    var best: Double
+    var median: Double
+    var spread: Double  // (slowest − fastest) / fastest
+
+    /// Runs `body` `repeats` times (after one untimed warm-up) and turns each time into `items / seconds`.
+    init(items: Int, repeats: Int, _ body: () -> Void) {
+        body()
+        var times = [Double]()
+        for _ in 0..<repeats {
+            let start = now()
+            body()
+            times.append(now() - start)
+        }
+        times.sort()
+        best = Double(items) / times.first!
+        median = Double(items) / times[times.count / 2]
+        spread = (times.last! - times.first!) / times.first!
+    }
+
+    var description: String {
+        "best \(fmt(best / 1e6, 0)) M/s, median \(fmt(median / 1e6, 0)) M/s (spread \(fmt(spread * 100, 0))%)"
+    }
+}
+
+/// `value` with `digits` decimals.
+func fmt(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = "\(rounded)"
+    if digits == 0, text.hasSuffix(".0") { text.removeLast(2) }
+    if let dot = text.firstIndex(of: "."), digits > 0 {
+        let decimals = text.distance(from: dot, to: text.endIndex) - 1
+        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+    }
+    return text
+}
+
+/// `text` padded on the left to `width` characters.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}

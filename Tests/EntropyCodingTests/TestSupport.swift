@@ -1,0 +1,88 @@
+import Foundation
+import EntropyCoding
+
+/// A seeded generator (SplitMix64) so every failing case can be reproduced from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Shapes of exponent histograms the property tests draw from.
+enum HistogramShape: CaseIterable {
+    case uniformRandom, geometric, fibonacci, allEqual, huge, sparse, bf16Like
+}
+
+/// A random histogram of `shape` over a random set of symbols.
+func randomCounts(_ shape: HistogramShape, rng: inout SplitMix64, maxSymbols: Int = 256) -> [UInt64] {
+    var counts = [UInt64](repeating: 0, count: 256)
+    let n = Int.random(in: 0...maxSymbols, using: &rng)
+    let symbols = Array((0..<256).shuffled(using: &rng).prefix(n))
+    switch shape {
+    case .uniformRandom:
+        for s in symbols { counts[s] = UInt64.random(in: 1...1_000_000, using: &rng) }
+    case .geometric:
+        var c: UInt64 = 1 << 40
+        for s in symbols { counts[s] = c; c = Swift.max(1, c / UInt64.random(in: 1...3, using: &rng)) }
+    case .fibonacci:
+        var a: UInt64 = 1, b: UInt64 = 1
+        for (i, s) in symbols.enumerated() {
+            counts[s] = i < 60 ? a : 1 + UInt64(i % 3)
+            (a, b) = (b, a &+ b)
+        }
+    case .allEqual:
+        let c = UInt64.random(in: 1...(1 << 40), using: &rng)
+        for s in symbols { counts[s] = c }
+    case .huge:
+        for s in symbols { counts[s] = UInt64.random(in: (1 << 38)...(1 << 40), using: &rng) }
+    case .sparse:
+        for s in symbols { counts[s] = Bool.random(using: &rng) ? 1 : UInt64.random(in: 1...4, using: &rng) }
+    case .bf16Like:
+        // A peak around exponent 120 with a long geometric tail of rare small exponents.
+        for s in symbols {
+            let d = abs(s - 120)
+            counts[s] = d < 40 ? UInt64(1) << UInt64(40 - d) : UInt64.random(in: 1...3, using: &rng)
+        }
+    }
+    return counts
+}
+
+/// Σ 2^-length over the used symbols, scaled by 2^maxShift (exact for lengths ≤ maxShift).
+func kraftScaled(_ lengths: [UInt8], maxShift: Int = 62) -> UInt64 {
+    lengths.reduce(0) { $1 == 0 ? $0 : $0 + (UInt64(1) << UInt64(maxShift - Int($1))) }
+}
+
+/// Cost Σ counts·lengths.
+func cost(_ counts: [UInt64], _ lengths: [UInt8]) -> UInt64 {
+    ExponentHistogram(counts: counts).codedBits(lengths: lengths)
+}
+
+/// Random bf16 words whose exponents follow `counts`-like weights: exponents drawn from `alphabet`.
+func randomWords(count: Int, exponents alphabet: [UInt8], rng: inout SplitMix64) -> [UInt16] {
+    (0..<count).map { _ in
+        BF16.word(exponent: alphabet.randomElement(using: &rng)!, signMantissa: UInt8.random(in: 0...255, using: &rng))
+    }
+}
+
+/// Roughly normal(0, sigma) bf16 weights (Box–Muller, truncated to bf16).
+func normalWords(count: Int, sigma: Double, rng: inout SplitMix64) -> [UInt16] {
+    (0..<count).map { _ in
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
+        let u2 = Double.random(in: 0..<1, using: &rng)
+        let x = Float(sigma * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+        return UInt16(truncatingIfNeeded: x.bitPattern >> 16)
+    }
+}
+
+/// The histogram of `words`, counted naively.
+func naiveCounts(_ words: [UInt16]) -> [UInt64] {
+    var counts = [UInt64](repeating: 0, count: 256)
+    for w in words { counts[Int(w >> 7) & 0xFF] += 1 }
+    return counts
+}
