@@ -311,7 +311,7 @@ def main():
         "units": {"MBps": "original bf16 bytes per second / 1e6", "ratio": "compressed / original"},
         "datasets": [{k: v for k, v in d.items()} for d in datasets],
         "rows": rows,
-        "notes": notes,
+        "notes": list(dict.fromkeys(notes)),
         "raw": raw,
     }
     out = args.out or os.path.join(args.data, "results.json")
@@ -324,7 +324,7 @@ def main():
     print()
     print(f"best of {args.repeat}, {args.threads} threads, load average {load_before[0]:.2f} -> {os.getloadavg()[0]:.2f}; "
           f"MB/s of original bf16 bytes; ratio = compressed/original")
-    for nt in notes:
+    for nt in dict.fromkeys(notes):
         print(f"- note: {nt}")
     print(f"results: {out}")
 
