@@ -1,0 +1,18 @@
+# Benchmark targets for df11. Included from the top-level Makefile:  include tools/bench/bench.mk
+#   make bench        peers + data + zstd / ZipNN / df11 side by side -> table, bench-data/results.json
+#   make bench-data   MiniLM bf16 + ~1 GB generated Llama-shaped checkpoint in bench-data/
+#   make bench-peers  .venv-bench with zipnn + numpy, GNU time, zstd
+# Variables: BENCH_ARGS (passed to run_bench.py, e.g. --repeat 5 --only zstd,df11),
+#            BENCH_BUILD=1 (swift build -c release first), BENCH_CKPT_GB (default 1).
+BENCH_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
+BENCH_ARGS ?=
+
+.PHONY: bench bench-data bench-peers
+bench:
+	bash $(BENCH_DIR)run_bench.sh $(BENCH_ARGS)
+
+bench-data:
+	bash $(BENCH_DIR)run_bench.sh --data-only
+
+bench-peers:
+	bash $(BENCH_DIR)run_bench.sh --peers-only

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""ZipNN (PyPI package zipnn) compress / decompress throughput and ratio on whole files.
+
+  zipnn_bench.py FILE [FILE...] [--threads 2] [--repeat 3] [--json]
+
+Each FILE is read into memory (page cache warmed first) and compressed as one bf16 byte
+buffer: ZipNN(input_format="byte", bytearray_dtype="bfloat16", threads=T) — ZipNN's
+byte-grouping + Huffman path for bf16. ZipNN's compress rewrites the buffer it is given,
+so every run gets a fresh copy (the copy is not timed). After each decompression the
+output is compared with the original bytes (and SHA-256 is reported).
+Times: best of --repeat for compress and for decompress, excluding the file read; the
+"with read" figures add the best warm-cache read time of the input (compress) or of the
+compressed bytes written to a temporary file beside FILE (decompress). MB/s are of the
+original (uncompressed) bytes, MB = 10^6 bytes. ratio = compressed / original.
+Several FILEs are also summed into a "total" row (sum of best times).
+Run it with the venv from setup_peers.sh: .venv-bench/bin/python tools/bench/zipnn_bench.py ...
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import warnings
+
+warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit deprecation noise on import
+
+
+def read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def bench_file(path: str, threads: int, repeat: int):
+    from zipnn import ZipNN
+
+    read_times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        data = read_file(path)
+        read_times.append(time.perf_counter() - t0)
+    n = len(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if n % 2:
+        raise SystemExit(f"{path}: odd length {n}, not bf16 words")
+
+    znn = ZipNN(input_format="byte", bytearray_dtype="bfloat16", threads=threads)
+    comp_times, decomp_times = [], []
+    comp = None
+    input_mutated = False
+    for _ in range(repeat):
+        buf = bytearray(data)  # fresh copy: compress rewrites its input in place
+        t0 = time.perf_counter()
+        c = znn.compress(buf)
+        comp_times.append(time.perf_counter() - t0)
+        if buf != data:
+            input_mutated = True
+        del buf
+        if comp is None:
+            comp = bytes(c)
+        elif bytes(c) != comp:
+            raise SystemExit(f"{path}: ZipNN produced different output on a repeat run")
+        del c
+    for _ in range(repeat):
+        cbuf = bytearray(comp)  # in case decompress also writes into its input
+        t0 = time.perf_counter()
+        out = znn.decompress(cbuf)
+        decomp_times.append(time.perf_counter() - t0)
+        if len(out) != n or bytes(out) != data:
+            raise SystemExit(f"{path}: ZipNN round trip differs from the original")
+        out_digest = hashlib.sha256(out).hexdigest()
+        del out, cbuf
+    # warm-cache read time of the compressed bytes, for the "with read" decompress figure
+    fd, cpath = tempfile.mkstemp(prefix=".zipnn-bench-", suffix=".znn", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(comp)
+        cread_times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            read_file(cpath)
+            cread_times.append(time.perf_counter() - t0)
+    finally:
+        os.unlink(cpath)
+    best_read = min(read_times)
+    best_cread = min(cread_times)
+    bc, bd = min(comp_times), min(decomp_times)
+    return {
+        "file": os.path.abspath(path),
+        "bytes": n,
+        "compressed_bytes": len(comp),
+        "ratio": len(comp) / n,
+        "read_s": best_read,
+        "compress_s": bc,
+        "compress_runs_s": comp_times,
+        "decompress_s": bd,
+        "decompress_runs_s": decomp_times,
+        "compress_MBps": n / bc / 1e6,
+        "decompress_MBps": n / bd / 1e6,
+        "compress_with_read_MBps": n / (bc + best_read) / 1e6,
+        "compressed_read_s": best_cread,
+        "decompress_with_read_MBps": n / (bd + best_cread) / 1e6,
+        "sha256": digest,
+        "roundtrip_sha256": out_digest,
+        "roundtrip_ok": out_digest == digest,
+        "zipnn_rewrote_input": input_mutated,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    rows = [bench_file(p, args.threads, args.repeat) for p in args.files]
+    report = {"tool": "zipnn", "version": importlib.metadata.version("zipnn"), "threads": args.threads,
+              "repeat": args.repeat, "files": rows}
+    if len(rows) > 1:
+        n = sum(r["bytes"] for r in rows)
+        c = sum(r["compressed_bytes"] for r in rows)
+        tc = sum(r["compress_s"] for r in rows)
+        td = sum(r["decompress_s"] for r in rows)
+        tr = sum(r["read_s"] for r in rows)
+        tcr = sum(r["compressed_read_s"] for r in rows)
+        report["total"] = {"bytes": n, "compressed_bytes": c, "ratio": c / n, "compress_s": tc,
+                           "decompress_s": td, "read_s": tr, "compress_MBps": n / tc / 1e6,
+                           "decompress_MBps": n / td / 1e6, "compress_with_read_MBps": n / (tc + tr) / 1e6,
+                           "decompress_with_read_MBps": n / (td + tcr) / 1e6,
+                           "roundtrip_ok": all(r["roundtrip_ok"] for r in rows)}
+    report["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return
+    print(f"zipnn {report['version']}, threads {args.threads}, best of {args.repeat}")
+    print(f"{'file':<40} {'MB':>9} {'ratio':>7} {'comp MB/s':>10} {'decomp MB/s':>11} {'comp+read':>10} "
+          f"{'decomp+read':>11} ok")
+    for r in rows + ([dict(report["total"], file="TOTAL")] if "total" in report else []):
+        print(f"{os.path.basename(r['file']):<40} {r['bytes'] / 1e6:>9.1f} {r['ratio']:>7.4f} "
+              f"{r['compress_MBps']:>10.1f} {r['decompress_MBps']:>11.1f} {r['compress_with_read_MBps']:>10.1f} "
+              f"{r['decompress_with_read_MBps']:>11.1f} {r['roundtrip_ok']}")
+    print(f"peak RSS {report['peak_rss_kib'] / 1024:.0f} MiB (whole process, includes the in-memory copies)")
+
+
+if __name__ == "__main__":
+    main()
