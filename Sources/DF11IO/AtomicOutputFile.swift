@@ -67,7 +67,10 @@ public final class AtomicOutputFile: ByteSink {
         guard let source = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            if buffered == 0 && bytes.count - done >= buffer.count {
+            if bytes.count - done >= buffer.count {
+                // Large writes go straight to the file: copying them through the buffer costs more than
+                // the one extra system call that flushing the buffer first takes.
+                try flush()
                 try writeOrAbort(UnsafeRawBufferPointer(start: source + done, count: bytes.count - done), at: nil)
                 done = bytes.count
                 break
