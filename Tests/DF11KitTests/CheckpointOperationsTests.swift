@@ -1,0 +1,68 @@
+import DF11Container
+import DF11IO
+import DF11Kit
+import Foundation
+import XCTest
+
+final class CheckpointOperationsTests: XCTestCase {
+    func testDirectoryRoundTripRestoresEveryFile() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let options = RunOptions(threads: 2)
+        let compressed = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c",
+                                                           options: options)
+        XCTAssertEqual(compressed.files.count, 2)
+        XCTAssertEqual(Set(compressed.copied),
+                       ["config.json", "generation_config.json", "model.safetensors.index.json"])
+        XCTAssertLessThan(compressed.ratio, 0.75)
+        _ = try CheckpointOperations.verify(input: dir + "/c", options: options)
+        _ = try CheckpointOperations.decompress(input: dir + "/c", output: dir + "/d", options: options)
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixture("tiny-llama")) {
+            XCTAssertEqual(contents(dir + "/d/" + name), contents(fixture("tiny-llama/" + name)), name)
+        }
+        let listing = try ContainerListing.list(path: dir + "/c")
+        XCTAssertEqual(listing.entries.count, 21)
+    }
+
+    func testExistingOutputsAreKeptWithoutForce() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let output = dir + "/x.df11"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: output))
+        XCTAssertThrowsError(try ContainerOperations.compress(input: fixture("edge-cases.safetensors"), output: output,
+                                                              options: RunOptions(threads: 1))) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .couldNotRun)
+            XCTAssertTrue("\(error)".contains("--force"), "\(error)")
+        }
+        XCTAssertEqual(contents(output), Data("keep me".utf8))
+        _ = try ContainerOperations.compress(input: fixture("edge-cases.safetensors"), output: output,
+                                             options: RunOptions(threads: 1, force: true))
+        XCTAssertNotEqual(contents(output), Data("keep me".utf8))
+    }
+
+    func testACorruptContainerLeavesNoOutputBehind() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let container = dir + "/m.df11"
+        _ = try ContainerOperations.compress(input: fixture("tiny-llama/model-00001-of-00002.safetensors"),
+                                             output: container, options: RunOptions(threads: 2))
+        var bytes = try XCTUnwrap(contents(container))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: container))
+        XCTAssertThrowsError(try ContainerOperations.decompress(input: container, output: dir + "/out.safetensors",
+                                                                options: RunOptions(threads: 2))) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .badData)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["m.df11"])
+    }
+
+    func testRefusesToWriteOverItsInput() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = dir + "/a.safetensors"
+        try FileManager.default.copyItem(atPath: fixture("edge-cases.safetensors"), toPath: input)
+        XCTAssertThrowsError(try ContainerOperations.compress(input: input, output: input,
+                                                              options: RunOptions(threads: 1, force: true)))
+        XCTAssertEqual(contents(input), contents(fixture("edge-cases.safetensors")))
+    }
+}

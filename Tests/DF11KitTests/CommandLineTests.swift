@@ -1,0 +1,74 @@
+import Foundation
+import Safetensors
+import XCTest
+
+/// The df11 binary as users run it: exit statuses, pipes, JSON.
+final class CommandLineTests: XCTestCase {
+    override func setUpWithError() throws {
+        let built = FileManager.default.isExecutableFile(atPath: df11Binary.path)
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            XCTAssertTrue(built, "\(df11Binary.path) missing: `make test` builds it before the tests")
+        }
+        try XCTSkipUnless(built, "df11 binary not built at \(df11Binary.path)")
+    }
+
+    func testInspectThroughAPipeEqualsInspectByPath() throws {
+        let path = fixture("tiny-llama/model-00002-of-00002.safetensors")
+        let byPath = try runDF11(["inspect", path, "--json"])
+        let byPipe = try runDF11(["inspect", "-", "--json"], input: contents(path))
+        XCTAssertEqual(byPath.status, 0, byPath.stderr)
+        XCTAssertEqual(byPipe.status, 0, byPipe.stderr)
+        let a = try JSONParser().parse(Array(byPath.stdout)), b = try JSONParser().parse(Array(byPipe.stdout))
+        XCTAssertEqual(a["tensors"]?.elements?.count, b["tensors"]?.elements?.count)
+        XCTAssertEqual(a["totals"], b["totals"])
+        // Same tensors and statistics; only the file name differs.
+        for (x, y) in zip(a["tensors"]!.elements!, b["tensors"]!.elements!) {
+            XCTAssertEqual(x["name"], y["name"])
+            XCTAssertEqual(x["bf16"], y["bf16"])
+        }
+    }
+
+    func testPipelineRoundTrip() throws {
+        let original = try XCTUnwrap(contents(fixture("tiny-llama/model-00001-of-00002.safetensors")))
+        let compressed = try runDF11(["compress", "-", "-o", "-", "--quiet"], input: original)
+        XCTAssertEqual(compressed.status, 0, compressed.stderr)
+        let restored = try runDF11(["decompress", "-", "-o", "-", "--quiet"], input: compressed.stdout)
+        XCTAssertEqual(restored.status, 0, restored.stderr)
+        XCTAssertEqual(restored.stdout, original)
+    }
+
+    func testExitStatuses() throws {
+        let missing = try runDF11(["verify", "/no/such/file.df11"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("No such file"), missing.stderr)
+
+        let notContainer = try runDF11(["verify", fixture("edge-cases.safetensors"), "--json"])
+        XCTAssertEqual(notContainer.status, 1)
+        let error = try JSONParser().parse(Array(notContainer.stdout))
+        XCTAssertEqual(error["code"]?.stringValue, "not-a-container")
+        XCTAssertEqual(error["category"]?.stringValue, "bad-data")
+
+        let malformed = try runDF11(["inspect", fixture("malformed/offsets-overlap.safetensors")])
+        XCTAssertEqual(malformed.status, 1)
+        XCTAssertTrue(malformed.stderr.contains("offsets-overlap.safetensors"), malformed.stderr)
+
+        let badArgument = try runDF11(["compress", "x.safetensors", "--threads", "0"])
+        XCTAssertNotEqual(badArgument.status, 0)
+    }
+
+    func testCatWritesTheOriginalTensorBytes() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = fixture("edge-cases.safetensors")
+        XCTAssertEqual(try runDF11(["compress", path, "-o", dir + "/e.df11", "--quiet"]).status, 0)
+        let cat = try runDF11(["cat", dir + "/e.df11", "weights"])
+        XCTAssertEqual(cat.status, 0, cat.stderr)
+        let file = try SafetensorsFile(path: path)
+        let tensor = try XCTUnwrap(file.header.tensor(named: "weights"))
+        var expected = [UInt8](repeating: 0, count: Int(tensor.byteCount))
+        try expected.withUnsafeMutableBytes { try file.read(tensor: tensor, range: 0..<tensor.byteCount, into: $0) }
+        XCTAssertEqual(Array(cat.stdout), expected)
+        let ls = try runDF11(["ls", dir + "/e.df11", "--json"])
+        XCTAssertEqual(try JSONParser().parse(Array(ls.stdout))["tensors"]?.elements?.count, 8)
+    }
+}
