@@ -110,8 +110,9 @@ public struct BlockDecoder: Sendable {
         let q = BlockFormat.segmentLength(count: count)
         let maxLength = code.maxLength
         let mask = (UInt64(1) << UInt64(maxLength)) - 1
-        // Codes decoded per stream between two refills: after a refill at least 57 bits are valid.
-        let perRefill = 57 / maxLength
+        // Codes decoded per stream between two refills: a refill leaves at least 57 valid bits, enough for
+        // four codes of up to 14 bits or three of 15.
+        let perRefill = maxLength <= 14 ? 4 : 3
         let shortest = BlockFormat.segmentCount(3, count: count)
         let b0 = base + starts[0], b1 = base + starts[1], b2 = base + starts[2], b3 = base + starts[3]
         let o0 = words, o1 = words + q, o2 = words + 2 * q, o3 = words + 3 * q
@@ -128,7 +129,7 @@ public struct BlockDecoder: Sendable {
             rounds = Swift.min(rounds, Self.safeRounds(last0 - p0, step), Self.safeRounds(last1 - p1, step))
             rounds = Swift.min(rounds, Self.safeRounds(last2 - p2, step), Self.safeRounds(last3 - p3, step))
             if rounds <= 0 { break }
-            if perRefill >= 4 {
+            if perRefill == 4 {
                 Self.fastRounds(rounds, perRefill: 4, t, mask, &j, b0, b1, b2, b3, &p0, &p1, &p2, &p3,
                                 o0, o1, o2, o3, m0, m1, m2, m3)
             } else {

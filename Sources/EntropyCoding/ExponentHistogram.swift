@@ -31,13 +31,19 @@ public struct ExponentHistogram: Hashable, Sendable {
 
     /// Counts the exponent of every word in `words`.
     public mutating func add(words: UnsafeBufferPointer<UInt16>) {
+        add(words: words, flushEvery: Self.wordsPerFlush)
+    }
+
+    /// `add(words:)` with the flush interval exposed, so tests can exercise the flushing.
+    mutating func add(words: UnsafeBufferPointer<UInt16>, flushEvery wordsPerFlush: Int) {
+        precondition(wordsPerFlush > 0 && wordsPerFlush <= Self.wordsPerFlush)
         guard let base = words.baseAddress, words.count > 0 else { return }
         let lanes = Self.lanes
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256 * lanes) { scratch in
             let sub = scratch.baseAddress!
             var done = 0
             while done < words.count {
-                let n = Swift.min(Self.wordsPerFlush, words.count - done)
+                let n = Swift.min(wordsPerFlush, words.count - done)
                 sub.initialize(repeating: 0, count: 256 * lanes)
                 Self.count(base + done, n, into: sub)
                 counts.withUnsafeMutableBufferPointer { totals in

@@ -130,6 +130,26 @@ final class BlockDecoderTests: XCTestCase {
         XCTAssertGreaterThan(threw, mutations / 2, "most mutations are detected (\(threw) of \(mutations))")
     }
 
+    func testGarbageWithLongCodesNeverCrashes() throws {
+        var rng = SplitMix64(seed: 25)
+        // Exponent e has weight 2^-(e-99): codes of 1...15 bits.
+        var lengths = [UInt8](repeating: 0, count: 256)
+        for e in 100..<115 { lengths[e] = UInt8(e - 99) }
+        lengths[115] = 15
+        let decoder = try BlockDecoder(lengths: lengths)
+        XCTAssertEqual(decoder.code.maxLength, 15)
+        for _ in 0..<1000 {
+            let count = Int.random(in: 1...3000, using: &rng)
+            let n = Int.random(in: 0...(count * 2), using: &rng)
+            let bits = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var sizes = StreamSizes(0, 0, 0, 0), rest = n
+            for i in 0..<3 { sizes[i] = UInt32(Int.random(in: 0...rest, using: &rng)); rest -= Int(sizes[i]) }
+            sizes[3] = UInt32(rest)
+            let block = EncodedBlock(signMantissa: [UInt8](repeating: 0, count: count), bits: bits, sizes: sizes)
+            _ = decodeOrThrow(block, decoder, count: count)
+        }
+    }
+
     func testRejectsCountsOutOfRangeAndEmptyCodes() throws {
         let empty = try BlockDecoder(lengths: [UInt8](repeating: 0, count: 256))
         let nothing = EncodedBlock(signMantissa: [], bits: [], sizes: StreamSizes(0, 0, 0, 0))

@@ -66,6 +66,28 @@ final class CanonicalCodeTests: XCTestCase {
         expectInvalid(manyOnes, "256 codes of one bit")
     }
 
+    func testRandomLengthSetsEitherThrowOrFormACompleteCode() {
+        var rng = SplitMix64(seed: 4)
+        var accepted = 0
+        for round in 0..<3000 {
+            var lengths = [UInt8](repeating: 0, count: 256)
+            let used = Int.random(in: 0...8, using: &rng)
+            for _ in 0..<used {
+                lengths[Int.random(in: 0..<256, using: &rng)] = UInt8.random(in: 0...(round % 2 == 0 ? 4 : 20), using: &rng)
+            }
+            if round % 3 == 0 {  // a complete code, perturbed by at most one length
+                lengths = (try? HuffmanCodeLengths.build(counts: randomCounts(.bf16Like, rng: &rng), limit: 15)) ?? lengths
+                if Bool.random(using: &rng) { lengths[Int.random(in: 0..<256, using: &rng)] &+= 1 }
+            }
+            guard let code = try? CanonicalCode(lengths: lengths) else { continue }
+            accepted += 1
+            XCTAssertLessThanOrEqual(code.maxLength, 15)
+            if code.symbolCount >= 2 { XCTAssertEqual(kraftScaled(lengths), 1 << 62, "round \(round)") }
+            if code.symbolCount == 1 { XCTAssertEqual(lengths.max(), 1) }
+        }
+        XCTAssertGreaterThan(accepted, 100)
+    }
+
     func testAcceptsEdgeCodes() throws {
         let empty = try CanonicalCode(lengths: [UInt8](repeating: 0, count: 256))
         XCTAssertEqual(empty.maxLength, 0)

@@ -18,6 +18,16 @@ final class ExponentHistogramTests: XCTestCase {
         }
     }
 
+    func testFlushingBetweenChunksKeepsEveryCount() {
+        var rng = SplitMix64(seed: 5)
+        let words = normalWords(count: 777, sigma: 0.02, rng: &rng)
+        for flush in [1, 7, 8, 9, 64, 776, 777, 1000] {
+            var histogram = ExponentHistogram()
+            words.withUnsafeBufferPointer { histogram.add(words: $0, flushEvery: flush) }
+            XCTAssertEqual(histogram.counts, naiveCounts(words), "flush every \(flush)")
+        }
+    }
+
     func testAddAccumulatesAndMergeAdds() {
         var rng = SplitMix64(seed: 2)
         let a = normalWords(count: 5000, sigma: 0.02, rng: &rng)
