@@ -33,3 +33,24 @@ public final class StreamingChecksum {
     /// The checksum of everything added since the last reset.
     public var digest: UInt64 { XXH3_64bits_digest(state) }
 }
+
+/// The checksum of a tensor's original bytes as the container stores it (`TEND`): XXH3-64 over the
+/// sequence of each block's XXH3-64 of its original bytes, as 8 little-endian bytes each, in block order.
+///
+/// Blocks are hashed on the worker threads that encode or decode them; only the combination, 8 bytes per
+/// block, is sequential.
+public final class TensorDigest {
+    private let state = StreamingChecksum()
+
+    public init() {}
+
+    /// Starts a new tensor.
+    public func reset() { state.reset() }
+
+    /// Adds the next block's checksum.
+    public func add(blockDigest: UInt64) {
+        withUnsafeBytes(of: blockDigest.littleEndian) { state.update($0) }
+    }
+
+    public var value: UInt64 { state.digest }
+}

@@ -68,7 +68,7 @@ public final class ContainerFile {
         let blockBytes = UInt64(parameters.blockBytes)
         let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
         let decompressors = ResourcePool { ZstdDecompressor() }
-        let checksum = StreamingChecksum()
+        let tensorDigest = TensorDigest()
         let fileName = self.name
         var next = 0
         try OrderedPipeline.run(
@@ -108,11 +108,11 @@ public final class ContainerFile {
             },
             consume: { bytes in
                 try bytes.withUnsafeBytes { raw in
-                    checksum.update(raw)
+                    tensorDigest.add(blockDigest: Checksum.xxh3(raw))
                     try sink.write(raw)
                 }
             })
-        guard checksum.digest == digest else {
+        guard tensorDigest.value == digest else {
             throw ContainerError(file: fileName, tensor: name, .tensorChecksum)
         }
     }

@@ -38,46 +38,59 @@ public struct ContainerReader {
         }
         let shdr = try frames.readSmallFrame(first, limit: ContainerFormat.maxHeaderFrameBytes)
         let header = try parseOriginalHeader(shdr, file: frames.file, originalSize: fileHeader.originalSize)
-        if let sink { try shdr.withUnsafeBytes { try sink.write($0) } }
+        // Decoded bytes go out through a background writer, in order, while workers decode; nowhere for
+        // verify. (Writing into a shared mapping of the output instead was measured slower on tmpfs, and
+        // its pages count as resident memory.)
+        let background = sink.map { BackgroundSink($0) }
+        if let background { try shdr.withUnsafeBytes { try background.write($0) } }
 
         var summary = DecompressionSummary(file: frames.file)
         var written = UInt64(shdr.count)
         let inFlight = threads + 2
-        let inputs = BufferPool(count: inFlight + 1, capacity: SegmentFrameCollector.capacity(parameters))
+        let inputs = BufferPool(count: frames.positionedFile == nil ? inFlight + 1 : 0,
+                                capacity: SegmentFrameCollector.capacity(parameters))
         let outputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
         var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
                                              buffers: inputs)
         let decompressors = ResourcePool { ZstdDecompressor() }
-        let checksum = StreamingChecksum()
+        let tensorDigest = TensorDigest()
 
         try OrderedPipeline.run(
             threads: threads, maxInFlight: inFlight,
             produce: { try collector.next() },
             work: { job -> DecodedPiece in
-                guard case .segment(let segment) = job else { return DecodedPiece(job: job, output: nil, count: 0) }
-                let output = outputs.take()
-                let count = try decompressors.withResource { zstd in
-                    try segment.decode(into: output, zstd: zstd, file: frames.file,
-                                       tensor: header.tensorsInFileOrder[segment.tensorIndex], parameters: parameters)
+                guard case .segment(let segment) = job else {
+                    return DecodedPiece(job: job, output: nil, count: 0, digests: [])
                 }
-                return DecodedPiece(job: job, output: output, count: count)
+                let tensor = header.tensorsInFileOrder[segment.tensorIndex]
+                let output = outputs.take()
+                let (count, digests) = try decompressors.withResource { zstd in
+                    try segment.decode(into: output, zstd: zstd, file: frames.file, tensor: tensor,
+                                       parameters: parameters)
+                }
+                return DecodedPiece(job: job, output: output, count: count, digests: digests)
             },
             consume: { piece in
                 switch piece.job {
                 case .tensorBegin:
-                    checksum.reset()
+                    tensorDigest.reset()
                     summary.tensors += 1
                 case .segment(let segment):
-                    let bytes = UnsafeRawBufferPointer(rebasing: piece.output![0..<piece.count])
-                    try sink?.write(bytes)
-                    checksum.update(bytes)
+                    if case .buffer(let buffer) = segment.storage { inputs.give(buffer) }
+                    let output = piece.output!
+                    if let background {
+                        try background.write(UnsafeRawBufferPointer(rebasing: output[0..<piece.count])) {
+                            outputs.give(output)
+                        }
+                    } else {
+                        outputs.give(output)
+                    }
+                    for digest in piece.digests { tensorDigest.add(blockDigest: digest) }
                     written += UInt64(piece.count)
                     summary.blocks += segment.frames.count
                     progress?.advance(by: UInt64(piece.count))
-                    inputs.give(segment.buffer)
-                    outputs.give(piece.output!)
                 case let .tensorEnd(tensorIndex, digest):
-                    guard checksum.digest == digest else {
+                    guard tensorDigest.value == digest else {
                         throw ContainerError(file: frames.file, tensor: header.tensorsInFileOrder[tensorIndex].name,
                                              .tensorChecksum)
                     }
@@ -86,6 +99,7 @@ public struct ContainerReader {
                 }
             })
 
+        try background?.finish()
         guard written == fileHeader.originalSize else {
             throw ContainerError(file: frames.file, .sizeMismatch(
                 "decoded \(written) bytes, the header promises \(fileHeader.originalSize)"))
@@ -122,4 +136,5 @@ struct DecodedPiece {
     let job: ReadJob
     let output: UnsafeMutableRawBufferPointer?
     let count: Int
+    let digests: [UInt64]
 }

@@ -41,8 +41,11 @@ public struct ContainerWriter {
             throw ContainerError(file: source.name, .badParameters(problem))
         }
         let reader = try SafetensorsReader(source: source)
+        // A regular file, whose size the header was checked against, is read by the workers themselves.
+        let positioned = source as? InputFile
         let header = reader.header
-        let output = CountingSink(sink)
+        let background = BackgroundSink(sink)
+        let output = CountingSink(background)
         var summary = CompressionSummary(file: source.name)
         summary.originalBytes = UInt64(header.dataStart) + header.dataSectionSize
 
@@ -64,36 +67,47 @@ public struct ContainerWriter {
 
         // Tensors, segment by segment.
         let inFlight = threads + 2
-        let inputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
+        let inputs = BufferPool(count: positioned == nil ? inFlight + 1 : 0, capacity: parameters.segmentBytes)
         let outputs = BufferPool(count: inFlight + 1, capacity: SegmentEncoder.maxOutputBytes(parameters))
         let encoder = SegmentEncoder(parameters: parameters)
-        let tensorChecksum = StreamingChecksum()
+        let tensorDigest = TensorDigest()
         var index = IndexBuilder()
 
         try OrderedPipeline.run(
             threads: threads, maxInFlight: inFlight,
             produce: { () -> SegmentJob? in
+                if positioned != nil {
+                    guard let chunk = reader.nextChunkWithoutReading(maxBytes: parameters.segmentBytes) else {
+                        return nil
+                    }
+                    return SegmentJob(tensorIndex: chunk.tensorIndex, tensor: chunk.tensor,
+                                      offsetInTensor: chunk.offsetInTensor, count: chunk.count,
+                                      isLastOfTensor: chunk.isLastOfTensor, input: .mapped(nil))
+                }
                 let buffer = inputs.take()
                 guard let chunk = try reader.nextChunk(into: buffer) else {
                     inputs.give(buffer)
                     return nil
                 }
                 return SegmentJob(tensorIndex: chunk.tensorIndex, tensor: chunk.tensor,
-                                  offsetInTensor: chunk.offsetInTensor, input: buffer, count: chunk.count,
-                                  isLastOfTensor: chunk.isLastOfTensor)
+                                  offsetInTensor: chunk.offsetInTensor, count: chunk.count,
+                                  isLastOfTensor: chunk.isLastOfTensor, input: .buffer(buffer))
             },
             work: { job -> EncodedSegment in
+                var job = job
+                // A file is mapped here, on the workers, without copying; a pipe was read in `produce`.
+                if let positioned {
+                    let start = header.dataStart + job.tensor.dataOffsets.lowerBound + job.offsetInTensor
+                    job.input = .mapped(try MappedRegion(positioned, offset: start, count: job.count))
+                }
                 // On failure the buffers stay out of the pools, which free them all when the run ends.
-                try encoder.encode(job, into: outputs.take())
+                return try encoder.encode(job, into: outputs.take())
             },
             consume: { segment in
-                defer {
-                    inputs.give(segment.job.input)
-                    outputs.give(segment.output)
-                }
+                if case .buffer(let buffer) = segment.job.input { inputs.give(buffer) }
                 let job = segment.job
                 if job.offsetInTensor == 0 {
-                    tensorChecksum.reset()
+                    tensorDigest.reset()
                     index.beginTensor(at: output.offset)
                     summary.tensors += 1
                     if job.tensor.dtype == .bf16 {
@@ -108,7 +122,7 @@ public struct ContainerWriter {
                         w.append(job.tensor.byteCount)
                     }
                 }
-                tensorChecksum.update(job.bytes)
+                for digest in segment.blockDigests { tensorDigest.add(blockDigest: digest) }
                 let base = output.offset
                 let codeOffset = segment.codeFrame.map { base + UInt64($0) }
                 for frame in segment.blockFrames {
@@ -116,14 +130,15 @@ public struct ContainerWriter {
                 }
                 summary.blocks += segment.blockFrames.count
                 summary.exponentBits += segment.exponentBits
-                try output.write(UnsafeRawBufferPointer(rebasing: segment.output[0..<segment.count]))
+                let frames = UnsafeRawBufferPointer(rebasing: segment.output[0..<segment.count])
+                try output.write(frames) { outputs.give(segment.output) }
                 progress?.advance(by: UInt64(job.count))
                 if job.isLastOfTensor {
                     let blocks = index.endTensor(at: output.offset)
                     try writeFrame(.tensorEnd, to: output, payloadCapacity: 16) { w in
                         w.append(UInt32(job.tensorIndex))
                         w.append(UInt32(blocks))
-                        w.append(tensorChecksum.digest)
+                        w.append(tensorDigest.value)
                     }
                 }
             })
@@ -136,6 +151,7 @@ public struct ContainerWriter {
             w.append(indexOffset)
             w.append(ContainerFormat.trailerMagic)
         }
+        try background.finish()
         summary.containerBytes = output.offset
         return summary
     }
@@ -168,6 +184,17 @@ final class CountingSink: ByteSink {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         try sink.write(bytes)
+        offset += UInt64(bytes.count)
+    }
+
+    /// Writes without copying when the sink is a `BackgroundSink`; `release` runs once the bytes are out.
+    func write(_ bytes: UnsafeRawBufferPointer, release: @escaping () -> Void) throws {
+        if let background = sink as? BackgroundSink {
+            try background.write(bytes, release: release)
+        } else {
+            defer { release() }
+            try sink.write(bytes)
+        }
         offset += UInt64(bytes.count)
     }
 }

@@ -45,21 +45,49 @@ struct FileHeader {
 }
 
 /// Reads a container's frames front to back from any byte source (a pipe too), tracking offsets.
+///
+/// From a regular file it reads with positioned reads and can skip frame bodies, which workers then map
+/// from the file themselves (`positionedFile`).
 final class FrameReader {
     let source: ByteSource
     let file: String
+    /// The file, when the source is one: frame bodies can then be skipped here and read elsewhere.
+    let positionedFile: InputFile?
     private(set) var offset: UInt64 = 0
 
     init(source: ByteSource) {
         self.source = source
         self.file = source.name
+        self.positionedFile = source as? InputFile
     }
 
     /// Reads exactly `buffer.count` bytes or throws a truncation error describing `what`.
     func readExactly(_ buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        if let positionedFile {
+            guard positionedFile.size >= offset, positionedFile.size - offset >= UInt64(buffer.count) else {
+                offset = positionedFile.size
+                throw ContainerError(file: file, .truncated(what))
+            }
+            try positionedFile.read(at: offset, into: buffer)
+            offset += UInt64(buffer.count)
+            return
+        }
         let got = try source.readFully(into: buffer)
         offset += UInt64(got)
         guard got == buffer.count else { throw ContainerError(file: file, .truncated(what)) }
+    }
+
+    /// Moves past the rest of a frame (payload and checksum) without reading it; positioned files only.
+    /// Returns the frame's whole extent in the file.
+    func skipFrameBody(_ header: FrameHeader) throws -> Range<UInt64> {
+        guard let positionedFile else { preconditionFailure("skipFrameBody needs a positioned file") }
+        let end = header.offset + header.totalSize
+        guard end <= positionedFile.size else {
+            offset = positionedFile.size
+            throw ContainerError(file: file, .truncated("inside a \(header.name) frame at offset \(header.offset)"))
+        }
+        offset = end
+        return header.offset..<end
     }
 
     func readFileHeader() throws -> FileHeader {
@@ -131,6 +159,12 @@ final class FrameReader {
 
     /// After the trailer: the source must be exhausted.
     func expectEnd() throws {
+        if let positionedFile {
+            if offset != positionedFile.size {
+                throw ContainerError(file: file, .malformedFrame(frame: "trailer", reason: "bytes after the end of the container"))
+            }
+            return
+        }
         var byte: UInt8 = 0
         let got = try withUnsafeMutableBytes(of: &byte) { try source.read(into: $0) }
         if got != 0 { throw ContainerError(file: file, .malformedFrame(frame: "trailer", reason: "bytes after the end of the container")) }

@@ -1,3 +1,4 @@
+import DF11IO
 import DF11Pipeline
 import EntropyCoding
 import Safetensors
@@ -7,11 +8,25 @@ struct SegmentJob {
     let tensorIndex: Int
     let tensor: TensorInfo
     let offsetInTensor: UInt64
-    let input: UnsafeMutableRawBufferPointer
     let count: Int
     let isLastOfTensor: Bool
+    /// Where the bytes are: a pooled buffer filled from a pipe, or a mapping of the input file.
+    var input: SegmentInput
 
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: input[0..<count]) }
+    var bytes: UnsafeRawBufferPointer {
+        switch input {
+        case .buffer(let buffer): return UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        case .mapped(let region): return region?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+    }
+}
+
+/// The bytes of a segment job.
+enum SegmentInput {
+    /// Read from a pipe into a buffer of the pool.
+    case buffer(UnsafeMutableRawBufferPointer)
+    /// Mapped from the input file by the worker (nil until then).
+    case mapped(MappedRegion?)
 }
 
 /// A segment's frames, ready to append to the container, with where its frames start.
@@ -25,6 +40,8 @@ struct EncodedSegment {
     let codeFrame: Int?
     /// Exponent bits written for BF16 segments (for the report).
     let exponentBits: UInt64
+    /// XXH3-64 of each block's original bytes, for the tensor's checksum.
+    let blockDigests: [UInt64]
 }
 
 /// Turns one segment of a tensor into `CODE` and `BLK ` frames. Safe to call from many threads.
@@ -53,6 +70,7 @@ final class SegmentEncoder: @unchecked Sendable {
         var blockFrames: [Int] = []
         var codeFrame: Int?
         var exponentBits: UInt64 = 0
+        var blockDigests: [UInt64] = []
         let firstBlock = Int(job.offsetInTensor / UInt64(parameters.blockBytes))
         let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
         blockFrames.reserveCapacity(blockCount)
@@ -70,6 +88,8 @@ final class SegmentEncoder: @unchecked Sendable {
             for b in 0..<blockCount {
                 let start = b * parameters.blockWeights
                 let n = min(parameters.blockWeights, words.count - start)
+                blockDigests.append(Checksum.xxh3(UnsafeRawBufferPointer(start: words.baseAddress! + start,
+                                                                         count: 2 * n)))
                 blockFrames.append(frames.count)
                 frames.begin(.block)
                 frames.writer.append(UInt32(firstBlock + b))
@@ -99,6 +119,7 @@ final class SegmentEncoder: @unchecked Sendable {
                     let start = b * parameters.blockBytes
                     let n = min(parameters.blockBytes, job.count - start)
                     let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + n])
+                    blockDigests.append(Checksum.xxh3(block))
                     blockFrames.append(frames.count)
                     frames.begin(.block)
                     frames.writer.append(UInt32(firstBlock + b))
@@ -118,6 +139,6 @@ final class SegmentEncoder: @unchecked Sendable {
             }
         }
         return EncodedSegment(job: job, output: output, count: frames.count, blockFrames: blockFrames,
-                              codeFrame: codeFrame, exponentBits: exponentBits)
+                              codeFrame: codeFrame, exponentBits: exponentBits, blockDigests: blockDigests)
     }
 }

@@ -1,6 +1,15 @@
+import DF11IO
 import DF11Pipeline
 import EntropyCoding
 import Safetensors
+
+/// Where a collected segment's frames are.
+enum SegmentStorage {
+    /// Read into a buffer of the pool (pipes).
+    case buffer(UnsafeMutableRawBufferPointer)
+    /// Still in the file, at this range (regular files: the worker maps it).
+    case file(InputFile, Range<UInt64>)
+}
 
 /// A run of `BLK ` frames of one tensor that share a code, read whole into a pooled buffer.
 struct CollectedSegment {
@@ -9,13 +18,28 @@ struct CollectedSegment {
     /// Code lengths from the `CODE` frame (BF16 tensors).
     let lengths: [UInt8]?
     let firstBlock: Int
-    let buffer: UnsafeMutableRawBufferPointer
-    /// Where each whole frame lies in `buffer`.
+    /// Where the frames are: read into a pooled buffer (from a pipe), or still in the file.
+    let storage: SegmentStorage
+    /// Where each whole frame lies, relative to the start of the storage.
     let frames: [Range<Int>]
 
-    /// Checks and decodes every block into `output`; returns the bytes written.
+    /// The frames' bytes: the pooled buffer, or a fresh mapping of the file range (kept alive by the
+    /// returned region until the caller drops it).
+    func bytes() throws -> (UnsafeRawBufferPointer, MappedRegion?) {
+        switch storage {
+        case .buffer(let buffer):
+            return (UnsafeRawBufferPointer(buffer), nil)
+        case let .file(file, range):
+            let region = try MappedRegion(file, offset: range.lowerBound, count: Int(range.count))
+            return (region.bytes, region)
+        }
+    }
+
+    /// Checks and decodes every block into `output`; returns the bytes written and each block's checksum.
     func decode(into output: UnsafeMutableRawBufferPointer, zstd: ZstdDecompressor, file: String,
-                tensor: TensorInfo, parameters: ContainerParameters) throws -> Int {
+                tensor: TensorInfo, parameters: ContainerParameters) throws -> (count: Int, digests: [UInt64]) {
+        let (buffer, region) = try bytes()
+        defer { withExtendedLifetime(region) {} }
         var decoder: BlockDecoder?
         if let lengths {
             do { decoder = try BlockDecoder(lengths: lengths) } catch {
@@ -24,6 +48,8 @@ struct CollectedSegment {
             }
         }
         var written = 0
+        var digests: [UInt64] = []
+        digests.reserveCapacity(frames.count)
         for (i, range) in frames.enumerated() {
             let block = firstBlock + i
             let start = UInt64(block) * UInt64(parameters.blockBytes)
@@ -32,9 +58,10 @@ struct CollectedSegment {
                 .decode(frame: UnsafeRawBufferPointer(rebasing: buffer[range]), decoder: decoder, zstd: zstd,
                         into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))
             if let problem { throw ContainerError(file: file, tensor: tensor.name, block: block, problem) }
+            digests.append(Checksum.xxh3(UnsafeRawBufferPointer(rebasing: output[written..<written + expected])))
             written += expected
         }
-        return written
+        return (written, digests)
     }
 }
 
@@ -158,38 +185,44 @@ struct SegmentFrameCollector {
         } else if tensor.encoding == .bf16Exponents {
             throw ContainerError(file: file, .unexpectedFrame(found: "BLK ", expected: "CODE"))
         }
-        let buffer = buffers.take()
+        // From a file, frames stay where they are (the worker maps them); from a pipe they are read here.
+        let buffer = frames.positionedFile == nil ? buffers.take() : nil
         var ranges: [Range<Int>] = []
         var used = 0
+        let start = h.offset
         let firstBlock = nextBlock
         let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
-        while true {
-            guard h.length <= limit else {
-                buffers.give(buffer)
-                throw ContainerError(file: file, .frameTooLarge(frame: "BLK ", length: h.length))
+        do {
+            while true {
+                guard h.length <= limit else {
+                    throw ContainerError(file: file, .frameTooLarge(frame: "BLK ", length: h.length))
+                }
+                guard nextBlock < tensor.blocks else {
+                    throw ContainerError(file: file, .malformedFrame(frame: "BLK ", reason: "more blocks than the tensor has"))
+                }
+                index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
+                let size: Int
+                if let buffer {
+                    size = try frames.readFrameBody(h, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
+                } else {
+                    size = try frames.skipFrameBody(h).count
+                }
+                ranges.append(used..<used + size)
+                used += size
+                nextBlock += 1
+                if ranges.count == parameters.segmentBlocks { break }
+                let following = try frames.readFrameHeader(expecting: "the next block or TEND")
+                if following.known != .block { lookahead = following; break }
+                h = following
             }
-            guard nextBlock < tensor.blocks else {
-                buffers.give(buffer)
-                throw ContainerError(file: file, .malformedFrame(frame: "BLK ", reason: "more blocks than the tensor has"))
-            }
-            index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
-            let size: Int
-            do {
-                size = try frames.readFrameBody(h, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
-            } catch {
-                buffers.give(buffer)
-                throw error
-            }
-            ranges.append(used..<used + size)
-            used += size
-            nextBlock += 1
-            if ranges.count == parameters.segmentBlocks { break }
-            let following = try frames.readFrameHeader(expecting: "the next block or TEND")
-            if following.known != .block { lookahead = following; break }
-            h = following
+        } catch {
+            if let buffer { buffers.give(buffer) }
+            throw error
         }
+        let storage: SegmentStorage = buffer.map { .buffer($0) }
+            ?? .file(frames.positionedFile!, start..<start + UInt64(used))
         return .segment(CollectedSegment(tensorIndex: tensor.index, encoding: tensor.encoding, lengths: lengths,
-                                         firstBlock: firstBlock, buffer: buffer, frames: ranges))
+                                         firstBlock: firstBlock, storage: storage, frames: ranges))
     }
 
     private mutating func endTensor(_ h: FrameHeader) throws -> ReadJob {

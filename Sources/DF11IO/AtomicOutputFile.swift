@@ -164,3 +164,4 @@ public final class AtomicOutputFile: ByteSink {
         try file.commit()
     }
 }
+

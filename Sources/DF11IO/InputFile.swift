@@ -12,6 +12,8 @@ public final class InputFile: ByteSource {
     /// The file's size in bytes when it was opened.
     public let size: UInt64
     private var fd: Int32
+    /// The open file descriptor (for memory mappings); valid until `close()`.
+    public var descriptor: Int32 { fd }
     private var position: UInt64 = 0
 
     /// Opens `path` read-only. Throws `.couldNotRun` if it is missing, unreadable or a directory.

@@ -14,7 +14,7 @@ public final class BufferPool: @unchecked Sendable {
     /// Creates `count` buffers of `capacity` bytes each, aligned to 64 bytes.
     public init(count: Int, capacity: Int) {
         self.capacity = capacity
-        let buffers = (0..<max(1, count)).map { _ in
+        let buffers = (0..<max(0, count)).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, capacity), alignment: 64)
         }
         self.free = buffers

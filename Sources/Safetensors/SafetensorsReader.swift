@@ -85,6 +85,27 @@ public final class SafetensorsReader {
         return chunk
     }
 
+    /// Describes the next chunk of at most `maxBytes` bytes exactly as `nextChunk(into:)` would, without
+    /// reading it: for callers that fetch the bytes themselves with positioned reads (several threads at
+    /// once) from a file whose size the header was checked against. nil after the last tensor.
+    public func nextChunkWithoutReading(maxBytes: Int) -> TensorChunk? {
+        precondition(maxBytes > 0, "nextChunkWithoutReading needs a positive size")
+        let tensors = header.tensorsInFileOrder
+        guard tensorIndex < tensors.count else { return nil }
+        let tensor = tensors[tensorIndex]
+        let remaining = tensor.byteCount - offsetInTensor
+        let count = Int(min(UInt64(maxBytes), remaining))
+        let chunk = TensorChunk(tensor: tensor, tensorIndex: tensorIndex, offsetInTensor: offsetInTensor,
+                                count: count, isLastOfTensor: UInt64(count) == remaining)
+        if chunk.isLastOfTensor {
+            tensorIndex += 1
+            offsetInTensor = 0
+        } else {
+            offsetInTensor += UInt64(count)
+        }
+        return chunk
+    }
+
     private func checkNothingFollows(_ buffer: UnsafeMutableRawBufferPointer) throws {
         let extra = try source.read(into: buffer)
         if extra > 0 {

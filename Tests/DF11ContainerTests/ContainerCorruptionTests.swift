@@ -2,21 +2,24 @@ import DF11Container
 import DF11IO
 import XCTest
 
+/// A container of about 7 kB with several blocks, segments and both tensor encodings.
+func makeSmallContainer() throws -> (original: [UInt8], container: [UInt8]) {
+    var rng = SplitMix64(seed: 9)
+    let words = gaussianBF16(count: 3000, sigma: 0.02, rng: &rng)
+    let other = (0..<600).map { UInt8($0 % 7) }
+    let original = try safetensorsFile([("w", .bf16, [words.count], bytes(of: words)),
+                                        ("o", .u8, [other.count], other)])
+    let sink = MemorySink()
+    _ = try ContainerWriter(parameters: ContainerParameters(blockWeights: 1024, segmentBlocks: 2,
+                                                            lengthLimit: 12, zstdLevel: 3), threads: 2)
+        .compress(source: MemorySource(original), to: sink)
+    return (original, sink.bytes)
+}
+
 /// Every single-bit flip and every truncation must be reported as a container error, never crash, never
 /// decode to different bytes.
 final class ContainerCorruptionTests: XCTestCase {
-    func makeContainer() throws -> (original: [UInt8], container: [UInt8]) {
-        var rng = SplitMix64(seed: 9)
-        let words = gaussianBF16(count: 3000, sigma: 0.02, rng: &rng)
-        let other = (0..<600).map { UInt8($0 % 7) }
-        let original = try safetensorsFile([("w", .bf16, [words.count], bytes(of: words)),
-                                            ("o", .u8, [other.count], other)])
-        let sink = MemorySink()
-        _ = try ContainerWriter(parameters: ContainerParameters(blockWeights: 1024, segmentBlocks: 2,
-                                                                lengthLimit: 12, zstdLevel: 3), threads: 2)
-            .compress(source: MemorySource(original), to: sink)
-        return (original, sink.bytes)
-    }
+    func makeContainer() throws -> (original: [UInt8], container: [UInt8]) { try makeSmallContainer() }
 
     func verify(_ bytes: [UInt8]) throws -> [UInt8] {
         let sink = MemorySink()
@@ -65,5 +68,40 @@ final class ContainerCorruptionTests: XCTestCase {
     func testTrailingBytesAreRejected() throws {
         let (_, container) = try makeContainer()
         XCTAssertThrowsError(try verify(container + [0]))
+    }
+}
+
+/// The same checks when the container is a regular file, which the reader maps instead of streaming.
+final class FileContainerCorruptionTests: XCTestCase {
+    func testRandomBitFlipsAndTruncationsInAFileAreDetected() throws {
+        let (original, container) = try makeSmallContainer()
+        let directory = NSTemporaryDirectory() + "df11-corrupt-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/c.df11"
+
+        func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let sink = MemorySink()
+            _ = try ContainerReader(threads: 2).decompress(source: try InputFile(path: path), to: sink)
+            return sink.bytes
+        }
+
+        XCTAssertEqual(try decode(container), original)
+        var rng = SplitMix64(seed: 77)
+        for _ in 0..<400 {
+            let bit = Int.random(in: 0..<container.count * 8, using: &rng)
+            var damaged = container
+            damaged[bit / 8] ^= UInt8(1 << (bit % 8))
+            XCTAssertThrowsError(try decode(damaged), "bit \(bit)") { error in
+                XCTAssertTrue(error is ContainerError, "bit \(bit): \(error)")
+            }
+        }
+        for _ in 0..<100 {
+            let length = Int.random(in: 0..<container.count, using: &rng)
+            XCTAssertThrowsError(try decode(Array(container[0..<length])), "length \(length)") { error in
+                XCTAssertTrue(error is ContainerError, "length \(length): \(error)")
+            }
+        }
     }
 }
