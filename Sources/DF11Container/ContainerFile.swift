@@ -21,6 +21,9 @@ public final class ContainerFile {
         self.file = file
         let fileName = file.name
         guard file.size >= UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.trailerSize) else {
+            var magic = [UInt8](repeating: 0, count: min(Int(file.size), ContainerFormat.magic.count))
+            try magic.withUnsafeMutableBytes { try file.read(at: 0, into: $0) }
+            if magic == ContainerFormat.magic { throw ContainerError(file: fileName, .truncated("in the file header")) }
             throw ContainerError(file: fileName, .notAContainer)
         }
         var head = [UInt8](repeating: 0, count: ContainerFormat.fileHeaderSize)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Constants and small value types of the DF11 container format, version 1.0 (docs/FORMAT.md).
 public enum ContainerFormat {
     /// `\x89DF11\r\n\x1a`.
@@ -29,14 +31,16 @@ public enum FrameType: UInt32, CaseIterable {
     case header = 0x5244_4853      // "SHDR"
     case tensorBegin = 0x534E_4554 // "TENS"
     case code = 0x4544_4F43        // "CODE"
-    case block = 0x204B_4C42       // "BLK "
+    case block = 0x204B_4C42       // "BLK"
     case tensorEnd = 0x444E_4554   // "TEND"
     case index = 0x5844_4E49       // "INDX"
 
     /// The type as its four ASCII characters, for messages.
     public static func name(of raw: UInt32) -> String {
         let bytes = (0..<4).map { UInt8(truncatingIfNeeded: raw >> (8 * $0)) }
-        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
         return "0x" + String(raw, radix: 16)
     }
 }

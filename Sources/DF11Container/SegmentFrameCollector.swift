@@ -170,7 +170,7 @@ struct SegmentFrameCollector {
         var h = first
         if first.known == .code {
             guard tensor.encoding == .bf16Exponents else {
-                throw ContainerError(file: file, .unexpectedFrame(found: "CODE", expected: "BLK "))
+                throw ContainerError(file: file, .unexpectedFrame(found: "CODE", expected: "BLK"))
             }
             let payload = try frames.readSmallFrame(h, limit: 256)
             guard payload.count == 256 else {
@@ -180,10 +180,10 @@ struct SegmentFrameCollector {
             currentCode = h.offset
             h = try frames.readFrameHeader(expecting: "a block after CODE")
             guard h.known == .block else {
-                throw ContainerError(file: file, .unexpectedFrame(found: h.name, expected: "BLK "))
+                throw ContainerError(file: file, .unexpectedFrame(found: h.name, expected: "BLK"))
             }
         } else if tensor.encoding == .bf16Exponents {
-            throw ContainerError(file: file, .unexpectedFrame(found: "BLK ", expected: "CODE"))
+            throw ContainerError(file: file, .unexpectedFrame(found: "BLK", expected: "CODE"))
         }
         // From a file, frames stay where they are (the worker maps them); from a pipe they are read here.
         let buffer = frames.positionedFile == nil ? buffers.take() : nil
@@ -195,10 +195,10 @@ struct SegmentFrameCollector {
         do {
             while true {
                 guard h.length <= limit else {
-                    throw ContainerError(file: file, .frameTooLarge(frame: "BLK ", length: h.length))
+                    throw ContainerError(file: file, .frameTooLarge(frame: "BLK", length: h.length))
                 }
                 guard nextBlock < tensor.blocks else {
-                    throw ContainerError(file: file, .malformedFrame(frame: "BLK ", reason: "more blocks than the tensor has"))
+                    throw ContainerError(file: file, .malformedFrame(frame: "BLK", reason: "more blocks than the tensor has"))
                 }
                 index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
                 let size: Int

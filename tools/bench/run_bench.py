@@ -142,7 +142,8 @@ def bench_df11(binary, ds, reference, repeat, threads, out_root, notes):
         return r
 
     if "inspect" not in missing:
-        res = timecmd.best_of([binary, "inspect", src, "--json"], repeat, warm_paths=[src], capture=True)
+        res = timecmd.best_of([binary, "inspect", src, "--json", "--threads", str(threads)], repeat,
+                              warm_paths=[src], capture=True)
         cmp = compare_inspect(parse_json_maybe(res["stdout"]), reference) if res["rc"] == 0 else {}
         row("inspect", res, {"entropy_check": cmp})
     os.makedirs(out_root, exist_ok=True)
@@ -157,11 +158,22 @@ def bench_df11(binary, ds, reference, repeat, threads, out_root, notes):
         row("compress", res, extra)
     have_out = os.path.exists(comp_out)
     if "verify" not in missing and have_out:
-        res = timecmd.best_of([binary, "verify", comp_out, "--json"], repeat, warm_paths=[comp_out], capture=True)
+        res = timecmd.best_of([binary, "verify", comp_out, "--json", "--threads", str(threads)], repeat,
+                              warm_paths=[comp_out], capture=True)
         row("verify", res, {"report": parse_json_maybe(res["stdout"])})
+        if not os.path.isdir(comp_out):
+            # Decoding alone: the same decompress, its output discarded instead of written to a file.
+            res = timecmd.best_of(["sh", "-c", f'"{binary}" decompress "{comp_out}" -o - --quiet --threads {threads} > /dev/null'],
+                                  repeat, warm_paths=[comp_out], capture=True)
+            row("decompress to /dev/null", res)
+            # The whole pipeline through pipes, checked with cmp.
+            res = timecmd.best_of(["sh", "-c", f'cat "{src}" | "{binary}" compress - -o - --quiet --threads {threads} '
+                                              f'| "{binary}" decompress - -o - --quiet --threads {threads} | cmp - "{src}"'],
+                                  repeat, warm_paths=[src], capture=True)
+            row("pipe: compress | decompress | cmp", res, {"roundtrip_ok": res["rc"] == 0})
     if "decompress" not in missing and have_out:
         restored = os.path.join(out_root, name + ".restored")
-        res = timecmd.best_of([binary, "decompress", comp_out, "-o", restored, "--json"], repeat,
+        res = timecmd.best_of([binary, "decompress", comp_out, "-o", restored, "--json", "--threads", str(threads)], repeat,
                               warm_paths=[comp_out], capture=True, before=lambda: rm(restored))
         extra = {}
         if res["rc"] == 0:
@@ -252,12 +264,15 @@ def main():
     ap.add_argument("--df11", default=os.path.join(ROOT, ".build", "release", "df11"))
     ap.add_argument("--venv-python", default=os.path.join(ROOT, ".venv-bench", "bin", "python"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scratch", default="/dev/shm/df11-bench" if os.path.isdir("/dev/shm") else None,
+                    help="where df11 writes its outputs (default: tmpfs, as zstd_bench.sh does; else DATA/df11-out)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="zstd,zipnn,df11", help="comma list of tools to run")
     ap.add_argument("--datasets", default="minilm-bf16,llama-1gb")
     ap.add_argument("--out", default=None, help="results JSON (default DATA/results.json)")
     args = ap.parse_args()
     tools = set(args.only.split(","))
+    args.scratch = args.scratch or os.path.join(args.data, "df11-out")
 
     all_ds = {
         "minilm-bf16": {"name": "minilm-bf16", "df11_input": os.path.join(args.data, "minilm-bf16", "model.safetensors")},
@@ -299,7 +314,7 @@ def main():
         if "df11" in tools:
             print("   df11", file=sys.stderr, flush=True)
             rows += bench_df11(args.df11, ds, ref, args.repeat, args.threads,
-                               os.path.join(args.data, "df11-out"), notes)
+                               args.scratch, notes)
 
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     result = {
