@@ -30,6 +30,7 @@ public struct ContainerReader {
         let frames = FrameReader(source: source)
         let fileHeader = try frames.readFileHeader()
         let parameters = fileHeader.parameters
+        progress?.setTotalIfUnknown(fileHeader.originalSize)
 
         // The original safetensors header, written out first.
         let first = try frames.readFrameHeader(expecting: "the SHDR frame")

@@ -6,7 +6,7 @@ import Foundation
 /// and is safe to advance from any thread.
 public final class ProgressMeter: @unchecked Sendable {
     private let label: String
-    private let total: UInt64
+    private var total: UInt64
     private let enabled: Bool
     private let lock = NSLock()
     private var done: UInt64 = 0
@@ -25,6 +25,13 @@ public final class ProgressMeter: @unchecked Sendable {
         self.label = label
         self.total = total
         self.enabled = enabled
+    }
+
+    /// Sets the job's total once it becomes known (e.g. from a container's header), if it was unknown.
+    public func setTotalIfUnknown(_ bytes: UInt64) {
+        lock.lock()
+        if total == 0 { total = bytes }
+        lock.unlock()
     }
 
     /// Records `bytes` more bytes done and redraws if a tenth of a second has passed.

@@ -1,5 +1,6 @@
 import DF11Container
 import DF11IO
+import DF11Pipeline
 import Safetensors
 
 /// What `df11 compress`, `decompress` or `verify` did to a whole checkpoint. JSON schemas
@@ -74,11 +75,15 @@ public enum CheckpointOperations {
             guard output != "-" else { throw UsageError("a directory compresses into a directory; give -o DIR") }
             try prepareDirectory(output, input: checkpoint.root, force: options.force)
             var manifest = DirectoryManifest(files: [], copied: [], weightMap: [])
+            let total = checkpoint.weightFiles.reduce(UInt64(0)) { $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0) }
+            let meter = options.meter("compress", total: total)
+            defer { meter?.finish() }
             for file in checkpoint.weightFiles {
                 let container = file.displayPath + "." + ContainerFormat.fileExtension
                 let destination = FileSystem.join(output, container)
                 try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-                let s = try ContainerOperations.compress(input: file.resolvedPath, output: destination, options: options)
+                let s = try ContainerOperations.compress(input: file.resolvedPath, output: destination, options: options,
+                                                         progress: meter)
                 report.files.append(.init(input: file.displayPath, output: container, tensors: s.tensors,
                                           blocks: s.blocks, originalBytes: s.originalBytes,
                                           containerBytes: s.containerBytes))
@@ -112,11 +117,13 @@ public enum CheckpointOperations {
             guard output != "-" else { throw UsageError("a container directory decompresses into a directory; give -o DIR") }
             let manifest = try DirectoryManifest.read(directory: input)
             try prepareDirectory(output, input: input, force: options.force)
+            let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
+            defer { meter?.finish() }
             for entry in manifest.files {
                 let destination = FileSystem.join(output, entry.original)
                 try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
                 let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
-                                                           output: destination, options: options)
+                                                           output: destination, options: options, progress: meter)
                 report.files.append(.init(input: entry.container, output: entry.original, tensors: s.tensors,
                                           blocks: s.blocks, originalBytes: s.originalBytes,
                                           containerBytes: s.containerBytes))
@@ -140,8 +147,11 @@ public enum CheckpointOperations {
         var report = CheckpointReport(operation: .verify, input: input, output: nil, threads: options.threads)
         if input != "-" && FileSystem.kind(of: input) == .directory {
             let manifest = try DirectoryManifest.read(directory: input)
+            let meter = options.meter("verify", total: manifest.files.reduce(0) { $0 + $1.originalSize })
+            defer { meter?.finish() }
             for entry in manifest.files {
-                let s = try ContainerOperations.verify(input: FileSystem.join(input, entry.container), options: options)
+                let s = try ContainerOperations.verify(input: FileSystem.join(input, entry.container), options: options,
+                                                       progress: meter)
                 guard s.originalBytes == entry.originalSize, s.containerBytes == entry.containerSize else {
                     throw ContainerError(file: FileSystem.join(input, entry.container), .sizeMismatch(
                         "\(DirectoryManifest.fileName) records \(entry.originalSize) → \(entry.containerSize) bytes, "
