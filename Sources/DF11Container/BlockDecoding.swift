@@ -18,10 +18,7 @@ struct BlockFrameDecoder {
         guard checked >= ContainerFormat.frameHeaderSize + 12 else {
             return .malformedFrame(frame: "BLK", reason: "shorter than its fixed fields")
         }
-        let stored = UInt64(littleEndian: frame.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
-        if Checksum.xxh3(UnsafeRawBufferPointer(rebasing: frame[0..<checked])) != stored {
-            return .frameChecksum(frame: "BLK")
-        }
+        guard frameIsIntact(frame) else { return .frameChecksum(frame: "BLK") }
         var reader = LittleEndianReader(UnsafeRawBufferPointer(
             rebasing: frame[ContainerFormat.frameHeaderSize..<checked]))
         let index = reader.read(UInt32.self)!

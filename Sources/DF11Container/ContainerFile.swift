@@ -145,14 +145,9 @@ public final class ContainerFile {
     /// Reads a frame at `offset` and returns its payload after checking its checksum.
     static func readFrame(_ file: InputFile, at offset: UInt64, expected: FrameType, limit: UInt64) throws -> [UInt8] {
         let frame = try readWholeFrame(file, at: offset, expected: expected, limit: limit)
-        let checked = frame.count - ContainerFormat.frameChecksumSize
-        let ok = frame.withUnsafeBytes { raw in
-            Checksum.xxh3(UnsafeRawBufferPointer(rebasing: raw[0..<checked]))
-                == UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
-        }
-        guard ok else {
+        guard frame.withUnsafeBytes(frameIsIntact) else {
             throw ContainerError(file: file.name, .frameChecksum(frame: FrameType.name(of: expected.rawValue)))
         }
-        return Array(frame[ContainerFormat.frameHeaderSize..<checked])
+        return framePayload(frame)
     }
 }

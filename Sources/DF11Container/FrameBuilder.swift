@@ -1,3 +1,16 @@
+/// Whether a whole frame (type to checksum, at least 24 bytes) matches its stored checksum.
+func frameIsIntact(_ frame: UnsafeRawBufferPointer) -> Bool {
+    let checked = frame.count - ContainerFormat.frameChecksumSize
+    guard checked >= ContainerFormat.frameHeaderSize else { return false }
+    let stored = UInt64(littleEndian: frame.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
+    return Checksum.xxh3(UnsafeRawBufferPointer(rebasing: frame[0..<checked])) == stored
+}
+
+/// The payload of a whole frame.
+func framePayload(_ frame: [UInt8]) -> [UInt8] {
+    Array(frame[ContainerFormat.frameHeaderSize..<(frame.count - ContainerFormat.frameChecksumSize)])
+}
+
 /// Writes frames (type, flags, length, payload, checksum) into a caller-owned buffer.
 struct FrameBuilder {
     var writer: LittleEndianWriter

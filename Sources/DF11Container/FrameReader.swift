@@ -134,14 +134,10 @@ final class FrameReader {
         }
         var frame = [UInt8](repeating: 0, count: Int(header.totalSize))
         _ = try frame.withUnsafeMutableBytes { try readFrameBody(header, into: $0) }
-        try frame.withUnsafeBytes { raw in
-            let checked = raw.count - ContainerFormat.frameChecksumSize
-            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: checked, as: UInt64.self))
-            guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: raw[0..<checked])) == stored else {
-                throw ContainerError(file: file, .frameChecksum(frame: header.name))
-            }
+        guard frame.withUnsafeBytes(frameIsIntact) else {
+            throw ContainerError(file: file, .frameChecksum(frame: header.name))
         }
-        return Array(frame[ContainerFormat.frameHeaderSize..<(frame.count - ContainerFormat.frameChecksumSize)])
+        return framePayload(frame)
     }
 
     /// Skips a frame this reader does not know but may ignore.

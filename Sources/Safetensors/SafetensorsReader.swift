@@ -61,27 +61,18 @@ public final class SafetensorsReader {
             }
             return nil
         }
-        let tensor = tensors[tensorIndex]
-        let remaining = tensor.byteCount - offsetInTensor
-        let count = Int(min(UInt64(buffer.count), remaining))
-        if count > 0 {
-            let got = try source.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< count]))
-            if got < count {
-                let reached = tensor.dataOffsets.lowerBound + offsetInTensor + UInt64(got)
-                throw SafetensorsError(file: header.fileName, tensor: tensor.name,
+        let chunk = describeNextChunk(maxBytes: buffer.count, of: tensors[tensorIndex])
+        if chunk.count > 0 {
+            let got = try source.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< chunk.count]))
+            if got < chunk.count {
+                let reached = chunk.tensor.dataOffsets.lowerBound + offsetInTensor + UInt64(got)
+                throw SafetensorsError(file: header.fileName, tensor: chunk.tensor.name,
                                        problem: .truncatedData(offset: reached,
                                                                expectedEnd: header.dataSectionSize,
                                                                available: reached))
             }
         }
-        let chunk = TensorChunk(tensor: tensor, tensorIndex: tensorIndex, offsetInTensor: offsetInTensor,
-                                count: count, isLastOfTensor: UInt64(count) == remaining)
-        if chunk.isLastOfTensor {
-            tensorIndex += 1
-            offsetInTensor = 0
-        } else {
-            offsetInTensor += UInt64(count)
-        }
+        advance(past: chunk)
         return chunk
     }
 
@@ -92,18 +83,27 @@ public final class SafetensorsReader {
         precondition(maxBytes > 0, "nextChunkWithoutReading needs a positive size")
         let tensors = header.tensorsInFileOrder
         guard tensorIndex < tensors.count else { return nil }
-        let tensor = tensors[tensorIndex]
+        let chunk = describeNextChunk(maxBytes: maxBytes, of: tensors[tensorIndex])
+        advance(past: chunk)
+        return chunk
+    }
+
+    /// The next chunk of `tensor` (the current one) from the current offset, at most `maxBytes` long.
+    private func describeNextChunk(maxBytes: Int, of tensor: TensorInfo) -> TensorChunk {
         let remaining = tensor.byteCount - offsetInTensor
         let count = Int(min(UInt64(maxBytes), remaining))
-        let chunk = TensorChunk(tensor: tensor, tensorIndex: tensorIndex, offsetInTensor: offsetInTensor,
-                                count: count, isLastOfTensor: UInt64(count) == remaining)
+        return TensorChunk(tensor: tensor, tensorIndex: tensorIndex, offsetInTensor: offsetInTensor,
+                           count: count, isLastOfTensor: UInt64(count) == remaining)
+    }
+
+    /// Moves the reading position past `chunk`.
+    private func advance(past chunk: TensorChunk) {
         if chunk.isLastOfTensor {
             tensorIndex += 1
             offsetInTensor = 0
         } else {
-            offsetInTensor += UInt64(count)
+            offsetInTensor += UInt64(chunk.count)
         }
-        return chunk
     }
 
     private func checkNothingFollows(_ buffer: UnsafeMutableRawBufferPointer) throws {

@@ -77,31 +77,20 @@ def parse_json_maybe(text):
 
 
 def compare_inspect(inspect_json, reference):
-    """Compare df11 inspect's per-tensor entropies with the reference, if the shape allows."""
-    if not isinstance(inspect_json, dict):
-        return {"compared": False, "note": "inspect output is not a JSON object"}
-    tensors = inspect_json.get("tensors")
-    if tensors is None:
-        for v in inspect_json.values():  # maybe nested per file
-            if isinstance(v, list) and v and isinstance(v[0], dict) and "tensors" in v[0]:
-                tensors = [t for f in v for t in f["tensors"]]
-                break
-    if not isinstance(tensors, list):
-        return {"compared": False, "note": "no 'tensors' list in inspect output"}
-    ours = {}
-    for t in tensors:
-        if isinstance(t, dict) and "name" in t:
-            for key in ("entropy_bits", "entropyBits", "entropy"):
-                if key in t:
-                    ours[t["name"]] = float(t[key])
-                    break
-    ref = {t["name"]: t["entropy_bits"] for t in reference["tensors"]}
+    """Compare df11 inspect's per-tensor entropies (schema df11.inspect/1, docs/JSON.md) and exponent
+    histograms with the numpy reference."""
+    if not isinstance(inspect_json, dict) or inspect_json.get("schema") != "df11.inspect/1":
+        return {"compared": False, "note": "inspect output is not df11.inspect/1 JSON"}
+    ours = {t["name"]: t["bf16"] for t in inspect_json["tensors"] if "bf16" in t}
+    ref = {t["name"]: t for t in reference["tensors"]}
     common = set(ours) & set(ref)
     if not common:
-        return {"compared": False, "note": "no tensor entropies found under known keys"}
-    worst = max(abs(ours[k] - ref[k]) for k in common)
+        return {"compared": False, "note": "no BF16 tensors in common"}
+    worst = max(abs(ours[k]["entropy_bits"] - ref[k]["entropy_bits"]) for k in common)
+    histograms_equal = all({int(e): c for e, c in ours[k]["exponent_histogram"].items()}
+                           == {int(e): c for e, c in ref[k]["histogram"].items()} for k in common)
     return {"compared": True, "tensors_compared": len(common), "missing_in_df11": len(set(ref) - set(ours)),
-            "max_abs_diff_bits": worst, "within_1e-6": worst <= 1e-6}
+            "max_abs_diff_bits": worst, "within_1e-6": worst <= 1e-6, "histograms_equal": histograms_equal}
 
 
 def find_restored(restored, original_file, single):
@@ -247,7 +236,8 @@ def markdown(rows):
         check = "—" if rt is None else ("SHA-256 ok" if rt else "MISMATCH")
         ec = r.get("entropy_check")
         if ec:
-            check = (f"entropy max diff {ec['max_abs_diff_bits']:.1e} bits over {ec['tensors_compared']} tensors"
+            check = (f"entropy max diff {ec['max_abs_diff_bits']:.1e} bits over {ec['tensors_compared']} tensors, "
+                     f"histograms {'equal' if ec.get('histograms_equal') else 'DIFFER'}"
                      if ec.get("compared") else f"entropy not compared: {ec.get('note')}")
         lines.append(
             f"| {r['dataset']} | {r['tool']} | {r['op']} | {r['bytes'] / 1e6:.1f} | {fmt(r.get('ratio'), '.4f')} "
