@@ -1,0 +1,141 @@
+import Foundation
+import Safetensors
+
+/// The official `pattern_dict`: regexes over module names, each with the attribute paths whose `.weight`s form
+/// one unit, in order. Read from a published `config.json` (`dfloat11_config.pattern_dict`) or given.
+///
+/// Matching is Python's `re.fullmatch(pattern, name)`. Patterns are compiled with `NSRegularExpression` (ICU)
+/// as `\A(?:pattern)\z`. For the syntax the published dictionaries use — literals, `\.`, `\d`, `\w`, `\s`,
+/// character classes, `.`, groups, `|`, `*`, `+`, `?`, `{m,n}` and their lazy forms — ICU and Python agree.
+/// Differences that this type handles by refusing: Python-only group syntax `(?P<name>…)`, `(?P=name)`;
+/// patterns that do not compile. Remaining known differences (not used by any published dictionary): inline
+/// flags and Unicode property classes (`\p{…}` is literal text in Python, a class in ICU), POSIX classes
+/// inside brackets (`[[:digit:]]`), and nested set operations in brackets (`[a-z&&[^x]]` in ICU).
+public struct PatternDictionary: @unchecked Sendable {
+    /// The entries in dictionary order: the regex source and its attribute paths.
+    public let entries: [(pattern: String, attributes: [String])]
+    private let regexes: [NSRegularExpression]
+
+    /// A dictionary of `entries`, in order. Throws if a pattern uses Python-only syntax or does not compile.
+    public init(entries: [(pattern: String, attributes: [String])]) throws {
+        self.entries = entries
+        regexes = try entries.map { entry in
+            func refuse(_ why: String) -> DFloat11LayoutError {
+                DFloat11LayoutError(unit: entry.pattern, .badUnitDescription("pattern '\(entry.pattern)': \(why)"))
+            }
+            if entry.pattern.contains("(?P") { throw refuse("Python-only group syntax (?P…) is not supported") }
+            do {
+                return try NSRegularExpression(pattern: "\\A(?:" + entry.pattern + ")\\z")
+            } catch {
+                throw refuse("not a regular expression df11 can compile (\(error))")
+            }
+        }
+    }
+
+    /// The dictionary of a JSON object `{regex: [attribute, …]}` (member order kept).
+    public init(json: JSONValue) throws {
+        func bad(_ why: String) -> DFloat11LayoutError {
+            DFloat11LayoutError(unit: "pattern_dict", .badUnitDescription("pattern_dict: \(why)"))
+        }
+        guard let members = json.members else { throw bad("expected an object, found \(json.kindDescription)") }
+        try self.init(entries: members.map { member in
+            guard let list = member.value.elements else {
+                throw bad("'\(member.key)' maps to \(member.value.kindDescription), expected a list of attribute paths")
+            }
+            return (member.key, try list.map { value in
+                guard let text = value.stringValue else { throw bad("'\(member.key)' lists \(value.kindDescription)") }
+                return text
+            })
+        })
+    }
+
+    /// The dictionary in a published `config.json`'s `dfloat11_config.pattern_dict`.
+    public init(configJSON: JSONValue) throws {
+        guard let dict = configJSON["dfloat11_config"]?["pattern_dict"] else {
+            throw DFloat11LayoutError(unit: "config.json", .badUnitDescription(
+                "config.json has no dfloat11_config.pattern_dict: not a DFloat11 model"))
+        }
+        try self.init(json: dict)
+    }
+
+    /// Whether `name` fully matches the pattern of entry `index` (Python `re.fullmatch`).
+    public func fullMatch(entry index: Int, _ name: String) -> Bool {
+        let range = NSRange(name.startIndex..<name.endIndex, in: name)
+        return regexes[index].firstMatch(in: name, options: [], range: range) != nil
+    }
+
+    /// The units the official compressor builds for a model whose tensors are `tensorNames`.
+    ///
+    /// - Modules are the dotted prefixes of the tensor names (`a.b.weight` → `a`, `a.b`); `tiedWeights` maps a
+    ///   weight the model has but the checkpoint omits (e.g. `lm_head.weight`) to the tensor holding it.
+    /// - Order: dictionary order, then module names in natural order (numbers compared as numbers). The
+    ///   official order within a pattern is the model's registration order, which a checkpoint does not record;
+    ///   it only matters for the order files are written in, not for their bytes.
+    /// - A matched module with its own `.weight` and no listed attribute weights is a one-tensor unit (the
+    ///   official rule for `nn.Linear` and `nn.Embedding`, whose list is ignored); otherwise the unit is
+    ///   `<module>.<attribute>.weight` for each listed attribute, in list order.
+    /// - Refused: a matched module with neither (the official tool crashes), some but not all listed weights
+    ///   present, and nested units (one unit's module inside another's).
+    public func units(tensorNames: [String], tiedWeights: [String: String] = [:]) throws -> [DFloat11Unit] {
+        let stored = Set(tensorNames)
+        let all = tensorNames + tiedWeights.keys.sorted().filter { !stored.contains($0) }
+        let known = Set(all)
+        var modules = Set<String>()
+        for name in all {
+            var prefix = Substring(name)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                modules.insert(String(prefix))
+            }
+        }
+        let ordered = modules.sorted(by: Self.naturalOrder)
+        var result: [DFloat11Unit] = []
+        var taken = Set<String>()
+        for (index, entry) in entries.enumerated() {
+            for module in ordered where fullMatch(entry: index, module) && !taken.contains(module) {
+                taken.insert(module)
+                func refuse(_ why: String) -> DFloat11LayoutError {
+                    DFloat11LayoutError(unit: module, .badUnitDescription(why))
+                }
+                let listed = entry.attributes.map { module + "." + $0 + ".weight" }
+                let present = listed.filter(known.contains)
+                let weightNames: [String]
+                if !listed.isEmpty && present.count == listed.count {
+                    weightNames = listed
+                } else if known.contains(module + ".weight") && present.isEmpty {
+                    weightNames = [module + ".weight"]
+                } else if present.isEmpty {
+                    throw refuse("module matches pattern '\(entry.pattern)' but has no '.weight' and none of the "
+                                 + "listed attributes \(entry.attributes) has one")
+                } else {
+                    throw refuse("module matches pattern '\(entry.pattern)' but lacks "
+                                 + listed.filter { !known.contains($0) }.joined(separator: ", "))
+                }
+                let weightSet = Set(weightNames)
+                let others = tensorNames.filter { $0.hasPrefix(module + ".") && !weightSet.contains($0) }
+                    .sorted(by: Self.naturalOrder)
+                result.append(DFloat11Unit(module: module,
+                                           weights: weightNames.map { ($0, tiedWeights[$0] ?? $0) },
+                                           otherTensors: others))
+            }
+        }
+        for a in result {
+            for b in result where a.module != b.module && b.module.hasPrefix(a.module + ".") {
+                throw DFloat11LayoutError(unit: b.module, .badUnitDescription(
+                    "unit '\(b.module)' lies inside unit '\(a.module)'; nested units are not supported"))
+            }
+        }
+        return result
+    }
+
+    /// Dotted names compared part by part, all-digit parts as numbers: `layers.2` before `layers.10`.
+    public static func naturalOrder(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: ".", omittingEmptySubsequences: false)
+        let y = b.split(separator: ".", omittingEmptySubsequences: false)
+        for (p, q) in zip(x, y) where p != q {
+            if let m = Int(p), let n = Int(q), m != n { return m < n }
+            return p.utf8.lexicographicallyPrecedes(q.utf8)
+        }
+        return x.count < y.count
+    }
+}

@@ -1,1 +1,0 @@
-// DFloat11Layout: placeholder until its first real file lands; delete then.

@@ -1,0 +1,308 @@
+import EntropyCoding
+import Safetensors
+
+/// Decodes a unit of the published layout on the CPU, checking it as it goes.
+///
+/// `init` reads and checks the small tensors: the six tensors' presence, dtypes and shapes against each other;
+/// the decode tables (1–16 tables; the code-length row: only exponents below 240, lengths 1–32, Kraft sum
+/// below 1, each coded exponent present in a table of the level its length implies); `output_positions`
+/// (starts at 0, never decreases, ends at N, one entry per block with a code start plus N); the size of `gaps`
+/// (320 bytes per 4096-byte block).
+///
+/// `decode` then walks the bitstream block by block with the tables, exactly as the GPU kernel's threads
+/// would, and checks that every 64-bit window's first code starts at its gap, that every block's first weight
+/// is its output position (so each block decodes exactly its `output_positions` delta), that each decoded
+/// exponent's length fits the table level it was found at, that the stream ends in its last byte, and that the
+/// gap padding is zero. Any disagreement is a `DFloat11LayoutError` naming the unit and the block. Memory: one
+/// block of stream, gaps and sign-mantissa bytes at a time; the weights go to the caller one block at a time.
+///
+/// What no check can see: a corruption that turns one code into another code of the same length (the layout
+/// has no checksum). Compare the decoded weights with a reference where one exists.
+public struct UnitDecoder {
+    /// The unit's module name.
+    public let module: String
+    /// Number of weights (N).
+    public let elementCount: UInt64
+    /// The cumulative tensor sizes (`split_positions`).
+    public let splitPositions: [Int64]
+    /// The decode tables and code-length row, as stored.
+    public let luts: [UInt8]
+    /// The number of decode tables.
+    public let tableCount: Int
+    /// The output positions, decoded.
+    public let outputPositions: [UInt32]
+    /// Bytes of bitstream.
+    public let encodedBytes: UInt64
+    /// Blocks of 4096 bytes.
+    public var blockCount: Int { Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes) }
+
+    private let source: TensorSource
+    private let encodedInfo: TensorInfo
+    private let signMantissaInfo: TensorInfo
+    private let gapsInfo: TensorInfo
+
+    /// Reads and checks the unit `module`'s tensors in `source` (a unit file or any tensor source).
+    public init(module: String, source: TensorSource) throws {
+        self.module = module
+        self.source = source
+        func fail(_ problem: DFloat11LayoutError.Problem, block: Int? = nil) -> DFloat11LayoutError {
+            DFloat11LayoutError(unit: module, block: block, problem)
+        }
+        func info(_ kind: UnitTensor, _ dtype: DType, rank: Int) throws -> TensorInfo {
+            let name = module + "." + kind.rawValue
+            guard let info = source.tensor(named: name) else { throw fail(.badTensor(name: name, reason: "missing")) }
+            guard info.dtype == dtype else {
+                throw fail(.badTensor(name: name, reason: "dtype \(info.dtype.rawValue), expected \(dtype.rawValue)"))
+            }
+            guard info.shape.count == rank else {
+                throw fail(.badTensor(name: name, reason: "shape \(info.shape), expected \(rank) dimension(s)"))
+            }
+            return info
+        }
+        func readAll(_ info: TensorInfo) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+            try bytes.withUnsafeMutableBytes { try source.read(tensor: info, range: 0..<info.byteCount, into: $0) }
+            return bytes
+        }
+        let lutsInfo = try info(.luts, .u8, rank: 2)
+        encodedInfo = try info(.encodedExponent, .u8, rank: 1)
+        signMantissaInfo = try info(.signMantissa, .u8, rank: 1)
+        let positionsInfo = try info(.outputPositions, .u8, rank: 1)
+        gapsInfo = try info(.gaps, .u8, rank: 1)
+        let splitsInfo = try info(.splitPositions, .i64, rank: 1)
+        elementCount = signMantissaInfo.elementCount
+        encodedBytes = encodedInfo.elementCount
+
+        // Decode tables.
+        let lutsName = module + "." + UnitTensor.luts.rawValue
+        guard lutsInfo.shape[1] == 256, lutsInfo.shape[0] >= 2, lutsInfo.shape[0] - 1 <= DecodeTables.maximumTableCount else {
+            throw fail(.badTensor(name: lutsName, reason: "shape \(lutsInfo.shape), expected [k+1, 256] with 1 ≤ k ≤ 16"))
+        }
+        luts = try readAll(lutsInfo)
+        tableCount = lutsInfo.shape[0] - 1
+        try Self.checkTables(luts, tableCount: tableCount) { fail(.badDecodeTables($0)) }
+
+        // Split positions.
+        let splitBytes = try readAll(splitsInfo)
+        splitPositions = stride(from: 0, to: splitBytes.count, by: 8).map { i in
+            Int64(littleEndian: splitBytes[i..<i + 8].reversed().reduce(0) { $0 << 8 | Int64($1) })
+        }
+        var previous: Int64 = 0
+        for split in splitPositions {
+            guard split > previous, UInt64(split) < elementCount || elementCount == 0 else {
+                throw fail(.badTensor(name: module + ".split_positions",
+                                      reason: "values \(splitPositions) are not increasing inside 1..<\(elementCount)"))
+            }
+            previous = split
+        }
+
+        // Output positions.
+        let positionsName = module + "." + UnitTensor.outputPositions.rawValue
+        let positionBytes = try readAll(positionsInfo)
+        guard positionBytes.count % 4 == 0, positionBytes.count >= 8 else {
+            throw fail(.badTensor(name: positionsName, reason: "\(positionBytes.count) bytes, expected 4 per entry and at least 2 entries"))
+        }
+        outputPositions = stride(from: 0, to: positionBytes.count, by: 4).map { i in
+            UInt32(positionBytes[i]) | UInt32(positionBytes[i + 1]) << 8 | UInt32(positionBytes[i + 2]) << 16
+                | UInt32(positionBytes[i + 3]) << 24
+        }
+        let blocks = Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes)
+        guard encodedBytes > 0, elementCount > 0 else {
+            throw fail(.badTensor(name: module + ".encoded_exponent", reason: "empty unit"))
+        }
+        let marked = outputPositions.count - 1
+        guard marked == blocks || marked == blocks - 1 else {
+            throw fail(.badTensor(name: positionsName, reason: "\(outputPositions.count) entries for \(blocks) blocks"))
+        }
+        guard outputPositions.first == 0, UInt64(outputPositions.last!) == elementCount else {
+            throw fail(.badTensor(name: positionsName,
+                                  reason: "must start at 0 and end at N = \(elementCount), found \(outputPositions.first!)…\(outputPositions.last!)"))
+        }
+        for b in 1..<outputPositions.count where outputPositions[b] < outputPositions[b - 1] {
+            throw fail(.badTensor(name: positionsName, reason: "decreases after entry \(b - 1)"), block: b - 1)
+        }
+        guard gapsInfo.byteCount == UInt64(blocks) * UnitGeometry.gapBytesPerBlock else {
+            throw fail(.badTensor(name: module + ".gaps",
+                                  reason: "\(gapsInfo.byteCount) bytes, expected \(UInt64(blocks) * UnitGeometry.gapBytesPerBlock) (320 per block)"))
+        }
+    }
+
+    /// The structural checks of `luts` (see the type's documentation).
+    static func checkTables(_ luts: [UInt8], tableCount k: Int, _ fail: (String) -> Error) throws {
+        let lengths = luts[(k * 256)...]
+        var kraft: Double = 0
+        for (e, length) in lengths.enumerated() where length > 0 {
+            if e >= 240 { throw fail("exponent \(e) has a code length but 240–255 are pointers") }
+            if length > 32 { throw fail("exponent \(e) has code length \(length), more than 32") }
+            kraft += 1 / Double(UInt64(1) << UInt64(length))
+        }
+        if kraft >= 1 { throw fail("code lengths leave no room for the end-of-file code (Kraft sum \(kraft))") }
+        // Levels of the tables reachable from table 0 (breadth first, first reach wins).
+        var level = [Int](repeating: -1, count: k)
+        level[0] = 0
+        var queue = [0]
+        while let t = queue.first {
+            queue.removeFirst()
+            for i in 0..<256 {
+                let v = Int(luts[t * 256 + i])
+                guard v >= 240 else { continue }
+                let target = 256 - v
+                guard target >= 1, target < k else { continue }   // unreachable carried values are checked at decode
+                if level[target] < 0 { level[target] = level[t] + 1; queue.append(target) }
+            }
+        }
+        var seenAtLevel = Set<Int>()
+        for t in 0..<k where level[t] >= 0 {
+            for i in 0..<256 where luts[t * 256 + i] < 240 {
+                let e = Int(luts[t * 256 + i])
+                if lengths[k * 256 + e] > 0 && (Int(lengths[k * 256 + e]) - 1) / 8 == level[t] { seenAtLevel.insert(e) }
+            }
+        }
+        for (e, length) in lengths.enumerated() where length > 0 && !seenAtLevel.contains(e) {
+            throw fail("exponent \(e) has code length \(length) but no table of level \((Int(length) - 1) / 8) holds it")
+        }
+    }
+
+    /// Decodes the unit, calling `body` with the bf16 words of each block in order (at most 32,768 words per
+    /// call). Throws at the first inconsistency, naming the unit and the block.
+    public func decode(_ body: (UnsafeBufferPointer<UInt16>) throws -> Void) throws {
+        let blocks = blockCount
+        let streamBits = encodedBytes * 8
+        let marked = outputPositions.count - 1
+        let n = elementCount
+        var position: UInt64 = 0          // bit where the next code starts
+        var index: UInt64 = 0             // next weight
+        var lastWindow: Int64 = -1
+        var lastBlock = -1
+        var stream = [UInt8](repeating: 0, count: Int(UnitGeometry.blockBytes) + 8)
+        var gapBytes = [UInt8](repeating: 0, count: Int(UnitGeometry.gapBytesPerBlock))
+        var words: [UInt16] = []
+        var signMantissa: [UInt8] = []
+
+        for block in 0..<blocks {
+            func fail(_ why: String) -> DFloat11LayoutError {
+                DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
+            }
+            // This block's stream bytes plus up to 8 bytes of the next (codes may cross), zero beyond the end.
+            let firstByte = UInt64(block) * UnitGeometry.blockBytes
+            let available = min(UInt64(stream.count), encodedBytes - firstByte)
+            for i in stream.indices { stream[i] = 0 }
+            try stream.withUnsafeMutableBytes {
+                try source.read(tensor: encodedInfo, range: firstByte ..< firstByte + available, into: $0)
+            }
+            try gapBytes.withUnsafeMutableBytes {
+                let start = UInt64(block) * UnitGeometry.gapBytesPerBlock
+                try source.read(tensor: gapsInfo, range: start ..< start + UnitGeometry.gapBytesPerBlock, into: $0)
+            }
+            let expected = block < marked ? UInt64(outputPositions[block + 1] - outputPositions[block]) : 0
+            let blockStart = block < marked ? UInt64(outputPositions[block]) : n
+            if signMantissa.count < Int(expected) { signMantissa = [UInt8](repeating: 0, count: Int(expected)) }
+            if expected > 0 {
+                try signMantissa.withUnsafeMutableBytes {
+                    try source.read(tensor: signMantissaInfo, range: blockStart ..< blockStart + expected, into: $0)
+                }
+            }
+            words.removeAll(keepingCapacity: true)
+            let blockEndBit = (UInt64(block) + 1) * UnitGeometry.blockBits
+
+            try gapBytes.withUnsafeBufferPointer { gaps in
+                try luts.withUnsafeBufferPointer { luts in
+                    try stream.withUnsafeBufferPointer { bytes in
+                        // Marks the start of a code (or of the end-of-file step) at `position` for weight `index`.
+                        func mark() throws {
+                            let window = Int64(position / UnitGeometry.windowBits)
+                            guard window != lastWindow else { return }
+                            if window != lastWindow + 1 {
+                                throw fail("no code starts in 64-bit window \(lastWindow + 1)")
+                            }
+                            let gap = GapPacker.field(gaps, Int(window) % UnitGeometry.threadsPerBlock)
+                            if UInt64(gap) != position % 64 {
+                                throw fail("window \(window): first code starts at bit offset \(position % 64), gap says \(gap)")
+                            }
+                            lastWindow = window
+                            let codeBlock = Int(position / UnitGeometry.blockBits)
+                            if codeBlock != lastBlock {
+                                guard codeBlock < marked, UInt64(outputPositions[codeBlock]) == index else {
+                                    throw fail("block \(codeBlock) starts at weight \(index), output_positions says "
+                                               + (codeBlock < marked ? "\(outputPositions[codeBlock])" : "no block"))
+                                }
+                                lastBlock = codeBlock
+                            }
+                        }
+                        let base = Int(firstByte)
+                        while index < n && position < blockEndBit {
+                            try mark()
+                            if UInt64(words.count) >= expected {
+                                throw fail("decodes more than its \(expected) weights (output_positions delta)")
+                            }
+                            var bit = Int(position) - base * 8
+                            var table = 0
+                            var level = 0
+                            var value: UInt8
+                            while true {
+                                let byte = bit >> 3, shift = bit & 7
+                                let window16 = UInt16(bytes[byte]) << 8 | UInt16(bytes[byte + 1])
+                                value = luts[table * 256 + Int(UInt8(truncatingIfNeeded: window16 >> UInt16(8 - shift)))]
+                                if value < 240 { break }
+                                table = 256 - Int(value)
+                                level += 1
+                                bit += 8
+                                if table >= tableCount || level > 3 {
+                                    throw fail("weight \(index): table pointer \(value) leads nowhere (level \(level))")
+                                }
+                            }
+                            let length = Int(luts[tableCount * 256 + Int(value)])
+                            if length == 0 || (length - 1) / 8 != level {
+                                throw fail("weight \(index): decoded exponent \(value) whose code length \(length) "
+                                           + "does not fit table level \(level)")
+                            }
+                            position += UInt64(length)
+                            if position > streamBits {
+                                throw fail("weight \(index): code runs past the end of the stream")
+                            }
+                            words.append(BF16.word(exponent: value, signMantissa: signMantissa[words.count]))
+                            index += 1
+                        }
+                        if index == n && position < blockEndBit && position % 8 != 0 {
+                            try mark()   // the end-of-file step marks the end position
+                        }
+                    }
+                }
+            }
+            if UInt64(words.count) != expected {
+                throw fail("decodes \(words.count) weights, output_positions says \(expected)")
+            }
+            try words.withUnsafeBufferPointer { try body($0) }
+        }
+        func fail(_ why: String) -> DFloat11LayoutError {
+            DFloat11LayoutError(unit: module, block: max(0, blocks - 1), .corruptBitstream(why))
+        }
+        guard index == n else { throw fail("the stream ends after \(index) of \(n) weights") }
+        guard (position + 7) / 8 == encodedBytes else {
+            throw fail("the codes end at bit \(position) but the stream has \(encodedBytes) bytes")
+        }
+        guard lastBlock + 1 == marked else {
+            throw fail("codes start in \(lastBlock + 1) blocks, output_positions has \(marked)")
+        }
+        // Gap padding after the last marked window must be zero (only the tail of `gaps` is read).
+        let firstPadding = Int(lastWindow + 1)
+        let tailStart = UInt64(firstPadding * 5 / 8)
+        var tail = [UInt8](repeating: 0, count: Int(gapsInfo.byteCount - tailStart))
+        try tail.withUnsafeMutableBytes { try source.read(tensor: gapsInfo, range: tailStart..<gapsInfo.byteCount, into: $0) }
+        try tail.withUnsafeBufferPointer { tail in
+            for w in firstPadding ..< blocks * UnitGeometry.threadsPerBlock
+            where GapPacker.field(tail, 0, bitOffset: 5 * w - 8 * Int(tailStart)) != 0 {
+                throw DFloat11LayoutError(unit: module, block: w / UnitGeometry.threadsPerBlock,
+                                          .corruptBitstream("gap of window \(w), after the end of the stream, is not zero"))
+            }
+        }
+    }
+
+    /// Decodes the whole unit into memory (tests and small units).
+    public func decodeAll() throws -> [UInt16] {
+        var all: [UInt16] = []
+        all.reserveCapacity(Int(elementCount))
+        try decode { all.append(contentsOf: $0) }
+        return all
+    }
+}

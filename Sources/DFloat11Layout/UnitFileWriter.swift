@@ -1,0 +1,203 @@
+import DF11IO
+import DF11Pipeline
+import Safetensors
+
+/// Writes one unit file of the published layout exactly as the official compressor (dfloat11 0.5.0) does:
+/// the six unit tensors plus the module's other tensors copied unchanged, in the `safetensors` library's order
+/// and padding, no metadata.
+///
+/// Memory stays bounded whatever the unit's size: the weights are read three times in chunks — statistics
+/// (histogram), exponent bitstream (streamed to the sink as it is produced), sign-mantissa bytes — and only the
+/// packed gaps (about 8 % of the bitstream) and output positions are held. With `threads > 1` the chunks of the
+/// bitstream are encoded in parallel (`OrderedPipeline`) and spliced in order; the bytes do not depend on the
+/// number of threads or the chunk size.
+public enum UnitFileWriter {
+    /// What was written.
+    public struct Report: Sendable {
+        /// The unit.
+        public let module: String
+        /// Weights in the unit.
+        public let elementCount: UInt64
+        /// Bytes of the exponent bitstream.
+        public let encodedBytes: UInt64
+        /// Size of the file.
+        public let fileSize: UInt64
+        /// The round at which the official 32-bit limiter stopped, nil if it did not run.
+        public let limiterFinalK: Int?
+        /// The longest code.
+        public let maxCodeLength: Int
+    }
+
+    /// The first pass: statistics of `unit`'s weights in `source`.
+    public static func statistics(of unit: DFloat11Unit, in source: TensorSource,
+                                  chunkWords: Int = 1 << 20) throws -> UnitStatistics {
+        let reader = try UnitWeightReader(unit: unit, source: source)
+        var statistics = UnitStatistics()
+        try reader.forEachChunk(chunkWords: chunkWords) { words, _ in statistics.add(words: words) }
+        return statistics
+    }
+
+    /// Writes `unit` from `source` to the file `path` (atomically; `overwrite` allows replacing a file).
+    @discardableResult
+    public static func write(unit: DFloat11Unit, from source: TensorSource, toPath path: String,
+                             overwrite: Bool = false, chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
+        let file = try AtomicOutputFile(path: path, overwrite: overwrite)
+        do {
+            let report = try write(unit: unit, from: source, to: file, fileName: path,
+                                   chunkWords: chunkWords, threads: threads)
+            try file.commit()
+            return report
+        } catch {
+            file.abort()
+            throw error
+        }
+    }
+
+    /// Writes `unit` from `source` to `sink`. `chunkWords` weights are encoded per job, on `threads` threads.
+    @discardableResult
+    public static func write(unit: DFloat11Unit, from source: TensorSource, to sink: ByteSink,
+                             fileName: String = "unit", chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
+        precondition(chunkWords > 0)
+        let reader = try UnitWeightReader(unit: unit, source: source)
+        var statistics = UnitStatistics()
+        try reader.forEachChunk(chunkWords: chunkWords) { words, _ in statistics.add(words: words) }
+        let encoder = try UnitEncoder(unit: unit.module, statistics: statistics)
+        let geometry = encoder.geometry
+
+        let others: [TensorInfo] = try unit.otherTensors.map { name in
+            guard let info = source.tensor(named: name) else {
+                throw DFloat11LayoutError(unit: unit.module, .badUnitDescription("tensor '\(name)' is not in the checkpoint"))
+            }
+            return info
+        }
+        var splits: [Int64] = []
+        var total: Int64 = 0
+        for count in reader.elementCounts.dropLast() { total += Int64(count); splits.append(total) }
+
+        var descriptions = [
+            TensorDescription(name: unit.tensorName(.luts), dtype: .u8, shape: [encoder.tables.tableCount + 1, 256]),
+            TensorDescription(name: unit.tensorName(.encodedExponent), dtype: .u8, shape: [Int(geometry.encodedBytes)]),
+            TensorDescription(name: unit.tensorName(.signMantissa), dtype: .u8, shape: [Int(geometry.elementCount)]),
+            TensorDescription(name: unit.tensorName(.outputPositions), dtype: .u8, shape: [Int(geometry.outputPositionsBytes)]),
+            TensorDescription(name: unit.tensorName(.gaps), dtype: .u8, shape: [Int(geometry.gapsBytes)]),
+            TensorDescription(name: unit.tensorName(.splitPositions), dtype: .i64, shape: [splits.count]),
+        ]
+        descriptions += others.map { TensorDescription(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+        let writer = try SafetensorsWriter(tensors: descriptions, metadata: nil, order: .safetensorsLibrary,
+                                           fileName: fileName)
+        let stream = try writer.start(sink: sink)
+
+        var indexes: UnitStreamAssembler.Indexes? = nil
+        for tensor in writer.tensors {
+            try stream.beginTensor(tensor.name)
+            switch tensor.name {
+            case unit.tensorName(.luts):
+                try encoder.tables.bytes.withUnsafeBytes { try stream.write($0) }
+            case unit.tensorName(.encodedExponent):
+                indexes = try encodeBitstream(reader: reader, encoder: encoder, chunkWords: chunkWords,
+                                              threads: threads) { try stream.write($0) }
+            case unit.tensorName(.signMantissa):
+                try reader.forEachChunk(chunkWords: chunkWords) { words, _ in
+                    var bytes = [UInt8](repeating: 0, count: words.count)
+                    words.withUnsafeBufferPointer { w in
+                        bytes.withUnsafeMutableBufferPointer { UnitEncoder.splitSignMantissa(w, into: $0) }
+                    }
+                    try bytes.withUnsafeBytes { try stream.write($0) }
+                }
+            case unit.tensorName(.outputPositions):
+                guard let indexes else { preconditionFailure("encoded_exponent sorts before output_positions") }
+                try indexes.outputPositions.withUnsafeBytes { try stream.write($0) }
+            case unit.tensorName(.gaps):
+                guard let indexes else { preconditionFailure("encoded_exponent sorts before gaps") }
+                try indexes.gaps.withUnsafeBytes { try stream.write($0) }
+            case unit.tensorName(.splitPositions):
+                try splits.map(\.littleEndian).withUnsafeBytes { try stream.write($0) }
+            default:
+                try copy(others.first { $0.name == tensor.name }!, from: source, to: stream)
+            }
+        }
+        try stream.finish()
+        return Report(module: unit.module, elementCount: geometry.elementCount, encodedBytes: geometry.encodedBytes,
+                      fileSize: writer.fileSize, limiterFinalK: encoder.limited.finalK,
+                      maxCodeLength: encoder.code.maxLength)
+    }
+
+    /// The second pass: encodes the weights chunk by chunk (in parallel when `threads > 1`) and streams the
+    /// spliced bitstream to `emit`; returns the gaps and output positions.
+    static func encodeBitstream(reader: UnitWeightReader, encoder: UnitEncoder, chunkWords: Int, threads: Int,
+                                emit: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> UnitStreamAssembler.Indexes {
+        let assembler = UnitStreamAssembler(encoder: encoder, emit: emit)
+        if threads <= 1 {
+            var bit: UInt64 = 0
+            try reader.forEachChunk(chunkWords: chunkWords) { words, index in
+                try words.withUnsafeBufferPointer { w in
+                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index))
+                    bit += encoder.bitCount(of: w)
+                }
+            }
+            return try assembler.finish()
+        }
+        // Jobs: (words, start bit, first index), read on the calling thread; each chunk's start bit is the sum
+        // of the bit counts (from their own histograms) of the chunks before it.
+        typealias Job = (words: [UInt16], start: UInt64, index: UInt64)
+        var bit: UInt64 = 0
+        var chunkIterator = ChunkIterator(reader: reader, chunkWords: chunkWords)
+        try OrderedPipeline.run(threads: threads, maxInFlight: 2 * threads, produce: { () throws -> Job? in
+            guard let (words, index) = try chunkIterator.next() else { return nil }
+            let start = bit
+            bit += words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
+            return (words, start, index)
+        }, work: { (job: Job) throws -> EncodedChunk in
+            try job.words.withUnsafeBufferPointer {
+                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index)
+            }
+        }, consume: { (chunk: EncodedChunk) throws in
+            try assembler.append(chunk)
+        })
+        return try assembler.finish()
+    }
+
+    private static func copy(_ tensor: TensorInfo, from source: TensorSource, to stream: SafetensorsStream) throws {
+        let step: UInt64 = 1 << 22
+        var buffer = [UInt8](repeating: 0, count: Int(min(step, max(tensor.byteCount, 1))))
+        var done: UInt64 = 0
+        while done < tensor.byteCount {
+            let n = min(step, tensor.byteCount - done)
+            try buffer.withUnsafeMutableBytes { try source.read(tensor: tensor, range: done ..< done + n, into: $0) }
+            try buffer.withUnsafeBytes { try stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            done += n
+        }
+    }
+}
+
+/// Pull-style iteration over a unit's weight chunks (for a pipeline's `produce`).
+struct ChunkIterator {
+    let reader: UnitWeightReader
+    let chunkWords: Int
+    private var tensor = 0
+    private var done: UInt64 = 0
+    private var index: UInt64 = 0
+
+    init(reader: UnitWeightReader, chunkWords: Int) {
+        self.reader = reader
+        self.chunkWords = chunkWords
+    }
+
+    mutating func next() throws -> ([UInt16], UInt64)? {
+        while tensor < reader.tensors.count && done >= reader.tensors[tensor].elementCount {
+            tensor += 1
+            done = 0
+        }
+        guard tensor < reader.tensors.count else { return nil }
+        let info = reader.tensors[tensor]
+        let n = Int(min(UInt64(chunkWords), info.elementCount - done))
+        var words = [UInt16](repeating: 0, count: n)
+        try words.withUnsafeMutableBytes {
+            try reader.source.read(tensor: info, range: done * 2 ..< (done + UInt64(n)) * 2, into: $0)
+        }
+        let first = index
+        done += UInt64(n)
+        index += UInt64(n)
+        return (words, first)
+    }
+}

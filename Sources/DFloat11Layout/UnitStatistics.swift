@@ -1,0 +1,29 @@
+import EntropyCoding
+
+/// What the first pass over a unit's weights collects, and all the writer needs before encoding: the exponent
+/// histogram (which fixes the code and every tensor size) and the last weight's exponent (which decides, in a
+/// corner case, the number of output positions).
+public struct UnitStatistics: Equatable, Sendable {
+    /// Counts of each exponent byte over the unit's weights.
+    public private(set) var histogram = ExponentHistogram()
+    /// The exponent of the last weight added, nil while empty.
+    public private(set) var lastExponent: UInt8?
+
+    /// Empty statistics.
+    public init() {}
+
+    /// Adds the next weights of the unit, in unit order.
+    public mutating func add(words: UnsafeBufferPointer<UInt16>) {
+        guard let last = words.last else { return }
+        histogram.add(words: words)
+        lastExponent = BF16.exponent(last)
+    }
+
+    /// Adds the next weights of the unit, in unit order.
+    public mutating func add(words: [UInt16]) {
+        words.withUnsafeBufferPointer { add(words: $0) }
+    }
+
+    /// The number of weights added.
+    public var elementCount: UInt64 { histogram.total }
+}
