@@ -26,7 +26,7 @@ build: deps
 ## test: every unit and integration test (no network needed)
 test: deps
 	$(SWIFT) build --product df11
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 ## demo: convert the bundled tiny Llama checkpoint, verify it, restore it and compare byte for byte
 demo: build
