@@ -43,6 +43,7 @@ public struct ContainerReader {
         // verify. (Writing into a shared mapping of the output instead was measured slower on tmpfs, and
         // its pages count as resident memory.)
         let background = sink.map { BackgroundSink($0) }
+        defer { background?.drain() }
         if let background { try shdr.withUnsafeBytes { try background.write($0) } }
 
         var summary = DecompressionSummary(file: frames.file)

@@ -45,21 +45,13 @@ public struct ContainerWriter {
         let positioned = source as? InputFile
         let header = reader.header
         let background = BackgroundSink(sink)
+        defer { background.drain() }
         let output = CountingSink(background)
         var summary = CompressionSummary(file: source.name)
         summary.originalBytes = UInt64(header.dataStart) + header.dataSectionSize
 
         // File header and the original safetensors header.
-        try writeSmall(to: output, capacity: ContainerFormat.fileHeaderSize) { w in
-            w.append(ContainerFormat.magic)
-            w.append(ContainerFormat.majorVersion)
-            w.append(ContainerFormat.minorVersion)
-            w.append(UInt32(0))
-            w.append(UInt32(parameters.blockWeights))
-            w.append(UInt32(parameters.segmentBlocks))
-            w.append(summary.originalBytes)
-            w.append(Checksum.xxh3(UnsafeRawBufferPointer(start: w.base, count: 32)))
-        }
+        try output.write(FileHeader(parameters: parameters, originalSize: summary.originalBytes).encoded())
         try writeFrame(.header, to: output, payloadCapacity: 8 + header.rawHeader.count) { w in
             w.append(UInt64(header.rawHeader.count))
             w.append(header.rawHeader)

@@ -15,35 +15,6 @@ struct FrameHeader {
     var totalSize: UInt64 { UInt64(ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize) + length }
 }
 
-/// The container's fixed file header.
-struct FileHeader {
-    let parameters: ContainerParameters
-    let originalSize: UInt64
-
-    static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws -> FileHeader {
-        guard bytes.count == ContainerFormat.fileHeaderSize,
-              Array(bytes[0..<8]) == ContainerFormat.magic else {
-            throw ContainerError(file: file, .notAContainer)
-        }
-        let stored = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
-        guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0..<32])) == stored else {
-            throw ContainerError(file: file, .frameChecksum(frame: "file header"))
-        }
-        var r = LittleEndianReader(UnsafeRawBufferPointer(rebasing: bytes[8..<32]))
-        let major = r.read(UInt16.self)!, minor = r.read(UInt16.self)!
-        guard major == ContainerFormat.majorVersion else {
-            throw ContainerError(file: file, .unsupportedVersion(major: major, minor: minor))
-        }
-        let flags = r.read(UInt32.self)!
-        guard flags == 0 else { throw ContainerError(file: file, .unsupportedFlags(flags)) }
-        var parameters = ContainerParameters.default
-        parameters.blockWeights = Int(r.read(UInt32.self)!)
-        parameters.segmentBlocks = Int(r.read(UInt32.self)!)
-        if let problem = parameters.problem { throw ContainerError(file: file, .badParameters(problem)) }
-        return FileHeader(parameters: parameters, originalSize: r.read(UInt64.self)!)
-    }
-}
-
 /// Reads a container's frames front to back from any byte source (a pipe too), tracking offsets.
 ///
 /// From a regular file it reads with positioned reads and can skip frame bodies, which workers then map

@@ -33,6 +33,12 @@ public final class BackgroundSink: ByteSink, @unchecked Sendable {
         try rethrowFailure()
     }
 
+    /// Waits until nothing queued is still running, ignoring errors: call before abandoning the sink (on
+    /// an error path), so that no write reaches the underlying sink after its owner closes it.
+    public func drain() {
+        queue.sync {}
+    }
+
     private func write(borrowing release: (() -> Void)?, _ body: @escaping (ByteSink) throws -> Void) throws {
         try rethrowFailure()
         queue.async { [self] in
