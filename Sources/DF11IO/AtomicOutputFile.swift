@@ -44,6 +44,7 @@ public final class AtomicOutputFile: ByteSink {
             throw IOFailure(path: path, operation: .create, errno: currentErrno)
         }
         fd = opened
+        InterruptCleanup.register(temporaryPath)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64)
     }
 
@@ -134,6 +135,7 @@ public final class AtomicOutputFile: ByteSink {
             throw IOFailure(path: path, operation: .rename, errno: code)
         }
         finished = true
+        InterruptCleanup.unregister(temporaryPath)
         syncDirectory(FileSystem.directoryName(of: path))
     }
 
@@ -146,6 +148,7 @@ public final class AtomicOutputFile: ByteSink {
             fd = -1
         }
         unlink(temporaryPath)
+        InterruptCleanup.unregister(temporaryPath)
     }
 
     private func syncDirectory(_ directory: String) {

@@ -1,7 +1,14 @@
 import ArgumentParser
+import DF11IO
 
 @main
 struct DF11Command: ParsableCommand {
+    static func main() {
+        // An interrupted run removes its unfinished outputs' temporary files.
+        InterruptCleanup.install()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "df11",
         abstract: "Convert bf16 checkpoints to DFloat11 and back, losslessly, on any CPU.",

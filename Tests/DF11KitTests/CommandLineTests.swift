@@ -71,4 +71,27 @@ final class CommandLineTests: XCTestCase {
         let ls = try runDF11(["ls", dir + "/e.df11", "--json"])
         XCTAssertEqual(try JSONParser().parse(Array(ls.stdout))["tensors"]?.elements?.count, 8)
     }
+
+    func testInterruptionLeavesNoTemporaryFiles() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let process = Process()
+        process.executableURL = df11Binary
+        process.arguments = ["compress", "-", "-o", dir + "/out.df11", "--quiet"]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        // Half a header, then nothing: df11 waits for the rest, with its temporary output open.
+        input.fileHandleForWriting.write(Data([0x40, 0, 0, 0]))
+        var waited = 0
+        while (try FileManager.default.contentsOfDirectory(atPath: dir)).isEmpty && waited < 100 {
+            usleep(20_000)
+            waited += 1
+        }
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no temporary file appeared")
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
 }
