@@ -94,4 +94,31 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 130)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
     }
+
+    func testFullDiskIsAClearErrorAndLeavesNothing() throws {
+        let dir = temporaryDirectory()
+        defer {
+            _ = try? runProgram("/bin/umount", [dir])
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        // A 64 kB file system; where mounting is not allowed, there is nothing to test.
+        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir])
+        try XCTSkipUnless(mounted == 0, "cannot mount a small tmpfs here")
+        let result = try runDF11(["compress", fixture("tiny-llama/model-00001-of-00002.safetensors"),
+                                  "-o", dir + "/x.df11"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("disk full"), result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    private func runProgram(_ path: String, _ arguments: [String]) throws -> Int32 {
+        guard FileManager.default.isExecutableFile(atPath: path) else { return -1 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }
