@@ -53,11 +53,12 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .long, help: "dfloat11: a JSON file {regex: [attribute paths]} to use as pattern_dict.")
     var pattern: String?
 
-    func validate() throws {
+    /// Option combinations, checked in `run` so that a misuse exits 2 like every other could-not-run.
+    private func checkOptions() throws {
         if format == .container, singleFile || arch != nil || pattern != nil {
-            throw ValidationError("--single-file, --arch and --pattern go with --format dfloat11")
+            throw UsageError("--single-file, --arch and --pattern go with --format dfloat11")
         }
-        if arch != nil, pattern != nil { throw ValidationError("give --arch or --pattern, not both") }
+        if arch != nil, pattern != nil { throw UsageError("give --arch or --pattern, not both") }
     }
 
     @OptionGroup var common: CommonOptions
@@ -65,6 +66,7 @@ struct CompressCommand: ParsableCommand {
     func run() throws {
         if format == .dfloat11 { return try runDFloat11() }
         try runReportingFailures(json: common.json) {
+            try checkOptions()
             let destination = try output ?? defaultOutput()
             let report = try CheckpointOperations.compress(input: input, output: destination,
                                                            options: common.runOptions(force: force))
@@ -83,6 +85,7 @@ struct CompressCommand: ParsableCommand {
 
     private func runDFloat11() throws {
         try runReportingFailures(json: common.json) {
+            try checkOptions()
             guard let output else { throw UsageError("give the output directory with -o OUT_DIR") }
             let choice: DFloat11PatternChoice = arch.map { .preset($0) } ?? pattern.map { .file($0) } ?? .automatic
             let report = try DFloat11Compression.compress(
