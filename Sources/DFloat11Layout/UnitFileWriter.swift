@@ -145,25 +145,29 @@ public enum UnitFileWriter {
             var bit: UInt64 = 0
             try reader.forEachChunk(chunkWords: chunkWords) { words, index in
                 try words.withUnsafeBufferPointer { w in
-                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index))
-                    bit += encoder.bitCount(of: w)
+                    let bits = encoder.bitCount(of: w)
+                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index,
+                                                             bitCount: bits))
+                    bit += bits
                 }
             }
             return try assembler.finish()
         }
         // Jobs: (words, start bit, first index), read on the calling thread; each chunk's start bit is the sum
         // of the bit counts (from their own histograms) of the chunks before it.
-        typealias Job = (words: [UInt16], start: UInt64, index: UInt64)
+        typealias Job = (words: [UInt16], start: UInt64, bits: UInt64, index: UInt64)
         var bit: UInt64 = 0
         var chunkIterator = ChunkIterator(reader: reader, chunkWords: chunkWords)
         try OrderedPipeline.run(threads: threads, maxInFlight: 2 * threads, produce: { () throws -> Job? in
             guard let (words, index) = try chunkIterator.next() else { return nil }
             let start = bit
-            bit += words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
-            return (words, start, index)
+            let bits = words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
+            bit += bits
+            return (words, start, bits, index)
         }, work: { (job: Job) throws -> EncodedChunk in
             try job.words.withUnsafeBufferPointer {
-                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index)
+                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index,
+                                        bitCount: job.bits)
             }
         }, consume: { (chunk: EncodedChunk) throws in
             try assembler.append(chunk)

@@ -97,7 +97,7 @@ struct CompressCommand: ParsableCommand {
             } else if !common.quiet {
                 printError("DFloat11 (\(report.layout), \(report.architecture.map { "preset " + $0 } ?? report.patternSource)): "
                     + "\(report.units.count) units, \(report.unitWeights) weights; "
-                    + "\(ByteFormatting.bytes(report.inputBytes)) → \(ByteFormatting.bytes(report.outputBytes)) "
+                    + "\(ByteFormatting.bytes(report.inputBytes)) → \(ByteFormatting.bytes(report.safetensorsBytes)) "
                     + "(\(ByteFormatting.formatted(100 * report.ratio, digits: 2)) %) in "
                     + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
                     + ByteFormatting.rate(bytes: report.inputBytes, seconds: report.seconds))

@@ -80,7 +80,10 @@ public struct DFloat11CompressReport: JSONRepresentable, Sendable {
 
     public var outputBytes: UInt64 { files.reduce(0) { $0 + $1.bytes } }
     public var unitWeights: UInt64 { units.reduce(0) { $0 + $1.weights } }
-    public var ratio: Double { inputBytes == 0 ? 1 : Double(outputBytes) / Double(inputBytes) }
+    /// Bytes of the `.safetensors` files written (what replaces the input's weight files).
+    public var safetensorsBytes: UInt64 { files.filter { $0.name.hasSuffix(".safetensors") }.reduce(0) { $0 + $1.bytes } }
+    /// `safetensorsBytes` over the input's weight-file bytes.
+    public var ratio: Double { inputBytes == 0 ? 1 : Double(safetensorsBytes) / Double(inputBytes) }
 
     public var json: JSONValue {
         .object([
@@ -116,6 +119,7 @@ public struct DFloat11CompressReport: JSONRepresentable, Sendable {
             "unit_weights": .int(unitWeights),
             "input_bytes": .int(inputBytes),
             "output_bytes": .int(outputBytes),
+            "safetensors_bytes": .int(safetensorsBytes),
             "ratio": .double(ratio),
             "seconds": .double(seconds),
             "threads": .int(threads),
@@ -392,8 +396,10 @@ public enum DFloat11Compression {
     }
 
     /// Encodes every unit into `staging`, returning the reports in unit order. Units are taken largest first: one
-    /// holding more than its share of what is left (weights × threads > remaining weights) is encoded alone
-    /// with its chunks on all threads; the others run side by side, one thread each.
+    /// dominating what is left (weights × (threads + 1) > 2 × remaining weights: two thirds with 2 threads) is
+    /// encoded alone with its bitstream chunks on all threads; the others run side by side, one thread each
+    /// (largest first, so the threads finish together). Alone, only the bitstream pass is parallel (the
+    /// histogram and sign-mantissa passes are not), so side by side wins unless one unit dominates.
     static func encodeUnits(_ units: [DFloat11Unit], source: TensorSource, staging: String, options: RunOptions,
                             chunkWords: Int) throws -> [UnitFileWriter.Report] {
         let threads = max(1, options.threads)
@@ -412,7 +418,7 @@ public enum DFloat11Compression {
             meter?.advance(by: sizes[index] * 2)
             return report
         }
-        while let first = order.first, threads > 1, sizes[first] * UInt64(threads) > remaining {
+        while let first = order.first, threads > 1, sizes[first] * UInt64(threads + 1) > 2 * remaining {
             reports[first] = try write(first, threads: threads)
             remaining -= sizes[first]
             order.removeFirst()
