@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "DF11Container",
                 dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline", "CZstd", "CXXHash"]),
         // The published DFloat11 layout (docs/DFLOAT11.md).
+        // Its architecture presets are the JSON files in Architectures/, embedded by tools/gen_architectures.sh
+        // (not a SwiftPM resource: Bundle.module stops the program when the binary is installed elsewhere).
         .target(name: "DFloat11Layout",
-                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline"]),
+                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline"],
+                exclude: ["Architectures"]),
         // The operations behind each command, with their reports: what the CLI calls.
         .target(name: "DF11Kit",
                 dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline",

@@ -68,11 +68,15 @@ public struct UnitEncoder: Sendable {
     /// Encodes `words`, the unit's weights from index `firstElementIndex` on, whose first code starts at bit
     /// `startingBit` of the stream. Throws if a weight's exponent is not in the code (the statistics did not
     /// cover it).
+    ///
+    /// `bitCount`, if given, must be `bitCount(of: words)`: the output buffer is then sized to it instead of
+    /// the longest code for every weight (which is mostly zeroing and page faults: several times the output).
     public func encodeChunk(words: UnsafeBufferPointer<UInt16>, startingBit: UInt64,
-                            firstElementIndex: UInt64) throws -> EncodedChunk {
+                            firstElementIndex: UInt64, bitCount: UInt64? = nil) throws -> EncodedChunk {
         let lead = Int(startingBit & 7)
-        // Upper bound of the output: the longest code for every weight; trimmed to the real size at the end.
-        var bytes = [UInt8](repeating: 0, count: (lead + limited.code.maxLength * words.count + 7) / 8 + 8)
+        // Upper bound of the output: the longest code for every weight (or the exact count); trimmed at the end.
+        let boundBits = bitCount.map { Int($0) } ?? limited.code.maxLength * words.count
+        var bytes = [UInt8](repeating: 0, count: (lead + boundBits + 7) / 8 + 8)
         var gapOffsets: [UInt8] = []
         gapOffsets.reserveCapacity(words.count / 16 + 2)
         var blockPositions: [UInt64] = []
@@ -127,6 +131,7 @@ public struct UnitEncoder: Sendable {
             throw DFloat11LayoutError(unit: unit, .inconsistentInput(
                 "a weight's exponent is not in the unit's code: the statistics pass did not see the same weights"))
         }
+        if let bitCount { precondition(position - startingBit == bitCount, "bitCount(of:) disagrees with the encoding") }
         bytes.removeSubrange(written...)
         return EncodedChunk(startingBit: startingBit, bitCount: position - startingBit,
                             firstElementIndex: firstElementIndex, elementCount: UInt64(words.count), bytes: bytes,

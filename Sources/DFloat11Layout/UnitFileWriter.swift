@@ -26,6 +26,10 @@ public enum UnitFileWriter {
         public let limiterFinalK: Int?
         /// The longest code.
         public let maxCodeLength: Int
+        /// The most weights any 4096-byte block of the bitstream decodes to (the largest difference of two
+        /// consecutive output positions). The official GPU kernel asks for `512 * 4 + 4 + 2 * this` bytes of
+        /// shared memory per block (`DFloat11Model.from_pretrained`, dfloat11 0.5.0).
+        public let maxWeightsPerBlock: UInt32
     }
 
     /// The first pass: statistics of `unit`'s weights in `source`.
@@ -117,9 +121,19 @@ public enum UnitFileWriter {
             }
         }
         try stream.finish()
+        var maxWeightsPerBlock: UInt32 = 0
+        if let bytes = indexes?.outputPositions, bytes.count >= 8 {
+            var previous: UInt32 = 0
+            for i in stride(from: 0, to: bytes.count - 3, by: 4) {
+                let value = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
+                    | UInt32(bytes[i + 3]) << 24
+                if i > 0 { maxWeightsPerBlock = max(maxWeightsPerBlock, value &- previous) }
+                previous = value
+            }
+        }
         return Report(module: unit.module, elementCount: geometry.elementCount, encodedBytes: geometry.encodedBytes,
                       fileSize: writer.fileSize, limiterFinalK: encoder.limited.finalK,
-                      maxCodeLength: encoder.code.maxLength)
+                      maxCodeLength: encoder.code.maxLength, maxWeightsPerBlock: maxWeightsPerBlock)
     }
 
     /// The second pass: encodes the weights chunk by chunk (in parallel when `threads > 1`) and streams the
@@ -131,25 +145,29 @@ public enum UnitFileWriter {
             var bit: UInt64 = 0
             try reader.forEachChunk(chunkWords: chunkWords) { words, index in
                 try words.withUnsafeBufferPointer { w in
-                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index))
-                    bit += encoder.bitCount(of: w)
+                    let bits = encoder.bitCount(of: w)
+                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index,
+                                                             bitCount: bits))
+                    bit += bits
                 }
             }
             return try assembler.finish()
         }
         // Jobs: (words, start bit, first index), read on the calling thread; each chunk's start bit is the sum
         // of the bit counts (from their own histograms) of the chunks before it.
-        typealias Job = (words: [UInt16], start: UInt64, index: UInt64)
+        typealias Job = (words: [UInt16], start: UInt64, bits: UInt64, index: UInt64)
         var bit: UInt64 = 0
         var chunkIterator = ChunkIterator(reader: reader, chunkWords: chunkWords)
         try OrderedPipeline.run(threads: threads, maxInFlight: 2 * threads, produce: { () throws -> Job? in
             guard let (words, index) = try chunkIterator.next() else { return nil }
             let start = bit
-            bit += words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
-            return (words, start, index)
+            let bits = words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
+            bit += bits
+            return (words, start, bits, index)
         }, work: { (job: Job) throws -> EncodedChunk in
             try job.words.withUnsafeBufferPointer {
-                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index)
+                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index,
+                                        bitCount: job.bits)
             }
         }, consume: { (chunk: EncodedChunk) throws in
             try assembler.append(chunk)

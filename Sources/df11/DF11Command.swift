@@ -36,6 +36,6 @@ struct DF11Command: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self,
-                      ListCommand.self, CatCommand.self]
+                      ListCommand.self, CatCommand.self, ArchitecturesCommand.self]
     )
 }

@@ -1,0 +1,474 @@
+import DF11IO
+import DF11Pipeline
+import DFloat11Layout
+import Foundation
+import Safetensors
+
+/// Where the `pattern_dict` of a `--format dfloat11` run comes from.
+public enum DFloat11PatternChoice: Sendable {
+    /// The preset selected by the source's `config.json` (`architectures[0]`, then `model_type`).
+    case automatic
+    /// The preset named (or aliased) `--arch NAME`.
+    case preset(String)
+    /// A JSON file `{regex: [attribute, …]}` (`--pattern FILE`).
+    case file(String)
+    /// A dictionary given directly (tests, library callers).
+    case dictionary(JSONValue)
+}
+
+/// Settings of `df11 compress --format dfloat11`.
+public struct DFloat11CompressOptions: Sendable {
+    /// Write the single-file layout (one `model.safetensors` plus `config.json`) instead of the directory layout.
+    public var singleFile: Bool
+    /// Where the pattern dictionary comes from.
+    public var pattern: DFloat11PatternChoice
+    /// Weights per encoding job inside one unit.
+    public var chunkWords: Int
+
+    public init(singleFile: Bool = false, pattern: DFloat11PatternChoice = .automatic, chunkWords: Int = 1 << 20) {
+        self.singleFile = singleFile
+        self.pattern = pattern
+        self.chunkWords = chunkWords
+    }
+}
+
+/// What `df11 compress --format dfloat11` wrote. JSON schema `df11.compress-dfloat11/1` (docs/JSON.md).
+public struct DFloat11CompressReport: JSONRepresentable, Sendable {
+    /// One unit written.
+    public struct UnitResult: Sendable {
+        public var module: String
+        /// The unit file (directory layout); nil in the single-file layout.
+        public var file: String?
+        public var tensors: Int
+        public var weights: UInt64
+        public var encodedBytes: UInt64
+        /// Bytes of the unit's tensors: its file, or its share of the single file (header excluded).
+        public var bytes: UInt64
+        public var maxCodeLength: Int
+        public var limiterFinalK: Int?
+        public var maxWeightsPerBlock: UInt32
+        /// Shared memory the official GPU kernel requests per block for this unit.
+        public var sharedMemoryBytes: UInt64 { DFloat11Compression.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
+        /// Bits per weight of the unit's tensors (unit files include biases and norms).
+        public var bitsPerWeight: Double { weights == 0 ? 0 : Double(bytes) * 8 / Double(weights) }
+    }
+
+    /// A condition the output is valid under, but worth knowing.
+    public struct Warning: Sendable {
+        public var code: String
+        public var unit: String?
+        public var message: String
+    }
+
+    public var input: String
+    public var output: String
+    public var layout: String
+    /// The preset used (nil when a pattern file or dictionary was given).
+    public var architecture: String?
+    /// "config" (automatic), "arch", "pattern-file" or "given".
+    public var patternSource: String
+    public var patternDict: JSONValue
+    public var units: [UnitResult] = []
+    /// Files written into the output directory, with their sizes, in name order.
+    public var files: [(name: String, bytes: UInt64)] = []
+    public var copied: [String] = []
+    public var warnings: [Warning] = []
+    /// Bytes of the input's weight files.
+    public var inputBytes: UInt64 = 0
+    public var seconds: Double = 0
+    public var threads: Int
+
+    public var outputBytes: UInt64 { files.reduce(0) { $0 + $1.bytes } }
+    public var unitWeights: UInt64 { units.reduce(0) { $0 + $1.weights } }
+    /// Bytes of the `.safetensors` files written (what replaces the input's weight files).
+    public var safetensorsBytes: UInt64 { files.filter { $0.name.hasSuffix(".safetensors") }.reduce(0) { $0 + $1.bytes } }
+    /// `safetensorsBytes` over the input's weight-file bytes.
+    public var ratio: Double { inputBytes == 0 ? 1 : Double(safetensorsBytes) / Double(inputBytes) }
+
+    public var json: JSONValue {
+        .object([
+            "schema": .string("df11.compress-dfloat11/1"),
+            "status": .string("ok"),
+            "input": .string(input),
+            "output": .string(output),
+            "layout": .string(layout),
+            "architecture": architecture.map { .string($0) } ?? .null,
+            "pattern_source": .string(patternSource),
+            "pattern_dict": patternDict,
+            "units": .array(units.map { u in
+                .object([
+                    "module": .string(u.module),
+                    "file": u.file.map { .string($0) } ?? .null,
+                    "tensors": .int(u.tensors),
+                    "weights": .int(u.weights),
+                    "encoded_exponent_bytes": .int(u.encodedBytes),
+                    "bytes": .int(u.bytes),
+                    "bits_per_weight": .double(u.bitsPerWeight),
+                    "max_code_length": .int(u.maxCodeLength),
+                    "limiter_k": u.limiterFinalK.map { .int($0) } ?? .null,
+                    "max_weights_per_block": .int(u.maxWeightsPerBlock),
+                    "shared_memory_bytes": .int(u.sharedMemoryBytes),
+                ])
+            }),
+            "files": .array(files.map { .object(["name": .string($0.name), "bytes": .int($0.bytes)]) }),
+            "copied": .strings(copied),
+            "warnings": .array(warnings.map { w in
+                .object(["code": .string(w.code), "unit": w.unit.map { .string($0) } ?? .null,
+                         "message": .string(w.message)])
+            }),
+            "unit_weights": .int(unitWeights),
+            "input_bytes": .int(inputBytes),
+            "output_bytes": .int(outputBytes),
+            "safetensors_bytes": .int(safetensorsBytes),
+            "ratio": .double(ratio),
+            "seconds": .double(seconds),
+            "threads": .int(threads),
+            "input_mb_per_s": .double(seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0),
+        ])
+    }
+}
+
+/// `df11 compress SRC --format dfloat11 -o OUT`: the published DFloat11 layout (docs/DFLOAT11.md), written as
+/// dfloat11 0.5.0's `compress_model(..., save_single_file=…, check_correctness=False)` writes it.
+///
+/// - Directory layout: one unit file per unit (`UnitFileWriter`), `model.safetensors` with every tensor no
+///   unit holds (transformers' `save_pretrained`: `{"format": "pt"}` metadata, a tied copy left out),
+///   `config.json` = the source config plus `dfloat11_config` (keys sorted, indent 2, newline), and the
+///   source's other files copied.
+/// - Single-file layout: the unit tensors and the rest in one `model.safetensors` (no metadata) and a
+///   `config.json` holding only `dfloat11_config` (insertion order, no newline); refused when a tied weight
+///   and its tensor both stay outside the units (the official tool fails there: shared tensors).
+/// - Without a source `config.json` the model is treated as a plain module: no metadata, and config.json is
+///   the `dfloat11_config` alone, as in the single-file layout.
+///
+/// Everything is written into a staging directory inside OUT and moved into place only at the end, so a
+/// refusal or failure leaves OUT as it was. Units are encoded in parallel; a unit larger than the rest's share
+/// is encoded alone with its chunks in parallel. Memory is bounded by the chunk size times the threads.
+public enum DFloat11Compression {
+    /// The published layout's constants (dfloat11 0.5.0).
+    public static let version = "0.5.0"
+    public static let threadsPerBlock = 512
+    public static let bytesPerThread = 8
+    /// CUDA's default limit of dynamic shared memory per block without an opt-in attribute, which the
+    /// official loader does not set.
+    public static let sharedMemoryLimit: UInt64 = 48 * 1024
+
+    /// The official loader's request: `threads_per_block * 4 + 4 + 2 * max(diff(output_positions))`.
+    public static func sharedMemoryBytes(maxWeightsPerBlock: UInt32) -> UInt64 {
+        UInt64(threadsPerBlock * 4 + 4) + 2 * UInt64(maxWeightsPerBlock)
+    }
+
+    /// The largest number of weights one block may decode to within `sharedMemoryLimit`: 23,550.
+    public static var maxWeightsPerBlockWithinLimit: UInt32 {
+        UInt32((sharedMemoryLimit - UInt64(threadsPerBlock * 4 + 4)) / 2)
+    }
+
+    /// A tensor of the rest: its name in the output and the source tensor holding its bytes.
+    struct RestTensor {
+        let name: String
+        let source: String
+    }
+
+    public static func compress(input: String, output: String, options: RunOptions,
+                                dfloat11: DFloat11CompressOptions,
+                                warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
+        let clock = Stopwatch()
+        guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
+        let checkpoint = try Checkpoint.open(path: input)
+        guard checkpoint.kind != .standardInput else {
+            throw UsageError("--format dfloat11 reads a checkpoint directory or file, not standard input")
+        }
+        let files = try checkpoint.weightFiles.map { try SafetensorsFile(path: $0.resolvedPath) }
+        let source = TensorSourceSet(files: files)
+        let inputBytes = files.reduce(UInt64(0)) { $0 + $1.size }
+
+        // config.json: in the checkpoint directory, or next to a single file.
+        let configDirectory = checkpoint.kind == .file ? FileSystem.directoryName(of: input) : checkpoint.root
+        let configPath = FileSystem.join(configDirectory, "config.json")
+        var config: JSONValue? = nil
+        if FileSystem.kind(of: configPath) == .regularFile {
+            do {
+                config = try JSONParser().parse(FileSystem.readSmallFile(configPath, limit: 64 << 20))
+            } catch {
+                throw UsageError("cannot read \(configPath) as JSON: \((error as? DF11Failure)?.description ?? "\(error)")")
+            }
+            guard config?.members != nil else { throw UsageError("\(configPath) is not a JSON object") }
+            if config?["dfloat11_config"] != nil {
+                throw UsageError("\(configPath) already has a dfloat11_config: the input is a DFloat11 model")
+            }
+        }
+
+        // The pattern dictionary and the tied weights.
+        let selected = config.flatMap { ArchitecturePreset.select(config: $0) }
+        var preset: ArchitecturePreset? = nil
+        let patternJSON: JSONValue
+        let patternSource: String
+        switch dfloat11.pattern {
+        case .automatic:
+            guard let config else {
+                throw UsageError("no config.json next to the input to choose an architecture from; give --arch NAME "
+                                 + "or --pattern FILE (see `df11 architectures`)")
+            }
+            guard let found = selected else {
+                let what = config["architectures"]?.elements?.first?.stringValue
+                    ?? config["model_type"]?.stringValue ?? "an unnamed architecture"
+                throw UsageError("no DFloat11 preset for \(what); give --arch NAME (one of "
+                                 + ArchitecturePreset.all.map(\.name).joined(separator: ", ")
+                                 + ") or --pattern FILE with a JSON {regex: [attributes]}")
+            }
+            preset = found
+            patternJSON = found.patternDictJSON
+            patternSource = "config"
+        case .preset(let name):
+            guard let found = ArchitecturePreset.named(name) else {
+                throw UsageError("unknown architecture '\(name)'; known: "
+                                 + ArchitecturePreset.all.map(\.name).joined(separator: ", "))
+            }
+            preset = found
+            patternJSON = found.patternDictJSON
+            patternSource = "arch"
+        case .file(let path):
+            do {
+                patternJSON = try JSONParser().parse(FileSystem.readSmallFile(path, limit: 16 << 20))
+            } catch {
+                throw UsageError("cannot read the pattern file \(path): \((error as? DF11Failure)?.description ?? "\(error)")")
+            }
+            patternSource = "pattern-file"
+        case .dictionary(let json):
+            patternJSON = json
+            patternSource = "given"
+        }
+        let dictionary = try PatternDictionary(json: patternJSON)
+        let stored = source.tensorNames
+        let storedSet = Set(stored)
+        let tied = (preset ?? selected)?.tiedWeights(tensorNames: storedSet, config: config) ?? [:]
+        let units = try dictionary.units(tensorNames: stored, tiedWeights: tied)
+        guard !units.isEmpty else {
+            throw UsageError("the pattern dictionary matches no module of the checkpoint"
+                             + (preset.map { " (preset '\($0.name)')" } ?? "")
+                             + "; check --arch or give --pattern FILE")
+        }
+        for unit in units {
+            for weight in unit.weights {
+                guard let info = source.tensor(named: weight.source) else {
+                    throw DFloat11LayoutError(unit: unit.module, .badUnitDescription("tensor '\(weight.source)' is not in the checkpoint"))
+                }
+                guard info.dtype == .bf16 else {
+                    throw DFloat11LayoutError(unit: unit.module, .notBF16(tensor: weight.source, dtype: info.dtype.rawValue))
+                }
+            }
+        }
+
+        // The rest: every tensor of the model outside the units' modules (directory layout: detached).
+        let modulePrefixes = units.map { $0.module + "." }
+        func inUnit(_ name: String) -> Bool { modulePrefixes.contains { name.hasPrefix($0) } }
+        var rest = stored.filter { !inUnit($0) }.map { RestTensor(name: $0, source: $0) }
+        for (name, target) in tied.sorted(by: { $0.key < $1.key }) where !inUnit(name) {
+            if !inUnit(target) {
+                // Both the tied weight and its tensor stay in the model: transformers' save_pretrained leaves
+                // the tied copy out; the single-file layout's save_file refuses shared tensors.
+                if dfloat11.singleFile {
+                    throw UsageError("'\(name)' is tied to '\(target)' and neither is a unit: the official single-file "
+                                     + "layout fails on shared tensors (safetensors refuses them); use the directory "
+                                     + "layout (no --single-file), or a pattern that compresses '\(target)'")
+                }
+            } else {
+                rest.append(RestTensor(name: name, source: target))
+            }
+        }
+        let plainModule = config == nil
+        let metadata: [(key: String, value: String)]? = (dfloat11.singleFile || plainModule) ? nil : [("format", "pt")]
+
+        // config.json bytes.
+        let dfloat11Config: JSONValue = .object([
+            "version": .string(version),
+            "threads_per_block": .array([.int(threadsPerBlock)]),
+            "bytes_per_thread": .int(bytesPerThread),
+            "pattern_dict": patternJSON,
+        ])
+        let configBytes: [UInt8]
+        if dfloat11.singleFile || plainModule {
+            configBytes = PythonJSON.dumps(.object(["dfloat11_config": dfloat11Config]), sortKeys: false)
+        } else {
+            let members = config!.members! + [JSONMember(key: "dfloat11_config", value: dfloat11Config)]
+            configBytes = PythonJSON.dumps(.object(members), sortKeys: true) + [0x0A]
+        }
+
+        // Other files to copy.
+        let copied = checkpoint.otherFiles.filter { $0 != "config.json" && !$0.hasSuffix(".safetensors") }
+
+        // Output directory and staging.
+        let createdOutput = FileSystem.kind(of: output) == .missing
+        try CheckpointOperations.prepareDirectory(output, input: checkpoint.root, force: options.force)
+        var succeeded = false
+        defer { if createdOutput && !succeeded { try? FileManager.default.removeItem(atPath: output) } }
+        let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileSystem.createDirectories(staging)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+
+        var report = DFloat11CompressReport(input: input, output: output,
+                                            layout: dfloat11.singleFile ? "single-file" : "directory",
+                                            architecture: preset?.name, patternSource: patternSource,
+                                            patternDict: patternJSON, threads: options.threads)
+        report.inputBytes = inputBytes
+        report.copied = copied
+
+        // Units, written to staging.
+        let unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
+                                          chunkWords: dfloat11.chunkWords)
+        var staged: [String] = []       // file names in staging, to move into output
+        for (unit, r) in zip(units, unitReports) {
+            let tensors = 6 + unit.otherTensors.count
+            report.units.append(.init(module: unit.module, file: dfloat11.singleFile ? nil : unit.fileName,
+                                      tensors: tensors, weights: r.elementCount, encodedBytes: r.encodedBytes,
+                                      bytes: r.fileSize, maxCodeLength: r.maxCodeLength,
+                                      limiterFinalK: r.limiterFinalK, maxWeightsPerBlock: r.maxWeightsPerBlock))
+            if r.maxWeightsPerBlock > maxWeightsPerBlockWithinLimit {
+                let warning = DFloat11CompressReport.Warning(
+                    code: "shared-memory", unit: unit.module,
+                    message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
+                        + "official GPU kernel then asks for \(sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
+                        + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
+                        + "\(maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
+                        + "official loader may fail to launch it; the file itself is valid")
+                report.warnings.append(warning)
+                warn?(warning)
+            }
+        }
+
+        // model.safetensors (+ the units' tensors in the single-file layout).
+        let modelPath = FileSystem.join(staging, "model.safetensors")
+        if dfloat11.singleFile {
+            let unitFiles = try units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
+            let unitSource = TensorSourceSet(files: unitFiles)
+            var entries: [(description: TensorDescription, from: TensorSource, source: String)] = []
+            for tensor in rest {
+                let info = source.tensor(named: tensor.source)!
+                entries.append((TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source))
+            }
+            for file in unitFiles {
+                for info in file.header.tensors {
+                    entries.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.shape), unitSource, info.name))
+                }
+            }
+            try writeSafetensors(entries, metadata: nil, to: modelPath)
+            for (i, unit) in units.enumerated() {
+                report.units[i].bytes = unitFiles[i].header.tensors.reduce(0) { $0 + $1.byteCount }
+                try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
+            }
+        } else {
+            let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
+                let info = source.tensor(named: tensor.source)!
+                return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
+            }
+            try writeSafetensors(entries, metadata: metadata, to: modelPath)
+            staged += units.map(\.fileName)
+        }
+        staged.append("model.safetensors")
+        try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"), overwrite: true)
+        staged.append("config.json")
+        for name in copied {
+            try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(staging, name),
+                                              force: true)
+        }
+
+        // Into place: every file or none (short of a failing rename).
+        for name in staged + copied {
+            let destination = FileSystem.join(output, name)
+            if !options.force, FileSystem.kind(of: destination) != .missing {
+                throw UsageError("'\(destination)' exists; use --force to replace it")
+            }
+        }
+        for name in staged + copied {
+            let destination = FileSystem.join(output, name)
+            try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+            if rename(FileSystem.join(staging, name), destination) != 0 {
+                throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
+            }
+        }
+        report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
+            ($0, try InputFile(path: FileSystem.join(output, $0)).size)
+        }
+        report.seconds = clock.seconds
+        succeeded = true
+        return report
+    }
+
+    /// Encodes every unit into `staging`, returning the reports in unit order. Units are taken largest first: one
+    /// dominating what is left (weights × (threads + 1) > 2 × remaining weights: two thirds with 2 threads) is
+    /// encoded alone with its bitstream chunks on all threads; the others run side by side, one thread each
+    /// (largest first, so the threads finish together). Alone, only the bitstream pass is parallel (the
+    /// histogram and sign-mantissa passes are not), so side by side wins unless one unit dominates.
+    static func encodeUnits(_ units: [DFloat11Unit], source: TensorSource, staging: String, options: RunOptions,
+                            chunkWords: Int) throws -> [UnitFileWriter.Report] {
+        let threads = max(1, options.threads)
+        let sizes = units.map { unit in
+            unit.weights.reduce(UInt64(0)) { $0 + (source.tensor(named: $1.source)?.elementCount ?? 0) }
+        }
+        var order = Array(units.indices).sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        var remaining = sizes.reduce(0, +)
+        var reports = [UnitFileWriter.Report?](repeating: nil, count: units.count)
+        let meter = options.meter("dfloat11", total: remaining * 2)
+        defer { meter?.finish() }
+        func write(_ index: Int, threads: Int) throws -> UnitFileWriter.Report {
+            let report = try UnitFileWriter.write(unit: units[index], from: source,
+                                                  toPath: FileSystem.join(staging, units[index].fileName),
+                                                  overwrite: true, chunkWords: chunkWords, threads: threads)
+            meter?.advance(by: sizes[index] * 2)
+            return report
+        }
+        while let first = order.first, threads > 1, sizes[first] * UInt64(threads + 1) > 2 * remaining {
+            reports[first] = try write(first, threads: threads)
+            remaining -= sizes[first]
+            order.removeFirst()
+        }
+        var next = 0
+        try OrderedPipeline.run(threads: threads, maxInFlight: threads, produce: { () -> Int? in
+            guard next < order.count else { return nil }
+            defer { next += 1 }
+            return order[next]
+        }, work: { (index: Int) throws -> (Int, UnitFileWriter.Report) in
+            (index, try write(index, threads: 1))
+        }, consume: { (result: (Int, UnitFileWriter.Report)) in
+            reports[result.0] = result.1
+        })
+        return reports.map { $0! }
+    }
+
+    /// Writes a safetensors file of `entries` (in the library's order) streaming each tensor from its source.
+    static func writeSafetensors(_ entries: [(description: TensorDescription, from: TensorSource, source: String)],
+                                 metadata: [(key: String, value: String)]?, to path: String) throws {
+        let writer = try SafetensorsWriter(tensors: entries.map(\.description), metadata: metadata,
+                                           order: .safetensorsLibrary, fileName: path)
+        var byName: [String: (from: TensorSource, source: String)] = [:]
+        for entry in entries { byName[entry.description.name] = (entry.from, entry.source) }
+        let file = try AtomicOutputFile(path: path, overwrite: true)
+        do {
+            let stream = try writer.start(sink: file)
+            let step: UInt64 = 1 << 22
+            var buffer = [UInt8](repeating: 0, count: Int(step))
+            for tensor in writer.tensors {
+                try stream.beginTensor(tensor.name)
+                let origin = byName[tensor.name]!
+                guard let info = origin.from.tensor(named: origin.source) else {
+                    preconditionFailure("tensor \(origin.source) vanished")
+                }
+                var done: UInt64 = 0
+                while done < info.byteCount {
+                    let n = min(step, info.byteCount - done)
+                    try buffer.withUnsafeMutableBytes { try origin.from.read(tensor: info, range: done ..< done + n, into: $0) }
+                    try buffer.withUnsafeBytes { try stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+                    done += n
+                }
+            }
+            try stream.finish()
+            try file.commit()
+        } catch {
+            file.abort()
+            throw error
+        }
+    }
+}
+
+extension DFloat11LayoutError: CodedFailure {}

@@ -1,0 +1,219 @@
+import DF11IO
+import DF11Kit
+import Foundation
+import Safetensors
+import XCTest
+
+/// `compress --format dfloat11` against the official compressor's golden outputs (Fixtures/dfloat11-golden),
+/// byte for byte, plus the refusals and the shared-memory warning.
+final class DFloat11CompressionTests: XCTestCase {
+    private func golden(_ relative: String) -> String { fixture("dfloat11-golden/" + relative) }
+
+    private func officialPattern(_ case_: String, single: Bool = false) throws -> JSONValue {
+        let config = try JSONParser().parse(FileSystem.readSmallFile(
+            golden(case_ + (single ? "/official-single" : "/official") + "/config.json")))
+        return try XCTUnwrap(config["dfloat11_config"]?["pattern_dict"])
+    }
+
+    /// Every file of `expected` exists in `actual` with the same bytes.
+    private func assertSameFiles(_ expected: String, _ actual: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: expected).sorted()
+        XCTAssertFalse(names.isEmpty, file: file, line: line)
+        for name in names {
+            let want = try XCTUnwrap(contents(expected + "/" + name), file: file, line: line)
+            let got = contents(actual + "/" + name)
+            XCTAssertNotNil(got, "\(actual)/\(name) missing", file: file, line: line)
+            XCTAssertTrue(got == want, "\(name) differs from \(expected)/\(name)", file: file, line: line)
+        }
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: actual).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(hidden, [], "staging left behind", file: file, line: line)
+    }
+
+    private func compress(_ source: String, _ pattern: DFloat11PatternChoice, single: Bool, threads: Int = 2,
+                          chunkWords: Int = 1 << 20) throws -> (String, DFloat11CompressReport) {
+        let out = temporaryDirectory() + "/out"
+        let report = try DFloat11Compression.compress(
+            input: source, output: out, options: RunOptions(threads: threads),
+            dfloat11: DFloat11CompressOptions(singleFile: single, pattern: pattern, chunkWords: chunkWords))
+        return (out, report)
+    }
+
+    private let cases = ["bert-1layer", "llama-tied", "llama-untied"]
+
+    func testDirectoryLayoutWithTheOfficialPatternIsByteIdentical() throws {
+        for c in cases {
+            let (out, report) = try compress(golden(c + "/source"), .dictionary(try officialPattern(c)), single: false)
+            defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+            try assertSameFiles(golden(c + "/official"), out)
+            XCTAssertEqual(report.layout, "directory")
+            XCTAssertEqual(report.patternSource, "given")
+        }
+    }
+
+    func testSingleFileLayoutWithTheOfficialPatternIsByteIdentical() throws {
+        for c in cases {
+            let (out, _) = try compress(golden(c + "/source"), .dictionary(try officialPattern(c, single: true)), single: true)
+            defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+            try assertSameFiles(golden(c + "/official-single"), out)
+        }
+    }
+
+    /// The presets chosen from config.json (llama, bert) give the same dictionaries, hence the same bytes.
+    func testAutomaticPresetSelectionIsByteIdentical() throws {
+        for c in cases {
+            for single in [false, true] {
+                let (out, report) = try compress(golden(c + "/source"), .automatic, single: single)
+                defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+                try assertSameFiles(golden(c + (single ? "/official-single" : "/official")), out)
+                XCTAssertEqual(report.architecture, c == "bert-1layer" ? "bert" : "llama")
+                XCTAssertEqual(report.patternSource, "config")
+            }
+        }
+    }
+
+    /// Small chunks on three threads: units split across parallel jobs, same bytes.
+    func testChunkedParallelEncodingIsByteIdentical() throws {
+        let (out, report) = try compress(golden("bert-1layer/source"), .automatic, single: false, threads: 3, chunkWords: 777)
+        defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+        try assertSameFiles(golden("bert-1layer/official"), out)
+        XCTAssertEqual(report.units.map(\.module).sorted(), ["embeddings.word_embeddings", "encoder.layer.0"])
+    }
+
+    /// Only the layers (no lm_head / embed_tokens units) of the tied model: the directory layout matches the
+    /// golden; the single-file layout is refused, as the official tool fails there.
+    func testTiedLayersOnly() throws {
+        let pattern = try officialPattern("llama-tied-layers-only")
+        let (out, _) = try compress(golden("llama-tied/source"), .dictionary(pattern), single: false)
+        defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+        try assertSameFiles(golden("llama-tied-layers-only/official"), out)
+        XCTAssertThrowsError(try compress(golden("llama-tied/source"), .dictionary(pattern), single: true)) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .couldNotRun)
+            XCTAssertTrue("\(error)".contains("tied"), "\(error)")
+        }
+    }
+
+    // MARK: Synthetic checkpoints
+
+    /// Writes `model.safetensors` holding `tensors` (name, dtype, shape, bytes) into a new directory.
+    private func checkpoint(_ tensors: [(String, DType, [Int], [UInt8])], config: String? = nil) throws -> String {
+        let dir = temporaryDirectory() + "/src"
+        try FileSystem.createDirectories(dir)
+        let writer = try SafetensorsWriter(tensors: tensors.map { TensorDescription(name: $0.0, dtype: $0.1, shape: $0.2) },
+                                           metadata: [("format", "pt")], order: .safetensorsLibrary)
+        let file = try AtomicOutputFile(path: dir + "/model.safetensors", overwrite: false)
+        let stream = try writer.start(sink: file)
+        for info in writer.tensors {
+            try stream.beginTensor(info.name)
+            try tensors.first { $0.0 == info.name }!.3.withUnsafeBytes { try stream.write($0) }
+        }
+        try stream.finish()
+        try file.commit()
+        if let config { try AtomicOutputFile.write(contents: Array(config.utf8), to: dir + "/config.json", overwrite: false) }
+        return dir
+    }
+
+    private func bf16(_ words: [UInt16]) -> [UInt8] { words.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
+
+    /// 4096 weights spread over a few exponents (1.0, 0.5, 2.0, -0.25, …).
+    private func ordinaryWeights(_ n: Int, special: UInt16? = nil) -> [UInt16] {
+        var words = (0..<n).map { i -> UInt16 in
+            let exponent = UInt16(120 + (i * 7919) % 9)
+            return UInt16(i % 2) << 15 | exponent << 7 | UInt16(i % 128)
+        }
+        if let special { words[n / 2] = special }
+        return words
+    }
+
+    func testRefusesInfinityInAUnit() throws {
+        let src = try checkpoint([("proj.weight", .bf16, [64, 64], bf16(ordinaryWeights(4096, special: 0x7F80)))])
+        let out = FileSystem.directoryName(of: src) + "/out"
+        XCTAssertThrowsError(try DFloat11Compression.compress(
+            input: src, output: out, options: RunOptions(threads: 2),
+            dfloat11: DFloat11CompressOptions(pattern: .dictionary(try JSONParser().parse(#"{"proj": []}"#))))) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .couldNotRun)
+            XCTAssertTrue("\(error)".contains("exponent byte 255"), "\(error)")
+            XCTAssertTrue("\(error)".contains("container"), "\(error)")
+        }
+        XCTAssertEqual(FileSystem.kind(of: out), .missing, "nothing is left behind")
+    }
+
+    func testRefusesANonBF16UnitTensor() throws {
+        let src = try checkpoint([("proj.weight", .f32, [16, 16], [UInt8](repeating: 0x3F, count: 1024)),
+                                  ("other.weight", .bf16, [4], bf16([1, 2, 3, 4]))])
+        XCTAssertThrowsError(try DFloat11Compression.compress(
+            input: src, output: FileSystem.directoryName(of: src) + "/out", options: RunOptions(threads: 1),
+            dfloat11: DFloat11CompressOptions(pattern: .dictionary(try JSONParser().parse(#"{"proj": []}"#))))) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .couldNotRun)
+            XCTAssertTrue("\(error)".contains("F32"), "\(error)")
+        }
+    }
+
+    /// A unit at about 1 bit per weight: each 4096-byte block decodes to about 32,768 weights, more than the
+    /// 23,550 that fit the official kernel's default 48 KiB of shared memory. Written, with a warning.
+    func testWarnsWhenABlockExceedsTheKernelsSharedMemory() throws {
+        var words = [UInt16](repeating: 0x3F80, count: 100_000)   // 1.0: exponent 127, a 1-bit code
+        words[10] = 0x4000                                          // 2.0 and 0.5 once each, so that end-of-file
+        words[20] = 0x3F00                                          // does not own the all-zero code
+        let src = try checkpoint([("proj.weight", .bf16, [100, 1000], bf16(words)),
+                                  ("norm.weight", .bf16, [4], bf16([0x3F80, 0x3F80, 0x3F80, 0x3F80]))])
+        var warned: [DFloat11CompressReport.Warning] = []
+        let out = FileSystem.directoryName(of: src) + "/out"
+        let report = try DFloat11Compression.compress(
+            input: src, output: out, options: RunOptions(threads: 2),
+            dfloat11: DFloat11CompressOptions(pattern: .dictionary(try JSONParser().parse(#"{"proj": []}"#))),
+            warn: { warned.append($0) })
+        XCTAssertEqual(report.warnings.count, 1)
+        XCTAssertEqual(warned.first?.code, "shared-memory")
+        XCTAssertGreaterThan(report.units[0].maxWeightsPerBlock, 23_550)
+        XCTAssertGreaterThan(report.units[0].sharedMemoryBytes, 48 * 1024)
+        // No source config.json: treated as a plain module (config.json = dfloat11_config only, no metadata).
+        XCTAssertEqual(FileSystem.kind(of: out + "/proj.safetensors"), .regularFile)
+        let config = try JSONParser().parse(FileSystem.readSmallFile(out + "/config.json"))
+        XCTAssertEqual(config.members?.map(\.key), ["dfloat11_config"])
+        XCTAssertNil(try SafetensorsFile(path: out + "/model.safetensors").header.metadata)
+    }
+
+    // MARK: Command line
+
+    func testCommandLineExitCodesAndJSON() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: df11Binary.path), "df11 not built")
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = golden("llama-untied/source")
+        let first = try runDF11(["compress", src, "--format", "dfloat11", "-o", dir + "/out", "--json", "--threads", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let json = try JSONParser().parse(Array(first.stdout))
+        XCTAssertEqual(json["schema"]?.stringValue, "df11.compress-dfloat11/1")
+        XCTAssertEqual(json["architecture"]?.stringValue, "llama")
+        XCTAssertEqual(json["units"]?.elements?.count, 4)
+        XCTAssertEqual(json["warnings"]?.elements?.count, 0)
+        try assertSameFiles(golden("llama-untied/official"), dir + "/out")
+
+        let again = try runDF11(["compress", src, "--format", "dfloat11", "-o", dir + "/out", "--json"])
+        XCTAssertEqual(again.status, 2, "existing outputs are kept without --force")
+        XCTAssertEqual(try JSONParser().parse(Array(again.stdout))["status"]?.stringValue, "error")
+        XCTAssertEqual(try runDF11(["compress", src, "--format", "dfloat11", "-o", dir + "/out", "--force", "-q"]).status, 0)
+
+        let single = try runDF11(["compress", src, "--format", "dfloat11", "--single-file", "--arch", "llama",
+                                  "-o", dir + "/single", "-q"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        try assertSameFiles(golden("llama-untied/official-single"), dir + "/single")
+
+        XCTAssertEqual(try runDF11(["compress", src, "--format", "dfloat11", "--arch", "nosuch", "-o", dir + "/x"]).status, 2)
+        XCTAssertEqual(try runDF11(["compress", src, "--single-file", "-o", dir + "/y"]).status, 2,
+                       "--single-file needs --format dfloat11")
+
+        let inf = try checkpoint([("proj.weight", .bf16, [64, 64], bf16(ordinaryWeights(4096, special: 0xFF80)))])
+        try AtomicOutputFile.write(contents: Array(#"{"proj": []}"#.utf8), to: dir + "/p.json", overwrite: false)
+        let refused = try runDF11(["compress", inf, "--format", "dfloat11", "--pattern", dir + "/p.json",
+                                   "-o", dir + "/inf", "--json"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(try JSONParser().parse(Array(refused.stdout))["code"]?.stringValue, "exponent-not-representable")
+        XCTAssertTrue(refused.stderr.contains("without --format dfloat11"), refused.stderr)
+
+        let list = try runDF11(["architectures", "--json"])
+        XCTAssertEqual(list.status, 0)
+        let names = try JSONParser().parse(Array(list.stdout))["architectures"]?.elements?.compactMap { $0["name"]?.stringValue }
+        XCTAssertEqual(Set(names ?? []), ["bert", "bert-head", "gemma", "llama", "mistral", "phi3", "qwen2", "qwen3"])
+    }
+}
