@@ -51,6 +51,28 @@ extension UnitDecoder {
         }
     }
 
+    /// For each 12-bit value: two complete codes decoded exactly as two steps of `fastEntries` would decode
+    /// them — `first | second << 8 | firstLength << 16 | totalLength << 20 | 1 << 31` — or 0 when the first step
+    /// is not a fast one, or the second code is not known from the 12 bits alone (longer than the bits left, or
+    /// table 0 differs across the unknown bits: only possible in corrupt tables).
+    static func pairEntries(_ fast: [UInt16]) -> [UInt32] {
+        (0 ..< 4096).map { i in
+            let first = fast[i >> 4]
+            let length1 = Int(first >> 8)
+            guard length1 != 0 else { return 0 }
+            let known = 12 - length1                                  // bits of the second code's byte we know
+            let prefix = (i << length1) & 0xFFF                       // 12 bits, the last length1 unknown (0)
+            let second = fast[prefix >> 4]
+            let length2 = Int(second >> 8)
+            guard length2 != 0, length2 <= known else { return 0 }
+            if known < 8 {
+                for fill in 0 ..< (1 << (8 - known)) where fast[(prefix >> 4) | fill] != second { return 0 }
+            }
+            return UInt32(first & 0xFF) | UInt32(second & 0xFF) << 8 | UInt32(length1) << 16
+                | UInt32(length1 + length2) << 20 | 1 << 31
+        }
+    }
+
     /// Decodes blocks `blocks` of the bitstream on their own, with every check of `decode`, and returns the bf16
     /// words of `weightRange(ofBlocks: blocks)` (valid until the next call with the same `scratch`), or an empty
     /// buffer when `words` is false (the exponents are decoded and checked, the words not assembled).
@@ -99,13 +121,15 @@ extension UnitDecoder {
         let exponents = scratch.exponents.reserve(max(weightCount, 1))
         try luts.withUnsafeBufferPointer { luts in
             try fastEntries.withUnsafeBufferPointer { fast in
-                var out = exponents
-                for block in b0 ..< b1 {
-                    out += try decodeBlock(block, relative: block - b0, marked: marked, stream: stream, gaps: gaps,
-                                           hasNextGap: block + 1 < b0 + gapBlocks, luts: luts.baseAddress!,
-                                           fast: fast.baseAddress!, out: out)
+                try pairEntries.withUnsafeBufferPointer { pairs in
+                    var out = exponents
+                    for block in b0 ..< b1 {
+                        out += try decodeBlock(block, relative: block - b0, marked: marked, stream: stream, gaps: gaps,
+                                               hasNextGap: block + 1 < b0 + gapBlocks, luts: luts.baseAddress!,
+                                               fast: fast.baseAddress!, pairs: pairs.baseAddress!, out: out)
+                    }
+                    precondition(out - exponents == weightCount)
                 }
-                precondition(out - exponents == weightCount)
             }
         }
         guard wantWords else { return UnsafeBufferPointer(start: nil, count: 0) }
@@ -128,7 +152,8 @@ extension UnitDecoder {
     @inline(__always)
     private func decodeBlock(_ block: Int, relative: Int, marked: Int, stream: UnsafeMutablePointer<UInt8>,
                              gaps: UnsafeMutablePointer<UInt8>, hasNextGap: Bool, luts: UnsafePointer<UInt8>,
-                             fast: UnsafePointer<UInt16>, out: UnsafeMutablePointer<UInt8>) throws -> Int {
+                             fast: UnsafePointer<UInt16>, pairs: UnsafePointer<UInt32>,
+                             out: UnsafeMutablePointer<UInt8>) throws -> Int {
         func fail(_ why: String) -> DFloat11LayoutError {
             DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
         }
@@ -188,11 +213,23 @@ extension UnitDecoder {
 
         let lengths = luts + tableCount * 256
         while count < expected {
-            // 57–64 valid bits: room for 6 codes of up to 8 bits, or one of up to 32 bits.
+            // 57–64 valid bits.
             var bits = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
                 << UInt64(position & 7)
-            var run = 0
+            var budget = 45   // bits that may be consumed before refilling, keeping 12 bits of look-ahead
             repeat {
+                // Two codes at once when both are short, neither starts a new window and both belong here.
+                let pair = pairs[Int(bits >> 52)]
+                let total = Int(pair >> 20 & 31)
+                if Int32(bitPattern: pair) < 0 && position + total < windowEnd && count + 2 <= expected {
+                    out[count] = UInt8(truncatingIfNeeded: pair)
+                    out[count + 1] = UInt8(truncatingIfNeeded: pair >> 8)
+                    bits <<= UInt64(total)
+                    position += total
+                    count += 2
+                    budget -= total
+                    continue
+                }
                 let entry = fast[Int(bits >> 56)]
                 var length = Int(entry >> 8)
                 if length != 0 {
@@ -220,16 +257,16 @@ extension UnitDecoder {
                                    + "length \(length) does not fit table level \(level)")
                     }
                     out[count] = value
-                    run = 6   // refill after a long code
+                    budget = -64   // refill after a long code
                 }
                 position += length
                 count += 1
+                budget -= length
                 if position >= windowEnd {
                     try enterWindow()
                     if ended { break }
                 }
-                run += 1
-            } while run < 6 && count < expected
+            } while budget >= 0 && count < expected
             if ended { break }
         }
         if !ended {

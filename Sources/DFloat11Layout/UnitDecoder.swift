@@ -43,6 +43,8 @@ public struct UnitDecoder {
     /// Table 0 fused with the code-length row for the fast path of `decodeBlocks`: `exponent | length << 8`
     /// where byte `i` of table 0 is an exponent whose code length is 1–8 (a complete code at level 0), else 0.
     let fastEntries: [UInt16]
+    /// Two codes at once from the next 12 bits (see `pairEntries`).
+    let pairEntries: [UInt32]
 
     /// Reads and checks the unit `module`'s tensors in `source` (a unit file or any tensor source).
     public init(module: String, source: TensorSource) throws {
@@ -85,6 +87,7 @@ public struct UnitDecoder {
         tableCount = lutsInfo.shape[0] - 1
         try Self.checkTables(luts, tableCount: tableCount) { fail(.badDecodeTables($0)) }
         fastEntries = Self.fastEntries(luts, tableCount: tableCount)
+        pairEntries = Self.pairEntries(fastEntries)
 
         // Split positions.
         let splitBytes = try readAll(splitsInfo)
