@@ -234,6 +234,17 @@ final class DFloat11VerifyTests: XCTestCase {
         assertNamesUnitAndBlock(failure)
     }
 
+    func testPickledReleaseIsRefusedWithoutReadingIt() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(#"{"dfloat11_config":{"version":"0.1.0","pattern_dict":{}}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try Data([0x80, 0x02]).write(to: URL(fileURLWithPath: dir + "/pytorch_model.bin"))
+        let failure = verifyFailure(dir)
+        XCTAssertEqual(failure?.code, "unsupported-dfloat11")
+        XCTAssertEqual(failure?.badData, false)
+        XCTAssert(failure?.message.contains("never unpickles") == true, failure?.message ?? "")
+    }
+
     // MARK: - The command line
 
     func testCommandLineExitStatuses() throws {

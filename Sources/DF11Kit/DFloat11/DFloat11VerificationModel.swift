@@ -37,8 +37,8 @@ struct DFloat11Model {
         return json["dfloat11_config"] != nil
     }
 
-    static func refuse(_ why: String) -> DFloat11LayoutError {
-        DFloat11LayoutError(unit: "config.json", .badUnitDescription(why))
+    static func refuse(_ why: String) -> DFloat11MismatchError {
+        DFloat11MismatchError("unsupported-dfloat11", why, category: .couldNotRun)
     }
 
     init(directory: String) throws {
