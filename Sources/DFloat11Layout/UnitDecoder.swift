@@ -36,10 +36,15 @@ public struct UnitDecoder {
     /// Blocks of 4096 bytes.
     public var blockCount: Int { Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes) }
 
-    private let source: TensorSource
-    private let encodedInfo: TensorInfo
-    private let signMantissaInfo: TensorInfo
-    private let gapsInfo: TensorInfo
+    let source: TensorSource
+    let encodedInfo: TensorInfo
+    let signMantissaInfo: TensorInfo
+    let gapsInfo: TensorInfo
+    /// Table 0 fused with the code-length row for the fast path of `decodeBlocks`: `exponent | length << 8`
+    /// where byte `i` of table 0 is an exponent whose code length is 1–8 (a complete code at level 0), else 0.
+    let fastEntries: [UInt16]
+    /// Two codes at once from the next 12 bits (see `pairEntries`).
+    let pairEntries: [UInt32]
 
     /// Reads and checks the unit `module`'s tensors in `source` (a unit file or any tensor source).
     public init(module: String, source: TensorSource) throws {
@@ -81,6 +86,8 @@ public struct UnitDecoder {
         luts = try readAll(lutsInfo)
         tableCount = lutsInfo.shape[0] - 1
         try Self.checkTables(luts, tableCount: tableCount) { fail(.badDecodeTables($0)) }
+        fastEntries = Self.fastEntries(luts, tableCount: tableCount)
+        pairEntries = Self.pairEntries(fastEntries)
 
         // Split positions.
         let splitBytes = try readAll(splitsInfo)

@@ -15,6 +15,12 @@ struct DecompressCommand: ParsableCommand {
           df11 decompress model.safetensors.df11          writes model.safetensors
           df11 decompress model.df11/ -o model/
           df11 decompress - -o - < x.df11 | sha256sum
+
+        A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
+        model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
+        from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
+        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config.
+          df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/
         """)
 
     @Argument(help: "Container, container directory, or '-' for standard input.")
@@ -26,10 +32,31 @@ struct DecompressCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace existing output files.")
     var force = false
 
+    @Option(name: .long, help: "DFloat11 models: the model's config.json to derive tensor shapes from (default: the model's own).")
+    var config: String?
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try runReportingFailures(json: common.json) {
+            if DFloat11Decompression.isDFloat11Directory(input) {
+                guard let output, output != "-" else {
+                    throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")
+                }
+                let report = try DFloat11Decompression.decompress(input: input, output: output,
+                                                                  options: common.runOptions(force: force),
+                                                                  modelConfig: config)
+                if common.json {
+                    print(report.json.text)
+                } else if !common.quiet {
+                    printError("decoded \(report.units) DFloat11 units (\(report.weights) weights) into "
+                        + "\(report.tensors) tensors, \(ByteFormatting.bytes(report.outputBytes)) in "
+                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
+                        + ByteFormatting.rate(bytes: report.weights * 2, seconds: report.seconds))
+                }
+                return
+            }
+            if config != nil { throw UsageError("--config applies to DFloat11 model directories only") }
             let destination = try output ?? defaultOutput()
             let report = try CheckpointOperations.decompress(input: input, output: destination,
                                                              options: common.runOptions(force: force))

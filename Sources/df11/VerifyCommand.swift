@@ -5,23 +5,71 @@ import DF11Pipeline
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Decode everything and check every checksum: prove a container is lossless.",
+        abstract: "Decode everything and check it: prove a container or a DFloat11 model is lossless.",
         discussion: """
         Reads a container (or a directory written by 'df11 compress', or '-') front to back, checks the \
         checksum of every frame, decodes every block, and compares each tensor's decoded bytes with the \
         checksum of the original tensor. Nothing is written.
 
-        Exit status: 0 lossless; 1 a check failed (the message names the file, tensor and block); 2 the \
-        check could not run.
+        A DFloat11 model (a directory whose config.json has dfloat11_config, version 0.2.0 or 0.5.0, directory \
+        or single-file layout, written by df11 or by the official tool) is checked unit by unit: the tensors' \
+        presence, dtypes and shapes, the decode tables against the code-length row, output_positions and gaps; \
+        then every 4096-byte block of every unit is decoded on all threads, each block must decode exactly its \
+        output_positions delta and every 64-bit window's first code must start at its gap. --against SRC also \
+        compares every decoded weight and every other tensor with the original bf16 checkpoint; --sample N \
+        decodes only N random blocks per unit. Nothing pickled is ever read.
+
+        Exit status: 0 lossless; 1 a check failed (the message names the file, tensor or DFloat11 unit and \
+        block); 2 the check could not run.
+
+        Examples:
+          df11 verify model.df11/
+          df11 verify Llama-3.1-8B-DF11/ --against Llama-3.1-8B/
+          df11 verify Llama-3.1-8B-DF11/ --sample 4 --seed 7
         """)
 
-    @Argument(help: "Container, container directory, or '-' for standard input.")
+    @Argument(help: "Container, container directory, DFloat11 model directory, or '-' for standard input.")
     var input: String
+
+    @Option(name: .long, help: "DFloat11 models: the original bf16 checkpoint (file or directory) to compare with.")
+    var against: String?
+
+    @Option(name: .long, help: "DFloat11 models: decode only N randomly chosen blocks per unit (structure is still checked in full).")
+    var sample: Int?
+
+    @Option(name: .long, help: "Seed of --sample's block choice (default 0).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
+    }
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try runReportingFailures(json: common.json) {
+            if DFloat11Verification.isDFloat11Directory(input) {
+                let report = try DFloat11Verification.verify(
+                    input: input, options: common.runOptions(),
+                    verify: DFloat11VerifyOptions(against: against, sampleBlocks: sample, seed: seed))
+                if common.json {
+                    print(report.json.text)
+                } else if !common.quiet {
+                    let what = report.sampleBlocks == nil ? "all \(report.blocks) blocks"
+                        : "\(report.blocksChecked) of \(report.blocks) blocks (sample, seed \(report.seed))"
+                    print("ok: DFloat11 \(report.version) \(report.layout) layout, \(report.units.count) units, "
+                        + "\(report.weights) weights, \(what) decoded, "
+                        + "\(ByteFormatting.formatted(report.bitsPerWeight, digits: 2)) bits/weight; "
+                        + "\(ByteFormatting.bytes(report.decodedBytes)) of bf16 in "
+                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
+                        + "(\(ByteFormatting.rate(bytes: report.decodedBytes, seconds: report.seconds)))"
+                        + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" } ?? ""))
+                }
+                return
+            }
+            if against != nil || sample != nil {
+                throw UsageError("--against and --sample apply to DFloat11 model directories (config.json with dfloat11_config)")
+            }
             let report = try CheckpointOperations.verify(input: input, options: common.runOptions())
             if common.json {
                 print(report.json.text)

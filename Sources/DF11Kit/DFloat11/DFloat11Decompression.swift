@@ -1,0 +1,235 @@
+import DF11IO
+import DF11Pipeline
+import DFloat11Layout
+import Foundation
+import Safetensors
+
+/// The report of `df11 decompress DIR` on a DFloat11 model: JSON schema `df11.decompress-dfloat11/1`.
+public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
+    public var input: String
+    public var output: String
+    public var version: String
+    public var layout: String
+    public var units = 0
+    public var weights: UInt64 = 0
+    public var tensors = 0
+    public var outputBytes: UInt64 = 0
+    public var copied: [String] = []
+    public var droppedTied: [String] = []
+    public var seconds: Double = 0
+    public var threads: Int
+
+    public var json: JSONValue {
+        .object([
+            JSONMember(key: "schema", value: .string("df11.decompress-dfloat11/1")),
+            JSONMember(key: "status", value: .string("ok")),
+            JSONMember(key: "input", value: .string(input)),
+            JSONMember(key: "output", value: .string(output)),
+            JSONMember(key: "layout", value: .string(layout)),
+            JSONMember(key: "dfloat11_version", value: .string(version)),
+            JSONMember(key: "units", value: .int(units)),
+            JSONMember(key: "weights", value: .int(weights)),
+            JSONMember(key: "tensors", value: .int(tensors)),
+            JSONMember(key: "output_bytes", value: .int(outputBytes)),
+            JSONMember(key: "copied", value: .strings(copied)),
+            JSONMember(key: "dropped_tied", value: .strings(droppedTied)),
+            JSONMember(key: "seconds", value: .double(seconds)),
+            JSONMember(key: "threads", value: .int(threads)),
+            JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
+        ])
+    }
+}
+
+/// `df11 decompress DIR -o OUT`: a DFloat11 model back to a plain bf16 safetensors checkpoint.
+///
+/// Output: `OUT/model.safetensors` (every unit weight decoded, split by `split_positions`, shaped by
+/// `WeightShapes` from config.json; every other tensor copied; the safetensors library's tensor order and
+/// `__metadata__` {"format":"pt"}), `OUT/config.json` without `dfloat11_config`, every other file copied. A
+/// tied `lm_head.weight` (config `tie_word_embeddings`, units identical to `model.embed_tokens`) is left out,
+/// as transformers saves it. Streaming: a unit weight is decoded in block ranges on all threads while it is
+/// written; at most a few ranges per thread are in memory, never a whole unit. Every block is checked as in
+/// `verify`. Each output file appears only when complete.
+public enum DFloat11Decompression {
+    public static func isDFloat11Directory(_ path: String) -> Bool { DFloat11Model.isDFloat11Directory(path) }
+
+    /// Blocks per pipeline job.
+    static let blocksPerJob = 16
+
+    /// `modelConfig`: a config.json to take the model's dimensions from when the model's own lacks them (the
+    /// single-file layout writes only `dfloat11_config`).
+    public static func decompress(input: String, output: String, options: RunOptions,
+                                  modelConfig: String? = nil) throws -> DFloat11DecompressReport {
+        let clock = Stopwatch()
+        let model = try DFloat11Model(directory: input)
+        var report = DFloat11DecompressReport(input: input, output: output, version: model.version,
+                                              layout: model.fileNames.count == 1 ? "single-file" : "directory",
+                                              threads: options.threads)
+        var config = model.config
+        var configName = FileSystem.join(input, "config.json")
+        if let modelConfig {
+            config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
+            configName = modelConfig
+        }
+        let shapes = WeightShapes(config: config, configName: configName)
+        let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
+
+        // Plan: every unit weight (name, unit, weight range, shape), every remainder tensor.
+        struct Piece { let unit: Int; let range: Range<UInt64>; let isLastOfUnit: Bool }
+        var pieces: [String: Piece] = [:]
+        var descriptions: [TensorDescription] = []
+        for (u, decoder) in decoders.enumerated() {
+            let names = try weightNames(decoder: decoder, patterns: model.patterns)
+            let bounds = [0] + decoder.splitPositions.map { UInt64($0) } + [decoder.elementCount]
+            for (i, name) in names.enumerated() {
+                let range = bounds[i] ..< bounds[i + 1]
+                if pieces[name] != nil || model.tensors.tensor(named: name) != nil {
+                    throw DFloat11MismatchError("duplicate-tensor", "'\(name)' is both a weight of DFloat11 unit "
+                                                + "'\(decoder.module)' and another tensor of the model")
+                }
+                pieces[name] = Piece(unit: u, range: range, isLastOfUnit: i == names.count - 1)
+                descriptions.append(TensorDescription(name: name, dtype: .bf16,
+                                                      shape: try shapes.shape(of: name, elements: UInt64(range.count))))
+            }
+        }
+        // A tied lm_head, compressed twice by the official tool: left out when identical, as transformers saves it.
+        if case .bool(true)? = config["tie_word_embeddings"], pieces["lm_head.weight"] != nil,
+           pieces["model.embed_tokens.weight"] != nil || model.tensors.tensor(named: "model.embed_tokens.weight") != nil {
+            if try unitsIdentical("lm_head", "model.embed_tokens", model) || pieces["model.embed_tokens.weight"] == nil {
+                if pieces["model.embed_tokens.weight"] != nil {
+                    pieces["lm_head.weight"] = nil
+                    descriptions.removeAll { $0.name == "lm_head.weight" }
+                    report.droppedTied.append("lm_head.weight")
+                }
+            }
+        }
+        for name in model.remainder {
+            let info = model.tensors.tensor(named: name)!
+            descriptions.append(TensorDescription(name: name, dtype: info.dtype, shape: info.shape))
+        }
+        let writer = try SafetensorsWriter(tensors: descriptions, metadata: [("format", "pt")],
+                                           order: .safetensorsLibrary, fileName: "model.safetensors")
+
+        try CheckpointOperations.prepareDirectory(output, input: input, force: options.force)
+        let meter = options.meter("decompress", total: writer.fileSize)
+        defer { meter?.finish() }
+        let target = try Endpoints.sink(FileSystem.join(output, "model.safetensors"), overwrite: options.force)
+        let scratches = ResourcePool { BlockDecodeScratch() }
+        try target.produce { sink in
+            let stream = try writer.start(sink: sink)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 22, alignment: 16)
+            defer { buffer.deallocate() }
+            for tensor in writer.tensors {
+                try stream.beginTensor(tensor.name)
+                if let piece = pieces[tensor.name] {
+                    let decoder = decoders[piece.unit]
+                    // The blocks whose weights overlap the tensor (the last tensor also takes trailing blocks).
+                    var first = 0
+                    while first + 1 < decoder.blockCount
+                            && decoder.weightRange(ofBlocks: first + 1 ..< first + 2).lowerBound <= piece.range.lowerBound
+                            && decoder.weightRange(ofBlocks: first + 1 ..< first + 2).lowerBound < piece.range.upperBound {
+                        first += 1
+                    }
+                    var end = first
+                    while end < decoder.blockCount
+                            && (piece.isLastOfUnit || decoder.weightRange(ofBlocks: end ..< end + 1).lowerBound < piece.range.upperBound) {
+                        end += 1
+                    }
+                    var next = first
+                    try OrderedPipeline.run(threads: options.threads, maxInFlight: 2 * options.threads, produce: {
+                        guard next < end else { return nil }
+                        let job = next ..< min(next + blocksPerJob, end)
+                        next = job.upperBound
+                        return job
+                    }, work: { (blocks: Range<Int>) -> (Range<UInt64>, [UInt16]) in
+                        try scratches.withResource { scratch in
+                            let words = try decoder.decodeBlocks(blocks, scratch: scratch)
+                            let range = decoder.weightRange(ofBlocks: blocks)
+                            let lo = max(range.lowerBound, piece.range.lowerBound), hi = min(range.upperBound, piece.range.upperBound)
+                            guard lo < hi else { return (lo ..< lo, []) }
+                            return (lo ..< hi, Array(words[Int(lo - range.lowerBound) ..< Int(hi - range.lowerBound)]))
+                        }
+                    }, consume: { (range, words) in
+                        try words.withUnsafeBytes { try stream.write($0) }
+                        meter?.advance(by: UInt64(words.count) * 2)
+                    })
+                    report.weights += UInt64(piece.range.count)
+                } else {
+                    let info = model.tensors.tensor(named: tensor.name)!
+                    var offset: UInt64 = 0
+                    while offset < info.byteCount {
+                        let n = min(UInt64(buffer.count), info.byteCount - offset)
+                        try model.tensors.read(tensor: info, range: offset ..< offset + n, into: buffer)
+                        try stream.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]))
+                        offset += n
+                    }
+                    meter?.advance(by: info.byteCount)
+                }
+            }
+            try stream.finish()
+        }
+        report.units = decoders.count
+        report.tensors = writer.tensors.count
+        report.outputBytes = writer.fileSize
+
+        // config.json without dfloat11_config; other files as they are.
+        var configOut = config
+        if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
+        try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
+                                   to: FileSystem.join(output, "config.json"), overwrite: options.force)
+        for name in model.otherFiles {
+            try CheckpointOperations.copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
+            report.copied.append(name)
+        }
+        report.seconds = clock.seconds
+        return report
+    }
+
+    /// The names of a unit's weights, in unit order: `<module>.<attribute>.weight` for each attribute its
+    /// pattern lists when the unit holds that many tensors, `<module>.weight` for a one-tensor unit.
+    static func weightNames(decoder: UnitDecoder, patterns: PatternDictionary) throws -> [String] {
+        let module = decoder.module
+        let count = decoder.splitPositions.count + 1
+        guard let entry = patterns.entries.indices.first(where: { patterns.fullMatch(entry: $0, module) }) else {
+            throw DFloat11LayoutError(unit: module, .badUnitDescription("module '\(module)' matches no pattern of pattern_dict"))
+        }
+        let attributes = patterns.entries[entry].attributes
+        if !attributes.isEmpty && attributes.count == count { return attributes.map { module + "." + $0 + ".weight" } }
+        if count == 1 { return [module + ".weight"] }
+        throw DFloat11LayoutError(unit: module, .badTensor(
+            name: module + ".split_positions",
+            reason: "\(count) tensors, but pattern '\(patterns.entries[entry].pattern)' lists \(attributes.count) attributes"))
+    }
+
+    /// Whether two units' six tensors are byte-identical.
+    static func unitsIdentical(_ a: String, _ b: String, _ model: DFloat11Model) throws -> Bool {
+        for kind in UnitTensor.allCases {
+            guard let x = model.tensors.tensor(named: a + "." + kind.rawValue),
+                  let y = model.tensors.tensor(named: b + "." + kind.rawValue),
+                  x.byteCount == y.byteCount, x.shape == y.shape else { return false }
+            var p = [UInt8](repeating: 0, count: Int(x.byteCount)), q = p
+            try p.withUnsafeMutableBytes { try model.tensors.read(tensor: x, range: 0 ..< x.byteCount, into: $0) }
+            try q.withUnsafeMutableBytes { try model.tensors.read(tensor: y, range: 0 ..< y.byteCount, into: $0) }
+            if p != q { return false }
+        }
+        return true
+    }
+
+    /// JSON with 2-space indentation, members in their order (as transformers writes config.json, less the sort).
+    static func prettyJSON(_ value: JSONValue, indent: String = "") -> String {
+        let inner = indent + "  "
+        switch value {
+        case let .object(members):
+            if members.isEmpty { return "{}" }
+            return "{\n" + members.map { member -> String in
+                var key: [UInt8] = []
+                JSONValue.encodeString(member.key, into: &key)
+                return inner + String(decoding: key, as: UTF8.self) + ": " + prettyJSON(member.value, indent: inner)
+            }.joined(separator: ",\n") + "\n" + indent + "}"
+        case let .array(elements):
+            if elements.isEmpty { return "[]" }
+            return "[\n" + elements.map { inner + prettyJSON($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        default:
+            return value.text
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import DFloat11Layout
+import Safetensors
+
+/// The shape of a unit weight, which the published layout does not store (units are flat streams): derived
+/// from the tensor's name and the model's `config.json`, as transformers would build the module.
+///
+/// Known names (the last components of the tensor name):
+/// - Llama-style attention `self_attn.{q,k,v,o}_proj.weight`: q `[heads·head_dim, hidden]`, k and v
+///   `[kv_heads·head_dim, hidden]`, o `[hidden, heads·head_dim]` (`head_dim` defaults to hidden / heads,
+///   `num_key_value_heads` to `num_attention_heads`);
+/// - Llama-style MLP `mlp.{gate,up}_proj.weight` `[intermediate, hidden]`, `mlp.down_proj.weight`
+///   `[hidden, intermediate]`;
+/// - `embed_tokens.weight`, `lm_head.weight`, `word_embeddings.weight` `[vocab, hidden]`;
+///   `position_embeddings.weight` `[max_position_embeddings, hidden]`, `token_type_embeddings.weight`
+///   `[type_vocab_size, hidden]`;
+/// - BERT `attention.self.{query,key,value}.weight` and `attention.output.dense.weight` `[hidden, hidden]`,
+///   `intermediate.dense.weight` `[intermediate, hidden]`, `output.dense.weight` `[hidden, intermediate]`.
+///
+/// Anything else is refused, naming the tensor; so is a derived shape whose size differs from the unit's.
+struct WeightShapes {
+    let config: JSONValue
+    let configName: String
+
+    func value(_ key: String) -> Int? {
+        config[key]?.uint64Value.map { Int($0) }
+    }
+
+    func refuse(_ tensor: String, _ why: String) -> DFloat11MismatchError {
+        DFloat11MismatchError("shape-unknown", "cannot derive the shape of '\(tensor)': \(why); df11 decompress "
+                              + "needs it to write a checkpoint transformers loads", category: .couldNotRun)
+    }
+
+    /// The shape of weight `name` holding `elements` values.
+    func shape(of name: String, elements: UInt64) throws -> [Int] {
+        func need(_ key: String) throws -> Int {
+            guard let v = value(key), v > 0 else { throw refuse(name, "\(configName) has no positive '\(key)'") }
+            return v
+        }
+        let parts = name.split(separator: ".").map(String.init)
+        func ends(_ suffix: String...) -> Bool { parts.count >= suffix.count && Array(parts.suffix(suffix.count)) == suffix }
+        var shape: [Int]?
+        if ends("weight") {
+            let hidden = { try need("hidden_size") }
+            let heads = { try need("num_attention_heads") }
+            let headDim = { try value("head_dim") ?? (try hidden() / heads()) }
+            let kvHeads = { try value("num_key_value_heads") ?? heads() }
+            let intermediate = { try need("intermediate_size") }
+            if ends("self_attn", "q_proj", "weight") { shape = [try heads() * headDim(), try hidden()] }
+            else if ends("self_attn", "k_proj", "weight") || ends("self_attn", "v_proj", "weight") {
+                shape = [try kvHeads() * headDim(), try hidden()]
+            } else if ends("self_attn", "o_proj", "weight") { shape = [try hidden(), try heads() * headDim()] }
+            else if ends("mlp", "gate_proj", "weight") || ends("mlp", "up_proj", "weight") { shape = [try intermediate(), try hidden()] }
+            else if ends("mlp", "down_proj", "weight") { shape = [try hidden(), try intermediate()] }
+            else if ends("embed_tokens", "weight") || ends("lm_head", "weight") || ends("word_embeddings", "weight") {
+                shape = [try need("vocab_size"), try hidden()]
+            } else if ends("position_embeddings", "weight") { shape = [try need("max_position_embeddings"), try hidden()] }
+            else if ends("token_type_embeddings", "weight") { shape = [try need("type_vocab_size"), try hidden()] }
+            else if ends("attention", "self", "query", "weight") || ends("attention", "self", "key", "weight")
+                        || ends("attention", "self", "value", "weight") || ends("attention", "output", "dense", "weight") {
+                shape = [try hidden(), try hidden()]
+            } else if ends("intermediate", "dense", "weight") { shape = [try intermediate(), try hidden()] }
+            else if ends("output", "dense", "weight") { shape = [try hidden(), try intermediate()] }
+        }
+        guard let shape else { throw refuse(name, "df11 knows no rule for this tensor name") }
+        let size = shape.reduce(UInt64(1)) { $0 * UInt64($1) }
+        guard size == elements else {
+            throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
+        }
+        return shape
+    }
+}

@@ -1,0 +1,176 @@
+import DF11IO
+import DFloat11Layout
+import Foundation
+import Safetensors
+
+/// A model in the published DFloat11 layout, opened for reading: a directory whose `config.json` has
+/// `dfloat11_config` (directory layout: one file per unit plus `model.safetensors`; single-file layout: all in
+/// `model.safetensors`). Units are found by name (`<module>.luts`), as the official loader finds them.
+/// Nothing pickled is ever read.
+struct DFloat11Model {
+    /// Versions of `dfloat11_config.version` whose tensor layout df11 reads.
+    static let supportedVersions = ["0.2.0", "0.5.0"]
+
+    let directory: String
+    /// `config.json` as parsed.
+    let config: JSONValue
+    let version: String
+    let patterns: PatternDictionary
+    /// The `*.safetensors` files, sorted by name.
+    let fileNames: [String]
+    let files: [SafetensorsFile]
+    let tensors: TensorSourceSet
+    /// Unit module names, in natural order.
+    let units: [String]
+    /// Every tensor that is not one of the units' six, in natural order.
+    let remainder: [String]
+    /// Files of the directory that are neither safetensors nor config.json (tokenizer, generation config…).
+    let otherFiles: [String]
+
+    /// Whether `path` is a directory with a `config.json` that has `dfloat11_config`.
+    static func isDFloat11Directory(_ path: String) -> Bool {
+        guard path != "-", FileSystem.kind(of: path) == .directory else { return false }
+        let configPath = FileSystem.join(path, "config.json")
+        guard FileSystem.kind(of: configPath) == .regularFile,
+              let bytes = try? FileSystem.readSmallFile(configPath, limit: 16 << 20),
+              let json = try? JSONParser().parse(bytes) else { return false }
+        return json["dfloat11_config"] != nil
+    }
+
+    static func refuse(_ why: String) -> DFloat11MismatchError {
+        DFloat11MismatchError("unsupported-dfloat11", why, category: .couldNotRun)
+    }
+
+    init(directory: String) throws {
+        self.directory = directory
+        let configPath = FileSystem.join(directory, "config.json")
+        config = try JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 16 << 20))
+        guard let dfConfig = config["dfloat11_config"], dfConfig.members != nil else {
+            throw Self.refuse("\(configPath) has no dfloat11_config object: not a DFloat11 model")
+        }
+        let names = try FileSystem.entries(of: directory).filter { !$0.hasPrefix(".") }.sorted()
+        let pickled = names.filter { name in [".bin", ".pt", ".pth", ".pkl", ".ckpt"].contains { name.hasSuffix($0) } }
+        version = dfConfig["version"]?.stringValue ?? "(none)"
+        guard Self.supportedVersions.contains(version) else {
+            let pickleNote = pickled.isEmpty ? "" : " (it ships pickled files: \(pickled.joined(separator: ", ")))"
+            throw Self.refuse("dfloat11_config.version is \(version)\(pickleNote); df11 reads the safetensors layout of "
+                              + "versions \(Self.supportedVersions.joined(separator: " and ")) and never unpickles "
+                              + "anything (0.1.x releases are pickled)")
+        }
+        if let threads = dfConfig["threads_per_block"], threads != .array([.integer(512)]), threads != .integer(512) {
+            throw Self.refuse("dfloat11_config.threads_per_block is \(threads.text), df11 reads [512] only")
+        }
+        if let bytes = dfConfig["bytes_per_thread"], bytes != .integer(8) {
+            throw Self.refuse("dfloat11_config.bytes_per_thread is \(bytes.text), df11 reads 8 only")
+        }
+        let patterns = try PatternDictionary(configJSON: config)
+        self.patterns = patterns
+        fileNames = names.filter { $0.hasSuffix(".safetensors") }
+        guard !fileNames.isEmpty else {
+            let pickleNote = pickled.isEmpty ? "" : "; it holds \(pickled.joined(separator: ", ")), which df11 never unpickles"
+            throw Self.refuse("\(directory) has dfloat11_config but no .safetensors file\(pickleNote)")
+        }
+        otherFiles = names.filter { !$0.hasSuffix(".safetensors") && $0 != "config.json"
+            && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile }
+        files = try fileNames.map { try SafetensorsFile(path: FileSystem.join(directory, $0)) }
+        var seen: [String: String] = [:]
+        for (name, file) in zip(fileNames, files) {
+            for tensor in file.header.tensors {
+                if let other = seen[tensor.name] {
+                    throw DFloat11LayoutError(unit: tensor.name, .badTensor(
+                        name: tensor.name, reason: "present in both \(other) and \(name)"))
+                }
+                seen[tensor.name] = name
+            }
+        }
+        tensors = TensorSourceSet(files: files)
+        let all = tensors.tensorNames
+        let suffix = "." + UnitTensor.luts.rawValue
+        units = all.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }
+            .sorted(by: PatternDictionary.naturalOrder)
+        guard !units.isEmpty else { throw Self.refuse("\(directory): no unit (no tensor named '<module>.luts')") }
+        for unit in units where !patterns.entries.indices.contains(where: { patterns.fullMatch(entry: $0, unit) }) {
+            throw DFloat11LayoutError(unit: unit, .badTensor(
+                name: unit + suffix, reason: "module '\(unit)' matches no pattern of dfloat11_config.pattern_dict, "
+                    + "the official loader would not decode it"))
+        }
+        let unitTensors = Set(units.flatMap { unit in UnitTensor.allCases.map { unit + "." + $0.rawValue } })
+        remainder = all.filter { !unitTensors.contains($0) }.sorted(by: PatternDictionary.naturalOrder)
+    }
+
+    /// The file a tensor is stored in (for messages).
+    func file(of tensor: String) -> String {
+        for (name, file) in zip(fileNames, files) where file.header.tensor(named: tensor) != nil { return name }
+        return "?"
+    }
+}
+
+/// A checkpoint's tensors seen as one concatenation (a unit's weights in unit order).
+struct ConcatenatedTensors {
+    let tensors: [TensorInfo]
+    let source: TensorSource
+    /// Start of each tensor in the concatenation, in elements, plus the total.
+    let starts: [UInt64]
+
+    init(tensors: [TensorInfo], source: TensorSource) {
+        self.tensors = tensors
+        self.source = source
+        var starts: [UInt64] = [0]
+        for t in tensors { starts.append(starts.last! + t.elementCount) }
+        self.starts = starts
+    }
+
+    var count: UInt64 { starts.last! }
+
+    /// The tensor holding element `index` and the element's index inside it.
+    func locate(_ index: UInt64) -> (tensor: TensorInfo, element: UInt64) {
+        var i = 0
+        while starts[i + 1] <= index { i += 1 }
+        return (tensors[i], index - starts[i])
+    }
+
+    /// Reads the bf16 words `range` into `buffer`.
+    func read(_ range: Range<UInt64>, into buffer: UnsafeMutablePointer<UInt16>) throws {
+        var done: UInt64 = 0
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let (tensor, element) = locate(index)
+            let n = min(range.upperBound - index, tensor.elementCount - element)
+            try source.read(tensor: tensor, range: element * 2 ..< (element + n) * 2,
+                            into: UnsafeMutableRawBufferPointer(start: buffer + Int(done), count: Int(n) * 2))
+            done += n
+            index += n
+        }
+    }
+}
+
+/// Runs `count` tasks on `threads` threads; stops handing out tasks after the first failure and rethrows the
+/// failure of the lowest-numbered failing task (so the error named is the same whatever the scheduling).
+func runTasksInParallel(count: Int, threads: Int, _ body: @escaping (_ task: Int, _ thread: Int) throws -> Void) throws {
+    final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var next = 0
+        var failedTask = Int.max
+        var failure: Error?
+    }
+    let state = State()
+    let workers = max(1, min(threads, count))
+    DispatchQueue.concurrentPerform(iterations: workers) { thread in
+        while true {
+            state.lock.lock()
+            let task = state.next
+            state.next += 1
+            let stop = task >= count || task > state.failedTask
+            state.lock.unlock()
+            if stop { return }
+            do {
+                try body(task, thread)
+            } catch {
+                state.lock.lock()
+                if task < state.failedTask { state.failedTask = task; state.failure = error }
+                state.lock.unlock()
+            }
+        }
+    }
+    if let failure = state.failure { throw failure }
+}

@@ -1,0 +1,298 @@
+import EntropyCoding
+import Safetensors
+
+/// Buffers one thread reuses across `UnitDecoder.decodeBlocks` calls (any unit, any block range).
+public final class BlockDecodeScratch {
+    fileprivate var stream = ScratchBuffer<UInt8>()
+    fileprivate var gapBytes = ScratchBuffer<UInt8>()
+    fileprivate var gaps = ScratchBuffer<UInt8>()
+    fileprivate var exponents = ScratchBuffer<UInt8>()
+    fileprivate var signMantissa = ScratchBuffer<UInt8>()
+    fileprivate var words = ScratchBuffer<UInt16>()
+
+    public init() {}
+}
+
+/// A growable, never-shrinking raw buffer (no copy-on-write or bounds checks in the decoding loop).
+fileprivate struct ScratchBuffer<T> {
+    private(set) var base = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    private(set) var capacity = 1
+
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<T> {
+        if count > capacity {
+            base.deallocate()
+            capacity = max(count, capacity * 2)
+            base = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        }
+        return base
+    }
+}
+
+extension UnitDecoder {
+    /// The number of blocks that have an output position (a code, or the end-of-file step, starts in them).
+    public var markedBlockCount: Int { outputPositions.count - 1 }
+
+    /// The unit's weights that blocks `blocks` decode to: from the first block's output position to the next
+    /// output position after the range (N past the marked blocks).
+    public func weightRange(ofBlocks blocks: Range<Int>) -> Range<UInt64> {
+        func position(_ block: Int) -> UInt64 {
+            block < outputPositions.count ? UInt64(outputPositions[block]) : elementCount
+        }
+        return position(blocks.lowerBound) ..< position(blocks.upperBound)
+    }
+
+    /// Table 0 fused with the code-length row (see `fastEntries`).
+    static func fastEntries(_ luts: [UInt8], tableCount k: Int) -> [UInt16] {
+        (0..<256).map { i in
+            let value = luts[i]
+            guard value < 240 else { return 0 }
+            let length = luts[k * 256 + Int(value)]
+            return length >= 1 && length <= 8 ? UInt16(value) | UInt16(length) << 8 : 0
+        }
+    }
+
+    /// For each 12-bit value: two complete codes decoded exactly as two steps of `fastEntries` would decode
+    /// them — `first | second << 8 | firstLength << 16 | totalLength << 20 | 1 << 31` — or 0 when the first step
+    /// is not a fast one, or the second code is not known from the 12 bits alone (longer than the bits left, or
+    /// table 0 differs across the unknown bits: only possible in corrupt tables).
+    static func pairEntries(_ fast: [UInt16]) -> [UInt32] {
+        (0 ..< 4096).map { i in
+            let first = fast[i >> 4]
+            let length1 = Int(first >> 8)
+            guard length1 != 0 else { return 0 }
+            let known = 12 - length1                                  // bits of the second code's byte we know
+            let prefix = (i << length1) & 0xFFF                       // 12 bits, the last length1 unknown (0)
+            let second = fast[prefix >> 4]
+            let length2 = Int(second >> 8)
+            guard length2 != 0, length2 <= known else { return 0 }
+            if known < 8 {
+                for fill in 0 ..< (1 << (8 - known)) where fast[(prefix >> 4) | fill] != second { return 0 }
+            }
+            return UInt32(first & 0xFF) | UInt32(second & 0xFF) << 8 | UInt32(length1) << 16
+                | UInt32(length1 + length2) << 20 | 1 << 31
+        }
+    }
+
+    /// Decodes blocks `blocks` of the bitstream on their own, with every check of `decode`, and returns the bf16
+    /// words of `weightRange(ofBlocks: blocks)` (valid until the next call with the same `scratch`), or an empty
+    /// buffer when `words` is false (the exponents are decoded and checked, the words not assembled).
+    ///
+    /// Blocks are independent: block `b` starts at bit `4096·8·b + gap` of its first window and must decode
+    /// exactly its `output_positions` delta; where the next block starts (its first window's gap) must be where
+    /// block `b`'s last code ends. Per block, in order: every 64-bit window in which a code starts has the first
+    /// such code at its gap; block 0 starts at bit 0; the last marked block ends the stream in its last byte and
+    /// marks the end-of-file step when the stream does not end on a byte boundary; every gap after the last mark
+    /// is zero. Per code: a table walk that reaches a symbol at the level its code length implies. The first
+    /// failure throws, naming the unit and the block. Decoding every block of a unit (in any grouping) checks
+    /// exactly what `decode` checks. Thread-safe for distinct `scratch` objects.
+    @discardableResult
+    public func decodeBlocks(_ blocks: Range<Int>, scratch: BlockDecodeScratch, words wantWords: Bool = true) throws
+        -> UnsafeBufferPointer<UInt16>
+    {
+        precondition(blocks.lowerBound >= 0 && blocks.upperBound <= blockCount, "blocks \(blocks) outside 0..<\(blockCount)")
+        let b0 = blocks.lowerBound, b1 = blocks.upperBound
+        let marked = markedBlockCount
+        let weights = weightRange(ofBlocks: blocks)
+        let weightCount = Int(weights.upperBound - weights.lowerBound)
+        let blockBytes = Int(UnitGeometry.blockBytes)
+
+        // Stream bytes of the range plus 16 bytes of the next block (codes cross block ends), zero past the end.
+        let firstByte = UInt64(b0) * UnitGeometry.blockBytes
+        let spanBytes = (b1 - b0) * blockBytes + 16
+        let available = Int(min(UInt64(spanBytes), encodedBytes - firstByte))
+        let stream = scratch.stream.reserve(spanBytes)
+        try source.read(tensor: encodedInfo, range: firstByte ..< firstByte + UInt64(available),
+                        into: UnsafeMutableRawBufferPointer(start: stream, count: available))
+        (stream + available).initialize(repeating: 0, count: spanBytes - available)
+
+        // Gaps of the range plus the first window of the next block, unpacked to one byte per window.
+        let gapBlocks = min(b1 + 1, blockCount) - b0
+        let gapByteCount = gapBlocks * Int(UnitGeometry.gapBytesPerBlock)
+        let gapBytes = scratch.gapBytes.reserve(gapByteCount)
+        try source.read(tensor: gapsInfo, range: UInt64(b0) * UnitGeometry.gapBytesPerBlock ..< UInt64(b0) * UnitGeometry.gapBytesPerBlock + UInt64(gapByteCount),
+                        into: UnsafeMutableRawBufferPointer(start: gapBytes, count: gapByteCount))
+        let gaps = scratch.gaps.reserve(gapBlocks * UnitGeometry.threadsPerBlock)
+        for group in 0 ..< gapByteCount / 5 {
+            let p = gapBytes + 5 * group
+            let v = UInt64(p[0]) << 32 | UInt64(p[1]) << 24 | UInt64(p[2]) << 16 | UInt64(p[3]) << 8 | UInt64(p[4])
+            for j in 0 ..< 8 { gaps[8 * group + j] = UInt8(truncatingIfNeeded: v >> UInt64(35 - 5 * j)) & 31 }
+        }
+
+        let exponents = scratch.exponents.reserve(max(weightCount, 1))
+        try luts.withUnsafeBufferPointer { luts in
+            try fastEntries.withUnsafeBufferPointer { fast in
+                try pairEntries.withUnsafeBufferPointer { pairs in
+                    var out = exponents
+                    for block in b0 ..< b1 {
+                        out += try decodeBlock(block, relative: block - b0, marked: marked, stream: stream, gaps: gaps,
+                                               hasNextGap: block + 1 < b0 + gapBlocks, luts: luts.baseAddress!,
+                                               fast: fast.baseAddress!, pairs: pairs.baseAddress!, out: out)
+                    }
+                    precondition(out - exponents == weightCount)
+                }
+            }
+        }
+        guard wantWords else { return UnsafeBufferPointer(start: nil, count: 0) }
+
+        let signMantissa = scratch.signMantissa.reserve(max(weightCount, 1))
+        if weightCount > 0 {
+            try source.read(tensor: signMantissaInfo, range: weights,
+                            into: UnsafeMutableRawBufferPointer(start: signMantissa, count: weightCount))
+        }
+        let words = scratch.words.reserve(max(weightCount, 1))
+        for i in 0 ..< weightCount {
+            let sm = UInt16(signMantissa[i])
+            words[i] = (sm & 0x80) << 8 | UInt16(exponents[i]) << 7 | (sm & 0x7F)
+        }
+        return UnsafeBufferPointer(start: words, count: weightCount)
+    }
+
+    /// Decodes one block into `out`; returns the number of weights written. `stream` and `gaps` start at the
+    /// range's first block, `relative` blocks before this one.
+    @inline(__always)
+    private func decodeBlock(_ block: Int, relative: Int, marked: Int, stream: UnsafeMutablePointer<UInt8>,
+                             gaps: UnsafeMutablePointer<UInt8>, hasNextGap: Bool, luts: UnsafePointer<UInt8>,
+                             fast: UnsafePointer<UInt16>, pairs: UnsafePointer<UInt32>,
+                             out: UnsafeMutablePointer<UInt8>) throws -> Int {
+        func fail(_ why: String) -> DFloat11LayoutError {
+            DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
+        }
+        let windows = UnitGeometry.threadsPerBlock
+        let blockGaps = gaps + relative * windows
+        func checkPaddingGaps(after window: Int) throws {
+            for w in (window + 1) ..< windows where blockGaps[w] != 0 {
+                throw DFloat11LayoutError(unit: module, block: block, .corruptBitstream(
+                    "gap of window \(block * windows + w), after the end of the stream, is not zero"))
+            }
+        }
+        guard block < marked else {
+            // No code starts here: the stream's last code may end here, the gaps are all padding.
+            try checkPaddingGaps(after: -1)
+            return 0
+        }
+        let expected = Int(outputPositions[block + 1] - outputPositions[block])
+        let isLast = block == marked - 1
+        let base = relative * Int(UnitGeometry.blockBits)          // bit of this block in `stream`
+        let limit = base + Int(UnitGeometry.blockBits)
+        let absoluteBase = UInt64(block) * UnitGeometry.blockBits
+        var position = base + Int(blockGaps[0])
+        if block == 0 && position != 0 {
+            throw fail("window 0: first code starts at bit offset 0, gap says \(blockGaps[0])")
+        }
+        var window = 0
+        var windowEnd = base + 64
+        var count = 0
+        var ended = false   // the next code starts in the next block
+
+        // Called when `position` left the current window: checks the gap of the window it entered.
+        @inline(__always) func enterWindow() throws {
+            if position >= limit {
+                if count < expected {
+                    throw fail("decodes \(count) weights before the block ends, output_positions says \(expected)")
+                }
+                if isLast && position % 8 != 0 {
+                    throw fail("the end-of-file step starts block \(block + 1) at weight \(elementCount), "
+                               + "output_positions has no such block")
+                }
+                ended = true
+                return
+            }
+            // After the stream's last code, only the end-of-file step (stream not on a byte boundary) marks.
+            if isLast && count == expected && position % 8 == 0 { return }
+            let w = (position - base) >> 6
+            if w != window + 1 {
+                throw fail("no code starts in 64-bit window \(block * windows + window + 1)")
+            }
+            let offset = (position - base) & 63
+            if Int(blockGaps[w]) != offset {
+                throw fail("window \(block * windows + w): first code starts at bit offset \(offset), gap says \(blockGaps[w])")
+            }
+            window = w
+            windowEnd = base + (w + 1) * 64
+        }
+
+        let lengths = luts + tableCount * 256
+        while count < expected {
+            // 57–64 valid bits.
+            var bits = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
+                << UInt64(position & 7)
+            var budget = 45   // bits that may be consumed before refilling, keeping 12 bits of look-ahead
+            repeat {
+                // Two codes at once when both are short, neither starts a new window and both belong here.
+                let pair = pairs[Int(bits >> 52)]
+                let total = Int(pair >> 20 & 31)
+                if Int32(bitPattern: pair) < 0 && position + total < windowEnd && count + 2 <= expected {
+                    out[count] = UInt8(truncatingIfNeeded: pair)
+                    out[count + 1] = UInt8(truncatingIfNeeded: pair >> 8)
+                    bits <<= UInt64(total)
+                    position += total
+                    count += 2
+                    budget -= total
+                    continue
+                }
+                let entry = fast[Int(bits >> 56)]
+                var length = Int(entry >> 8)
+                if length != 0 {
+                    bits <<= UInt64(length)
+                    out[count] = UInt8(truncatingIfNeeded: entry)
+                } else {
+                    // A longer code, or an invalid one: walk the tables with every check.
+                    let code = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
+                        << UInt64(position & 7)
+                    var table = 0, level = 0, shift = 56
+                    var value: UInt8
+                    while true {
+                        value = luts[table * 256 + Int(truncatingIfNeeded: (code >> UInt64(shift)) & 0xFF)]
+                        if value < 240 { break }
+                        table = 256 - Int(value)
+                        level += 1
+                        shift -= 8
+                        if table >= tableCount || level > 3 {
+                            throw fail("weight \(outputPositions[block] + UInt32(count)): table pointer \(value) leads nowhere (level \(level))")
+                        }
+                    }
+                    length = Int(lengths[Int(value)])
+                    if length == 0 || (length - 1) / 8 != level {
+                        throw fail("weight \(outputPositions[block] + UInt32(count)): decoded exponent \(value) whose code "
+                                   + "length \(length) does not fit table level \(level)")
+                    }
+                    out[count] = value
+                    budget = -64   // refill after a long code
+                }
+                position += length
+                count += 1
+                budget -= length
+                if position >= windowEnd {
+                    try enterWindow()
+                    if ended { break }
+                }
+            } while budget >= 0 && count < expected
+            if ended { break }
+        }
+        if !ended {
+            if !isLast {
+                throw fail("decodes more than its \(expected) weights (output_positions delta): "
+                           + "a code starts at bit \(position - base) of the block")
+            }
+            if expected == 0 && position % 8 == 0 {
+                throw fail("no code starts in the block but output_positions marks it")
+            }
+        }
+        if isLast {
+            let end = absoluteBase + UInt64(position - base)
+            guard (end + 7) / 8 == encodedBytes else {
+                throw fail("the codes end at bit \(end) but the stream has \(encodedBytes) bytes")
+            }
+            try checkPaddingGaps(after: window)
+        } else {
+            guard hasNextGap else { throw fail("the block is marked but no block follows it") }
+            // The next block's first window: reported there, as a sequential decoder would when it reaches it.
+            let gap = Int(gaps[(relative + 1) * windows])
+            if position != limit + gap {
+                throw DFloat11LayoutError(unit: module, block: block + 1, .corruptBitstream(
+                    "window \((block + 1) * windows): first code starts at bit offset \(position - limit), gap says \(gap)"))
+            }
+        }
+        return count
+    }
+}

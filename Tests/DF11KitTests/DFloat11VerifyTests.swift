@@ -1,0 +1,266 @@
+import DF11IO
+import DF11Kit
+import Foundation
+import Safetensors
+import XCTest
+
+/// `df11 verify` and `df11 decompress` on DFloat11 models: the official golden outputs, and injected faults.
+final class DFloat11VerifyTests: XCTestCase {
+    let cases = ["bert-1layer", "llama-tied", "llama-untied"]
+    let options = RunOptions(threads: 2)
+
+    func goldenDir(_ path: String) -> String { fixture("dfloat11-golden/" + path) }
+
+    /// A copy of a golden official directory in a temporary directory.
+    func copyOfficial(_ goldenCase: String = "bert-1layer") throws -> String {
+        let dir = temporaryDirectory()
+        let target = dir + "/model"
+        try FileManager.default.copyItem(atPath: goldenDir(goldenCase + "/official"), toPath: target)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return target
+    }
+
+    /// Changes bytes of tensor `name` of `file` in place.
+    func patch(_ file: String, _ name: String, _ change: (inout [UInt8]) -> Void) throws {
+        let st = try SafetensorsFile(path: file)
+        let info = st.header.tensor(named: name)!
+        var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+        try bytes.withUnsafeMutableBytes { try st.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+        st.close()
+        change(&bytes)
+        let handle = FileHandle(forUpdatingAtPath: file)!
+        try handle.seek(toOffset: st.header.dataStart + info.dataOffsets.lowerBound)
+        handle.write(Data(bytes))
+        try handle.close()
+    }
+
+    /// The failure of verifying `dir`, or nil.
+    func verifyFailure(_ dir: String, against: String? = nil) -> (code: String, message: String, badData: Bool)? {
+        do {
+            _ = try DFloat11Verification.verify(input: dir, options: options, verify: DFloat11VerifyOptions(against: against))
+            return nil
+        } catch {
+            let failure = error as? DF11Failure
+            return ((error as? CodedFailure)?.code ?? "?", failure?.description ?? "\(error)", failure?.category == .badData)
+        }
+    }
+
+    // MARK: - Golden outputs
+
+    func testOfficialOutputsVerifyWithAndWithoutSource() throws {
+        for c in cases {
+            for layout in ["official", "official-single"] {
+                let dir = goldenDir(c + "/" + layout)
+                XCTAssertTrue(DFloat11Verification.isDFloat11Directory(dir))
+                let plain = try DFloat11Verification.verify(input: dir, options: options, verify: .init())
+                XCTAssertEqual(plain.blocksChecked, plain.blocks)
+                XCTAssertEqual(plain.layout, layout == "official" ? "directory" : "single-file")
+                let against = try DFloat11Verification.verify(input: dir, options: options,
+                                                              verify: .init(against: goldenDir(c + "/source")))
+                XCTAssertGreaterThan(against.remainderCompared, 0)
+                XCTAssertEqual(against.weightsChecked, against.weights)
+            }
+        }
+        let layersOnly = try DFloat11Verification.verify(input: goldenDir("llama-tied-layers-only/official"), options: options,
+                                                         verify: .init(against: goldenDir("llama-tied/source")))
+        XCTAssertEqual(layersOnly.units.count, 2)
+        // A sample decodes fewer blocks, deterministically.
+        let a = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+                                                verify: .init(sampleBlocks: 2, seed: 9))
+        XCTAssertEqual(a.blocksChecked, 4)
+        XCTAssertLessThan(a.weightsChecked, a.weights)
+        let b = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+                                                verify: .init(sampleBlocks: 2, seed: 9))
+        XCTAssertEqual(a.weightsChecked, b.weightsChecked)
+        // A source that is not this model's is caught.
+        XCTAssertEqual(verifyFailure(goldenDir("llama-untied/official"), against: goldenDir("llama-tied/source"))?.code, "weights-differ")
+    }
+
+    func testDecompressGivesBackTheSourceTensors() throws {
+        for c in cases {
+            for layout in ["official", "official-single"] {
+                let out = temporaryDirectory()
+                defer { try? FileManager.default.removeItem(atPath: out) }
+                let report = try DFloat11Decompression.decompress(
+                    input: goldenDir(c + "/" + layout), output: out + "/m", options: options,
+                    modelConfig: layout == "official" ? nil : goldenDir(c + "/source/config.json"))
+                XCTAssertGreaterThan(report.weights, 0)
+                let mine = try SafetensorsFile(path: out + "/m/model.safetensors")
+                let source = try SafetensorsFile(path: goldenDir(c + "/source/model.safetensors"))
+                XCTAssertEqual(mine.header.tensors.map(\.name).sorted(), source.header.tensors.map(\.name).sorted(), c)
+                for info in source.header.tensors {
+                    let other = try XCTUnwrap(mine.header.tensor(named: info.name))
+                    XCTAssertEqual(other.shape, info.shape, info.name)
+                    XCTAssertEqual(other.dtype, info.dtype, info.name)
+                    var x = [UInt8](repeating: 0, count: Int(info.byteCount)), y = x
+                    try x.withUnsafeMutableBytes { try source.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+                    try y.withUnsafeMutableBytes { try mine.read(tensor: other, range: 0 ..< other.byteCount, into: $0) }
+                    XCTAssert(x == y, "\(c)/\(layout): \(info.name)")
+                }
+                // As transformers writes it: the whole file is identical.
+                XCTAssertEqual(contents(out + "/m/model.safetensors"), contents(goldenDir(c + "/source/model.safetensors")), c)
+                let config = try JSONParser().parse(try FileSystem.readSmallFile(out + "/m/config.json"))
+                XCTAssertNil(config["dfloat11_config"])
+                XCTAssertEqual(config["hidden_size"], try JSONParser().parse(try FileSystem.readSmallFile(goldenDir(c + "/source/config.json")))["hidden_size"])
+            }
+        }
+    }
+
+    func testDecompressRefusesUnknownShapesAndExistingOutput() throws {
+        // The single-file layout has no model config: the shape cannot be derived.
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official-single"),
+                                                                  output: out + "/m", options: options)) { error in
+            XCTAssertEqual((error as? CodedFailure)?.code, "shape-unknown")
+            XCTAssert("\(error)".contains("the shape of 'embeddings.word_embeddings.weight'"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/m/model.safetensors"))
+        _ = try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n", options: options)
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n",
+                                                                  options: options))
+        _ = try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n",
+                                                 options: RunOptions(threads: 1, force: true))
+    }
+
+    // MARK: - Injected faults (bert-1layer's encoder.layer.0: 10 blocks)
+
+    let unitFile = "/encoder_layer_0.safetensors"
+    let unit = "encoder.layer.0"
+
+    func assertNamesUnitAndBlock(_ failure: (code: String, message: String, badData: Bool)?, block: Int? = nil,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        guard let failure else { return XCTFail("verify passed", file: file, line: line) }
+        XCTAssertTrue(failure.badData, failure.message, file: file, line: line)
+        let prefix = "DFloat11 unit '\(unit)', block " + (block.map { "\($0):" } ?? "")
+        XCTAssert(failure.message.hasPrefix(prefix), failure.message, file: file, line: line)
+    }
+
+    func testFlippedBitstreamBits() throws {
+        let dir = try copyOfficial()
+        var seenDetected = false, seenSilent = false
+        for bit in stride(from: 4096 * 8 * 3 + 1000, to: 4096 * 8 * 3 + 1400, by: 7) {
+            try patch(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
+            let plain = verifyFailure(dir)
+            if plain != nil {
+                assertNamesUnitAndBlock(plain, block: 3)
+                seenDetected = true
+            } else {
+                seenSilent = true   // a code turned into another code of the same length
+            }
+            // With the source every flip is caught.
+            let against = verifyFailure(dir, against: goldenDir("bert-1layer/source"))
+            assertNamesUnitAndBlock(against, block: 3)
+            try patch(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
+        }
+        XCTAssertTrue(seenDetected)
+        _ = seenSilent
+        XCTAssertNil(verifyFailure(dir))
+    }
+
+    func testSwappedOutputPositionDeltas() throws {
+        let dir = try copyOfficial()
+        try patch(dir + unitFile, unit + ".output_positions") { bytes in
+            var p: [UInt32] = []
+            for i in stride(from: 0, to: bytes.count, by: 4) {
+                var v: UInt32 = 0
+                for j in (0 ..< 4).reversed() { v = v << 8 | UInt32(bytes[i + j]) }
+                p.append(v)
+            }
+            p[5] = p[4] + (p[6] - p[5])   // blocks 4 and 5 swap their deltas
+            bytes = p.flatMap { v in (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        }
+        assertNamesUnitAndBlock(verifyFailure(dir), block: 4)
+    }
+
+    func testChangedGap() throws {
+        let dir = try copyOfficial()
+        // Window 2600 is in block 5; its 5-bit field starts at bit 13000 of `gaps`.
+        try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
+        let failure = verifyFailure(dir)
+        assertNamesUnitAndBlock(failure, block: 5)
+        XCTAssert(failure?.message.contains("window 2600") == true, failure?.message ?? "")
+    }
+
+    func testChangedReachableTableEntry() throws {
+        let dir = try copyOfficial()
+        let st = try SafetensorsFile(path: dir + unitFile)
+        let streamInfo = st.header.tensor(named: unit + ".encoded_exponent")!
+        var first: UInt8 = 0
+        try withUnsafeMutableBytes(of: &first) { try st.read(tensor: streamInfo, range: 0 ..< 1, into: $0) }
+        try patch(dir + unitFile, unit + ".luts") { luts in
+            let k = luts.count / 256 - 1
+            let old = Int(luts[Int(first)])
+            let lengths = luts[(k * 256)...].map { Int($0) }
+            let replacement = (0 ..< 240).first { lengths[$0] > 0 && lengths[$0] <= 8 && lengths[$0] != lengths[old] }!
+            luts[Int(first)] = UInt8(replacement)
+        }
+        assertNamesUnitAndBlock(verifyFailure(dir), block: 0)
+    }
+
+    func testTruncatedTensor() throws {
+        let dir = try copyOfficial()
+        // Rewrite the unit file with `encoded_exponent` 100 bytes shorter (a valid safetensors file).
+        let st = try SafetensorsFile(path: dir + unitFile)
+        var tensors: [(TensorDescription, [UInt8])] = []
+        for info in st.header.tensors {
+            var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+            try bytes.withUnsafeMutableBytes { try st.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+            if info.name == unit + ".encoded_exponent" { bytes.removeLast(100) }
+            tensors.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.dtype == .u8 && info.shape.count == 1 ? [bytes.count] : info.shape), bytes))
+        }
+        st.close()
+        let writer = try SafetensorsWriter(tensors: tensors.map(\.0), metadata: nil, order: .safetensorsLibrary)
+        let sink = try AtomicOutputFile(path: dir + unitFile, overwrite: true)
+        let stream = try writer.start(sink: sink)
+        for info in writer.tensors {
+            try stream.beginTensor(info.name)
+            try tensors.first { $0.0.name == info.name }!.1.withUnsafeBytes { try stream.write($0) }
+        }
+        try stream.finish()
+        try sink.commit()
+        let failure = verifyFailure(dir)
+        XCTAssertEqual(failure?.badData, true)
+        XCTAssert(failure?.message.hasPrefix("DFloat11 unit '\(unit)'") == true, failure?.message ?? "")
+    }
+
+    func testChangedSignMantissaByteNeedsTheSource() throws {
+        let dir = try copyOfficial()
+        try patch(dir + unitFile, unit + ".sign_mantissa") { $0[50_000] ^= 0x01 }
+        XCTAssertNil(verifyFailure(dir))   // the layout has no checksum
+        let failure = verifyFailure(dir, against: goldenDir("bert-1layer/source"))
+        XCTAssertEqual(failure?.code, "weights-differ")
+        XCTAssert(failure?.message.contains("weight 50000") == true, failure?.message ?? "")
+        assertNamesUnitAndBlock(failure)
+    }
+
+    func testPickledReleaseIsRefusedWithoutReadingIt() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(#"{"dfloat11_config":{"version":"0.1.0","pattern_dict":{}}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        try Data([0x80, 0x02]).write(to: URL(fileURLWithPath: dir + "/pytorch_model.bin"))
+        let failure = verifyFailure(dir)
+        XCTAssertEqual(failure?.code, "unsupported-dfloat11")
+        XCTAssertEqual(failure?.badData, false)
+        XCTAssert(failure?.message.contains("never unpickles") == true, failure?.message ?? "")
+    }
+
+    // MARK: - The command line
+
+    func testCommandLineExitStatuses() throws {
+        guard FileManager.default.isExecutableFile(atPath: df11Binary.path) else { throw XCTSkip("df11 not built") }
+        let ok = try runDF11(["verify", goldenDir("llama-untied/official"), "--against", goldenDir("llama-untied/source"), "--json"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let report = try JSONParser().parse(Array(ok.stdout))
+        XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1")
+        let dir = try copyOfficial()
+        try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
+        let bad = try runDF11(["verify", dir])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssert(bad.stderr.contains("DFloat11 unit 'encoder.layer.0', block 5"), bad.stderr)
+        let missing = try runDF11(["verify", dir, "--against", dir + "/nothing"])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        let sample = try runDF11(["verify", goldenDir("bert-1layer/official"), "--sample", "1", "--seed", "3", "--json"])
+        XCTAssertEqual(sample.status, 0, sample.stderr)
+    }
+}
