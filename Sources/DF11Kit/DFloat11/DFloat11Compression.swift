@@ -471,4 +471,3 @@ public enum DFloat11Compression {
     }
 }
 
-extension DFloat11LayoutError: CodedFailure {}

@@ -19,7 +19,6 @@ public struct DFloat11MismatchError: CodedFailure {
     }
 }
 
-extension DFloat11LayoutError: CodedFailure {}
 
 /// What `df11 verify DIR` checks on a DFloat11 model, beyond the structure.
 public struct DFloat11VerifyOptions: Sendable {

@@ -1,5 +1,6 @@
 import DF11Container
 import DF11IO
+import DFloat11Layout
 import Safetensors
 
 /// A failure with a stable, machine-readable code (kebab-case) for `--json` error objects.
@@ -10,6 +11,7 @@ public protocol CodedFailure: DF11Failure {
 extension ContainerError: CodedFailure {}
 extension SafetensorsError: CodedFailure {}
 extension CheckpointError: CodedFailure {}
+extension DFloat11LayoutError: CodedFailure {}
 
 /// The JSON object printed for a failure under `--json`:
 /// `{"status":"error","code":"…","category":"bad-data"|"could-not-run","message":"…"}`.
