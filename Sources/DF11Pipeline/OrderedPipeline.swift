@@ -33,8 +33,11 @@ public enum OrderedPipeline {
         let limit = max(workers, maxInFlight)
         let state = PipelineState<Job, Output>()
         let group = DispatchGroup()
-        for _ in 0..<workers {
-            DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        // One serial queue per worker: such queues get a thread of their own even when every thread of the
+        // global pool is busy (e.g. blocked in an enclosing pipeline's worker), where items sent straight to
+        // the global queue could wait for the pool to grow (measured: about a second per nested pipeline).
+        for i in 0..<workers {
+            DispatchQueue(label: "df11.pipeline.worker-\(i)", qos: .userInitiated).async(group: group) {
                 state.workerLoop(work)
             }
         }

@@ -33,6 +33,8 @@ public struct UnitEncoder: Sendable {
     public let lengths: [UInt8]
     /// Code bits per exponent byte.
     let values: [UInt32]
+    /// `values[e] | lengths[e] << 32` for each exponent `e`.
+    let codes: [UInt64]
 
     /// The official code for the unit.
     public var code: DahuffmanCode { limited.code }
@@ -53,6 +55,10 @@ public struct UnitEncoder: Sendable {
             if case .exponent(let e) = entry.symbol { values[Int(e)] = UInt32(entry.value) }
         }
         self.values = values
+        // One load per weight in the hot loop: the code value in the low 32 bits, its length above.
+        var codes = [UInt64](repeating: 0, count: 256)
+        for e in 0..<256 { codes[e] = UInt64(values[e]) | UInt64(lengths[e]) << 32 }
+        self.codes = codes
         geometry = UnitGeometry(statistics: statistics, lengthsByExponent: lengths)
     }
 
@@ -60,6 +66,11 @@ public struct UnitEncoder: Sendable {
     public func bitCount(of words: UnsafeBufferPointer<UInt16>) -> UInt64 {
         var histogram = ExponentHistogram()
         histogram.add(words: words)
+        return bitCount(of: histogram)
+    }
+
+    /// The number of code bits of weights with these exponent counts.
+    public func bitCount(of histogram: ExponentHistogram) -> UInt64 {
         var bits: UInt64 = 0
         for (e, count) in histogram.counts.enumerated() where count > 0 { bits += count * UInt64(lengths[e]) }
         return bits
@@ -83,8 +94,7 @@ public struct UnitEncoder: Sendable {
         var position = startingBit
         var missing = false
         let written: Int = bytes.withUnsafeMutableBytes { raw in
-            lengths.withUnsafeBufferPointer { lengths in
-                values.withUnsafeBufferPointer { values in
+            codes.withUnsafeBufferPointer { codes in
                     let out = raw.baseAddress!
                     var offset = 0
                     var accumulator: UInt64 = 0
@@ -94,7 +104,8 @@ public struct UnitEncoder: Sendable {
                     var index = firstElementIndex
                     for word in words {
                         let exponent = Int(truncatingIfNeeded: word &>> 7) & 0xFF
-                        let length = Int(lengths[exponent])
+                        let code = codes[exponent]
+                        let length = Int(truncatingIfNeeded: code &>> 32)
                         if position >= nextMark {
                             let window = position &>> 6
                             gapOffsets.append(UInt8(truncatingIfNeeded: position & 63))
@@ -103,7 +114,7 @@ public struct UnitEncoder: Sendable {
                             nextMark = (window &+ 1) &<< 6
                         }
                         if length == 0 { missing = true; break }
-                        accumulator = accumulator &<< UInt64(length) | UInt64(values[exponent])
+                        accumulator = accumulator &<< UInt64(length) | (code & 0xFFFF_FFFF)
                         pending &+= length
                         position &+= UInt64(length)
                         index &+= 1
@@ -124,7 +135,6 @@ public struct UnitEncoder: Sendable {
                         offset += (pending + 7) / 8
                     }
                     return offset
-                }
             }
         }
         if missing {

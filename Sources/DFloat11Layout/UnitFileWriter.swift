@@ -1,3 +1,4 @@
+import EntropyCoding
 import DF11IO
 import DF11Pipeline
 import Safetensors
@@ -36,9 +37,7 @@ public enum UnitFileWriter {
     public static func statistics(of unit: DFloat11Unit, in source: TensorSource,
                                   chunkWords: Int = 1 << 20) throws -> UnitStatistics {
         let reader = try UnitWeightReader(unit: unit, source: source)
-        var statistics = UnitStatistics()
-        try reader.forEachChunk(chunkWords: chunkWords) { words, _ in statistics.add(words: words) }
-        return statistics
+        return try countChunks(reader: reader, chunks: reader.chunks(chunkWords: chunkWords), threads: 1).statistics
     }
 
     /// Writes `unit` from `source` to the file `path` (atomically; `overwrite` allows replacing a file).
@@ -63,8 +62,8 @@ public enum UnitFileWriter {
                              fileName: String = "unit", chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
         precondition(chunkWords > 0)
         let reader = try UnitWeightReader(unit: unit, source: source)
-        var statistics = UnitStatistics()
-        try reader.forEachChunk(chunkWords: chunkWords) { words, _ in statistics.add(words: words) }
+        let chunks = reader.chunks(chunkWords: chunkWords)
+        let (statistics, chunkHistograms) = try countChunks(reader: reader, chunks: chunks, threads: threads)
         let encoder = try UnitEncoder(unit: unit.module, statistics: statistics)
         let geometry = encoder.geometry
 
@@ -98,16 +97,18 @@ public enum UnitFileWriter {
             case unit.tensorName(.luts):
                 try encoder.tables.bytes.withUnsafeBytes { try stream.write($0) }
             case unit.tensorName(.encodedExponent):
-                indexes = try encodeBitstream(reader: reader, encoder: encoder, chunkWords: chunkWords,
+                indexes = try encodeBitstream(reader: reader, encoder: encoder, chunks: chunks,
+                                              bitCounts: chunkHistograms.map { encoder.bitCount(of: $0) },
                                               threads: threads) { try stream.write($0) }
             case unit.tensorName(.signMantissa):
-                try reader.forEachChunk(chunkWords: chunkWords) { words, _ in
+                try inOrder(chunks, threads: threads, work: { chunk -> [UInt8] in
+                    let words = try reader.read(chunk)
                     var bytes = [UInt8](repeating: 0, count: words.count)
                     words.withUnsafeBufferPointer { w in
                         bytes.withUnsafeMutableBufferPointer { UnitEncoder.splitSignMantissa(w, into: $0) }
                     }
-                    try bytes.withUnsafeBytes { try stream.write($0) }
-                }
+                    return bytes
+                }, consume: { bytes in try bytes.withUnsafeBytes { try stream.write($0) } })
             case unit.tensorName(.outputPositions):
                 guard let indexes else { preconditionFailure("encoded_exponent sorts before output_positions") }
                 try indexes.outputPositions.withUnsafeBytes { try stream.write($0) }
@@ -136,43 +137,57 @@ public enum UnitFileWriter {
                       maxCodeLength: encoder.code.maxLength, maxWeightsPerBlock: maxWeightsPerBlock)
     }
 
-    /// The second pass: encodes the weights chunk by chunk (in parallel when `threads > 1`) and streams the
-    /// spliced bitstream to `emit`; returns the gaps and output positions.
-    static func encodeBitstream(reader: UnitWeightReader, encoder: UnitEncoder, chunkWords: Int, threads: Int,
+    /// The first pass: each chunk's exponent counts (on `threads` workers), and their sum in unit order.
+    static func countChunks(reader: UnitWeightReader, chunks: [UnitChunk],
+                            threads: Int) throws -> (statistics: UnitStatistics, histograms: [ExponentHistogram]) {
+        var statistics = UnitStatistics()
+        var histograms: [ExponentHistogram] = []
+        histograms.reserveCapacity(chunks.count)
+        try inOrder(chunks, threads: threads, work: { chunk -> (ExponentHistogram, UInt8?) in
+            let words = try reader.read(chunk)
+            var histogram = ExponentHistogram()
+            words.withUnsafeBufferPointer { histogram.add(words: $0) }
+            return (histogram, words.last.map(BF16.exponent))
+        }, consume: { histogram, last in
+            statistics.add(chunk: histogram, lastExponent: last)
+            histograms.append(histogram)
+        })
+        return (statistics, histograms)
+    }
+
+    /// The second pass: encodes the chunks (in parallel when `threads > 1`; each chunk's first bit is the sum of
+    /// the earlier chunks' `bitCounts`) and streams the spliced bitstream to `emit`; returns the gaps and output
+    /// positions.
+    static func encodeBitstream(reader: UnitWeightReader, encoder: UnitEncoder, chunks: [UnitChunk],
+                                bitCounts: [UInt64], threads: Int,
                                 emit: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> UnitStreamAssembler.Indexes {
         let assembler = UnitStreamAssembler(encoder: encoder, emit: emit)
-        if threads <= 1 {
-            var bit: UInt64 = 0
-            try reader.forEachChunk(chunkWords: chunkWords) { words, index in
-                try words.withUnsafeBufferPointer { w in
-                    let bits = encoder.bitCount(of: w)
-                    try assembler.append(encoder.encodeChunk(words: w, startingBit: bit, firstElementIndex: index,
-                                                             bitCount: bits))
-                    bit += bits
-                }
-            }
-            return try assembler.finish()
-        }
-        // Jobs: (words, start bit, first index), read on the calling thread; each chunk's start bit is the sum
-        // of the bit counts (from their own histograms) of the chunks before it.
-        typealias Job = (words: [UInt16], start: UInt64, bits: UInt64, index: UInt64)
+        var starts: [UInt64] = []
+        starts.reserveCapacity(chunks.count)
         var bit: UInt64 = 0
-        var chunkIterator = ChunkIterator(reader: reader, chunkWords: chunkWords)
-        try OrderedPipeline.run(threads: threads, maxInFlight: 2 * threads, produce: { () throws -> Job? in
-            guard let (words, index) = try chunkIterator.next() else { return nil }
-            let start = bit
-            let bits = words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
-            bit += bits
-            return (words, start, bits, index)
-        }, work: { (job: Job) throws -> EncodedChunk in
-            try job.words.withUnsafeBufferPointer {
-                try encoder.encodeChunk(words: $0, startingBit: job.start, firstElementIndex: job.index,
-                                        bitCount: job.bits)
+        for count in bitCounts {
+            starts.append(bit)
+            bit += count
+        }
+        try inOrder(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
+            let words = try reader.read(chunks[i])
+            return try words.withUnsafeBufferPointer {
+                try encoder.encodeChunk(words: $0, startingBit: starts[i], firstElementIndex: chunks[i].firstElementIndex,
+                                        bitCount: bitCounts[i])
             }
-        }, consume: { (chunk: EncodedChunk) throws in
-            try assembler.append(chunk)
-        })
+        }, consume: { chunk in try assembler.append(chunk) })
         return try assembler.finish()
+    }
+
+    /// Runs `work` on each item on `threads` workers (reading happens there too) and `consume` in item order.
+    private static func inOrder<Item, Output>(_ items: [Item], threads: Int, work: @escaping (Item) throws -> Output,
+                                              consume: (Output) throws -> Void) throws {
+        var next = 0
+        try OrderedPipeline.run(threads: max(1, threads), maxInFlight: 2 * max(1, threads), produce: { () -> Item? in
+            guard next < items.count else { return nil }
+            defer { next += 1 }
+            return items[next]
+        }, work: work, consume: consume)
     }
 
     private static func copy(_ tensor: TensorInfo, from source: TensorSource, to stream: SafetensorsStream) throws {
@@ -185,37 +200,5 @@ public enum UnitFileWriter {
             try buffer.withUnsafeBytes { try stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
             done += n
         }
-    }
-}
-
-/// Pull-style iteration over a unit's weight chunks (for a pipeline's `produce`).
-struct ChunkIterator {
-    let reader: UnitWeightReader
-    let chunkWords: Int
-    private var tensor = 0
-    private var done: UInt64 = 0
-    private var index: UInt64 = 0
-
-    init(reader: UnitWeightReader, chunkWords: Int) {
-        self.reader = reader
-        self.chunkWords = chunkWords
-    }
-
-    mutating func next() throws -> ([UInt16], UInt64)? {
-        while tensor < reader.tensors.count && done >= reader.tensors[tensor].elementCount {
-            tensor += 1
-            done = 0
-        }
-        guard tensor < reader.tensors.count else { return nil }
-        let info = reader.tensors[tensor]
-        let n = Int(min(UInt64(chunkWords), info.elementCount - done))
-        var words = [UInt16](repeating: 0, count: n)
-        try words.withUnsafeMutableBytes {
-            try reader.source.read(tensor: info, range: done * 2 ..< (done + UInt64(n)) * 2, into: $0)
-        }
-        let first = index
-        done += UInt64(n)
-        index += UInt64(n)
-        return (words, first)
     }
 }

@@ -24,6 +24,14 @@ public struct UnitStatistics: Equatable, Sendable {
         words.withUnsafeBufferPointer { add(words: $0) }
     }
 
+    /// Adds the statistics of the next chunk of the unit, in unit order (chunks can be counted in parallel
+    /// and added in order).
+    public mutating func add(chunk: ExponentHistogram, lastExponent chunkLast: UInt8?) {
+        guard let chunkLast else { return }
+        histogram.merge(chunk)
+        lastExponent = chunkLast
+    }
+
     /// The number of weights added.
     public var elementCount: UInt64 { histogram.total }
 }

@@ -25,10 +25,38 @@ struct UnitWeightReader {
     /// Element counts of the weight tensors.
     var elementCounts: [UInt64] { tensors.map(\.elementCount) }
 
-    /// Calls `body` with consecutive chunks of the unit's words (at most `chunkWords` each) and the unit index of
-    /// each chunk's first word.
-    func forEachChunk(chunkWords: Int, _ body: ([UInt16], UInt64) throws -> Void) throws {
-        var chunks = ChunkIterator(reader: self, chunkWords: chunkWords)
-        while let (words, index) = try chunks.next() { try body(words, index) }
+    /// The unit's chunks of at most `chunkWords` words each, in unit order, without reading them.
+    func chunks(chunkWords: Int) -> [UnitChunk] {
+        var result: [UnitChunk] = []
+        var index: UInt64 = 0
+        for tensor in tensors {
+            var done: UInt64 = 0
+            while done < tensor.elementCount {
+                let n = min(UInt64(chunkWords), tensor.elementCount - done)
+                result.append(UnitChunk(tensor: tensor, words: done ..< done + n, firstElementIndex: index))
+                done += n
+                index += n
+            }
+        }
+        return result
     }
+
+    /// The words of `chunk` (a positioned read: safe on any thread).
+    func read(_ chunk: UnitChunk) throws -> [UInt16] {
+        // Not zero-filled first: the read overwrites every word or throws.
+        try [UInt16](unsafeUninitializedCapacity: chunk.words.count) { buffer, initialized in
+            try source.read(tensor: chunk.tensor, range: chunk.words.lowerBound * 2 ..< chunk.words.upperBound * 2,
+                            into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = buffer.count
+        }
+    }
+}
+
+/// A piece of one of a unit's weight tensors: what a worker reads and encodes.
+struct UnitChunk: Sendable {
+    let tensor: TensorInfo
+    /// Word range within the tensor.
+    let words: Range<UInt64>
+    /// Unit index of the first word.
+    let firstElementIndex: UInt64
 }

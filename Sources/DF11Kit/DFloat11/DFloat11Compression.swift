@@ -424,7 +424,9 @@ public enum DFloat11Compression {
             order.removeFirst()
         }
         var next = 0
-        try OrderedPipeline.run(threads: threads, maxInFlight: threads, produce: { () -> Int? in
+        // Jobs are unit numbers and results small reports, so every unit may be in flight at once: a limit of
+        // `threads` would keep a free worker idle until the (largest, first) unit's report is consumed.
+        try OrderedPipeline.run(threads: threads, maxInFlight: max(1, order.count), produce: { () -> Int? in
             guard next < order.count else { return nil }
             defer { next += 1 }
             return order[next]
