@@ -116,7 +116,6 @@ public struct BlockDecoder: Sendable {
         let shortest = BlockFormat.segmentCount(3, count: count)
         let b0 = base + starts[0], b1 = base + starts[1], b2 = base + starts[2], b3 = base + starts[3]
         let o0 = words, o1 = words + q, o2 = words + 2 * q, o3 = words + 3 * q
-        let m0 = signMantissa, m1 = signMantissa + q, m2 = signMantissa + 2 * q, m3 = signMantissa + 3 * q
         var p0 = 0, p1 = 0, p2 = 0, p3 = 0  // bit positions
         // The last bit position from which an 8-byte load stays inside each stream.
         let last0 = (Int(sizes.stream0) - 8) * 8, last1 = (Int(sizes.stream1) - 8) * 8
@@ -131,19 +130,32 @@ public struct BlockDecoder: Sendable {
             if rounds <= 0 { break }
             if perRefill == 4 {
                 Self.fastRounds(rounds, perRefill: 4, t, mask, &j, b0, b1, b2, b3, &p0, &p1, &p2, &p3,
-                                o0, o1, o2, o3, m0, m1, m2, m3)
+                                o0, o1, o2, o3)
             } else {
                 Self.fastRounds(rounds, perRefill: 3, t, mask, &j, b0, b1, b2, b3, &p0, &p1, &p2, &p3,
-                                o0, o1, o2, o3, m0, m1, m2, m3)
+                                o0, o1, o2, o3)
             }
         }
         try Self.finishStream(0, from: j, to: BlockFormat.segmentCount(0, count: count), b0, Int(sizes.stream0),
-                              &p0, t, mask, o0, m0)
+                              &p0, t, mask, o0)
         try Self.finishStream(1, from: j, to: BlockFormat.segmentCount(1, count: count), b1, Int(sizes.stream1),
-                              &p1, t, mask, o1, m1)
+                              &p1, t, mask, o1)
         try Self.finishStream(2, from: j, to: BlockFormat.segmentCount(2, count: count), b2, Int(sizes.stream2),
-                              &p2, t, mask, o2, m2)
-        try Self.finishStream(3, from: j, to: shortest, b3, Int(sizes.stream3), &p3, t, mask, o3, m3)
+                              &p2, t, mask, o2)
+        try Self.finishStream(3, from: j, to: shortest, b3, Int(sizes.stream3), &p3, t, mask, o3)
+        // The decode loops stored the exponent bits alone (fewer loads and operations per code); the sign and
+        // mantissa go in with one pass the compiler vectorises.
+        Self.mergeSignMantissa(words, signMantissa, count)
+    }
+
+    /// `words[k] |= sign and mantissa of signMantissa[k]`, for every word.
+    @inline(__always)
+    private static func mergeSignMantissa(_ words: UnsafeMutablePointer<UInt16>, _ signMantissa: UnsafePointer<UInt8>,
+                                          _ count: Int) {
+        for k in 0..<count {
+            let sm = UInt16(signMantissa[k])
+            words[k] |= ((sm & 0x80) &<< 8) | (sm & 0x7F)
+        }
     }
 
     /// How many rounds of `step` bits fit before the position passes `room` bits from the last safe load.
@@ -160,18 +172,16 @@ public struct BlockDecoder: Sendable {
                                    _ b2: UnsafeRawPointer, _ b3: UnsafeRawPointer,
                                    _ p0: inout Int, _ p1: inout Int, _ p2: inout Int, _ p3: inout Int,
                                    _ o0: UnsafeMutablePointer<UInt16>, _ o1: UnsafeMutablePointer<UInt16>,
-                                   _ o2: UnsafeMutablePointer<UInt16>, _ o3: UnsafeMutablePointer<UInt16>,
-                                   _ m0: UnsafePointer<UInt8>, _ m1: UnsafePointer<UInt8>,
-                                   _ m2: UnsafePointer<UInt8>, _ m3: UnsafePointer<UInt8>) {
+                                   _ o2: UnsafeMutablePointer<UInt16>, _ o3: UnsafeMutablePointer<UInt16>) {
         var pos0 = p0, pos1 = p1, pos2 = p2, pos3 = p3
         var k = j
         for _ in 0..<rounds {
             var w0 = window(b0, pos0), w1 = window(b1, pos1), w2 = window(b2, pos2), w3 = window(b3, pos3)
             for _ in 0..<perRefill {
-                o0[k] = symbol(t, mask, &w0, &pos0, m0[k])
-                o1[k] = symbol(t, mask, &w1, &pos1, m1[k])
-                o2[k] = symbol(t, mask, &w2, &pos2, m2[k])
-                o3[k] = symbol(t, mask, &w3, &pos3, m3[k])
+                o0[k] = symbol(t, mask, &w0, &pos0)
+                o1[k] = symbol(t, mask, &w1, &pos1)
+                o2[k] = symbol(t, mask, &w2, &pos2)
+                o3[k] = symbol(t, mask, &w3, &pos3)
                 k += 1
             }
         }
@@ -190,19 +200,18 @@ public struct BlockDecoder: Sendable {
     /// Decodes one code from the window and assembles its bf16 word.
     @inline(__always)
     private static func symbol(_ t: UnsafePointer<UInt16>, _ mask: UInt64, _ window: inout UInt64,
-                               _ position: inout Int, _ signMantissa: UInt8) -> UInt16 {
+                               _ position: inout Int) -> UInt16 {
         let entry = t[Int(truncatingIfNeeded: window & mask)]
         let length = entry & 0xF
         window &>>= UInt64(length)
         position &+= Int(length)
-        return (entry & 0x7F80) | (UInt16(signMantissa & 0x80) &<< 8) | UInt16(signMantissa & 0x7F)
+        return entry & 0x7F80
     }
 
     /// Decodes words `from..<to` of one stream with every read checked, then checks the stream's end.
     private static func finishStream(_ index: Int, from: Int, to: Int, _ base: UnsafeRawPointer, _ size: Int,
                                      _ position: inout Int, _ t: UnsafePointer<UInt16>, _ mask: UInt64,
-                                     _ out: UnsafeMutablePointer<UInt16>,
-                                     _ signMantissa: UnsafePointer<UInt8>) throws(EntropyCodingError) {
+                                     _ out: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
         let sizeBits = size * 8
         var k = from
         while k < to {
@@ -229,8 +238,7 @@ public struct BlockDecoder: Sendable {
             guard position <= sizeBits else {
                 throw .corruptStream("stream \(index) ends inside the code of word \(k) of its \(to)")
             }
-            let sm = signMantissa[k]
-            out[k] = (entry & 0x7F80) | (UInt16(sm & 0x80) << 8) | UInt16(sm & 0x7F)
+            out[k] = entry & 0x7F80
             k += 1
         }
         guard position <= sizeBits else {
