@@ -23,15 +23,16 @@ public enum InterruptCleanup {
         }
     }
 
-    /// Registers a temporary file to delete on interruption.
-    static func register(_ path: String) {
+    /// Registers a temporary file, or a staging directory (removed with its contents), to delete on
+    /// interruption.
+    public static func register(_ path: String) {
         lock.lock()
         pending.insert(path)
         lock.unlock()
     }
 
-    /// Forgets a temporary file once it is renamed into place or deleted.
-    static func unregister(_ path: String) {
+    /// Forgets a temporary path once it is renamed into place or deleted.
+    public static func unregister(_ path: String) {
         lock.lock()
         pending.remove(path)
         lock.unlock()
@@ -39,11 +40,15 @@ public enum InterruptCleanup {
 
     private static func interrupted(by signalNumber: Int32) {
         lock.lock()
-        for path in pending { unlink(path) }
+        // Workers are still running and may create a file in a staging directory while it is being removed:
+        // sweep three times, 20 ms apart. The lock stays held, so no new path is registered meanwhile.
+        for sweep in 0..<3 {
+            for path in pending { try? FileManager.default.removeItem(atPath: path) }
+            if sweep < 2 { usleep(20_000) }
+        }
         pending.removeAll()
-        lock.unlock()
         let name = signalNumber == SIGINT ? "interrupted" : "terminated"
         FileHandle.standardError.write("\ndf11: \(name); unfinished outputs were removed\n".data(using: .utf8)!)
-        exit(signalNumber == SIGINT ? 130 : 128 + signalNumber)
+        exit(signalNumber == SIGINT ? 130 : 128 + signalNumber)  // with the lock held: nothing registers now
     }
 }

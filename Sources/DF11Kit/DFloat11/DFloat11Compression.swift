@@ -305,7 +305,11 @@ public enum DFloat11Compression {
         let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(atPath: staging)
         try FileSystem.createDirectories(staging)
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        InterruptCleanup.register(staging)
+        defer {
+            try? FileManager.default.removeItem(atPath: staging)
+            InterruptCleanup.unregister(staging)
+        }
 
         var report = DFloat11CompressReport(input: input, output: output,
                                             layout: dfloat11.singleFile ? "single-file" : "directory",
