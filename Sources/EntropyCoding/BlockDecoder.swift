@@ -18,6 +18,13 @@ public struct BlockDecoder: Sendable {
     /// matches (only possible for the one-symbol code).
     private let table: [UInt16]
 
+    /// For codes of at most `pairBits` bits: `2^pairBits` entries indexed by the next 12 stream bits, each
+    /// holding the one or two codes those bits determine — first exponent `<< 7` in bits 0…15, second in
+    /// 16…31 (0 if none), total length in bits 0…3 and "two codes" in bit 4 (the exponent bits 7…14 of each
+    /// half are what the decoder stores). Empty for longer codes, which use `table` alone.
+    private let pairs: [UInt32]
+    static let pairBits = 12
+
     /// A decoder for the code with these lengths (256 entries).
     ///
     /// - Throws: `EntropyCodingError.invalidCodeLengths` for lengths that do not form a valid code, or that
@@ -39,6 +46,25 @@ public struct BlockDecoder: Sendable {
             for high in 0..<(1 << (bits - length)) { table[Int(reversed[symbol]) | high << length] = entry }
         }
         self.table = table
+        self.pairs = bits <= Self.pairBits && code.symbolCount >= 2 ? Self.pairTable(table, bits: bits) : []
+    }
+
+    /// Two codes per lookup where the next 12 bits hold two whole codes, else one.
+    private static func pairTable(_ table: [UInt16], bits: Int) -> [UInt32] {
+        let mask = (1 << bits) - 1
+        var pairs = [UInt32](repeating: 0, count: 1 << pairBits)
+        for v in 0..<(1 << pairBits) {
+            let first = table[v & mask]
+            let l1 = Int(first & 0xF)
+            let second = table[(v >> l1) & mask]
+            let l2 = Int(second & 0xF)
+            if l2 > 0 && l1 + l2 <= pairBits {
+                pairs[v] = UInt32(first & 0x7F80) | UInt32(second & 0x7F80) << 16 | UInt32(l1 + l2) | 0x10
+            } else {
+                pairs[v] = UInt32(first & 0x7F80) | UInt32(l1)
+            }
+        }
+        return pairs
     }
 
     /// Decodes a block of `count` words into `words`.
@@ -79,8 +105,16 @@ public struct BlockDecoder: Sendable {
             return
         }
         try table.withUnsafeBufferPointer { table throws(EntropyCodingError) in
-            try decodeStreams(base, starts: starts, sizes: sizes, table: table.baseAddress!,
-                              signMantissa: signMantissa, count: count, into: words)
+            if pairs.isEmpty {
+                try decodeStreams(base, starts: starts, sizes: sizes, table: table.baseAddress!,
+                                  signMantissa: signMantissa, count: count, into: words)
+            } else {
+                try pairs.withUnsafeBufferPointer { pairs throws(EntropyCodingError) in
+                    try decodeStreamsInPairs(base, starts: starts, sizes: sizes, table: table.baseAddress!,
+                                             pairs: pairs.baseAddress!, signMantissa: signMantissa, count: count,
+                                             into: words)
+                }
+            }
         }
     }
 
@@ -146,6 +180,62 @@ public struct BlockDecoder: Sendable {
         // The decode loops stored the exponent bits alone (fewer loads and operations per code); the sign and
         // mantissa go in with one pass the compiler vectorises.
         Self.mergeSignMantissa(words, signMantissa, count)
+    }
+
+    /// The general case for codes of at most 12 bits: up to two codes per lookup. Each stream advances at its
+    /// own pace; the checked tail of each is `finishStream`, as in `decodeStreams`.
+    @inline(__always)
+    private func decodeStreamsInPairs(_ base: UnsafeRawPointer, starts: [Int], sizes: StreamSizes,
+                                      table t: UnsafePointer<UInt16>, pairs: UnsafePointer<UInt32>,
+                                      signMantissa: UnsafePointer<UInt8>, count: Int,
+                                      into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        let q = BlockFormat.segmentLength(count: count)
+        let mask = (UInt64(1) << UInt64(code.maxLength)) - 1
+        let b0 = base + starts[0], b1 = base + starts[1], b2 = base + starts[2], b3 = base + starts[3]
+        let o0 = words, o1 = words + q, o2 = words + 2 * q, o3 = words + 3 * q
+        let e0 = BlockFormat.segmentCount(0, count: count), e1 = BlockFormat.segmentCount(1, count: count)
+        let e2 = BlockFormat.segmentCount(2, count: count), e3 = BlockFormat.segmentCount(3, count: count)
+        var p0 = 0, p1 = 0, p2 = 0, p3 = 0  // bit positions
+        var k0 = 0, k1 = 0, k2 = 0, k3 = 0  // words decoded
+        let last0 = (Int(sizes.stream0) - 8) * 8, last1 = (Int(sizes.stream1) - 8) * 8
+        let last2 = (Int(sizes.stream2) - 8) * 8, last3 = (Int(sizes.stream3) - 8) * 8
+        // A round: refill, then four lookups per stream (at most 48 of the 57 valid bits, at most 8 words, and
+        // a store of 2 words at the last one: 9 words of room).
+        let step = 4 * Self.pairBits
+        while true {
+            var rounds = Swift.min(Self.safeRounds(last0 - p0, step), Self.safeRounds(last1 - p1, step),
+                                   Self.safeRounds(last2 - p2, step), Self.safeRounds(last3 - p3, step))
+            rounds = Swift.min(rounds, (e0 - k0 - 1) / 8, (e1 - k1 - 1) / 8, (e2 - k2 - 1) / 8, (e3 - k3 - 1) / 8)
+            if rounds <= 0 { break }
+            for _ in 0..<rounds {
+                var w0 = Self.window(b0, p0), w1 = Self.window(b1, p1)
+                var w2 = Self.window(b2, p2), w3 = Self.window(b3, p3)
+                for _ in 0..<4 {
+                    Self.pair(pairs, &w0, &p0, o0, &k0)
+                    Self.pair(pairs, &w1, &p1, o1, &k1)
+                    Self.pair(pairs, &w2, &p2, o2, &k2)
+                    Self.pair(pairs, &w3, &p3, o3, &k3)
+                }
+            }
+        }
+        try Self.finishStream(0, from: k0, to: e0, b0, Int(sizes.stream0), &p0, t, mask, o0)
+        try Self.finishStream(1, from: k1, to: e1, b1, Int(sizes.stream1), &p1, t, mask, o1)
+        try Self.finishStream(2, from: k2, to: e2, b2, Int(sizes.stream2), &p2, t, mask, o2)
+        try Self.finishStream(3, from: k3, to: e3, b3, Int(sizes.stream3), &p3, t, mask, o3)
+        Self.mergeSignMantissa(words, signMantissa, count)
+    }
+
+    /// One lookup: stores one or two words' exponent bits (always two words' worth: a lone code's second
+    /// word is overwritten by the next lookup) and advances.
+    @inline(__always)
+    private static func pair(_ pairs: UnsafePointer<UInt32>, _ window: inout UInt64, _ position: inout Int,
+                             _ out: UnsafeMutablePointer<UInt16>, _ k: inout Int) {
+        let entry = pairs[Int(truncatingIfNeeded: window & 0xFFF)]
+        UnsafeMutableRawPointer(out + k).storeBytes(of: (entry & 0x7F80_7F80).littleEndian, as: UInt32.self)
+        let length = entry & 0xF
+        window &>>= UInt64(length)
+        position &+= Int(length)
+        k &+= 1 &+ Int(truncatingIfNeeded: (entry &>> 4) & 1)
     }
 
     /// `words[k] |= sign and mantissa of signMantissa[k]`, for every word.
