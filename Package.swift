@@ -53,14 +53,14 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Micro-benchmarks: `swift run -c release df11-bench entropy`.
-        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding"], path: "Benchmarks/df11-bench",
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
         .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
-        .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO"]),
+        .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),
         .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO"]),
         .testTarget(name: "DFloat11LayoutTests", dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "EntropyCoding"]),
     ],

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DF11Pipeline
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -10,23 +11,11 @@ struct Dataset {
     var words: [UInt16]
 }
 
-/// SplitMix64, for reproducible synthetic weights.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum Datasets {
     /// `count` weights from normal(0, σ) (Box–Muller in Double), rounded to nearest-even bf16, with σ cycling
     /// through `sigmas` every 65536 words (one σ gives a plain normal tensor).
     static func normal(_ name: String, count: Int, sigmas: [Double], seed: UInt64) -> Dataset {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var words = [UInt16](repeating: 0, count: count)
         var i = 0
         while i < count {

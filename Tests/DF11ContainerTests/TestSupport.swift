@@ -1,3 +1,4 @@
+import DF11Pipeline
 import DF11IO
 import Foundation
 import Safetensors
@@ -42,19 +43,6 @@ final class MemorySource: ByteSource {
 final class MemorySink: ByteSink {
     var bytes: [UInt8] = []
     func write(_ chunk: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: chunk) }
-}
-
-/// A small, seedable generator so that failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// bf16 words of normal(0, sigma) weights, rounded to nearest even: what real checkpoints hold.

@@ -19,7 +19,6 @@ public struct DFloat11MismatchError: CodedFailure {
     }
 }
 
-
 /// What `df11 verify DIR` checks on a DFloat11 model, beyond the structure.
 public struct DFloat11VerifyOptions: Sendable {
     /// A bf16 checkpoint (file or directory) to compare every decoded weight and remainder tensor with.
@@ -326,15 +325,3 @@ struct SourceCheckpoint {
     }
 }
 
-/// A small seeded generator (SplitMix64) so that `--sample N --seed S` picks the same blocks everywhere.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
