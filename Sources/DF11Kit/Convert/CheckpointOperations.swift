@@ -75,8 +75,9 @@ public enum CheckpointOperations {
             guard output != "-" else { throw UsageError("a directory compresses into a directory; give -o DIR") }
             try prepareDirectory(output, input: checkpoint.root, force: options.force)
             var manifest = DirectoryManifest(files: [], copied: [], weightMap: [])
-            let total = checkpoint.weightFiles.reduce(UInt64(0)) { $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0) }
-            let meter = options.meter("compress", total: total)
+            let meter = options.meter("compress", total: checkpoint.weightFiles.reduce(UInt64(0)) {
+                $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0)
+            })
             defer { meter?.finish() }
             for file in checkpoint.weightFiles {
                 let container = file.displayPath + "." + ContainerFormat.fileExtension

@@ -21,8 +21,9 @@ public struct RunOptions: Sendable {
         self.parameters = parameters
     }
 
-    func meter(_ label: String, total: UInt64) -> ProgressMeter? {
-        showProgress ? ProgressMeter(label: label, total: total, enabled: true) : nil
+    /// A progress meter when one is shown; `total` is only computed then (it may open every input file).
+    func meter(_ label: String, total: @autoclosure () -> UInt64) -> ProgressMeter? {
+        showProgress ? ProgressMeter(label: label, total: total(), enabled: true) : nil
     }
 }
 
