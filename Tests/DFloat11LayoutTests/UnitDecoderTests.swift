@@ -4,18 +4,6 @@ import Safetensors
 @testable import DFloat11Layout
 
 final class UnitDecoderTests: XCTestCase {
-    /// The source weights of `unit`, concatenated in unit order.
-    func sourceWords(_ unit: DFloat11Unit, _ source: SafetensorsFile) throws -> [UInt16] {
-        var all: [UInt16] = []
-        for weight in unit.weights {
-            let info = source.header.tensor(named: weight.source)!
-            var words = [UInt16](repeating: 0, count: Int(info.elementCount))
-            try words.withUnsafeMutableBytes { try source.read(tensor: info, range: 0..<info.byteCount, into: $0) }
-            all += words
-        }
-        return all
-    }
-
     /// Decoding every official unit file gives back the source weights bit for bit.
     func testEveryOfficialUnitDecodesToTheSourceWeights() throws {
         var checked = 0

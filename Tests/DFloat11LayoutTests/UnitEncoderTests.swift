@@ -8,14 +8,7 @@ final class UnitEncoderTests: XCTestCase {
         let goldenCase = GoldenCase.all.first { $0.name == "bert-1layer" }!
         let source = try goldenCase.openSource()
         let unit = try goldenCase.units(of: source).first { $0.module == "encoder.layer.0" }!
-        var all: [UInt16] = []
-        for weight in unit.weights {
-            let info = source.header.tensor(named: weight.source)!
-            var words = [UInt16](repeating: 0, count: Int(info.elementCount))
-            try words.withUnsafeMutableBytes { try source.read(tensor: info, range: 0..<info.byteCount, into: $0) }
-            all += words
-        }
-        return all
+        return try sourceWords(unit, source)
     }
 
     /// Encodes `words` cut into `pieces` chunks (uneven sizes, encoded in reverse order to show independence)
