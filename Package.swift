@@ -53,7 +53,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Micro-benchmarks: `swift run -c release df11-bench entropy`.
-        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline"], path: "Benchmarks/df11-bench",
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),

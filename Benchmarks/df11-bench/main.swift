@@ -12,6 +12,7 @@ import Darwin
 
 let usage = """
     usage: df11-bench entropy [--words N] [--repeats R] [--limits A-B] [--block N] [--file PATH]...
+           df11-bench unit [--words N] [--repeats R] [--file PATH]...
       --words N     words per synthetic data set (default 16777216)
       --repeats R   timed repetitions per measurement; best and median are reported (default 7)
       --limits A-B  code length limits to compare (default 10-15)
@@ -20,14 +21,18 @@ let usage = """
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.first == "entropy" else {
+guard let command = arguments.first, command == "entropy" || command == "unit" else {
     fputs(usage + "\n", stderr)
     exit(2)
 }
 arguments.removeFirst()
 do {
     let options = try EntropyBenchOptions.parse(arguments)
-    try EntropyBench(options: options).run()
+    if command == "entropy" {
+        try EntropyBench(options: options).run()
+    } else {
+        try UnitBench(repeats: options.repeats, words: options.words, files: options.files).run()
+    }
 } catch {
     fputs("df11-bench: \(error)\n\(usage)\n", stderr)
     exit(2)

@@ -33,7 +33,7 @@ public struct UnitEncoder: Sendable {
     public let lengths: [UInt8]
     /// Code bits per exponent byte.
     let values: [UInt32]
-    /// `values[e] | lengths[e] << 32` for each exponent `e`.
+    /// `values[e] | lengths[e] << 32` for each exponent `e` (0 for exponents without a code).
     let codes: [UInt64]
 
     /// The official code for the unit.
@@ -77,73 +77,72 @@ public struct UnitEncoder: Sendable {
     }
 
     /// Encodes `words`, the unit's weights from index `firstElementIndex` on, whose first code starts at bit
-    /// `startingBit` of the stream. Throws if a weight's exponent is not in the code (the statistics did not
-    /// cover it).
+    /// `startingBit` of the stream.
     ///
-    /// `bitCount`, if given, must be `bitCount(of: words)`: the output buffer is then sized to it instead of
-    /// the longest code for every weight (which is mostly zeroing and page faults: several times the output).
+    /// `bitCount` is `bitCount(of: words)` as the statistics pass counted it (its histogram came from the same
+    /// weights, so every exponent has a code). Without it the words are counted here first. Throws if a weight's
+    /// exponent has no code, or if the weights do not encode to `bitCount` bits: the input changed between the
+    /// passes.
     public func encodeChunk(words: UnsafeBufferPointer<UInt16>, startingBit: UInt64,
                             firstElementIndex: UInt64, bitCount: UInt64? = nil) throws -> EncodedChunk {
-        let lead = Int(startingBit & 7)
-        // Upper bound of the output: the longest code for every weight (or the exact count); trimmed at the end.
-        let boundBits = bitCount.map { Int($0) } ?? limited.code.maxLength * words.count
-        var bytes = [UInt8](repeating: 0, count: (lead + boundBits + 7) / 8 + 8)
-        var gapOffsets: [UInt8] = []
-        gapOffsets.reserveCapacity(words.count / 16 + 2)
-        var blockPositions: [UInt64] = []
-        var position = startingBit
-        var missing = false
-        let written: Int = bytes.withUnsafeMutableBytes { raw in
-            codes.withUnsafeBufferPointer { codes in
-                    let out = raw.baseAddress!
-                    var offset = 0
-                    var accumulator: UInt64 = 0
-                    var pending = lead           // bits in the accumulator not yet written (leading zeros first)
-                    var nextMark = startingBit   // the first bit of the next window without a gap entry
-                    var first = true
-                    var index = firstElementIndex
-                    for word in words {
-                        let exponent = Int(truncatingIfNeeded: word &>> 7) & 0xFF
-                        let code = codes[exponent]
-                        let length = Int(truncatingIfNeeded: code &>> 32)
-                        if position >= nextMark {
-                            let window = position &>> 6
-                            gapOffsets.append(UInt8(truncatingIfNeeded: position & 63))
-                            if first || window & 511 == 0 { blockPositions.append(index) }
-                            first = false
-                            nextMark = (window &+ 1) &<< 6
-                        }
-                        if length == 0 { missing = true; break }
-                        accumulator = accumulator &<< UInt64(length) | (code & 0xFFFF_FFFF)
-                        pending &+= length
-                        position &+= UInt64(length)
-                        index &+= 1
-                        if pending >= 32 {
-                            pending &-= 32
-                            let word32 = UInt32(truncatingIfNeeded: accumulator &>> UInt64(pending))
-                            out.storeBytes(of: word32.bigEndian, toByteOffset: offset, as: UInt32.self)
-                            offset &+= 4
+        let maxLength = limited.code.maxLength
+        precondition(maxLength >= 1 && maxLength <= 32, "the official limiter keeps codes within 32 bits")
+        let expectedBits: UInt64
+        if let bitCount {
+            expectedBits = bitCount
+        } else {
+            var histogram = ExponentHistogram()
+            histogram.add(words: words)
+            for (e, count) in histogram.counts.enumerated() where count > 0 && lengths[e] == 0 {
+                throw DFloat11LayoutError(unit: unit, .inconsistentInput(
+                    "exponent \(e) is not in the unit's code: the statistics pass did not see the same weights"))
+            }
+            expectedBits = self.bitCount(of: histogram)
+        }
+        let endBit = startingBit + expectedBits
+        let firstWindow = startingBit / UnitGeometry.windowBits
+        let firstBlock = startingBit / UnitGeometry.blockBits
+        // The stream bytes from byte startingBit / 8, plus slack for the 8-byte stores; one slot per window
+        // (block) the chunk reaches, plus one (see `EncodeLoop`). The loop stops once its output passes the
+        // expected end, so a changed input is reported below and never writes past these.
+        let expectedBytes = Int((endBit + 7) / 8 - startingBit / 8)
+        var bytes = [UInt8](repeating: 0, count: expectedBytes + 24)
+        var gapSlots = [UInt8](repeating: 0, count: Int(endBit / UnitGeometry.windowBits - firstWindow) + 3)
+        var blockSlots = [UInt64](repeating: 0, count: Int(endBit / UnitGeometry.blockBits - firstBlock) + 3)
+        var loop = EncodeLoop(position: startingBit, index: firstElementIndex)
+        if !words.isEmpty {
+            bytes.withUnsafeMutableBytes { out in
+                gapSlots.withUnsafeMutableBufferPointer { gaps in
+                    blockSlots.withUnsafeMutableBufferPointer { blocks in
+                        codes.withUnsafeBufferPointer { codes in
+                            loop.run(words, codes: codes.baseAddress!, out: out.baseAddress!, outLimit: expectedBytes,
+                                     gaps: gaps.baseAddress!, firstWindow: firstWindow,
+                                     blocks: blocks.baseAddress!, firstBlock: firstBlock,
+                                     codesPerFlush: (64 - 8) / maxLength)
                         }
                     }
-                    // Remaining bits, left-aligned, zero-padded to whole bytes.
-                    if pending > 0 {
-                        let aligned = accumulator &<< UInt64(64 - pending)
-                        for i in 0..<((pending + 7) / 8) {
-                            out.storeBytes(of: UInt8(truncatingIfNeeded: aligned &>> UInt64(56 - 8 * i)),
-                                           toByteOffset: offset + i, as: UInt8.self)
-                        }
-                        offset += (pending + 7) / 8
-                    }
-                    return offset
+                }
             }
         }
-        if missing {
+        let bitsWritten = loop.position - startingBit
+        guard loop.done == words.count, bitsWritten == expectedBits else {
             throw DFloat11LayoutError(unit: unit, .inconsistentInput(
-                "a weight's exponent is not in the unit's code: the statistics pass did not see the same weights"))
+                "the weights encode to \(bitsWritten) bits, the statistics pass counted \(expectedBits): "
+                + "the input changed while it was being converted"))
         }
-        if let bitCount { precondition(position - startingBit == bitCount, "bitCount(of:) disagrees with the encoding") }
-        bytes.removeSubrange(written...)
-        return EncodedChunk(startingBit: startingBit, bitCount: position - startingBit,
+        var gapOffsets: [UInt8] = []
+        var blockPositions: [UInt64] = []
+        if let last = words.last {
+            let lastStart = loop.position - UInt64(lengths[Int(BF16.exponent(last))])
+            gapSlots[0] = UInt8(truncatingIfNeeded: startingBit % UnitGeometry.windowBits)
+            blockSlots[0] = firstElementIndex
+            gapSlots.removeSubrange(Int(lastStart / UnitGeometry.windowBits - firstWindow + 1)...)
+            blockSlots.removeSubrange(Int(lastStart / UnitGeometry.blockBits - firstBlock + 1)...)
+            gapOffsets = gapSlots
+            blockPositions = blockSlots
+        }
+        bytes.removeSubrange(Int((loop.position + 7) / 8 - startingBit / 8)...)
+        return EncodedChunk(startingBit: startingBit, bitCount: bitsWritten,
                             firstElementIndex: firstElementIndex, elementCount: UInt64(words.count), bytes: bytes,
                             gapOffsets: gapOffsets, blockPositions: blockPositions)
     }
@@ -152,6 +151,115 @@ public struct UnitEncoder: Sendable {
     public static func splitSignMantissa(_ words: UnsafeBufferPointer<UInt16>, into output: UnsafeMutableBufferPointer<UInt8>) {
         precondition(output.count >= words.count)
         for i in 0..<words.count { output[i] = BF16.signMantissa(words[i]) }
+    }
+}
+
+/// The hot loop of `UnitEncoder.encodeChunk`, with no branch per weight.
+///
+/// Bits are packed MSB-first into a 64-bit accumulator whose top `pending` bits are filled; after every
+/// `group` codes (as many as fit beside 7 leftover bits) its eight bytes are stored big-endian and the output
+/// moves past the whole bytes.
+///
+/// Window marks (gaps) cost a store per weight instead of a branch: every code writes where the code after it
+/// starts into the slot of the window after its own. Codes are at most 32 bits, so no window is skipped, and
+/// the last code of a window to write that slot is the one after which the next window starts: the slot ends
+/// up holding where that window's first code starts. Block marks (every 32768 bits) are checked once per
+/// group, and the rare group that crosses a block boundary is walked again to find the block's first code.
+/// Slot 0 of both, the chunk's first code, is the caller's.
+private struct EncodeLoop {
+    /// The stream bit where the next code starts.
+    var position: UInt64
+    /// The unit index of the chunk's first weight.
+    let index: UInt64
+    /// The number of weights encoded: all of them, unless the output ran past its limit.
+    var done = 0
+
+    init(position: UInt64, index: UInt64) {
+        self.position = position
+        self.index = index
+    }
+
+    mutating func run(_ words: UnsafeBufferPointer<UInt16>, codes: UnsafePointer<UInt64>,
+                      out: UnsafeMutableRawPointer, outLimit: Int, gaps: UnsafeMutablePointer<UInt8>, firstWindow: UInt64,
+                      blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64, codesPerFlush: Int) {
+        switch codesPerFlush {
+        case ...1: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 1)
+        case 2: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 2)
+        case 3: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 3)
+        default: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 4)
+        }
+    }
+
+    @inline(__always)
+    private mutating func run(_ words: UnsafeBufferPointer<UInt16>, _ codes: UnsafePointer<UInt64>,
+                              _ out: UnsafeMutableRawPointer, _ limit: UnsafeMutableRawPointer,
+                              _ gaps: UnsafeMutablePointer<UInt8>, _ firstWindow: UInt64,
+                              _ blocks: UnsafeMutablePointer<UInt64>, _ firstBlock: UInt64, group: Int) {
+        let input = words.baseAddress!
+        let count = words.count
+        var next = out
+        var accumulator: UInt64 = 0
+        var position = self.position
+        var pending = position & 7        // the first byte's leading bits belong to the chunk before
+        let gapBase = gaps + 1 - Int(truncatingIfNeeded: firstWindow)   // gapBase[w]: the slot after window w's
+        let blockShift = UInt64(UnitGeometry.blockBits.trailingZeroBitCount)
+        @inline(__always) func encode(from i: Int, codes n: Int) {
+            let groupStart = position
+            for k in 0..<n {
+                let code = codes[Int(truncatingIfNeeded: input[i &+ k] &>> 7) & 0xFF]
+                let length = code &>> 32
+                let start = position
+                position &+= length
+                gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position) & 63
+                pending &+= length
+                accumulator |= (code & 0xFFFF_FFFF) &<< (64 &- pending)
+            }
+            next.storeBytes(of: accumulator.bigEndian, as: UInt64.self)
+            next += Int(truncatingIfNeeded: pending &>> 3)
+            accumulator = accumulator &<< (pending & 0x38)
+            pending &= 7
+            if (groupStart ^ position) &>> blockShift != 0 {
+                Self.markBlock(before: position, from: groupStart, word: i, words: input, count: count, codes: codes,
+                               index: index, blocks: blocks, firstBlock: firstBlock)
+            }
+        }
+        // Whole groups, in runs short enough that they cannot pass `limit` (a group advances `next` by at most
+        // 7 bytes), then the rest one code at a time, checked.
+        var i = 0
+        let wholeGroups = count &- count % group
+        while i < wholeGroups {
+            let room = (limit - next) / 8
+            if room <= 0 { break }
+            let stop = min(wholeGroups, i &+ room &* group)
+            while i < stop {
+                encode(from: i, codes: group)
+                i &+= group
+            }
+        }
+        while i < count && next <= limit {
+            encode(from: i, codes: 1)
+            i &+= 1
+        }
+        // The last bits, zero-padded: the final flush left at most 7 of them in the accumulator.
+        next.storeBytes(of: accumulator.bigEndian, as: UInt64.self)
+        self.position = position
+        done = i
+    }
+
+    /// A block starts within the codes from weight `word` (starting at bit `from`) to the next code (at bit
+    /// `end`): walks them again to find the first code starting in it and records its weight index.
+    @inline(never)
+    private static func markBlock(before end: UInt64, from: UInt64, word: Int, words: UnsafePointer<UInt16>,
+                                  count: Int, codes: UnsafePointer<UInt64>, index: UInt64,
+                                  blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64) {
+        let boundary = end / UnitGeometry.blockBits * UnitGeometry.blockBits
+        var start = from
+        var k = word
+        while start < boundary && k < count {
+            start &+= codes[Int(truncatingIfNeeded: words[k] &>> 7) & 0xFF] &>> 32
+            k &+= 1
+        }
+        blocks[Int(truncatingIfNeeded: boundary / UnitGeometry.blockBits &- firstBlock)] = index &+ UInt64(k)
     }
 }
 

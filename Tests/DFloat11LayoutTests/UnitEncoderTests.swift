@@ -47,11 +47,35 @@ final class UnitEncoderTests: XCTestCase {
             return bytes
         }
         let expected = (try official("encoded_exponent"), try official("gaps"), try official("output_positions"))
-        for pieces in [1, 2, 7, 64] {
+        for pieces in [1, 2, 7, 64, 500, 3001] {
             let got = try encode(words, pieces: pieces)
             XCTAssert(got.0 == expected.0, "stream, \(pieces) chunks")
             XCTAssert(got.1 == expected.1, "gaps, \(pieces) chunks")
             XCTAssert(got.2 == expected.2, "output positions, \(pieces) chunks")
+        }
+    }
+
+    /// An input that changes between the statistics pass and the encoding pass is reported, never written
+    /// past the chunk's buffers: here every weight gets the longest code instead of the counted ones.
+    func testInputChangedBetweenPassesIsReported() throws {
+        let words = try bertWords()
+        var statistics = UnitStatistics()
+        statistics.add(words: words)
+        let encoder = try UnitEncoder(unit: "u", statistics: statistics)
+        let longest = (0..<256).max { encoder.lengths[$0] < encoder.lengths[$1] }!
+        let changed = [UInt16](repeating: UInt16(longest) << 7, count: words.count)
+        let counted = words.withUnsafeBufferPointer { encoder.bitCount(of: $0) }
+        XCTAssertThrowsError(try changed.withUnsafeBufferPointer {
+            try encoder.encodeChunk(words: $0, startingBit: 5, firstElementIndex: 0, bitCount: counted)
+        }) { error in
+            XCTAssert("\(error)".contains("changed"), "\(error)")
+        }
+        // Without a bit count, an exponent the code lacks is named.
+        let missing = (0..<240).first { encoder.lengths[$0] == 0 }!
+        XCTAssertThrowsError(try [UInt16(missing) << 7].withUnsafeBufferPointer {
+            try encoder.encodeChunk(words: $0, startingBit: 0, firstElementIndex: 0)
+        }) { error in
+            XCTAssert("\(error)".contains("exponent \(missing)"), "\(error)")
         }
     }
 
