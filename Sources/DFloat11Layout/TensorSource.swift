@@ -1,3 +1,4 @@
+import DF11IO
 import Safetensors
 
 /// Where tensors are read from: a checkpoint (one or more safetensors files) or a unit file. Reads may be
@@ -7,11 +8,37 @@ public protocol TensorSource: AnyObject {
     func tensor(named name: String) -> TensorInfo?
     /// Reads bytes `range` of `tensor` (offsets inside the tensor) into the front of `buffer`.
     func read(tensor: TensorInfo, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws
+    /// Maps bytes `range` of `tensor` read-only (every page at once: they will all be read), or nil if this
+    /// source cannot map (then use `read`).
+    func map(tensor: TensorInfo, range: Range<UInt64>) throws -> MappedRegion?
+}
+
+extension TensorSource {
+    /// Sources that cannot map: nil.
+    public func map(tensor: TensorInfo, range: Range<UInt64>) throws -> MappedRegion? { nil }
+
+    /// Calls `body` with bytes `range` of `tensor`: mapped where the source can (no copy), else read into a
+    /// temporary buffer. The bytes are valid only inside `body`.
+    public func withBytes<R>(of tensor: TensorInfo, range: Range<UInt64>,
+                             _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if let region = try map(tensor: tensor, range: range) {
+            return try withExtendedLifetime(region) { try body(region.bytes) }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(range.upperBound - range.lowerBound),
+                                                            alignment: 16)
+        defer { buffer.deallocate() }
+        try read(tensor: tensor, range: range, into: buffer)
+        return try body(UnsafeRawBufferPointer(buffer))
+    }
 }
 
 extension SafetensorsFile: TensorSource {
     /// The tensor called `name` in the header.
     public func tensor(named name: String) -> TensorInfo? { header.tensor(named: name) }
+
+    public func map(tensor: TensorInfo, range: Range<UInt64>) throws -> MappedRegion? {
+        try map(tensor: tensor, range: range, populate: true)
+    }
 }
 
 /// Several safetensors files seen as one checkpoint (a sharded model): each name is looked up in every file.
@@ -36,6 +63,10 @@ public final class TensorSourceSet: TensorSource {
 
     public func read(tensor: TensorInfo, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws {
         try files[owner[tensor.name]!].read(tensor: tensor, range: range, into: buffer)
+    }
+
+    public func map(tensor: TensorInfo, range: Range<UInt64>) throws -> MappedRegion? {
+        try files[owner[tensor.name]!].map(tensor: tensor, range: range, populate: true)
     }
 }
 

@@ -7,7 +7,7 @@ import Safetensors
 /// the six unit tensors plus the module's other tensors copied unchanged, in the `safetensors` library's order
 /// and padding, no metadata.
 ///
-/// Memory stays bounded whatever the unit's size: the weights are read three times in chunks — statistics
+/// Memory stays bounded whatever the unit's size: the weights are read (mapped) three times in chunks — statistics
 /// (histogram), exponent bitstream (streamed to the sink as it is produced), sign-mantissa bytes — and only the
 /// packed gaps (about 8 % of the bitstream) and output positions are held. With `threads > 1` the chunks of the
 /// bitstream are encoded in parallel (`OrderedPipeline`) and spliced in order; the bytes do not depend on the
@@ -102,12 +102,12 @@ public enum UnitFileWriter {
                                               threads: threads) { try stream.write($0) }
             case unit.tensorName(.signMantissa):
                 try inOrder(chunks, threads: threads, work: { chunk -> [UInt8] in
-                    let words = try reader.read(chunk)
-                    var bytes = [UInt8](repeating: 0, count: words.count)
-                    words.withUnsafeBufferPointer { w in
-                        bytes.withUnsafeMutableBufferPointer { UnitEncoder.splitSignMantissa(w, into: $0) }
+                    try reader.withWords(chunk) { words in
+                        [UInt8](unsafeUninitializedCapacity: words.count) { bytes, initialized in
+                            UnitEncoder.splitSignMantissa(words, into: bytes)
+                            initialized = words.count
+                        }
                     }
-                    return bytes
                 }, consume: { bytes in try bytes.withUnsafeBytes { try stream.write($0) } })
             case unit.tensorName(.outputPositions):
                 guard let indexes else { preconditionFailure("encoded_exponent sorts before output_positions") }
@@ -144,10 +144,11 @@ public enum UnitFileWriter {
         var histograms: [ExponentHistogram] = []
         histograms.reserveCapacity(chunks.count)
         try inOrder(chunks, threads: threads, work: { chunk -> (ExponentHistogram, UInt8?) in
-            let words = try reader.read(chunk)
-            var histogram = ExponentHistogram()
-            words.withUnsafeBufferPointer { histogram.add(words: $0) }
-            return (histogram, words.last.map(BF16.exponent))
+            try reader.withWords(chunk) { words in
+                var histogram = ExponentHistogram()
+                histogram.add(words: words)
+                return (histogram, words.last.map(BF16.exponent))
+            }
         }, consume: { histogram, last in
             statistics.add(chunk: histogram, lastExponent: last)
             histograms.append(histogram)
@@ -170,8 +171,7 @@ public enum UnitFileWriter {
             bit += count
         }
         try inOrder(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
-            let words = try reader.read(chunks[i])
-            return try words.withUnsafeBufferPointer {
+            try reader.withWords(chunks[i]) {
                 try encoder.encodeChunk(words: $0, startingBit: starts[i], firstElementIndex: chunks[i].firstElementIndex,
                                         bitCount: bitCounts[i])
             }

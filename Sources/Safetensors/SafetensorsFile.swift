@@ -37,6 +37,16 @@ public final class SafetensorsFile {
         try file.read(at: start, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< count]))
     }
 
+    /// Maps bytes `range` of `tensor` (offsets inside the tensor) read-only: no copy, and resident only while
+    /// the region lives. `range` must lie within the tensor. Thread-safe. A file truncated by another process
+    /// while mapped raises SIGBUS when the missing pages are touched; `read` reports that case as an error.
+    /// `populate` maps every page at once (for bytes that will all be read).
+    public func map(tensor: TensorInfo, range: Range<UInt64>, populate: Bool = false) throws -> MappedRegion {
+        precondition(range.upperBound <= tensor.byteCount, "range \(range) is outside tensor '\(tensor.name)'")
+        let start = header.dataStart + tensor.dataOffsets.lowerBound + range.lowerBound
+        return try MappedRegion(file, offset: start, count: Int(range.upperBound - range.lowerBound), populate: populate)
+    }
+
     /// Closes the file. Do not call while other threads read.
     public func close() {
         file.close()
