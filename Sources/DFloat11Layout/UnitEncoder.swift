@@ -105,10 +105,13 @@ public struct UnitEncoder: Sendable {
         // The stream bytes from byte startingBit / 8, plus slack for the 8-byte stores; one slot per window
         // (block) the chunk reaches, plus one (see `EncodeLoop`). The loop stops once its output passes the
         // expected end, so a changed input is reported below and never writes past these.
+        // Not zero-filled: the loop's 8-byte stores cover every byte up to its last one, and it writes every
+        // slot that is kept (slot 0 is set below).
         let expectedBytes = Int((endBit + 7) / 8 - startingBit / 8)
-        var bytes = [UInt8](repeating: 0, count: expectedBytes + 24)
-        var gapSlots = [UInt8](repeating: 0, count: Int(endBit / UnitGeometry.windowBits - firstWindow) + 3)
-        var blockSlots = [UInt64](repeating: 0, count: Int(endBit / UnitGeometry.blockBits - firstBlock) + 3)
+        var bytes = Self.uninitialized(UInt8.self, count: expectedBytes + 24)
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: 0, as: UInt64.self) }   // an empty chunk's lead byte
+        var gapSlots = Self.uninitialized(UInt8.self, count: Int(endBit / UnitGeometry.windowBits - firstWindow) + 3)
+        var blockSlots = Self.uninitialized(UInt64.self, count: Int(endBit / UnitGeometry.blockBits - firstBlock) + 3)
         var loop = EncodeLoop(position: startingBit, index: firstElementIndex)
         if !words.isEmpty {
             bytes.withUnsafeMutableBytes { out in
@@ -145,6 +148,11 @@ public struct UnitEncoder: Sendable {
         return EncodedChunk(startingBit: startingBit, bitCount: bitsWritten,
                             firstElementIndex: firstElementIndex, elementCount: UInt64(words.count), bytes: bytes,
                             gapOffsets: gapOffsets, blockPositions: blockPositions)
+    }
+
+    /// An array of `count` elements whose values are unspecified (the caller writes the ones it keeps).
+    private static func uninitialized<T: FixedWidthInteger>(_ type: T.Type, count: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// The sign-mantissa bytes of `words` (`M.sign_mantissa`), written to the front of `output`.

@@ -50,15 +50,19 @@ public final class UnitStreamAssembler {
             positions.append(UInt32(truncatingIfNeeded: $0))
         }
         let end = position + chunk.bitCount
-        var bytes = chunk.bytes
-        if position % 8 != 0, !bytes.isEmpty { bytes[0] |= pendingByte }
         let complete = Int(end / 8 - position / 8)
-        if complete > 0 {
-            try bytes.withUnsafeBytes { try emit(UnsafeRawBufferPointer(rebasing: $0[0..<complete])) }
-            emittedBytes += UInt64(complete)
-        }
-        if end % 8 != 0 {
-            pendingByte = bytes[complete]
+        // The chunk's first byte shares its leading bits with the previous chunk's last one.
+        let shared = position % 8 != 0 ? pendingByte : 0
+        try chunk.bytes.withUnsafeBytes { bytes in
+            if complete > 0 {
+                var first = bytes[0] | shared
+                try withUnsafeBytes(of: &first) { try emit($0) }
+                if complete > 1 { try emit(UnsafeRawBufferPointer(rebasing: bytes[1..<complete])) }
+                emittedBytes += UInt64(complete)
+            }
+            if end % 8 != 0 {
+                pendingByte = bytes[complete] | (complete == 0 ? shared : 0)
+            }
         }
         position = end
         elements += chunk.elementCount
