@@ -8,8 +8,8 @@
 #      minilm_bf16.py                               -> bench-data/minilm-bf16/
 #      make_checkpoint.py bench-data/ckpt-1gb --size-gb 1 -> about 1 GB Llama-shaped, sharded
 # 3. run_bench.py — markdown table on stdout, bench-data/results.json
-# df11 is used from .build/release/df11 when it exists; BENCH_BUILD=1 runs
-# `swift build -c release` first. Missing binary or subcommands: df11 rows are skipped with a note.
+# df11 is used from .build/release/df11 when it exists; BENCH_BUILD=1 builds it first
+# (statically linked, as `make build` does). Missing binary or subcommands: df11 rows are skipped with a note.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -35,8 +35,8 @@ echo "== data" >&2
 [ "$mode" = data ] && exit 0
 
 if [ "${BENCH_BUILD:-0}" = 1 ]; then
-  echo "== swift build -c release" >&2
-  (cd "$ROOT" && swift build -c release) >&2
+  echo "== swift build -c release (df11 as make build links it)" >&2
+  (cd "$ROOT" && swift build -c release --product df11-bench && swift build -c release --product df11 --static-swift-stdlib) >&2
 fi
 
 echo "== bench" >&2
