@@ -95,8 +95,9 @@ public struct ArchitecturePreset: Sendable {
             guard let source = member.value.stringValue else { throw bad("'tied_weights' values must be strings") }
             return (member.key, source)
         }
-        let dictionary = try PatternDictionary(json: dict)
-        for pattern in standalone where !dictionary.entries.contains(where: { $0.pattern == pattern }) {
+        // The patterns are compiled only for the preset in use (`patternDictionary()`); here only the keys count.
+        guard let patterns = dict.members?.map(\.key) else { throw bad("'pattern_dict' must be an object") }
+        for pattern in standalone where !patterns.contains(pattern) {
             throw bad("standalone entry '\(pattern)' is not in pattern_dict")
         }
     }

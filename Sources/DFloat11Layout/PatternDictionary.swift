@@ -88,7 +88,7 @@ public struct PatternDictionary: @unchecked Sendable {
                 modules.insert(String(prefix))
             }
         }
-        let ordered = modules.sorted(by: Self.naturalOrder)
+        let ordered = Self.naturallySorted(modules)
         var result: [DFloat11Unit] = []
         var taken = Set<String>()
         for (index, entry) in entries.enumerated() {
@@ -112,8 +112,7 @@ public struct PatternDictionary: @unchecked Sendable {
                                  + listed.filter { !known.contains($0) }.joined(separator: ", "))
                 }
                 let weightSet = Set(weightNames)
-                let others = tensorNames.filter { $0.hasPrefix(module + ".") && !weightSet.contains($0) }
-                    .sorted(by: Self.naturalOrder)
+                let others = Self.naturallySorted(tensorNames.filter { $0.hasPrefix(module + ".") && !weightSet.contains($0) })
                 result.append(DFloat11Unit(module: module,
                                            weights: weightNames.map { ($0, tiedWeights[$0] ?? $0) },
                                            otherTensors: others))
@@ -130,12 +129,30 @@ public struct PatternDictionary: @unchecked Sendable {
 
     /// Dotted names compared part by part, all-digit parts as numbers: `layers.2` before `layers.10`.
     public static func naturalOrder(_ a: String, _ b: String) -> Bool {
-        let x = a.split(separator: ".", omittingEmptySubsequences: false)
-        let y = b.split(separator: ".", omittingEmptySubsequences: false)
-        for (p, q) in zip(x, y) where p != q {
-            if let m = Int(p), let n = Int(q), m != n { return m < n }
-            return p.utf8.lexicographicallyPrecedes(q.utf8)
+        NaturalKey(a) < NaturalKey(b)
+    }
+
+    /// `names` in `naturalOrder`, each split into parts once.
+    static func naturallySorted<S: Sequence>(_ names: S) -> [String] where S.Element == String {
+        names.map { (key: NaturalKey($0), name: $0) }.sorted { $0.key < $1.key }.map(\.name)
+    }
+
+    /// A dotted name split into parts, all-digit parts also as numbers.
+    private struct NaturalKey: Comparable {
+        let parts: [(text: Substring, number: Int?)]
+
+        init(_ name: String) {
+            parts = name.split(separator: ".", omittingEmptySubsequences: false).map { ($0, Int($0)) }
         }
-        return x.count < y.count
+
+        static func < (a: NaturalKey, b: NaturalKey) -> Bool {
+            for (p, q) in zip(a.parts, b.parts) where p.text != q.text {
+                if let m = p.number, let n = q.number, m != n { return m < n }
+                return p.text.utf8.lexicographicallyPrecedes(q.text.utf8)
+            }
+            return a.parts.count < b.parts.count
+        }
+
+        static func == (a: NaturalKey, b: NaturalKey) -> Bool { !(a < b) && !(b < a) }
     }
 }
