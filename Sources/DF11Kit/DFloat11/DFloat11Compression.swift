@@ -452,8 +452,11 @@ public enum DFloat11Compression {
         let file = try AtomicOutputFile(path: path, overwrite: true)
         do {
             let stream = try writer.start(sink: file)
-            let step: UInt64 = 1 << 22
-            var buffer = [UInt8](repeating: 0, count: Int(step))
+            // Sized to the largest tensor up to 4 MiB and not zero-filled: the rest is often small.
+            let largest = entries.reduce(UInt64(0)) { max($0, $1.from.tensor(named: $1.source)?.byteCount ?? 0) }
+            let step: UInt64 = min(1 << 22, max(largest, 1))
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(step), alignment: 16)
+            defer { buffer.deallocate() }
             for tensor in writer.tensors {
                 try stream.beginTensor(tensor.name)
                 let origin = byName[tensor.name]!
@@ -463,8 +466,8 @@ public enum DFloat11Compression {
                 var done: UInt64 = 0
                 while done < info.byteCount {
                     let n = min(step, info.byteCount - done)
-                    try buffer.withUnsafeMutableBytes { try origin.from.read(tensor: info, range: done ..< done + n, into: $0) }
-                    try buffer.withUnsafeBytes { try stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+                    try origin.from.read(tensor: info, range: done ..< done + n, into: buffer)
+                    try stream.write(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(n)]))
                     done += n
                 }
             }
