@@ -31,10 +31,8 @@ public struct UnitEncoder: Sendable {
     public let geometry: UnitGeometry
     /// Code length per exponent byte (0: not in the code).
     public let lengths: [UInt8]
-    /// Code bits per exponent byte.
+    /// Code bits per exponent byte (0 for exponents without a code).
     let values: [UInt32]
-    /// `values[e] | lengths[e] << 32` for each exponent `e` (0 for exponents without a code).
-    let codes: [UInt64]
 
     /// The official code for the unit.
     public var code: DahuffmanCode { limited.code }
@@ -55,10 +53,6 @@ public struct UnitEncoder: Sendable {
             if case .exponent(let e) = entry.symbol { values[Int(e)] = UInt32(entry.value) }
         }
         self.values = values
-        // One load per weight in the hot loop: the code value in the low 32 bits, its length above.
-        var codes = [UInt64](repeating: 0, count: 256)
-        for e in 0..<256 { codes[e] = UInt64(values[e]) | UInt64(lengths[e]) << 32 }
-        self.codes = codes
         geometry = UnitGeometry(statistics: statistics, lengthsByExponent: lengths)
     }
 
@@ -117,12 +111,13 @@ public struct UnitEncoder: Sendable {
             bytes.withUnsafeMutableBytes { out in
                 gapSlots.withUnsafeMutableBufferPointer { gaps in
                     blockSlots.withUnsafeMutableBufferPointer { blocks in
-                        codes.withUnsafeBufferPointer { codes in
-                            loop.run(words, codes: codes.baseAddress!, out: out.baseAddress!, outLimit: expectedBytes,
+                        lengths.withUnsafeBufferPointer { lengths in values.withUnsafeBufferPointer { values in
+                            loop.run(words, lengths: lengths.baseAddress!, values: values.baseAddress!,
+                                     out: out.baseAddress!, outLimit: expectedBytes,
                                      gaps: gaps.baseAddress!, firstWindow: firstWindow,
                                      blocks: blocks.baseAddress!, firstBlock: firstBlock,
-                                     codesPerFlush: (64 - 8) / maxLength)
-                        }
+                                     codesPerFlush: (64 - 7) / maxLength)
+                        } }
                     }
                 }
             }
@@ -137,7 +132,10 @@ public struct UnitEncoder: Sendable {
         var blockPositions: [UInt64] = []
         if let last = words.last {
             let lastStart = loop.position - UInt64(lengths[Int(BF16.exponent(last))])
-            gapSlots[0] = UInt8(truncatingIfNeeded: startingBit % UnitGeometry.windowBits)
+            gapSlots[0] = UInt8(truncatingIfNeeded: startingBit)
+            gapSlots.withUnsafeMutableBufferPointer { slots in         // the loop stores whole low bytes
+                for i in slots.indices { slots[i] &= UInt8(UnitGeometry.windowBits - 1) }
+            }
             blockSlots[0] = firstElementIndex
             gapSlots.removeSubrange(Int(lastStart / UnitGeometry.windowBits - firstWindow + 1)...)
             blockSlots.removeSubrange(Int(lastStart / UnitGeometry.blockBits - firstBlock + 1)...)
@@ -164,16 +162,16 @@ public struct UnitEncoder: Sendable {
 
 /// The hot loop of `UnitEncoder.encodeChunk`, with no branch per weight.
 ///
-/// Bits are packed MSB-first into a 64-bit accumulator whose top `pending` bits are filled; after every
-/// `group` codes (as many as fit beside 7 leftover bits) its eight bytes are stored big-endian and the output
-/// moves past the whole bytes.
+/// Codes are shifted into the low end of a 64-bit accumulator (`pending` bits of it are not yet stored, the
+/// bits above them are stale); after every `group` codes (as many as fit beside 7 leftover bits) the pending
+/// bits, moved to the top, are stored big-endian as eight bytes and the output moves past the whole ones.
 ///
 /// Window marks (gaps) cost a store per weight instead of a branch: every code writes where the code after it
-/// starts into the slot of the window after its own. Codes are at most 32 bits, so no window is skipped, and
-/// the last code of a window to write that slot is the one after which the next window starts: the slot ends
-/// up holding where that window's first code starts. Block marks (every 32768 bits) are checked once per
-/// group, and the rare group that crosses a block boundary is walked again to find the block's first code.
-/// Slot 0 of both, the chunk's first code, is the caller's.
+/// starts (the position's low byte) into the slot of the window after its own. Codes are at most 32 bits, so
+/// no window is skipped, and the last code of a window to write that slot is the one after which the next
+/// window starts: the slot ends up holding where that window's first code starts. Block marks (every 32768
+/// bits) are checked once per group, and the rare group that crosses a block boundary is walked again to find
+/// the block's first code. Slot 0 of both, the chunk's first code, is the caller's.
 private struct EncodeLoop {
     /// The stream bit where the next code starts.
     var position: UInt64
@@ -187,19 +185,21 @@ private struct EncodeLoop {
         self.index = index
     }
 
-    mutating func run(_ words: UnsafeBufferPointer<UInt16>, codes: UnsafePointer<UInt64>,
+    mutating func run(_ words: UnsafeBufferPointer<UInt16>, lengths: UnsafePointer<UInt8>, values: UnsafePointer<UInt32>,
                       out: UnsafeMutableRawPointer, outLimit: Int, gaps: UnsafeMutablePointer<UInt8>, firstWindow: UInt64,
                       blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64, codesPerFlush: Int) {
+        let limit = out + outLimit
         switch codesPerFlush {
-        case ...1: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 1)
-        case 2: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 2)
-        case 3: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 3)
-        default: run(words, codes, out, out + outLimit, gaps, firstWindow, blocks, firstBlock, group: 4)
+        case ...1: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 1)
+        case 2: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 2)
+        case 3: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 3)
+        default: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 4)
         }
     }
 
     @inline(__always)
-    private mutating func run(_ words: UnsafeBufferPointer<UInt16>, _ codes: UnsafePointer<UInt64>,
+    private mutating func run(_ words: UnsafeBufferPointer<UInt16>, _ lengths: UnsafePointer<UInt8>,
+                              _ values: UnsafePointer<UInt32>,
                               _ out: UnsafeMutableRawPointer, _ limit: UnsafeMutableRawPointer,
                               _ gaps: UnsafeMutablePointer<UInt8>, _ firstWindow: UInt64,
                               _ blocks: UnsafeMutablePointer<UInt64>, _ firstBlock: UInt64, group: Int) {
@@ -208,31 +208,30 @@ private struct EncodeLoop {
         var next = out
         var accumulator: UInt64 = 0
         var position = self.position
-        var pending = position & 7        // the first byte's leading bits belong to the chunk before
+        var pending = position & 7        // the first byte's leading bits belong to the chunk before: zeros here
         let gapBase = gaps + 1 - Int(truncatingIfNeeded: firstWindow)   // gapBase[w]: the slot after window w's
         let blockShift = UInt64(UnitGeometry.blockBits.trailingZeroBitCount)
         @inline(__always) func encode(from i: Int, codes n: Int) {
             let groupStart = position
             for k in 0..<n {
-                let code = codes[Int(truncatingIfNeeded: input[i &+ k] &>> 7) & 0xFF]
-                let length = code &>> 32
+                let exponent = Int(truncatingIfNeeded: input[i &+ k] &>> 7) & 0xFF
+                let length = UInt64(truncatingIfNeeded: lengths[exponent])
                 let start = position
                 position &+= length
-                gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position) & 63
+                gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position)
                 pending &+= length
-                accumulator |= (code & 0xFFFF_FFFF) &<< (64 &- pending)
+                accumulator = accumulator &<< length | UInt64(truncatingIfNeeded: values[exponent])
             }
-            next.storeBytes(of: accumulator.bigEndian, as: UInt64.self)
+            next.storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
             next += Int(truncatingIfNeeded: pending &>> 3)
-            accumulator = accumulator &<< (pending & 0x38)
             pending &= 7
             if (groupStart ^ position) &>> blockShift != 0 {
-                Self.markBlock(before: position, from: groupStart, word: i, words: input, count: count, codes: codes,
-                               index: index, blocks: blocks, firstBlock: firstBlock)
+                Self.markBlock(before: position, from: groupStart, word: i, words: input, count: count,
+                               lengths: lengths, index: index, blocks: blocks, firstBlock: firstBlock)
             }
         }
         // Whole groups, in runs short enough that they cannot pass `limit` (a group advances `next` by at most
-        // 7 bytes), then the rest one code at a time, checked.
+        // 8 bytes), then the rest one code at a time, checked.
         var i = 0
         let wholeGroups = count &- count % group
         while i < wholeGroups {
@@ -248,8 +247,9 @@ private struct EncodeLoop {
             encode(from: i, codes: 1)
             i &+= 1
         }
-        // The last bits, zero-padded: the final flush left at most 7 of them in the accumulator.
-        next.storeBytes(of: accumulator.bigEndian, as: UInt64.self)
+        // The last bits, zero-padded: at most 7 are pending after the last flush (none: a stale store past the
+        // end, trimmed by the caller).
+        next.storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
         self.position = position
         done = i
     }
@@ -258,13 +258,13 @@ private struct EncodeLoop {
     /// `end`): walks them again to find the first code starting in it and records its weight index.
     @inline(never)
     private static func markBlock(before end: UInt64, from: UInt64, word: Int, words: UnsafePointer<UInt16>,
-                                  count: Int, codes: UnsafePointer<UInt64>, index: UInt64,
+                                  count: Int, lengths: UnsafePointer<UInt8>, index: UInt64,
                                   blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64) {
         let boundary = end / UnitGeometry.blockBits * UnitGeometry.blockBits
         var start = from
         var k = word
         while start < boundary && k < count {
-            start &+= codes[Int(truncatingIfNeeded: words[k] &>> 7) & 0xFF] &>> 32
+            start &+= UInt64(lengths[Int(truncatingIfNeeded: words[k] &>> 7) & 0xFF])
             k &+= 1
         }
         blocks[Int(truncatingIfNeeded: boundary / UnitGeometry.blockBits &- firstBlock)] = index &+ UInt64(k)
