@@ -17,8 +17,8 @@ public struct DecompressionSummary: Sendable {
 /// Decodes a DF11 container front to back — from a file or a pipe — checking every checksum, and writes
 /// the original safetensors bytes to a sink (decompress) or nowhere (verify).
 ///
-/// Reading and writing happen on the calling thread; segments decode on `threads` workers with at most
-/// `threads + 2` in flight.
+/// Reading happens on the calling thread; segments decode on `threads` workers with at most `threads + 2` in
+/// flight, and are written by those workers (a file) or by a background writer in order (a pipe).
 public struct ContainerReader {
     public var threads: Int
 
@@ -39,11 +39,14 @@ public struct ContainerReader {
         }
         let shdr = try frames.readSmallFrame(first, limit: ContainerFormat.maxHeaderFrameBytes)
         let header = try parseOriginalHeader(shdr, file: frames.file, originalSize: fileHeader.originalSize)
-        // Decoded bytes go out through a background writer, in order, while workers decode; nowhere for
-        // verify. (Writing into a shared mapping of the output instead was measured slower on tmpfs, and
-        // its pages count as resident memory.)
-        let background = sink.map { BackgroundSink($0) }
+        // Decoded bytes go out from the workers themselves, each at its place, when the sink is a file: the
+        // kernel's share of writing (half the CPU on tmpfs) then runs on every worker. Otherwise (a pipe) they
+        // go through a background writer, in order. Nowhere for verify. (Writing into a shared mapping of the
+        // output was measured slower on tmpfs, and its pages count as resident memory.)
+        let positioned = sink as? PositionedByteSink
+        let background = positioned == nil ? sink.map { BackgroundSink($0) } : nil
         defer { background?.drain() }
+        if let positioned { try shdr.withUnsafeBytes { try positioned.write($0, concurrentlyAt: 0) } }
         if let background { try shdr.withUnsafeBytes { try background.write($0) } }
 
         var summary = DecompressionSummary(file: frames.file)
@@ -70,6 +73,13 @@ public struct ContainerReader {
                     try segment.decode(into: output, zstd: zstd, file: frames.file, tensor: tensor,
                                        parameters: parameters)
                 }
+                if let positioned {
+                    defer { outputs.give(output) }
+                    let offset = header.dataStart + tensor.dataOffsets.lowerBound
+                        + UInt64(segment.firstBlock) * UInt64(parameters.blockBytes)
+                    try positioned.write(UnsafeRawBufferPointer(rebasing: output[0..<count]), concurrentlyAt: offset)
+                    return DecodedPiece(job: job, output: nil, count: count, digests: digests)
+                }
                 return DecodedPiece(job: job, output: output, count: count, digests: digests)
             },
             consume: { piece in
@@ -79,13 +89,14 @@ public struct ContainerReader {
                     summary.tensors += 1
                 case .segment(let segment):
                     if case .buffer(let buffer) = segment.storage { inputs.give(buffer) }
-                    let output = piece.output!
-                    if let background {
-                        try background.write(UnsafeRawBufferPointer(rebasing: output[0..<piece.count])) {
+                    if let output = piece.output {
+                        if let background {
+                            try background.write(UnsafeRawBufferPointer(rebasing: output[0..<piece.count])) {
+                                outputs.give(output)
+                            }
+                        } else {
                             outputs.give(output)
                         }
-                    } else {
-                        outputs.give(output)
                     }
                     for digest in piece.digests { tensorDigest.add(blockDigest: digest) }
                     written += UInt64(piece.count)

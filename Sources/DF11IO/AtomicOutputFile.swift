@@ -9,7 +9,7 @@ import Darwin
 /// Bytes go to a temporary file `.<name>.df11-<random>.tmp` in the destination's directory. `commit()`
 /// flushes, fsyncs, renames it over the destination and fsyncs the directory; `abort()` (or deinit without
 /// commit) deletes it, so a failed run never leaves a partial file behind.
-public final class AtomicOutputFile: ByteSink {
+public final class AtomicOutputFile: PositionedByteSink {
     /// The destination path as given.
     public let path: String
     /// The temporary file's path while writing.
@@ -93,6 +93,13 @@ public final class AtomicOutputFile: ByteSink {
         try failIfFinished()
         try flush()
         try writeOrAbort(bytes, at: offset)
+    }
+
+    /// Writes `bytes` at byte `offset` from any thread, without touching the append buffer (which must be
+    /// empty: append nothing in the same phase). A failure throws and leaves the abort to the owner.
+    public func write(_ bytes: UnsafeRawBufferPointer, concurrentlyAt offset: UInt64) throws {
+        precondition(buffered == 0, "appended bytes are still buffered")
+        try writeAll(fd: fd, bytes, at: offset, name: path, note: diskFullNote)
     }
 
     /// Writes the buffered bytes to the temporary file.

@@ -10,6 +10,15 @@ public protocol ByteSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
 }
 
+/// A sink that is a regular file: besides appending, it takes writes at given offsets from several threads at
+/// once, so that workers can each write their own pieces (the kernel's share of writing then runs in parallel
+/// too, which a single writer thread cannot do).
+public protocol PositionedByteSink: ByteSink {
+    /// Writes all of `bytes` at byte `offset` of the file, or throws. Safe to call from several threads at
+    /// once for disjoint ranges; not to be mixed with appends (`write(_:)`) in the same phase.
+    func write(_ bytes: UnsafeRawBufferPointer, concurrentlyAt offset: UInt64) throws
+}
+
 extension ByteSink {
     /// Writes all of `bytes` or throws.
     public func write(_ bytes: [UInt8]) throws {
