@@ -318,9 +318,36 @@ public enum DFloat11Compression {
         report.inputBytes = inputBytes
         report.copied = copied
 
+        // The files that do not need the units are written on the side while the units encode (on a small
+        // model they would otherwise run alone after the last unit): config.json, the copies and, in the
+        // directory layout, model.safetensors with the rest.
+        let modelPath = FileSystem.join(staging, "model.safetensors")
+        let side = SideJob {
+            try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"),
+                                       overwrite: true)
+            for name in copied {
+                try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name),
+                                                  to: FileSystem.join(staging, name), force: true)
+            }
+            if !dfloat11.singleFile {
+                let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
+                    let info = source.tensor(named: tensor.source)!
+                    return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
+                }
+                try writeSafetensors(entries, metadata: metadata, to: modelPath)
+            }
+        }
+
         // Units, written to staging.
-        let unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
+        let unitReports: [UnitFileWriter.Report]
+        do {
+            unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
                                           chunkWords: dfloat11.chunkWords)
+        } catch {
+            side.waitIgnoringErrors()
+            throw error
+        }
+        try side.wait()
         var staged: [String] = []       // file names in staging, to move into output
         for (unit, r) in zip(units, unitReports) {
             let tensors = 6 + unit.otherTensors.count
@@ -341,8 +368,7 @@ public enum DFloat11Compression {
             }
         }
 
-        // model.safetensors (+ the units' tensors in the single-file layout).
-        let modelPath = FileSystem.join(staging, "model.safetensors")
+        // In the single-file layout, model.safetensors holds the rest and the units' tensors.
         if dfloat11.singleFile {
             let unitFiles = try units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
             let unitSource = TensorSourceSet(files: unitFiles)
@@ -362,20 +388,9 @@ public enum DFloat11Compression {
                 try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
             }
         } else {
-            let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
-                let info = source.tensor(named: tensor.source)!
-                return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
-            }
-            try writeSafetensors(entries, metadata: metadata, to: modelPath)
             staged += units.map(\.fileName)
         }
-        staged.append("model.safetensors")
-        try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"), overwrite: true)
-        staged.append("config.json")
-        for name in copied {
-            try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(staging, name),
-                                              force: true)
-        }
+        staged += ["model.safetensors", "config.json"]
 
         // Into place: every file or none (short of a failing rename).
         for name in staged + copied {
