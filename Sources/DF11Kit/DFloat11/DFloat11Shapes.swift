@@ -10,19 +10,22 @@ import Safetensors
 ///   `num_key_value_heads` to `num_attention_heads`);
 /// - Llama-style MLP `mlp.{gate,up}_proj.weight` `[intermediate, hidden]`, `mlp.down_proj.weight`
 ///   `[hidden, intermediate]`;
+/// - Phi-3's fused `self_attn.qkv_proj.weight` `[(heads + 2·kv_heads)·head_dim, hidden]` and
+///   `mlp.gate_up_proj.weight` `[2·intermediate, hidden]`;
 /// - `embed_tokens.weight`, `lm_head.weight`, `word_embeddings.weight` `[vocab, hidden]`;
 ///   `position_embeddings.weight` `[max_position_embeddings, hidden]`, `token_type_embeddings.weight`
 ///   `[type_vocab_size, hidden]`;
 /// - BERT `attention.self.{query,key,value}.weight` and `attention.output.dense.weight` `[hidden, hidden]`,
 ///   `intermediate.dense.weight` `[intermediate, hidden]`, `output.dense.weight` `[hidden, intermediate]`.
 ///
-/// Anything else is refused, naming the tensor; so is a derived shape whose size differs from the unit's.
+/// Values come from the top level of `config.json`, else from its `text_config` (multimodal wrappers). Anything
+/// else is refused, naming the tensor; so is a derived shape whose size differs from the unit's.
 struct WeightShapes {
     let config: JSONValue
     let configName: String
 
     func value(_ key: String) -> Int? {
-        config[key]?.uint64Value.map { Int($0) }
+        (config[key] ?? config["text_config"]?[key])?.uint64Value.map { Int($0) }
     }
 
     func refuse(_ tensor: String, _ why: String) -> DFloat11MismatchError {
@@ -49,6 +52,9 @@ struct WeightShapes {
             else if ends("self_attn", "k_proj", "weight") || ends("self_attn", "v_proj", "weight") {
                 shape = [try kvHeads() * headDim(), try hidden()]
             } else if ends("self_attn", "o_proj", "weight") { shape = [try hidden(), try heads() * headDim()] }
+            else if ends("self_attn", "qkv_proj", "weight") {
+                shape = try [(heads() + 2 * kvHeads()) * headDim(), hidden()]
+            } else if ends("mlp", "gate_up_proj", "weight") { shape = try [2 * intermediate(), hidden()] }
             else if ends("mlp", "gate_proj", "weight") || ends("mlp", "up_proj", "weight") { shape = [try intermediate(), try hidden()] }
             else if ends("mlp", "down_proj", "weight") { shape = [try hidden(), try intermediate()] }
             else if ends("embed_tokens", "weight") || ends("lm_head", "weight") || ends("word_embeddings", "weight") {
