@@ -37,6 +37,14 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
         }
     }
 
+    /// Whether elements are integers or booleans (indices, masks, counters) rather than real values.
+    public var isFloatingPoint: Bool {
+        switch self {
+        case .bool, .u8, .i8, .i16, .u16, .i32, .u32, .i64, .u64: return false
+        default: return true
+        }
+    }
+
     /// The position in the Rust crate's declaration order (BOOL = 0 … U64 = 21).
     public var declarationRank: Int {
         DType.allCases.firstIndex(of: self) ?? 0

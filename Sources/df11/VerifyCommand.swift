@@ -64,6 +64,10 @@ struct VerifyCommand: ParsableCommand {
                         + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
                         + "(\(ByteFormatting.rate(bytes: report.decodedBytes, seconds: report.seconds)))"
                         + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" } ?? ""))
+                    if !report.sourceBuffersNotInModel.isEmpty {
+                        print("note: integer buffers of the source that the model does not hold (transformers does not "
+                              + "save them): " + report.sourceBuffersNotInModel.joined(separator: ", "))
+                    }
                 }
                 return
             }

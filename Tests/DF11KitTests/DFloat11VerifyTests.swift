@@ -76,6 +76,37 @@ final class DFloat11VerifyTests: XCTestCase {
         XCTAssertEqual(verifyFailure(goldenDir("llama-untied/official"), against: goldenDir("llama-tied/source"))?.code, "weights-differ")
     }
 
+    /// A source holding a tensor the model lacks: listed when it is an integer buffer (transformers does not save
+    /// BERT's `position_ids`), a failure when it holds real values.
+    func testSourceTensorsMissingFromTheModel() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func source(_ name: String, extra: TensorDescription) throws -> String {
+            let path = dir + "/" + name
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for file in ["model.safetensors", "config.json"] {
+                try FileManager.default.copyItem(atPath: goldenDir("bert-1layer/source/" + file), toPath: path + "/" + file)
+            }
+            let writer = try SafetensorsWriter(tensors: [extra], metadata: nil, order: .asGiven)
+            let output = try AtomicOutputFile(path: path + "/extra.safetensors", overwrite: false)
+            let stream = try writer.start(sink: output)
+            try stream.beginTensor(extra.name)
+            try [UInt8](repeating: 0, count: Int(writer.tensors[0].byteCount)).withUnsafeBytes { try stream.write($0) }
+            try stream.finish()
+            try output.commit()
+            return path
+        }
+        let buffers = try source("buffers", extra: TensorDescription(name: "embeddings.position_ids", dtype: .i64, shape: [1, 512]))
+        let report = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+                                                     verify: .init(against: buffers))
+        XCTAssertEqual(report.sourceBuffersNotInModel, ["embeddings.position_ids"])
+        XCTAssertEqual(report.json["source_buffers_not_in_model"], .array([.string("embeddings.position_ids")]))
+        let weights = try source("weights", extra: TensorDescription(name: "extra.dense.weight", dtype: .bf16, shape: [4, 4]))
+        let failure = verifyFailure(goldenDir("bert-1layer/official"), against: weights)
+        XCTAssertEqual(failure?.code, "source-mismatch")
+        XCTAssert(failure?.message.contains("'extra.dense.weight'") == true, failure?.message ?? "passed")
+    }
+
     func testDecompressGivesBackTheSourceTensors() throws {
         for c in cases {
             for layout in ["official", "official-single"] {

@@ -58,6 +58,9 @@ public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
     public var units: [Unit] = []
     public var remainderTensors = 0
     public var remainderCompared = 0
+    /// With `against`: integer or boolean source tensors the model does not hold (such as `position_ids`, a
+    /// buffer transformers does not save); listed, not a failure.
+    public var sourceBuffersNotInModel: [String] = []
     public var seconds: Double = 0
     public var threads: Int
 
@@ -91,6 +94,7 @@ public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
             JSONMember(key: "bits_per_weight", value: .double(bitsPerWeight)),
             JSONMember(key: "remainder_tensors", value: .int(remainderTensors)),
             JSONMember(key: "remainder_tensors_compared", value: .int(remainderCompared)),
+            JSONMember(key: "source_buffers_not_in_model", value: .strings(sourceBuffersNotInModel)),
             JSONMember(key: "decoded_bytes", value: .int(decodedBytes)),
             JSONMember(key: "seconds", value: .double(seconds)),
             JSONMember(key: "threads", value: .int(threads)),
@@ -121,7 +125,8 @@ public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
 ///    threads: units and block ranges are independent tasks (`UnitDecoder.decodeBlocks`).
 /// 3. With `against`: each unit's decoded weights equal the source tensors its module's pattern lists
 ///    (`split_positions` must match their sizes), every other tensor equals the source tensor of the same name
-///    byte for byte, and every source tensor is accounted for.
+///    byte for byte, and every floating-point source tensor is accounted for (integer buffers that
+///    transformers does not save, such as `position_ids`, are listed instead).
 public enum DFloat11Verification {
     /// Whether `path` is a DFloat11 model directory (`config.json` with `dfloat11_config`).
     public static func isDFloat11Directory(_ path: String) -> Bool { DFloat11Model.isDFloat11Directory(path) }
@@ -182,7 +187,10 @@ public enum DFloat11Verification {
 
         // 3. The rest of the model.
         report.remainderTensors = model.remainder.count
-        if let source { report.remainderCompared = try source.compareRemainder() }
+        if let source {
+            report.remainderCompared = try source.compareRemainder()
+            report.sourceBuffersNotInModel = source.omittedBuffers
+        }
 
         for (u, decoder) in decoders.enumerated() {
             let stored = UnitTensor.allCases.reduce(UInt64(0)) {
@@ -264,13 +272,24 @@ struct SourceCheckpoint {
         }
         unitWeights = weights
         unitWeightNames = weightNames
-        // Every source tensor is somewhere in the model.
+        // Every source tensor is somewhere in the model, except integer and boolean buffers: transformers does
+        // not save non-persistent buffers such as BERT's `embeddings.position_ids` (int64, 0…n-1), so models it
+        // wrote lack them. They are listed, not failed; a floating-point tensor missing fails.
         let covered = Set(planned.flatMap { $0.weights.map(\.source) }).union(model.remainder)
+        var omitted: [String] = []
         for name in names where !covered.contains(name) {
+            if let info = tensors.tensor(named: name), !info.dtype.isFloatingPoint {
+                omitted.append(name)
+                continue
+            }
             throw DFloat11MismatchError("source-mismatch", "source tensor '\(name)' (\(path)) is neither a unit weight "
                                         + "nor a tensor of the DFloat11 model")
         }
+        omittedBuffers = omitted
     }
+
+    /// Integer or boolean source tensors the model does not hold (buffers transformers does not save).
+    let omittedBuffers: [String]
 
     /// Compares decoded `words` (blocks `blocks` of unit `unit`) with the source.
     func compare(unit: Int, decoder: UnitDecoder, blocks: Range<Int>, words: UnsafeBufferPointer<UInt16>,
