@@ -13,6 +13,7 @@ struct EntropyBenchOptions {
     var limits = 10...15
     var block = BlockFormat.maxCount
     var files: [String] = []
+    var dfloat11: [String] = []
 
     static func parse(_ arguments: [String]) throws -> EntropyBenchOptions {
         var options = EntropyBenchOptions()
@@ -23,6 +24,7 @@ struct EntropyBenchOptions {
             case "--words": options.words = try positive(value, flag)
             case "--repeats": options.repeats = try positive(value, flag)
             case "--file": options.files.append(value)
+            case "--dfloat11": options.dfloat11.append(value)
             case "--block":
                 options.block = try positive(value, flag)
                 guard options.block <= BlockFormat.maxCount else { throw BenchError("--block is at most 2^20") }

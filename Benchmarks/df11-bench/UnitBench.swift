@@ -6,16 +6,21 @@ import Darwin
 
 import DFloat11Layout
 import EntropyCoding
+import Safetensors
 
 /// `df11-bench unit`: speed of the published layout's exponent encoder (`UnitEncoder.encodeChunk`), one
 /// thread, chunks of 2^20 weights, on synthetic normal weights and on the data section of bf16 safetensors
 /// files treated as one unit each. Checks that the chunks splice into a stream of the announced size.
+/// With `--dfloat11 DIR`, also the block decoder (`UnitDecoder.decodeBlocks`, 16 blocks per call, every check
+/// of `df11 verify`) on every unit file of a DFloat11 directory.
 struct UnitBench {
     var repeats: Int
     var words: Int
     var files: [String]
+    var dfloat11: [String] = []
 
     func run() throws {
+        for directory in dfloat11 { try measureDecoder(directory) }
         var datasets = [Datasets.normal("normal σ=0.02", count: words, sigmas: [0.02], seed: 1),
                         Datasets.normal("mix σ∈{0.005,0.02,0.05,0.2}", count: words,
                                         sigmas: [0.005, 0.02, 0.05, 0.2], seed: 3)]
@@ -23,6 +28,43 @@ struct UnitBench {
         print("df11-bench unit: UnitEncoder.encodeChunk, one thread, chunks of 2^20 weights, "
               + "\(repeats) timed runs; million weights per second.\n")
         for dataset in datasets { try measure(dataset) }
+    }
+
+    private func measureDecoder(_ directory: String) throws {
+        var decoders: [UnitDecoder] = []
+        var files: [SafetensorsFile] = []
+        for case let name as String in try directoryEntries(directory) where name.hasSuffix(".safetensors") {
+            let file = try SafetensorsFile(path: directory + "/" + name)
+            files.append(file)
+            for tensor in file.header.tensors where tensor.name.hasSuffix(".luts") {
+                decoders.append(try UnitDecoder(module: String(tensor.name.dropLast(5)), source: file))
+            }
+        }
+        let weights = decoders.reduce(0) { $0 + Int($1.elementCount) }
+        let scratch = BlockDecodeScratch()
+        var failure: Error?
+        let rate = Rate(items: weights, repeats: repeats) {
+            do {
+                for decoder in decoders {
+                    for start in stride(from: 0, to: decoder.blockCount, by: 16) {
+                        try decoder.decodeBlocks(start ..< min(start + 16, decoder.blockCount), scratch: scratch)
+                    }
+                }
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        print("\(directory): \(decoders.count) units, \(weights) weights; decodeBlocks (16 per call) \(rate)\n")
+    }
+
+    private func directoryEntries(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw BenchError("cannot open \(path)") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            names.append(name)
+        }
+        return names.sorted()
     }
 
     private func measure(_ dataset: Dataset) throws {

@@ -12,7 +12,7 @@ import Darwin
 
 let usage = """
     usage: df11-bench entropy [--words N] [--repeats R] [--limits A-B] [--block N] [--file PATH]...
-           df11-bench unit [--words N] [--repeats R] [--file PATH]...
+           df11-bench unit [--words N] [--repeats R] [--file PATH]... [--dfloat11 DIR]...
       --words N     words per synthetic data set (default 16777216)
       --repeats R   timed repetitions per measurement; best and median are reported (default 7)
       --limits A-B  code length limits to compare (default 10-15)
@@ -31,7 +31,8 @@ do {
     if command == "entropy" {
         try EntropyBench(options: options).run()
     } else {
-        try UnitBench(repeats: options.repeats, words: options.words, files: options.files).run()
+        try UnitBench(repeats: options.repeats, words: options.words, files: options.files,
+                      dfloat11: options.dfloat11).run()
     }
 } catch {
     fputs("df11-bench: \(error)\n\(usage)\n", stderr)

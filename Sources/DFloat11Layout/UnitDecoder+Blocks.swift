@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 import EntropyCoding
 import Safetensors
 
@@ -9,6 +15,7 @@ public final class BlockDecodeScratch {
     fileprivate var exponents = ScratchBuffer<UInt8>()
     fileprivate var signMantissa = ScratchBuffer<UInt8>()
     fileprivate var words = ScratchBuffer<UInt16>()
+    fileprivate var slots = ScratchBuffer<UInt8>()
 
     public init() {}
 }
@@ -41,35 +48,35 @@ extension UnitDecoder {
         return position(blocks.lowerBound) ..< position(blocks.upperBound)
     }
 
-    /// Table 0 fused with the code-length row (see `fastEntries`).
+    /// Table 0 fused with the code-length row: for each first byte, `length | exponent << 8` when a code of at
+    /// most 8 bits decodes from it, else 0. The length sits in the low bits so that it is the shift amount.
     static func fastEntries(_ luts: [UInt8], tableCount k: Int) -> [UInt16] {
         (0..<256).map { i in
             let value = luts[i]
             guard value < 240 else { return 0 }
             let length = luts[k * 256 + Int(value)]
-            return length >= 1 && length <= 8 ? UInt16(value) | UInt16(length) << 8 : 0
+            return length >= 1 && length <= 8 ? UInt16(length) | UInt16(value) << 8 : 0
         }
     }
 
     /// For each 12-bit value: two complete codes decoded exactly as two steps of `fastEntries` would decode
-    /// them — `first | second << 8 | firstLength << 16 | totalLength << 20 | 1 << 31` — or 0 when the first step
-    /// is not a fast one, or the second code is not known from the 12 bits alone (longer than the bits left, or
-    /// table 0 differs across the unknown bits: only possible in corrupt tables).
+    /// them — `totalLength | firstLength << 8 | first << 16 | second << 24` — or 0 when the first step is not
+    /// a fast one, or the second code is not known from the 12 bits alone (longer than the bits left, or table 0
+    /// differs across the unknown bits: only possible in corrupt tables).
     static func pairEntries(_ fast: [UInt16]) -> [UInt32] {
         (0 ..< 4096).map { i in
             let first = fast[i >> 4]
-            let length1 = Int(first >> 8)
+            let length1 = Int(first & 0xFF)
             guard length1 != 0 else { return 0 }
             let known = 12 - length1                                  // bits of the second code's byte we know
             let prefix = (i << length1) & 0xFFF                       // 12 bits, the last length1 unknown (0)
             let second = fast[prefix >> 4]
-            let length2 = Int(second >> 8)
+            let length2 = Int(second & 0xFF)
             guard length2 != 0, length2 <= known else { return 0 }
             if known < 8 {
                 for fill in 0 ..< (1 << (8 - known)) where fast[(prefix >> 4) | fill] != second { return 0 }
             }
-            return UInt32(first & 0xFF) | UInt32(second & 0xFF) << 8 | UInt32(length1) << 16
-                | UInt32(length1 + length2) << 20 | 1 << 31
+            return UInt32(length1 + length2) | UInt32(length1) << 8 | UInt32(first >> 8) << 16 | UInt32(second >> 8) << 24
         }
     }
 
@@ -119,6 +126,7 @@ extension UnitDecoder {
         }
 
         let exponents = scratch.exponents.reserve(max(weightCount, 1))
+        let slots = scratch.slots.reserve(UnitGeometry.threadsPerBlock + 4)
         try luts.withUnsafeBufferPointer { luts in
             try fastEntries.withUnsafeBufferPointer { fast in
                 try pairEntries.withUnsafeBufferPointer { pairs in
@@ -126,7 +134,8 @@ extension UnitDecoder {
                     for block in b0 ..< b1 {
                         out += try decodeBlock(block, relative: block - b0, marked: marked, stream: stream, gaps: gaps,
                                                hasNextGap: block + 1 < b0 + gapBlocks, luts: luts.baseAddress!,
-                                               fast: fast.baseAddress!, pairs: pairs.baseAddress!, out: out)
+                                               fast: fast.baseAddress!, pairs: pairs.baseAddress!, slots: slots,
+                                               out: out)
                     }
                     precondition(out - exponents == weightCount)
                 }
@@ -149,11 +158,17 @@ extension UnitDecoder {
 
     /// Decodes one block into `out`; returns the number of weights written. `stream` and `gaps` start at the
     /// range's first block, `relative` blocks before this one.
+    ///
+    /// The codes are decoded first, without a branch per window: every code writes where the code after it
+    /// starts (its offset in the window) into `slots[w + 1]`, `w` its own window. Codes are at most 32 bits, so
+    /// no window is skipped and the last code of window `w` to write `slots[w + 1]` is the one after which window
+    /// `w + 1` starts: the slot ends up holding where that window's first code starts, which the gaps must say.
+    /// The checks then run in the order a sequential decoder meets them, so each failure is the one it reports.
     @inline(__always)
     private func decodeBlock(_ block: Int, relative: Int, marked: Int, stream: UnsafeMutablePointer<UInt8>,
                              gaps: UnsafeMutablePointer<UInt8>, hasNextGap: Bool, luts: UnsafePointer<UInt8>,
                              fast: UnsafePointer<UInt16>, pairs: UnsafePointer<UInt32>,
-                             out: UnsafeMutablePointer<UInt8>) throws -> Int {
+                             slots: UnsafeMutablePointer<UInt8>, out: UnsafeMutablePointer<UInt8>) throws -> Int {
         func fail(_ why: String) -> DFloat11LayoutError {
             DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
         }
@@ -179,62 +194,41 @@ extension UnitDecoder {
         if block == 0 && position != 0 {
             throw fail("window 0: first code starts at bit offset 0, gap says \(blockGaps[0])")
         }
-        var window = 0
-        var windowEnd = base + 64
+        let slot = slots + 1 - (base >> 6)          // slot[p >> 6]: the slot of the window after bit p's
         var count = 0
-        var ended = false   // the next code starts in the next block
-
-        // Called when `position` left the current window: checks the gap of the window it entered.
-        @inline(__always) func enterWindow() throws {
-            if position >= limit {
-                if count < expected {
-                    throw fail("decodes \(count) weights before the block ends, output_positions says \(expected)")
-                }
-                if isLast && position % 8 != 0 {
-                    throw fail("the end-of-file step starts block \(block + 1) at weight \(elementCount), "
-                               + "output_positions has no such block")
-                }
-                ended = true
-                return
-            }
-            // After the stream's last code, only the end-of-file step (stream not on a byte boundary) marks.
-            if isLast && count == expected && position % 8 == 0 { return }
-            let w = (position - base) >> 6
-            if w != window + 1 {
-                throw fail("no code starts in 64-bit window \(block * windows + window + 1)")
-            }
-            let offset = (position - base) & 63
-            if Int(blockGaps[w]) != offset {
-                throw fail("window \(block * windows + w): first code starts at bit offset \(offset), gap says \(blockGaps[w])")
-            }
-            window = w
-            windowEnd = base + (w + 1) * 64
-        }
+        var lastStart = position                   // where the last code decoded starts
+        // The first code that does not decode (an invalid table walk), reported after the window checks
+        // before it.
+        var invalid: (start: Int, error: DFloat11LayoutError)?
 
         let lengths = luts + tableCount * 256
-        while count < expected {
-            // 57–64 valid bits.
+        decoding: while count < expected && position < limit {
+            // 57–64 valid bits; a batch reads at most 16 bytes past `limit`, inside the range's slack.
             var bits = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
                 << UInt64(position & 7)
             var budget = 45   // bits that may be consumed before refilling, keeping 12 bits of look-ahead
             repeat {
-                // Two codes at once when both are short, neither starts a new window and both belong here.
-                let pair = pairs[Int(bits >> 52)]
-                let total = Int(pair >> 20 & 31)
-                if Int32(bitPattern: pair) < 0 && position + total < windowEnd && count + 2 <= expected {
-                    out[count] = UInt8(truncatingIfNeeded: pair)
-                    out[count + 1] = UInt8(truncatingIfNeeded: pair >> 8)
-                    bits <<= UInt64(total)
-                    position += total
-                    count += 2
-                    budget -= total
+                // Two codes at once when both are short and both belong to this block.
+                let pair = pairs[Int(truncatingIfNeeded: bits &>> 52)]
+                let total = Int(truncatingIfNeeded: pair & 0xFF)
+                if total != 0 && count &+ 2 <= expected {
+                    let first = position &+ Int(truncatingIfNeeded: pair &>> 8 & 0xFF)
+                    out[count] = UInt8(truncatingIfNeeded: pair &>> 16)
+                    out[count &+ 1] = UInt8(truncatingIfNeeded: pair &>> 24)
+                    slot[position &>> 6] = UInt8(truncatingIfNeeded: first) & 63
+                    position &+= total
+                    slot[first &>> 6] = UInt8(truncatingIfNeeded: position) & 63
+                    lastStart = first
+                    bits = bits &<< UInt64(truncatingIfNeeded: pair)     // the shift takes the low 6 bits: total
+                    count &+= 2
+                    budget &-= total
                     continue
                 }
-                let entry = fast[Int(bits >> 56)]
-                var length = Int(entry >> 8)
+                let entry = fast[Int(truncatingIfNeeded: bits &>> 56)]
+                var length = Int(truncatingIfNeeded: entry & 0xFF)
                 if length != 0 {
-                    bits <<= UInt64(length)
-                    out[count] = UInt8(truncatingIfNeeded: entry)
+                    bits = bits &<< UInt64(truncatingIfNeeded: length)
+                    out[count] = UInt8(truncatingIfNeeded: entry &>> 8)
                 } else {
                     // A longer code, or an invalid one: walk the tables with every check.
                     let code = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
@@ -248,26 +242,62 @@ extension UnitDecoder {
                         level += 1
                         shift -= 8
                         if table >= tableCount || level > 3 {
-                            throw fail("weight \(outputPositions[block] + UInt32(count)): table pointer \(value) leads nowhere (level \(level))")
+                            invalid = (position, fail("weight \(outputPositions[block] + UInt32(count)): table pointer "
+                                                      + "\(value) leads nowhere (level \(level))"))
+                            break decoding
                         }
                     }
                     length = Int(lengths[Int(value)])
                     if length == 0 || (length - 1) / 8 != level {
-                        throw fail("weight \(outputPositions[block] + UInt32(count)): decoded exponent \(value) whose code "
-                                   + "length \(length) does not fit table level \(level)")
+                        invalid = (position, fail("weight \(outputPositions[block] + UInt32(count)): decoded exponent "
+                                                  + "\(value) whose code length \(length) does not fit table level \(level)"))
+                        break decoding
                     }
                     out[count] = value
                     budget = -64   // refill after a long code
                 }
-                position += length
-                count += 1
-                budget -= length
-                if position >= windowEnd {
-                    try enterWindow()
-                    if ended { break }
-                }
+                slot[position &>> 6] = UInt8(truncatingIfNeeded: position &+ length) & 63
+                lastStart = position
+                position &+= length
+                count &+= 1
+                budget &-= length
             } while budget >= 0 && count < expected
-            if ended { break }
+        }
+
+        // The windows the codes entered, in order, up to the first code that starts past the block or does not
+        // decode. Window 0 holds the block's first code (its gap set `position`).
+        let decodedEnd = count == 0 ? base + Int(blockGaps[0]) : lastStart   // start of the last code checked
+        var checkedUpTo = min((decodedEnd - base) >> 6, windows - 1)
+        if let invalid { checkedUpTo = min((invalid.start - base) >> 6, windows - 1) }
+        if checkedUpTo >= 1, memcmp(slots + 1, blockGaps + 1, checkedUpTo) != 0 {
+            var w = 1
+            while slots[w] == blockGaps[w] { w += 1 }
+            throw fail("window \(block * windows + w): first code starts at bit offset \(slots[w]), gap says \(blockGaps[w])")
+        }
+        if let invalid { throw invalid.error }
+        if count < expected || lastStart >= limit {
+            // The block ended first (a code decoded past it belongs to the next block).
+            throw fail("the block ends before its \(expected) weights (output_positions delta) are decoded")
+        }
+        // After the last code: where the next one starts.
+        var window = (decodedEnd - base) >> 6
+        let ended = position >= limit
+        if ended {
+            if isLast && position % 8 != 0 {
+                throw fail("the end-of-file step starts block \(block + 1) at weight \(elementCount), "
+                           + "output_positions has no such block")
+            }
+        } else if (position - base) >> 6 != window {
+            // The next code (or the end-of-file step) starts a window; after the stream's last code only the
+            // end-of-file step marks one, when the stream does not end on a byte boundary.
+            if !(isLast && position % 8 == 0) {
+                let w = (position - base) >> 6
+                let offset = (position - base) & 63
+                if Int(blockGaps[w]) != offset {
+                    throw fail("window \(block * windows + w): first code starts at bit offset \(offset), gap says \(blockGaps[w])")
+                }
+                window = w
+            }
         }
         if !ended {
             if !isLast {
