@@ -24,6 +24,19 @@ final class CheckpointOperationsTests: XCTestCase {
         XCTAssertEqual(listing.entries.count, 21)
     }
 
+    /// The container operations, called as a library on a DFloat11 model, point to the DFloat11 ones.
+    func testDFloat11DirectoriesAreSentToTheirOwnOperations() throws {
+        let model = fixture("dfloat11-golden/bert-1layer/official")
+        for attempt in [{ _ = try CheckpointOperations.verify(input: model, options: RunOptions(threads: 1)) },
+                        { _ = try CheckpointOperations.decompress(input: model, output: temporaryDirectory() + "/x",
+                                                                  options: RunOptions(threads: 1)) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssert("\(error)".contains("is a DFloat11 model"), "\(error)")
+                XCTAssert("\(error)".contains("DFloat11Verification.verify"), "\(error)")
+            }
+        }
+    }
+
     func testExistingOutputsAreKeptWithoutForce() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

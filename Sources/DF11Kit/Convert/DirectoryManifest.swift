@@ -37,6 +37,11 @@ struct DirectoryManifest {
     static func read(directory: String) throws -> DirectoryManifest {
         let path = FileSystem.join(directory, fileName)
         guard FileSystem.kind(of: path) == .regularFile else {
+            if DFloat11Model.isDFloat11Directory(directory) {
+                throw UsageError("'\(directory)' is a DFloat11 model (config.json has dfloat11_config), not df11 containers: "
+                                 + "use DFloat11Verification.verify or DFloat11Decompression.decompress (the df11 "
+                                 + "command chooses them itself)")
+            }
             throw UsageError("'\(directory)' has no \(fileName): it is not a directory written by df11 compress")
         }
         let value = try JSONParser().parse(try FileSystem.readSmallFile(path))
