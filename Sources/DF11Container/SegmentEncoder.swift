@@ -114,7 +114,7 @@ final class SegmentEncoder: @unchecked Sendable {
                 frames.end()
             }
         } else {
-            try compressors.withResource { zstd in
+            compressors.withResource { zstd in
                 for b in 0..<blockCount {
                     let start = b * parameters.blockBytes
                     let n = min(parameters.blockBytes, job.count - start)

@@ -22,4 +22,13 @@ public final class ResourcePool<Resource>: @unchecked Sendable {
         }
         return try body(resource)
     }
+
+    /// Hands every idle resource to `body` (to release it) and forgets it; call when no worker uses the pool.
+    public func drain(_ body: (Resource) -> Void) {
+        lock.lock()
+        let resources = idle
+        idle.removeAll()
+        lock.unlock()
+        resources.forEach(body)
+    }
 }

@@ -74,7 +74,6 @@ public enum DFloat11Decompression {
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
 
         // Plan: every unit weight (name, unit, weight range, shape), every remainder tensor.
-        struct Piece { let unit: Int; let range: Range<UInt64>; let isLastOfUnit: Bool }
         var pieces: [String: Piece] = [:]
         var descriptions: [TensorDescription] = []
         for (u, decoder) in decoders.enumerated() {
@@ -86,7 +85,7 @@ public enum DFloat11Decompression {
                     throw DFloat11MismatchError("duplicate-tensor", "'\(name)' is both a weight of DFloat11 unit "
                                                 + "'\(decoder.module)' and another tensor of the model")
                 }
-                pieces[name] = Piece(unit: u, range: range, isLastOfUnit: i == names.count - 1)
+                pieces[name] = Piece(unit: u, range: range)
                 descriptions.append(TensorDescription(name: name, dtype: .bf16,
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
@@ -112,61 +111,16 @@ public enum DFloat11Decompression {
         try CheckpointOperations.prepareDirectory(output, input: input, force: options.force)
         let meter = options.meter("decompress", total: writer.fileSize)
         defer { meter?.finish() }
-        let target = try Endpoints.sink(FileSystem.join(output, "model.safetensors"), overwrite: options.force)
-        let scratches = ResourcePool { BlockDecodeScratch() }
-        try target.produce { sink in
-            let stream = try writer.start(sink: sink)
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 22, alignment: 16)
-            defer { buffer.deallocate() }
-            for tensor in writer.tensors {
-                try stream.beginTensor(tensor.name)
-                if let piece = pieces[tensor.name] {
-                    let decoder = decoders[piece.unit]
-                    // The blocks whose weights overlap the tensor (the last tensor also takes trailing blocks).
-                    var first = 0
-                    while first + 1 < decoder.blockCount
-                            && decoder.weightRange(ofBlocks: first + 1 ..< first + 2).lowerBound <= piece.range.lowerBound
-                            && decoder.weightRange(ofBlocks: first + 1 ..< first + 2).lowerBound < piece.range.upperBound {
-                        first += 1
-                    }
-                    var end = first
-                    while end < decoder.blockCount
-                            && (piece.isLastOfUnit || decoder.weightRange(ofBlocks: end ..< end + 1).lowerBound < piece.range.upperBound) {
-                        end += 1
-                    }
-                    var next = first
-                    try OrderedPipeline.run(threads: options.threads, maxInFlight: 2 * options.threads, produce: {
-                        guard next < end else { return nil }
-                        let job = next ..< min(next + blocksPerJob, end)
-                        next = job.upperBound
-                        return job
-                    }, work: { (blocks: Range<Int>) -> (Range<UInt64>, [UInt16]) in
-                        try scratches.withResource { scratch in
-                            let words = try decoder.decodeBlocks(blocks, scratch: scratch)
-                            let range = decoder.weightRange(ofBlocks: blocks)
-                            let lo = max(range.lowerBound, piece.range.lowerBound), hi = min(range.upperBound, piece.range.upperBound)
-                            guard lo < hi else { return (lo ..< lo, []) }
-                            return (lo ..< hi, Array(words[Int(lo - range.lowerBound) ..< Int(hi - range.lowerBound)]))
-                        }
-                    }, consume: { (range, words) in
-                        try words.withUnsafeBytes { try stream.write($0) }
-                        meter?.advance(by: UInt64(words.count) * 2)
-                    })
-                    report.weights += UInt64(piece.range.count)
-                } else {
-                    let info = model.tensors.tensor(named: tensor.name)!
-                    var offset: UInt64 = 0
-                    while offset < info.byteCount {
-                        let n = min(UInt64(buffer.count), info.byteCount - offset)
-                        try model.tensors.read(tensor: info, range: offset ..< offset + n, into: buffer)
-                        try stream.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]))
-                        offset += n
-                    }
-                    meter?.advance(by: info.byteCount)
-                }
-            }
-            try stream.finish()
+        let file = try AtomicOutputFile(path: FileSystem.join(output, "model.safetensors"), overwrite: options.force)
+        do {
+            try writeModel(writer: writer, pieces: pieces, decoders: decoders, model: model, to: file,
+                           threads: options.threads, meter: meter)
+            try file.commit()
+        } catch {
+            file.abort()
+            throw error
         }
+        report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
         report.units = decoders.count
         report.tensors = writer.tensors.count
         report.outputBytes = writer.fileSize
@@ -182,6 +136,88 @@ public enum DFloat11Decompression {
         }
         report.seconds = clock.seconds
         return report
+    }
+
+    /// A unit weight: its unit and its range of the unit's weights.
+    struct Piece {
+        let unit: Int
+        let range: Range<UInt64>
+    }
+
+    /// One job of `writeModel`.
+    enum Job {
+        /// Decode blocks of a unit and write the weights they hold into their tensors.
+        case blocks(unit: Int, blocks: Range<Int>)
+        /// Copy part of a tensor that is not a unit weight.
+        case copy(TensorInfo, range: Range<UInt64>, to: UInt64)
+    }
+
+    /// Writes `model.safetensors` into `file`: the header, then every block range of every unit decoded on
+    /// `threads` workers, each writing the weights it decoded at their place in their tensors (a block range
+    /// may span two tensors of a unit: it is decoded once), and the other tensors copied. Memory: a few block
+    /// ranges per worker.
+    static func writeModel(writer: SafetensorsWriter, pieces: [String: Piece], decoders: [UnitDecoder],
+                           model: DFloat11Model, to file: PositionedByteSink, threads: Int,
+                           meter: ProgressMeter?) throws {
+        try writer.headerBytes.withUnsafeBytes { try file.write($0, concurrentlyAt: 0) }
+        let dataStart = UInt64(writer.headerBytes.count)
+        // Per unit, where each of its weights goes: (unit range, file offset of its first weight).
+        var targets = [[(range: Range<UInt64>, offset: UInt64)]](repeating: [], count: decoders.count)
+        var jobs: [Job] = []
+        let step: UInt64 = 1 << 22
+        for tensor in writer.tensors {
+            let offset = dataStart + tensor.dataOffsets.lowerBound
+            if let piece = pieces[tensor.name] {
+                targets[piece.unit].append((piece.range, offset))
+            } else {
+                var done: UInt64 = 0
+                while done < tensor.byteCount {
+                    let n = min(step, tensor.byteCount - done)
+                    jobs.append(.copy(model.tensors.tensor(named: tensor.name)!, range: done ..< done + n, to: offset + done))
+                    done += n
+                }
+            }
+        }
+        for (u, decoder) in decoders.enumerated() where !targets[u].isEmpty {
+            for start in stride(from: 0, to: decoder.blockCount, by: blocksPerJob) {
+                jobs.append(.blocks(unit: u, blocks: start ..< min(start + blocksPerJob, decoder.blockCount)))
+            }
+        }
+        let scratches = ResourcePool { BlockDecodeScratch() }
+        let buffers = ResourcePool { UnsafeMutableRawBufferPointer.allocate(byteCount: Int(step), alignment: 16) }
+        defer { buffers.drain { $0.deallocate() } }
+        var next = 0
+        try OrderedPipeline.run(threads: threads, maxInFlight: 2 * threads, produce: { () -> Job? in
+            guard next < jobs.count else { return nil }
+            defer { next += 1 }
+            return jobs[next]
+        }, work: { (job: Job) -> UInt64 in
+            switch job {
+            case let .blocks(u, blocks):
+                let decoder = decoders[u]
+                return try scratches.withResource { scratch in
+                    let words = try decoder.decodeBlocks(blocks, scratch: scratch)
+                    let range = decoder.weightRange(ofBlocks: blocks)
+                    var written: UInt64 = 0
+                    for target in targets[u] {
+                        let lo = max(range.lowerBound, target.range.lowerBound)
+                        let hi = min(range.upperBound, target.range.upperBound)
+                        guard lo < hi else { continue }
+                        let part = UnsafeBufferPointer(rebasing: words[Int(lo - range.lowerBound) ..< Int(hi - range.lowerBound)])
+                        try file.write(UnsafeRawBufferPointer(part), concurrentlyAt: target.offset + 2 * (lo - target.range.lowerBound))
+                        written += 2 * (hi - lo)
+                    }
+                    return written
+                }
+            case let .copy(tensor, range, offset):
+                return try buffers.withResource { buffer in
+                    let n = Int(range.upperBound - range.lowerBound)
+                    try model.tensors.read(tensor: tensor, range: range, into: buffer)
+                    try file.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< n]), concurrentlyAt: offset)
+                    return UInt64(n)
+                }
+            }
+        }, consume: { bytes in meter?.advance(by: bytes) })
     }
 
     /// The names of a unit's weights, in unit order: `<module>.<attribute>.weight` for each attribute its
