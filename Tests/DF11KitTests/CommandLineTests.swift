@@ -95,6 +95,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
     }
 
+    /// SIGBUS (a mapped input truncated by another process; sent here by `kill`) is reported and cleaned up.
+    func testInputTruncatedUnderAMappingIsAClearErrorAndLeavesNothing() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let process = Process()
+        process.executableURL = df11Binary
+        process.arguments = ["compress", "-", "-o", dir + "/out.df11", "--quiet"]
+        let input = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data([0x40, 0, 0, 0]))
+        var waited = 0
+        while (try FileManager.default.contentsOfDirectory(atPath: dir)).isEmpty && waited < 100 {
+            usleep(20_000)
+            waited += 1
+        }
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no temporary file appeared")
+        kill(process.processIdentifier, SIGBUS)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssert(message.contains("truncated or replaced while df11 was reading it"), message)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
     func testFullDiskIsAClearErrorAndLeavesNothing() throws {
         let dir = temporaryDirectory()
         defer {
