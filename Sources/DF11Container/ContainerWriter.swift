@@ -90,7 +90,7 @@ public struct ContainerWriter {
                 // A file is mapped here, on the workers, without copying; a pipe was read in `produce`.
                 if let positioned {
                     let start = header.dataStart + job.tensor.dataOffsets.lowerBound + job.offsetInTensor
-                    job.input = .mapped(try MappedRegion(positioned, offset: start, count: job.count))
+                    job.input = .mapped(try MappedRegion(positioned, offset: start, count: job.count, populate: true))
                 }
                 // On failure the buffers stay out of the pools, which free them all when the run ends.
                 return try encoder.encode(job, into: outputs.take())
