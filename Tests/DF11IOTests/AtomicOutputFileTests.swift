@@ -1,3 +1,4 @@
+import Dispatch
 import XCTest
 @testable import DF11IO
 
@@ -18,6 +19,24 @@ final class AtomicOutputFileTests: XCTestCase {
         let back = try FileSystem.readSmallFile(path)
         XCTAssertTrue(back == [1, 9, 9] + big, "content differs")
         XCTAssertEqual(try FileSystem.entries(of: directory), ["out.df11"])
+    }
+
+    func testConcurrentPositionedWritesAssembleTheFile() throws {
+        let path = directory + "/pieces.bin"
+        let output = try AtomicOutputFile(path: path, overwrite: false)
+        let pieces = 64, size = 10_000
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            let bytes = [UInt8](repeating: UInt8(piece), count: size)
+            do {
+                try bytes.withUnsafeBytes { try output.write($0, concurrentlyAt: UInt64((pieces - 1 - piece) * size)) }
+            } catch {
+                XCTFail("\(error)")
+            }
+        }
+        try output.commit()
+        let back = try FileSystem.readSmallFile(path, limit: 1 << 20)
+        XCTAssertEqual(back.count, pieces * size)
+        for piece in 0..<pieces { XCTAssertEqual(back[(pieces - 1 - piece) * size], UInt8(piece)) }
     }
 
     func testRefusesExistingDestinationUnlessOverwrite() throws {

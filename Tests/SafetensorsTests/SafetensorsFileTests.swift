@@ -35,4 +35,22 @@ final class SafetensorsFileTests: XCTestCase {
             XCTAssertEqual(buffer, Array(whole[start ..< start + buffer.count]))
         }
     }
+
+    func testMappedRangesMatchPositionedReads() throws {
+        let file = try SafetensorsFile(path: fixture("tiny-llama/model-00002-of-00002.safetensors"))
+        let tensor = try XCTUnwrap(file.header.tensor(named: "lm_head.weight"))
+        for (range, populate) in [(0 ..< tensor.byteCount, true), (4097 ..< 9001, false), (7 ..< 8, true)] {
+            var expected = [UInt8](repeating: 0, count: Int(range.count))
+            try expected.withUnsafeMutableBytes { try file.read(tensor: tensor, range: range, into: $0) }
+            let region = try file.map(tensor: tensor, range: range, populate: populate)
+            XCTAssertEqual(Array(region.bytes), expected, "\(range)")
+        }
+    }
+
+    func testFloatingPointDTypes() {
+        let integers: Set<DType> = [.bool, .u8, .i8, .i16, .u16, .i32, .u32, .i64, .u64]
+        for dtype in DType.allCases {
+            XCTAssertEqual(dtype.isFloatingPoint, !integers.contains(dtype), dtype.rawValue)
+        }
+    }
 }
