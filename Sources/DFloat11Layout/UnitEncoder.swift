@@ -98,9 +98,9 @@ public struct UnitEncoder: Sendable {
         let firstBlock = startingBit / UnitGeometry.blockBits
         // The stream bytes from byte startingBit / 8, plus slack for the 8-byte stores; one slot per window
         // (block) the chunk reaches, plus one (see `EncodeLoop`). The loop stops once its output passes the
-        // expected end, so a changed input is reported below and never writes past these.
-        // Not zero-filled: the loop's 8-byte stores cover every byte up to its last one, and it writes every
-        // slot that is kept (slot 0 is set below).
+        // expected end, so a changed input is reported below and never writes past these. None is zero-filled:
+        // the loop's 8-byte stores cover every byte up to its last one, and it writes every slot that is kept
+        // (slot 0 is set below).
         let expectedBytes = Int((endBit + 7) / 8 - startingBit / 8)
         var bytes = Self.uninitialized(UInt8.self, count: expectedBytes + 24)
         bytes.withUnsafeMutableBytes { $0.storeBytes(of: 0, as: UInt64.self) }   // an empty chunk's lead byte
@@ -133,12 +133,12 @@ public struct UnitEncoder: Sendable {
         if let last = words.last {
             let lastStart = loop.position - UInt64(lengths[Int(BF16.exponent(last))])
             gapSlots[0] = UInt8(truncatingIfNeeded: startingBit)
-            gapSlots.withUnsafeMutableBufferPointer { slots in         // the loop stores whole low bytes
-                for i in slots.indices { slots[i] &= UInt8(UnitGeometry.windowBits - 1) }
-            }
             blockSlots[0] = firstElementIndex
             gapSlots.removeSubrange(Int(lastStart / UnitGeometry.windowBits - firstWindow + 1)...)
             blockSlots.removeSubrange(Int(lastStart / UnitGeometry.blockBits - firstBlock + 1)...)
+            gapSlots.withUnsafeMutableBufferPointer { slots in         // the loop stores whole low bytes
+                for i in slots.indices { slots[i] &= UInt8(UnitGeometry.windowBits - 1) }
+            }
             gapOffsets = gapSlots
             blockPositions = blockSlots
         }
