@@ -32,102 +32,6 @@ public struct DFloat11CompressOptions: Sendable {
     }
 }
 
-/// What `df11 compress --format dfloat11` wrote. JSON schema `df11.compress-dfloat11/1` (docs/JSON.md).
-public struct DFloat11CompressReport: JSONRepresentable, Sendable {
-    /// One unit written.
-    public struct UnitResult: Sendable {
-        public var module: String
-        /// The unit file (directory layout); nil in the single-file layout.
-        public var file: String?
-        public var tensors: Int
-        public var weights: UInt64
-        public var encodedBytes: UInt64
-        /// Bytes of the unit's tensors: its file, or its share of the single file (header excluded).
-        public var bytes: UInt64
-        public var maxCodeLength: Int
-        public var limiterFinalK: Int?
-        public var maxWeightsPerBlock: UInt32
-        /// Shared memory the official GPU kernel requests per block for this unit.
-        public var sharedMemoryBytes: UInt64 { DFloat11Compression.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
-        /// Bits per weight of the unit's tensors (unit files include biases and norms).
-        public var bitsPerWeight: Double { weights == 0 ? 0 : Double(bytes) * 8 / Double(weights) }
-    }
-
-    /// A condition the output is valid under, but worth knowing.
-    public struct Warning: Sendable {
-        public var code: String
-        public var unit: String?
-        public var message: String
-    }
-
-    public var input: String
-    public var output: String
-    public var layout: String
-    /// The preset used (nil when a pattern file or dictionary was given).
-    public var architecture: String?
-    /// "config" (automatic), "arch", "pattern-file" or "given".
-    public var patternSource: String
-    public var patternDict: JSONValue
-    public var units: [UnitResult] = []
-    /// Files written into the output directory, with their sizes, in name order.
-    public var files: [(name: String, bytes: UInt64)] = []
-    public var copied: [String] = []
-    public var warnings: [Warning] = []
-    /// Bytes of the input's weight files.
-    public var inputBytes: UInt64 = 0
-    public var seconds: Double = 0
-    public var threads: Int
-
-    public var outputBytes: UInt64 { files.reduce(0) { $0 + $1.bytes } }
-    public var unitWeights: UInt64 { units.reduce(0) { $0 + $1.weights } }
-    /// Bytes of the `.safetensors` files written (what replaces the input's weight files).
-    public var safetensorsBytes: UInt64 { files.filter { $0.name.hasSuffix(".safetensors") }.reduce(0) { $0 + $1.bytes } }
-    /// `safetensorsBytes` over the input's weight-file bytes.
-    public var ratio: Double { inputBytes == 0 ? 1 : Double(safetensorsBytes) / Double(inputBytes) }
-
-    public var json: JSONValue {
-        .object([
-            "schema": .string("df11.compress-dfloat11/1"),
-            "status": .string("ok"),
-            "input": .string(input),
-            "output": .string(output),
-            "layout": .string(layout),
-            "architecture": architecture.map { .string($0) } ?? .null,
-            "pattern_source": .string(patternSource),
-            "pattern_dict": patternDict,
-            "units": .array(units.map { u in
-                .object([
-                    "module": .string(u.module),
-                    "file": u.file.map { .string($0) } ?? .null,
-                    "tensors": .int(u.tensors),
-                    "weights": .int(u.weights),
-                    "encoded_exponent_bytes": .int(u.encodedBytes),
-                    "bytes": .int(u.bytes),
-                    "bits_per_weight": .double(u.bitsPerWeight),
-                    "max_code_length": .int(u.maxCodeLength),
-                    "limiter_k": u.limiterFinalK.map { .int($0) } ?? .null,
-                    "max_weights_per_block": .int(u.maxWeightsPerBlock),
-                    "shared_memory_bytes": .int(u.sharedMemoryBytes),
-                ])
-            }),
-            "files": .array(files.map { .object(["name": .string($0.name), "bytes": .int($0.bytes)]) }),
-            "copied": .strings(copied),
-            "warnings": .array(warnings.map { w in
-                .object(["code": .string(w.code), "unit": w.unit.map { .string($0) } ?? .null,
-                         "message": .string(w.message)])
-            }),
-            "unit_weights": .int(unitWeights),
-            "input_bytes": .int(inputBytes),
-            "output_bytes": .int(outputBytes),
-            "safetensors_bytes": .int(safetensorsBytes),
-            "ratio": .double(ratio),
-            "seconds": .double(seconds),
-            "threads": .int(threads),
-            "input_mb_per_s": .double(seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0),
-        ])
-    }
-}
-
 /// `df11 compress SRC --format dfloat11 -o OUT`: the published DFloat11 layout (docs/DFLOAT11.md), written as
 /// dfloat11 0.5.0's `compress_model(..., save_single_file=…, check_correctness=False)` writes it.
 ///
@@ -163,139 +67,14 @@ public enum DFloat11Compression {
         UInt32((sharedMemoryLimit - UInt64(threadsPerBlock * 4 + 4)) / 2)
     }
 
-    /// A tensor of the rest: its name in the output and the source tensor holding its bytes.
-    struct RestTensor {
-        let name: String
-        let source: String
-    }
-
     public static func compress(input: String, output: String, options: RunOptions,
                                 dfloat11: DFloat11CompressOptions,
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
         let clock = Stopwatch()
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
-        let checkpoint = try Checkpoint.open(path: input)
-        guard checkpoint.kind != .standardInput else {
-            throw UsageError("--format dfloat11 reads a checkpoint directory or file, not standard input")
-        }
-        let files = try checkpoint.weightFiles.map { try SafetensorsFile(path: $0.resolvedPath) }
-        let source = TensorSourceSet(files: files)
-        let inputBytes = files.reduce(UInt64(0)) { $0 + $1.size }
-
-        // config.json: in the checkpoint directory, or next to a single file.
-        let configDirectory = checkpoint.kind == .file ? FileSystem.directoryName(of: input) : checkpoint.root
-        let configPath = FileSystem.join(configDirectory, "config.json")
-        var config: JSONValue? = nil
-        if FileSystem.kind(of: configPath) == .regularFile {
-            do {
-                config = try JSONParser().parse(FileSystem.readSmallFile(configPath, limit: 64 << 20))
-            } catch {
-                throw UsageError("cannot read \(configPath) as JSON: \((error as? DF11Failure)?.description ?? "\(error)")")
-            }
-            guard config?.members != nil else { throw UsageError("\(configPath) is not a JSON object") }
-            if config?["dfloat11_config"] != nil {
-                throw UsageError("\(configPath) already has a dfloat11_config: the input is a DFloat11 model")
-            }
-        }
-
-        // The pattern dictionary and the tied weights.
-        let selected = config.flatMap { ArchitecturePreset.select(config: $0) }
-        var preset: ArchitecturePreset? = nil
-        let patternJSON: JSONValue
-        let patternSource: String
-        switch dfloat11.pattern {
-        case .automatic:
-            guard let config else {
-                throw UsageError("no config.json next to the input to choose an architecture from; give --arch NAME "
-                                 + "or --pattern FILE (see `df11 architectures`)")
-            }
-            guard let found = selected else {
-                let what = config["architectures"]?.elements?.first?.stringValue
-                    ?? config["model_type"]?.stringValue ?? "an unnamed architecture"
-                throw UsageError("no DFloat11 preset for \(what); give --arch NAME (one of "
-                                 + ArchitecturePreset.all.map(\.name).joined(separator: ", ")
-                                 + ") or --pattern FILE with a JSON {regex: [attributes]}")
-            }
-            preset = found
-            patternJSON = found.patternDictJSON
-            patternSource = "config"
-        case .preset(let name):
-            guard let found = ArchitecturePreset.named(name) else {
-                throw UsageError("unknown architecture '\(name)'; known: "
-                                 + ArchitecturePreset.all.map(\.name).joined(separator: ", "))
-            }
-            preset = found
-            patternJSON = found.patternDictJSON
-            patternSource = "arch"
-        case .file(let path):
-            do {
-                patternJSON = try JSONParser().parse(FileSystem.readSmallFile(path, limit: 16 << 20))
-            } catch {
-                throw UsageError("cannot read the pattern file \(path): \((error as? DF11Failure)?.description ?? "\(error)")")
-            }
-            patternSource = "pattern-file"
-        case .dictionary(let json):
-            patternJSON = json
-            patternSource = "given"
-        }
-        let dictionary = try PatternDictionary(json: patternJSON)
-        let stored = source.tensorNames
-        let storedSet = Set(stored)
-        let tied = (preset ?? selected)?.tiedWeights(tensorNames: storedSet, config: config) ?? [:]
-        let units = try dictionary.units(tensorNames: stored, tiedWeights: tied)
-        guard !units.isEmpty else {
-            throw UsageError("the pattern dictionary matches no module of the checkpoint"
-                             + (preset.map { " (preset '\($0.name)')" } ?? "")
-                             + "; check --arch or give --pattern FILE")
-        }
-        for unit in units {
-            for weight in unit.weights {
-                guard let info = source.tensor(named: weight.source) else {
-                    throw DFloat11LayoutError(unit: unit.module, .badUnitDescription("tensor '\(weight.source)' is not in the checkpoint"))
-                }
-                guard info.dtype == .bf16 else {
-                    throw DFloat11LayoutError(unit: unit.module, .notBF16(tensor: weight.source, dtype: info.dtype.rawValue))
-                }
-            }
-        }
-
-        // The rest: every tensor of the model outside the units' modules (directory layout: detached).
-        let modulePrefixes = units.map { $0.module + "." }
-        func inUnit(_ name: String) -> Bool { modulePrefixes.contains { name.hasPrefix($0) } }
-        var rest = stored.filter { !inUnit($0) }.map { RestTensor(name: $0, source: $0) }
-        for (name, target) in tied.sorted(by: { $0.key < $1.key }) where !inUnit(name) {
-            if !inUnit(target) {
-                // Both the tied weight and its tensor stay in the model: transformers' save_pretrained leaves
-                // the tied copy out; the single-file layout's save_file refuses shared tensors.
-                if dfloat11.singleFile {
-                    throw UsageError("'\(name)' is tied to '\(target)' and neither is a unit: the official single-file "
-                                     + "layout fails on shared tensors (safetensors refuses them); use the directory "
-                                     + "layout (no --single-file), or a pattern that compresses '\(target)'")
-                }
-            } else {
-                rest.append(RestTensor(name: name, source: target))
-            }
-        }
-        let plainModule = config == nil
-        let metadata: [(key: String, value: String)]? = (dfloat11.singleFile || plainModule) ? nil : [("format", "pt")]
-
-        // config.json bytes.
-        let dfloat11Config: JSONValue = .object([
-            "version": .string(version),
-            "threads_per_block": .array([.int(threadsPerBlock)]),
-            "bytes_per_thread": .int(bytesPerThread),
-            "pattern_dict": patternJSON,
-        ])
-        let configBytes: [UInt8]
-        if dfloat11.singleFile || plainModule {
-            configBytes = PythonJSON.dumps(.object(["dfloat11_config": dfloat11Config]), sortKeys: false)
-        } else {
-            let members = config!.members! + [JSONMember(key: "dfloat11_config", value: dfloat11Config)]
-            configBytes = PythonJSON.dumps(.object(members), sortKeys: true) + [0x0A]
-        }
-
-        // Other files to copy.
-        let copied = checkpoint.otherFiles.filter { $0 != "config.json" && !$0.hasSuffix(".safetensors") }
+        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11)
+        let (checkpoint, source, units, rest) = (plan.checkpoint, plan.source, plan.units, plan.rest)
+        let (configBytes, copied, metadata) = (plan.configBytes, plan.copied, plan.metadata)
 
         // Output directory and staging.
         let createdOutput = FileSystem.kind(of: output) == .missing
@@ -313,9 +92,9 @@ public enum DFloat11Compression {
 
         var report = DFloat11CompressReport(input: input, output: output,
                                             layout: dfloat11.singleFile ? "single-file" : "directory",
-                                            architecture: preset?.name, patternSource: patternSource,
-                                            patternDict: patternJSON, threads: options.threads)
-        report.inputBytes = inputBytes
+                                            architecture: plan.preset?.name, patternSource: plan.patternSource,
+                                            patternDict: plan.patternJSON, threads: options.threads)
+        report.inputBytes = plan.inputBytes
         report.copied = copied
 
         // The files that do not need the units are written on the side while the units encode (on a small
