@@ -72,33 +72,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try JSONParser().parse(Array(ls.stdout))["tensors"]?.elements?.count, 8)
     }
 
-    func testInterruptionLeavesNoTemporaryFiles() throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let process = Process()
-        process.executableURL = df11Binary
-        process.arguments = ["compress", "-", "-o", dir + "/out.df11", "--quiet"]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        // Half a header, then nothing: df11 waits for the rest, with its temporary output open.
-        input.fileHandleForWriting.write(Data([0x40, 0, 0, 0]))
-        var waited = 0
-        while (try FileManager.default.contentsOfDirectory(atPath: dir)).isEmpty && waited < 100 {
-            usleep(20_000)
-            waited += 1
-        }
-        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no temporary file appeared")
-        process.interrupt()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
-    }
-
-    /// SIGBUS (a mapped input truncated by another process; sent here by `kill`) is reported and cleaned up.
-    func testInputTruncatedUnderAMappingIsAClearErrorAndLeavesNothing() throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// `df11 compress - -o DIR/out.df11` fed half a header and left waiting for the rest, with its temporary
+    /// output open in `dir`; returns the process and its standard error.
+    func startWaitingCompress(in dir: String) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = df11Binary
         process.arguments = ["compress", "-", "-o", dir + "/out.df11", "--quiet"]
@@ -114,6 +90,24 @@ final class CommandLineTests: XCTestCase {
             waited += 1
         }
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no temporary file appeared")
+        return (process, errors)
+    }
+
+    func testInterruptionLeavesNoTemporaryFiles() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (process, _) = try startWaitingCompress(in: dir)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    /// SIGBUS (a mapped input truncated by another process; sent here by `kill`) is reported and cleaned up.
+    func testInputTruncatedUnderAMappingIsAClearErrorAndLeavesNothing() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (process, errors) = try startWaitingCompress(in: dir)
         kill(process.processIdentifier, SIGBUS)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1)
