@@ -69,6 +69,27 @@ final class CheckpointOperationsTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["m.df11"])
     }
 
+    /// A directory decompress that fails half-way removes the output directory it created.
+    func testAFailedDirectoryRunRemovesTheDirectoryItCreated() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c", options: RunOptions(threads: 2))
+        // Corrupt the second shard's container: the first shard is restored before the failure.
+        let second = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/c")
+            .filter { $0.hasSuffix(".df11") }.sorted().last)
+        var bytes = try XCTUnwrap(contents(dir + "/c/" + second))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: dir + "/c/" + second))
+        XCTAssertThrowsError(try CheckpointOperations.decompress(input: dir + "/c", output: dir + "/d",
+                                                                 options: RunOptions(threads: 2)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/d"))
+        // A directory that existed before is kept (with --force, what was restored stays: it is not ours to drop).
+        try FileManager.default.createDirectory(atPath: dir + "/e", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try CheckpointOperations.decompress(input: dir + "/c", output: dir + "/e",
+                                                                 options: RunOptions(threads: 2, force: true)))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/e"))
+    }
+
     func testRefusesToWriteOverItsInput() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

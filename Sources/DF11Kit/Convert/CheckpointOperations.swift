@@ -1,6 +1,7 @@
 import DF11Container
 import DF11IO
 import DF11Pipeline
+import Foundation
 import Safetensors
 
 /// What `df11 compress`, `decompress` or `verify` did to a whole checkpoint. JSON schemas
@@ -73,37 +74,38 @@ public enum CheckpointOperations {
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         case .directory, .shardedDirectory, .huggingFaceSnapshot:
             guard output != "-" else { throw UsageError("a directory compresses into a directory; give -o DIR") }
-            try prepareDirectory(output, input: checkpoint.root, force: options.force)
-            var manifest = DirectoryManifest(files: [], copied: [], weightMap: [])
-            let meter = options.meter("compress", total: checkpoint.weightFiles.reduce(UInt64(0)) {
-                $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0)
-            })
-            defer { meter?.finish() }
-            for file in checkpoint.weightFiles {
-                let container = file.displayPath + "." + ContainerFormat.fileExtension
-                let destination = FileSystem.join(output, container)
-                try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-                let s = try ContainerOperations.compress(input: file.resolvedPath, output: destination, options: options,
-                                                         progress: meter)
-                report.files.append(.init(input: file.displayPath, output: container, tensors: s.tensors,
-                                          blocks: s.blocks, originalBytes: s.originalBytes,
-                                          containerBytes: s.containerBytes))
-                manifest.files.append(.init(original: file.displayPath, container: container,
-                                            originalSize: s.originalBytes, containerSize: s.containerBytes))
-                for tensor in try SafetensorsFile(path: file.resolvedPath).header.tensors {
-                    manifest.weightMap.append((tensor.name, container))
+            try intoDirectory(output, input: checkpoint.root, force: options.force) {
+                var manifest = DirectoryManifest(files: [], copied: [], weightMap: [])
+                let meter = options.meter("compress", total: checkpoint.weightFiles.reduce(UInt64(0)) {
+                    $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0)
+                })
+                defer { meter?.finish() }
+                for file in checkpoint.weightFiles {
+                    let container = file.displayPath + "." + ContainerFormat.fileExtension
+                    let destination = FileSystem.join(output, container)
+                    try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+                    let s = try ContainerOperations.compress(input: file.resolvedPath, output: destination, options: options,
+                                                             progress: meter)
+                    report.files.append(.init(input: file.displayPath, output: container, tensors: s.tensors,
+                                              blocks: s.blocks, originalBytes: s.originalBytes,
+                                              containerBytes: s.containerBytes))
+                    manifest.files.append(.init(original: file.displayPath, container: container,
+                                                originalSize: s.originalBytes, containerSize: s.containerBytes))
+                    for tensor in try SafetensorsFile(path: file.resolvedPath).header.tensors {
+                        manifest.weightMap.append((tensor.name, container))
+                    }
                 }
+                var copied = checkpoint.otherFiles
+                if checkpoint.index != nil { copied.append(Checkpoint.indexFileName) }
+                for name in copied {
+                    try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
+                                 force: options.force)
+                }
+                manifest.copied = copied
+                report.copied = copied
+                try AtomicOutputFile.write(contents: manifest.json.encode() + [0x0A],
+                                           to: FileSystem.join(output, DirectoryManifest.fileName), overwrite: options.force)
             }
-            var copied = checkpoint.otherFiles
-            if checkpoint.index != nil { copied.append(Checkpoint.indexFileName) }
-            for name in copied {
-                try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
-                             force: options.force)
-            }
-            manifest.copied = copied
-            report.copied = copied
-            try AtomicOutputFile.write(contents: manifest.json.encode() + [0x0A],
-                                       to: FileSystem.join(output, DirectoryManifest.fileName), overwrite: options.force)
         }
         report.seconds = clock.seconds
         return report
@@ -117,22 +119,23 @@ public enum CheckpointOperations {
         if input != "-" && FileSystem.kind(of: input) == .directory {
             guard output != "-" else { throw UsageError("a container directory decompresses into a directory; give -o DIR") }
             let manifest = try DirectoryManifest.read(directory: input)
-            try prepareDirectory(output, input: input, force: options.force)
-            let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
-            defer { meter?.finish() }
-            for entry in manifest.files {
-                let destination = FileSystem.join(output, entry.original)
-                try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-                let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
-                                                           output: destination, options: options, progress: meter)
-                report.files.append(.init(input: entry.container, output: entry.original, tensors: s.tensors,
-                                          blocks: s.blocks, originalBytes: s.originalBytes,
-                                          containerBytes: s.containerBytes))
+            try intoDirectory(output, input: input, force: options.force) {
+                let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
+                defer { meter?.finish() }
+                for entry in manifest.files {
+                    let destination = FileSystem.join(output, entry.original)
+                    try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+                    let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
+                                                               output: destination, options: options, progress: meter)
+                    report.files.append(.init(input: entry.container, output: entry.original, tensors: s.tensors,
+                                              blocks: s.blocks, originalBytes: s.originalBytes,
+                                              containerBytes: s.containerBytes))
+                }
+                for name in manifest.copied {
+                    try copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
+                }
+                report.copied = manifest.copied
             }
-            for name in manifest.copied {
-                try copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
-            }
-            report.copied = manifest.copied
         } else {
             let s = try ContainerOperations.decompress(input: input, output: output, options: options)
             report.files = [.init(input: input, output: output, tensors: s.tensors, blocks: s.blocks,
@@ -172,6 +175,22 @@ public enum CheckpointOperations {
         }
         report.seconds = clock.seconds
         return report
+    }
+
+    /// Runs `body` writing into the directory `output` (made ready by `prepareDirectory`). If this call creates
+    /// the directory, a failure or an interruption removes it again with whatever `body` wrote, so a run that
+    /// does not finish leaves no half-filled output directory behind.
+    static func intoDirectory<T>(_ output: String, input: String, force: Bool, _ body: () throws -> T) throws -> T {
+        let created = FileSystem.kind(of: output) == .missing
+        try prepareDirectory(output, input: input, force: force)
+        if created { InterruptCleanup.register(output) }
+        defer { if created { InterruptCleanup.unregister(output) } }
+        do {
+            return try body()
+        } catch {
+            if created { try? FileManager.default.removeItem(atPath: output) }
+            throw error
+        }
     }
 
     /// Creates the output directory, refusing to write into the input or into a non-empty directory

@@ -108,31 +108,32 @@ public enum DFloat11Decompression {
         let writer = try SafetensorsWriter(tensors: descriptions, metadata: [("format", "pt")],
                                            order: .safetensorsLibrary, fileName: "model.safetensors")
 
-        try CheckpointOperations.prepareDirectory(output, input: input, force: options.force)
-        let meter = options.meter("decompress", total: writer.fileSize)
-        defer { meter?.finish() }
-        let file = try AtomicOutputFile(path: FileSystem.join(output, "model.safetensors"), overwrite: options.force)
-        do {
-            try writeModel(writer: writer, pieces: pieces, decoders: decoders, model: model, to: file,
-                           threads: options.threads, meter: meter)
-            try file.commit()
-        } catch {
-            file.abort()
-            throw error
-        }
-        report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
-        report.units = decoders.count
-        report.tensors = writer.tensors.count
-        report.outputBytes = writer.fileSize
+        try CheckpointOperations.intoDirectory(output, input: input, force: options.force) {
+            let meter = options.meter("decompress", total: writer.fileSize)
+            defer { meter?.finish() }
+            let file = try AtomicOutputFile(path: FileSystem.join(output, "model.safetensors"), overwrite: options.force)
+            do {
+                try writeModel(writer: writer, pieces: pieces, decoders: decoders, model: model, to: file,
+                               threads: options.threads, meter: meter)
+                try file.commit()
+            } catch {
+                file.abort()
+                throw error
+            }
+            report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
+            report.units = decoders.count
+            report.tensors = writer.tensors.count
+            report.outputBytes = writer.fileSize
 
-        // config.json without dfloat11_config; other files as they are.
-        var configOut = config
-        if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-        try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
-                                   to: FileSystem.join(output, "config.json"), overwrite: options.force)
-        for name in model.otherFiles {
-            try CheckpointOperations.copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
-            report.copied.append(name)
+            // config.json without dfloat11_config; other files as they are.
+            var configOut = config
+            if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
+            try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
+                                       to: FileSystem.join(output, "config.json"), overwrite: options.force)
+            for name in model.otherFiles {
+                try CheckpointOperations.copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
+                report.copied.append(name)
+            }
         }
         report.seconds = clock.seconds
         return report
