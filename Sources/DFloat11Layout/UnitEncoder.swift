@@ -12,7 +12,7 @@ import EntropyCoding
 /// ```swift
 /// var stats = UnitStatistics(); for chunk in chunks { stats.add(words: chunk) }
 /// let encoder = try UnitEncoder(unit: "model.layers.0", statistics: stats)
-/// let assembler = UnitStreamAssembler(encoder: encoder) { bytes in try sink.write(bytes) }
+/// let assembler = UnitStreamAssembler(encoder: encoder) { bytes, _ in try sink.write(bytes) }
 /// var bit: UInt64 = 0, index: UInt64 = 0
 /// for chunk in chunks {                       // or: compute the start bits, encode in parallel, append in order
 ///     try assembler.append(encoder.encodeChunk(words: chunk, startingBit: bit, firstElementIndex: index))
@@ -290,6 +290,15 @@ public struct EncodedChunk: Sendable {
     /// For each block in which a code of the chunk starts, from block `startingBit / 32768` on, consecutive:
     /// the unit index of the first such weight.
     public let blockPositions: [UInt64]
+
+    /// The indices of `bytes` that are complete and this chunk's alone: not the first when the chunk starts
+    /// inside a byte (the chunk before has bits in it), not the last when it ends inside one (the chunk after,
+    /// or the end-of-file padding, completes it). They can be written at their place at once, in any order.
+    public var ownBytes: Range<Int> {
+        let lead = startingBit % 8 != 0 ? 1 : 0
+        let complete = Int((startingBit + bitCount) / 8 - startingBit / 8)
+        return lead ..< max(lead, complete)
+    }
 
     /// The window of `gapOffsets[0]`.
     public var firstWindow: UInt64 { startingBit / UnitGeometry.windowBits }

@@ -7,11 +7,12 @@ import Safetensors
 /// the six unit tensors plus the module's other tensors copied unchanged, in the `safetensors` library's order
 /// and padding, no metadata.
 ///
-/// Memory stays bounded whatever the unit's size: the weights are read (mapped) three times in chunks — statistics
-/// (histogram), exponent bitstream (streamed to the sink as it is produced), sign-mantissa bytes — and only the
-/// packed gaps (about 8 % of the bitstream) and output positions are held. With `threads > 1` the chunks of the
-/// bitstream are encoded in parallel (`OrderedPipeline`) and spliced in order; the bytes do not depend on the
-/// number of threads or the chunk size.
+/// Memory stays bounded whatever the unit's size. The weights are read twice, in chunks: the statistics pass
+/// (histograms), which fixes the code, every tensor's size and so the whole file's layout; then one pass in
+/// which each worker encodes a chunk and writes its exponent bytes and its sign-mantissa bytes straight to
+/// their places in the file (`PositionedByteSink`). Only the bytes two chunks share, the packed gaps (about 8 %
+/// of the bitstream) and the output positions go through `UnitStreamAssembler`, in order. The bytes do not
+/// depend on the number of threads or the chunk size.
 public enum UnitFileWriter {
     /// What was written.
     public struct Report: Sendable {
@@ -58,7 +59,7 @@ public enum UnitFileWriter {
 
     /// Writes `unit` from `source` to `sink`. `chunkWords` weights are encoded per job, on `threads` threads.
     @discardableResult
-    public static func write(unit: DFloat11Unit, from source: TensorSource, to sink: ByteSink,
+    public static func write(unit: DFloat11Unit, from source: TensorSource, to sink: PositionedByteSink,
                              fileName: String = "unit", chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
         precondition(chunkWords > 0)
         let reader = try UnitWeightReader(unit: unit, source: source)
@@ -88,42 +89,36 @@ public enum UnitFileWriter {
         descriptions += others.map { TensorDescription(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
         let writer = try SafetensorsWriter(tensors: descriptions, metadata: nil, order: .safetensorsLibrary,
                                            fileName: fileName)
-        let stream = try writer.start(sink: sink)
 
-        var indexes: UnitStreamAssembler.Indexes? = nil
-        for tensor in writer.tensors {
-            try stream.beginTensor(tensor.name)
-            switch tensor.name {
-            case unit.tensorName(.luts):
-                try encoder.tables.bytes.withUnsafeBytes { try stream.write($0) }
-            case unit.tensorName(.encodedExponent):
-                indexes = try encodeBitstream(reader: reader, encoder: encoder, chunks: chunks,
-                                              bitCounts: chunkHistograms.map { encoder.bitCount(of: $0) },
-                                              threads: threads) { try stream.write($0) }
-            case unit.tensorName(.signMantissa):
-                try inOrder(chunks, threads: threads, work: { chunk -> [UInt8] in
-                    try reader.withWords(chunk) { words in
-                        [UInt8](unsafeUninitializedCapacity: words.count) { bytes, initialized in
-                            UnitEncoder.splitSignMantissa(words, into: bytes)
-                            initialized = words.count
-                        }
-                    }
-                }, consume: { bytes in try bytes.withUnsafeBytes { try stream.write($0) } })
-            case unit.tensorName(.outputPositions):
-                guard let indexes else { preconditionFailure("encoded_exponent sorts before output_positions") }
-                try indexes.outputPositions.withUnsafeBytes { try stream.write($0) }
-            case unit.tensorName(.gaps):
-                guard let indexes else { preconditionFailure("encoded_exponent sorts before gaps") }
-                try indexes.gaps.withUnsafeBytes { try stream.write($0) }
-            case unit.tensorName(.splitPositions):
-                try splits.map(\.littleEndian).withUnsafeBytes { try stream.write($0) }
-            default:
-                try copy(others.first { $0.name == tensor.name }!, from: source, to: stream)
+        // Every tensor at its place: the header fixes them all.
+        let dataStart = UInt64(writer.headerBytes.count)
+        var places: [String: TensorInfo] = [:]
+        for tensor in writer.tensors { places[tensor.name] = tensor }
+        func write(_ bytes: UnsafeRawBufferPointer, as kind: UnitTensor) throws {
+            let tensor = places[unit.tensorName(kind)]!
+            guard UInt64(bytes.count) == tensor.byteCount else {
+                throw DFloat11LayoutError(unit: unit.module, .inconsistentInput(
+                    "\(tensor.name) has \(bytes.count) bytes, its header says \(tensor.byteCount)"))
             }
+            try sink.write(bytes, concurrentlyAt: dataStart + tensor.dataOffsets.lowerBound)
         }
-        try stream.finish()
+        try writer.headerBytes.withUnsafeBytes { try sink.write($0, concurrentlyAt: 0) }
+        try encoder.tables.bytes.withUnsafeBytes { try write($0, as: .luts) }
+        try splits.map(\.littleEndian).withUnsafeBytes { try write($0, as: .splitPositions) }
+        for info in others {
+            try copy(info, from: source, to: sink, at: dataStart + places[info.name]!.dataOffsets.lowerBound)
+        }
+        let indexes = try encodeChunks(reader: reader, encoder: encoder, chunks: chunks,
+                                       bitCounts: chunkHistograms.map { encoder.bitCount(of: $0) }, threads: threads,
+                                       sink: sink,
+                                       streamAt: dataStart + places[unit.tensorName(.encodedExponent)]!.dataOffsets.lowerBound,
+                                       signsAt: dataStart + places[unit.tensorName(.signMantissa)]!.dataOffsets.lowerBound)
+        try indexes.outputPositions.withUnsafeBytes { try write($0, as: .outputPositions) }
+        try indexes.gaps.withUnsafeBytes { try write($0, as: .gaps) }
+
         var maxWeightsPerBlock: UInt32 = 0
-        if let bytes = indexes?.outputPositions, bytes.count >= 8 {
+        let bytes = indexes.outputPositions
+        if bytes.count >= 8 {
             var previous: UInt32 = 0
             for i in stride(from: 0, to: bytes.count - 3, by: 4) {
                 let value = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
@@ -157,12 +152,15 @@ public enum UnitFileWriter {
     }
 
     /// The second pass: encodes the chunks (in parallel when `threads > 1`; each chunk's first bit is the sum of
-    /// the earlier chunks' `bitCounts`) and streams the spliced bitstream to `emit`; returns the gaps and output
-    /// positions.
-    static func encodeBitstream(reader: UnitWeightReader, encoder: UnitEncoder, chunks: [UnitChunk],
-                                bitCounts: [UInt64], threads: Int,
-                                emit: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> UnitStreamAssembler.Indexes {
-        let assembler = UnitStreamAssembler(encoder: encoder, emit: emit)
+    /// the earlier chunks' `bitCounts`). Each worker writes its chunk's own bitstream bytes at `streamAt` + their
+    /// stream offset and its sign-mantissa bytes at `signsAt` + its first weight; the shared bytes, gaps and
+    /// output positions are assembled in order. Returns the gaps and output positions.
+    static func encodeChunks(reader: UnitWeightReader, encoder: UnitEncoder, chunks: [UnitChunk], bitCounts: [UInt64],
+                             threads: Int, sink: PositionedByteSink, streamAt: UInt64,
+                             signsAt: UInt64) throws -> UnitStreamAssembler.Indexes {
+        let assembler = UnitStreamAssembler(encoder: encoder) { bytes, offset in
+            try sink.write(bytes, concurrentlyAt: streamAt + offset)
+        }
         var starts: [UInt64] = []
         starts.reserveCapacity(chunks.count)
         var bit: UInt64 = 0
@@ -170,12 +168,28 @@ public enum UnitFileWriter {
             starts.append(bit)
             bit += count
         }
+        let largest = Int(chunks.map(\.words.count).max() ?? 0)
+        let signBuffers = ResourcePool { UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(largest, 1)) }
+        defer { signBuffers.drain { $0.deallocate() } }
         try inOrder(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
-            try reader.withWords(chunks[i]) {
-                try encoder.encodeChunk(words: $0, startingBit: starts[i], firstElementIndex: chunks[i].firstElementIndex,
-                                        bitCount: bitCounts[i])
+            try reader.withWords(chunks[i]) { words in
+                let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
+                                                    firstElementIndex: chunks[i].firstElementIndex, bitCount: bitCounts[i])
+                let own = chunk.ownBytes
+                if !own.isEmpty {
+                    try chunk.bytes.withUnsafeBytes {
+                        try sink.write(UnsafeRawBufferPointer(rebasing: $0[own]),
+                                       concurrentlyAt: streamAt + chunk.startingBit / 8 + UInt64(own.lowerBound))
+                    }
+                }
+                try signBuffers.withResource { signs in
+                    UnitEncoder.splitSignMantissa(words, into: signs)
+                    try sink.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: signs[0 ..< words.count])),
+                                   concurrentlyAt: signsAt + chunks[i].firstElementIndex)
+                }
+                return chunk
             }
-        }, consume: { chunk in try assembler.append(chunk) })
+        }, consume: { chunk in try assembler.append(chunk, ownBytesWritten: true) })
         return try assembler.finish()
     }
 
@@ -190,15 +204,19 @@ public enum UnitFileWriter {
         }, work: work, consume: consume)
     }
 
-    private static func copy(_ tensor: TensorInfo, from source: TensorSource, to stream: SafetensorsStream) throws {
+    private static func copy(_ tensor: TensorInfo, from source: TensorSource, to sink: PositionedByteSink,
+                             at offset: UInt64) throws {
         let step: UInt64 = 1 << 22
-        var buffer = [UInt8](repeating: 0, count: Int(min(step, max(tensor.byteCount, 1))))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(step, max(tensor.byteCount, 1))),
+                                                            alignment: 16)
+        defer { buffer.deallocate() }
         var done: UInt64 = 0
         while done < tensor.byteCount {
             let n = min(step, tensor.byteCount - done)
-            try buffer.withUnsafeMutableBytes { try source.read(tensor: tensor, range: done ..< done + n, into: $0) }
-            try buffer.withUnsafeBytes { try stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<Int(n)])) }
+            try source.read(tensor: tensor, range: done ..< done + n, into: buffer)
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]), concurrentlyAt: offset + done)
             done += n
         }
     }
+
 }

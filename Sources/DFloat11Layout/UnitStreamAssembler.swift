@@ -1,8 +1,10 @@
 /// Splices a unit's encoded chunks, in order, into the official byte stream and collects its two indexes.
 ///
 /// Chunks must arrive in stream order, each starting where the previous one ended. The byte shared by two
-/// chunks is ORed together; complete bytes go to `emit` at once, so the assembler holds one byte of stream plus
-/// the packed gaps (5 bits per 64 bits of stream) and the output positions (4 bytes per 4096). `finish()`
+/// chunks is ORed together; complete bytes go to `emit` at once with their offset in the stream (or, when the
+/// caller already wrote each chunk's `ownBytes` itself, only the shared bytes do), so the assembler holds one
+/// byte of stream plus the packed gaps (5 bits per 64 bits of stream) and the output positions (4 bytes per
+/// 4096). `finish()`
 /// applies the end rule: if the stream does not end on a byte boundary, the window and block marks are checked
 /// once more at the end position, and one last byte is written holding the pending bits followed by the
 /// end-of-file code, cut or zero-padded to 8 bits. Then N is appended to the output positions and the gaps are
@@ -17,7 +19,7 @@ public final class UnitStreamAssembler {
     }
 
     private let encoder: UnitEncoder
-    private let emit: (UnsafeRawBufferPointer) throws -> Void
+    private let emit: (UnsafeRawBufferPointer, UInt64) throws -> Void
     private var position: UInt64 = 0
     private var elements: UInt64 = 0
     private var pendingByte: UInt8 = 0
@@ -26,8 +28,9 @@ public final class UnitStreamAssembler {
     private var positions: [UInt32] = []
     private var finished = false
 
-    /// An assembler for `encoder`'s unit that passes each complete stream byte range to `emit`, in order.
-    public init(encoder: UnitEncoder, emit: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+    /// An assembler for `encoder`'s unit that passes each complete stream byte range to `emit` with the offset
+    /// of its first byte in the stream, in stream order.
+    public init(encoder: UnitEncoder, emit: @escaping (UnsafeRawBufferPointer, UInt64) throws -> Void) {
         self.encoder = encoder
         self.emit = emit
         gaps = GapPacker(reservingFor: encoder.geometry.gapCount)
@@ -38,8 +41,9 @@ public final class UnitStreamAssembler {
         DFloat11LayoutError(unit: encoder.unit, .inconsistentInput(why))
     }
 
-    /// Appends the next chunk.
-    public func append(_ chunk: EncodedChunk) throws {
+    /// Appends the next chunk. With `ownBytesWritten`, the caller has written the chunk's `ownBytes` at their
+    /// place already, and only the byte it shares with the chunk before goes to `emit`.
+    public func append(_ chunk: EncodedChunk, ownBytesWritten: Bool = false) throws {
         precondition(!finished, "append after finish")
         guard chunk.startingBit == position, chunk.firstElementIndex == elements else {
             throw fail("chunk starts at bit \(chunk.startingBit), weight \(chunk.firstElementIndex); "
@@ -55,9 +59,13 @@ public final class UnitStreamAssembler {
         let shared = position % 8 != 0 ? pendingByte : 0
         try chunk.bytes.withUnsafeBytes { bytes in
             if complete > 0 {
-                var first = bytes[0] | shared
-                try withUnsafeBytes(of: &first) { try emit($0) }
-                if complete > 1 { try emit(UnsafeRawBufferPointer(rebasing: bytes[1..<complete])) }
+                if position % 8 != 0 || !ownBytesWritten {
+                    var first = bytes[0] | shared
+                    try withUnsafeBytes(of: &first) { try emit($0, position / 8) }
+                }
+                if complete > 1 && !ownBytesWritten {
+                    try emit(UnsafeRawBufferPointer(rebasing: bytes[1..<complete]), position / 8 + 1)
+                }
                 emittedBytes += UInt64(complete)
             }
             if end % 8 != 0 {
@@ -99,7 +107,7 @@ public final class UnitStreamAssembler {
             let tail: UInt64 = eof.length >= room ? eof.value >> UInt64(eof.length - room)
                                                   : eof.value << UInt64(room - eof.length)
             var last = pendingByte | UInt8(truncatingIfNeeded: tail & ((1 << UInt64(room)) - 1))
-            try withUnsafeBytes(of: &last) { try emit($0) }
+            try withUnsafeBytes(of: &last) { try emit($0, emittedBytes) }
             emittedBytes += 1
         }
         positions.append(UInt32(truncatingIfNeeded: elements))

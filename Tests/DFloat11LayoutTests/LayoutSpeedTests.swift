@@ -29,7 +29,7 @@ final class LayoutSpeedTests: XCTestCase {
         stream.reserveCapacity(Int(encoder.geometry.encodedBytes))
         var indexes: UnitStreamAssembler.Indexes!
         let tEncode = try time {
-            let assembler = UnitStreamAssembler(encoder: encoder) { stream.append(contentsOf: $0) }
+            let assembler = UnitStreamAssembler(encoder: encoder) { bytes, _ in stream.append(contentsOf: bytes) }
             var bit: UInt64 = 0
             for start in stride(from: 0, to: n, by: 1 << 20) {
                 try words[start..<start + (1 << 20)].withUnsafeBufferPointer {

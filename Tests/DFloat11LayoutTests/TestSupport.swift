@@ -24,10 +24,21 @@ func goldenJSON(_ relative: String) throws -> JSONValue {
     try JSONParser().parse(try FileSystem.readSmallFile(golden(relative)))
 }
 
-/// A sink that keeps everything in memory.
-final class MemorySink: ByteSink {
+/// A sink that keeps everything in memory; positioned writes may come from several threads.
+final class MemorySink: PositionedByteSink {
     var bytes: [UInt8] = []
-    func write(_ buffer: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: buffer) }
+    private let lock = NSLock()
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        lock.lock(); defer { lock.unlock() }
+        bytes.append(contentsOf: buffer)
+    }
+    func write(_ buffer: UnsafeRawBufferPointer, concurrentlyAt offset: UInt64) throws {
+        lock.lock(); defer { lock.unlock() }
+        let end = Int(offset) + buffer.count
+        if bytes.count < end { bytes += [UInt8](repeating: 0, count: end - bytes.count) }
+        guard let source = buffer.baseAddress, !buffer.isEmpty else { return }
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: source, byteCount: buffer.count) }
+    }
 }
 
 /// The lowercase hex SHA-256 of `bytes` (FIPS 180-4; no system library needed).

@@ -31,7 +31,7 @@ final class UnitEncoderTests: XCTestCase {
             }
         }
         var stream: [UInt8] = []
-        let assembler = UnitStreamAssembler(encoder: encoder) { stream.append(contentsOf: $0) }
+        let assembler = UnitStreamAssembler(encoder: encoder) { bytes, _ in stream.append(contentsOf: bytes) }
         for chunk in chunks { try assembler.append(chunk!) }
         let indexes = try assembler.finish()
         return (stream, indexes.gaps, indexes.outputPositions)
