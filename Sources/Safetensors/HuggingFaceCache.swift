@@ -1,7 +1,12 @@
 import DF11IO
 
 /// Recognises the Hugging Face hub cache layout: `models--org--name/{refs/main, snapshots/<rev>/, blobs/}`.
-enum HuggingFaceCache {
+public enum HuggingFaceCache {
+    /// `path` itself, or for a cache root `models--org--name` the snapshot its `refs/main` names.
+    public static func resolvingCacheRoot(_ path: String) throws -> String {
+        try snapshotForCacheRoot(path) ?? path
+    }
+
     /// Whether `path` looks like `…/models--org--name/snapshots/<rev>`.
     static func isSnapshotDirectory(_ path: String) -> Bool {
         let parent = FileSystem.directoryName(of: path)

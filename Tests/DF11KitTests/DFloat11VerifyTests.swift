@@ -107,6 +107,35 @@ final class DFloat11VerifyTests: XCTestCase {
         XCTAssert(failure?.message.contains("'extra.dense.weight'") == true, failure?.message ?? "passed")
     }
 
+    /// A release downloaded into the Hugging Face cache: verified and decompressed from the cache root
+    /// (`models--org--name`, through `refs/main`) and from the snapshot folder, whose files link into `blobs/`.
+    func testHuggingFaceCacheRelease() throws {
+        let manager = FileManager.default
+        let root = temporaryDirectory()
+        defer { try? manager.removeItem(atPath: root) }
+        let repo = root + "/models--DFloat11--bert-1layer-DF11"
+        let revision = "4d5e6f"
+        let snapshot = repo + "/snapshots/" + revision
+        for folder in [repo + "/blobs", repo + "/refs", snapshot] {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        try Data(revision.utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
+        for name in try manager.contentsOfDirectory(atPath: goldenDir("bert-1layer/official")) {
+            let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-")
+            try manager.copyItem(atPath: goldenDir("bert-1layer/official/" + name), toPath: repo + "/blobs/" + blob)
+            try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
+        }
+        for path in [repo, snapshot] {
+            XCTAssertTrue(DFloat11Verification.isDFloat11Directory(path), path)
+            let report = try DFloat11Verification.verify(input: path, options: options,
+                                                         verify: .init(against: goldenDir("bert-1layer/source")))
+            XCTAssertEqual(report.weightsChecked, report.weights, path)
+        }
+        let restored = try DFloat11Decompression.decompress(input: repo, output: root + "/restored", options: options)
+        XCTAssertEqual(restored.units, 2)
+        XCTAssertEqual(contents(root + "/restored/model.safetensors"), contents(goldenDir("bert-1layer/source/model.safetensors")))
+    }
+
     func testDecompressGivesBackTheSourceTensors() throws {
         for c in cases {
             for layout in ["official", "official-single"] {

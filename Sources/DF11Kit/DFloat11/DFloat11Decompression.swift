@@ -65,7 +65,7 @@ public enum DFloat11Decompression {
                                               layout: model.fileNames.count == 1 ? "single-file" : "directory",
                                               threads: options.threads)
         var config = model.config
-        var configName = FileSystem.join(input, "config.json")
+        var configName = FileSystem.join(model.directory, "config.json")
         if let modelConfig {
             config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
             configName = modelConfig
@@ -108,7 +108,7 @@ public enum DFloat11Decompression {
         let writer = try SafetensorsWriter(tensors: descriptions, metadata: [("format", "pt")],
                                            order: .safetensorsLibrary, fileName: "model.safetensors")
 
-        try CheckpointOperations.intoDirectory(output, input: input, force: options.force) {
+        try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) {
             let meter = options.meter("decompress", total: writer.fileSize)
             defer { meter?.finish() }
             let file = try AtomicOutputFile(path: FileSystem.join(output, "model.safetensors"), overwrite: options.force)
@@ -131,7 +131,7 @@ public enum DFloat11Decompression {
             try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
                                        to: FileSystem.join(output, "config.json"), overwrite: options.force)
             for name in model.otherFiles {
-                try CheckpointOperations.copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
+                try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
                 report.copied.append(name)
             }
         }

@@ -27,9 +27,11 @@ struct DFloat11Model {
     /// Files of the directory that are neither safetensors nor config.json (tokenizer, generation config…).
     let otherFiles: [String]
 
-    /// Whether `path` is a directory with a `config.json` that has `dfloat11_config`.
+    /// Whether `path` is a directory with a `config.json` that has `dfloat11_config` (a Hugging Face cache root
+    /// `models--org--name` counts by its `refs/main` snapshot).
     static func isDFloat11Directory(_ path: String) -> Bool {
-        guard path != "-", FileSystem.kind(of: path) == .directory else { return false }
+        guard path != "-", FileSystem.kind(of: path) == .directory,
+              let path = try? HuggingFaceCache.resolvingCacheRoot(path) else { return false }
         let configPath = FileSystem.join(path, "config.json")
         guard FileSystem.kind(of: configPath) == .regularFile,
               let bytes = try? FileSystem.readSmallFile(configPath, limit: 16 << 20),
@@ -41,7 +43,9 @@ struct DFloat11Model {
         DFloat11MismatchError("unsupported-dfloat11", why, category: .couldNotRun)
     }
 
-    init(directory: String) throws {
+    /// Opens the DFloat11 model in `directory` (or, for a Hugging Face cache root, in its `refs/main` snapshot).
+    init(directory given: String) throws {
+        let directory = try HuggingFaceCache.resolvingCacheRoot(given)
         self.directory = directory
         let configPath = FileSystem.join(directory, "config.json")
         config = try JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 16 << 20))
