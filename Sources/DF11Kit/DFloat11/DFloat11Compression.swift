@@ -77,120 +77,117 @@ public enum DFloat11Compression {
         let (configBytes, copied, metadata) = (plan.configBytes, plan.copied, plan.metadata)
 
         // Output directory and staging.
-        let createdOutput = FileSystem.kind(of: output) == .missing
-        try CheckpointOperations.prepareDirectory(output, input: checkpoint.root, force: options.force)
-        var succeeded = false
-        defer { if createdOutput && !succeeded { try? FileManager.default.removeItem(atPath: output) } }
-        let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(atPath: staging)
-        try FileSystem.createDirectories(staging)
-        InterruptCleanup.register(staging)
-        defer {
+        return try CheckpointOperations.intoDirectory(output, input: checkpoint.root, force: options.force) {
+            let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
             try? FileManager.default.removeItem(atPath: staging)
-            InterruptCleanup.unregister(staging)
-        }
-
-        var report = DFloat11CompressReport(input: input, output: output,
-                                            layout: dfloat11.singleFile ? "single-file" : "directory",
-                                            architecture: plan.preset?.name, patternSource: plan.patternSource,
-                                            patternDict: plan.patternJSON, threads: options.threads)
-        report.inputBytes = plan.inputBytes
-        report.copied = copied
-
-        // The files that do not need the units are written on the side while the units encode (on a small
-        // model they would otherwise run alone after the last unit): config.json, the copies and, in the
-        // directory layout, model.safetensors with the rest.
-        let modelPath = FileSystem.join(staging, "model.safetensors")
-        let side = SideJob {
-            try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"),
-                                       overwrite: true)
-            for name in copied {
-                try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name),
-                                                  to: FileSystem.join(staging, name), force: true)
+            try FileSystem.createDirectories(staging)
+            InterruptCleanup.register(staging)
+            defer {
+                try? FileManager.default.removeItem(atPath: staging)
+                InterruptCleanup.unregister(staging)
             }
-            if !dfloat11.singleFile {
-                let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
+
+            var report = DFloat11CompressReport(input: input, output: output,
+                                                layout: dfloat11.singleFile ? "single-file" : "directory",
+                                                architecture: plan.preset?.name, patternSource: plan.patternSource,
+                                                patternDict: plan.patternJSON, threads: options.threads)
+            report.inputBytes = plan.inputBytes
+            report.copied = copied
+
+            // The files that do not need the units are written on the side while the units encode (on a small
+            // model they would otherwise run alone after the last unit): config.json, the copies and, in the
+            // directory layout, model.safetensors with the rest.
+            let modelPath = FileSystem.join(staging, "model.safetensors")
+            let side = SideJob {
+                try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"),
+                                           overwrite: true)
+                for name in copied {
+                    try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name),
+                                                      to: FileSystem.join(staging, name), force: true)
+                }
+                if !dfloat11.singleFile {
+                    let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
+                        let info = source.tensor(named: tensor.source)!
+                        return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
+                    }
+                    try writeSafetensors(entries, metadata: metadata, to: modelPath)
+                }
+            }
+
+            // Units, written to staging.
+            let unitReports: [UnitFileWriter.Report]
+            do {
+                unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
+                                              chunkWords: dfloat11.chunkWords)
+            } catch {
+                side.waitIgnoringErrors()
+                throw error
+            }
+            try side.wait()
+            var staged: [String] = []       // file names in staging, to move into output
+            for (unit, r) in zip(units, unitReports) {
+                let tensors = 6 + unit.otherTensors.count
+                report.units.append(.init(module: unit.module, file: dfloat11.singleFile ? nil : unit.fileName,
+                                          tensors: tensors, weights: r.elementCount, encodedBytes: r.encodedBytes,
+                                          bytes: r.fileSize, maxCodeLength: r.maxCodeLength,
+                                          limiterFinalK: r.limiterFinalK, maxWeightsPerBlock: r.maxWeightsPerBlock))
+                if r.maxWeightsPerBlock > maxWeightsPerBlockWithinLimit {
+                    let warning = DFloat11CompressReport.Warning(
+                        code: "shared-memory", unit: unit.module,
+                        message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
+                            + "official GPU kernel then asks for \(sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
+                            + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
+                            + "\(maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
+                            + "official loader may fail to launch it; the file itself is valid")
+                    report.warnings.append(warning)
+                    warn?(warning)
+                }
+            }
+
+            // In the single-file layout, model.safetensors holds the rest and the units' tensors.
+            if dfloat11.singleFile {
+                let unitFiles = try units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
+                let unitSource = TensorSourceSet(files: unitFiles)
+                var entries: [(description: TensorDescription, from: TensorSource, source: String)] = []
+                for tensor in rest {
                     let info = source.tensor(named: tensor.source)!
-                    return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
+                    entries.append((TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source))
                 }
-                try writeSafetensors(entries, metadata: metadata, to: modelPath)
+                for file in unitFiles {
+                    for info in file.header.tensors {
+                        entries.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.shape), unitSource, info.name))
+                    }
+                }
+                try writeSafetensors(entries, metadata: nil, to: modelPath)
+                for (i, unit) in units.enumerated() {
+                    report.units[i].bytes = unitFiles[i].header.tensors.reduce(0) { $0 + $1.byteCount }
+                    try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
+                }
+            } else {
+                staged += units.map(\.fileName)
             }
-        }
+            staged += ["model.safetensors", "config.json"]
 
-        // Units, written to staging.
-        let unitReports: [UnitFileWriter.Report]
-        do {
-            unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
-                                          chunkWords: dfloat11.chunkWords)
-        } catch {
-            side.waitIgnoringErrors()
-            throw error
-        }
-        try side.wait()
-        var staged: [String] = []       // file names in staging, to move into output
-        for (unit, r) in zip(units, unitReports) {
-            let tensors = 6 + unit.otherTensors.count
-            report.units.append(.init(module: unit.module, file: dfloat11.singleFile ? nil : unit.fileName,
-                                      tensors: tensors, weights: r.elementCount, encodedBytes: r.encodedBytes,
-                                      bytes: r.fileSize, maxCodeLength: r.maxCodeLength,
-                                      limiterFinalK: r.limiterFinalK, maxWeightsPerBlock: r.maxWeightsPerBlock))
-            if r.maxWeightsPerBlock > maxWeightsPerBlockWithinLimit {
-                let warning = DFloat11CompressReport.Warning(
-                    code: "shared-memory", unit: unit.module,
-                    message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
-                        + "official GPU kernel then asks for \(sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
-                        + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
-                        + "\(maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
-                        + "official loader may fail to launch it; the file itself is valid")
-                report.warnings.append(warning)
-                warn?(warning)
-            }
-        }
-
-        // In the single-file layout, model.safetensors holds the rest and the units' tensors.
-        if dfloat11.singleFile {
-            let unitFiles = try units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
-            let unitSource = TensorSourceSet(files: unitFiles)
-            var entries: [(description: TensorDescription, from: TensorSource, source: String)] = []
-            for tensor in rest {
-                let info = source.tensor(named: tensor.source)!
-                entries.append((TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source))
-            }
-            for file in unitFiles {
-                for info in file.header.tensors {
-                    entries.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.shape), unitSource, info.name))
+            // Into place: every file or none (short of a failing rename).
+            for name in staged + copied {
+                let destination = FileSystem.join(output, name)
+                if !options.force, FileSystem.kind(of: destination) != .missing {
+                    throw UsageError("'\(destination)' exists; use --force to replace it")
                 }
             }
-            try writeSafetensors(entries, metadata: nil, to: modelPath)
-            for (i, unit) in units.enumerated() {
-                report.units[i].bytes = unitFiles[i].header.tensors.reduce(0) { $0 + $1.byteCount }
-                try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
+            for name in staged + copied {
+                let destination = FileSystem.join(output, name)
+                try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+                if rename(FileSystem.join(staging, name), destination) != 0 {
+                    throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
+                }
             }
-        } else {
-            staged += units.map(\.fileName)
-        }
-        staged += ["model.safetensors", "config.json"]
-
-        // Into place: every file or none (short of a failing rename).
-        for name in staged + copied {
-            let destination = FileSystem.join(output, name)
-            if !options.force, FileSystem.kind(of: destination) != .missing {
-                throw UsageError("'\(destination)' exists; use --force to replace it")
+            report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
+                ($0, try InputFile(path: FileSystem.join(output, $0)).size)
             }
+            report.seconds = clock.seconds
+            return report
         }
-        for name in staged + copied {
-            let destination = FileSystem.join(output, name)
-            try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-            if rename(FileSystem.join(staging, name), destination) != 0 {
-                throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
-            }
-        }
-        report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
-            ($0, try InputFile(path: FileSystem.join(output, $0)).size)
-        }
-        report.seconds = clock.seconds
-        succeeded = true
-        return report
     }
 
     /// Encodes every unit into `staging`, returning the reports in unit order. Units are taken largest first: one
