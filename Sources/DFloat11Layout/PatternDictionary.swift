@@ -132,8 +132,8 @@ public struct PatternDictionary: @unchecked Sendable {
         NaturalKey(a) < NaturalKey(b)
     }
 
-    /// `names` in `naturalOrder`, each split into parts once.
-    static func naturallySorted<S: Sequence>(_ names: S) -> [String] where S.Element == String {
+    /// `names` in `naturalOrder`, each split into parts once (cheaper than sorting by `naturalOrder`).
+    public static func naturallySorted<S: Sequence>(_ names: S) -> [String] where S.Element == String {
         names.map { (key: NaturalKey($0), name: $0) }.sorted { $0.key < $1.key }.map(\.name)
     }
 

@@ -90,8 +90,7 @@ struct DFloat11Model {
         tensors = TensorSourceSet(files: files)
         let all = tensors.tensorNames
         let suffix = "." + UnitTensor.luts.rawValue
-        units = all.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }
-            .sorted(by: PatternDictionary.naturalOrder)
+        units = PatternDictionary.naturallySorted(all.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) })
         guard !units.isEmpty else { throw Self.refuse("\(directory): no unit (no tensor named '<module>.luts')") }
         for unit in units where !patterns.entries.indices.contains(where: { patterns.fullMatch(entry: $0, unit) }) {
             throw DFloat11LayoutError(unit: unit, .badTensor(
@@ -99,7 +98,7 @@ struct DFloat11Model {
                     + "the official loader would not decode it"))
         }
         let unitTensors = Set(units.flatMap { unit in UnitTensor.allCases.map { unit + "." + $0.rawValue } })
-        remainder = all.filter { !unitTensors.contains($0) }.sorted(by: PatternDictionary.naturalOrder)
+        remainder = PatternDictionary.naturallySorted(all.filter { !unitTensors.contains($0) })
     }
 
     /// The file a tensor is stored in (for messages).
