@@ -17,20 +17,13 @@ final class BlockDecodingTests: XCTestCase {
     }
 
     func testEveryOfficialUnitDecodesAlikeInAnyGrouping() throws {
-        var units = 0
-        for goldenCase in GoldenCase.all {
-            let source = try goldenCase.openSource()
-            for unit in try goldenCase.units(of: source) {
-                let file = try SafetensorsFile(path: golden(goldenCase.officialDirectory + "/" + unit.fileName))
-                let decoder = try UnitDecoder(module: unit.module, source: file)
-                let reference = try decoder.decodeAll()
-                for group in [1, 2, 3, 1000] {
-                    XCTAssert(try decodeInGroups(decoder, group: group) == reference, "\(goldenCase.name)/\(unit.module) by \(group)")
-                }
-                // Exponents only: same checks, no words.
-                XCTAssertEqual(try decoder.decodeBlocks(0 ..< decoder.blockCount, scratch: BlockDecodeScratch(), words: false).count, 0)
-                units += 1
+        let units = try forEachOfficialUnit { goldenCase, unit, _, decoder in
+            let reference = try decoder.decodeAll()
+            for group in [1, 2, 3, 1000] {
+                XCTAssert(try decodeInGroups(decoder, group: group) == reference, "\(goldenCase.name)/\(unit.module) by \(group)")
             }
+            // Exponents only: same checks, no words.
+            XCTAssertEqual(try decoder.decodeBlocks(0 ..< decoder.blockCount, scratch: BlockDecodeScratch(), words: false).count, 0)
         }
         XCTAssertEqual(units, 12)
     }

@@ -122,6 +122,22 @@ struct GoldenCase {
     }
 }
 
+/// Calls `body` with every unit of every golden case, its source checkpoint and a decoder of the official unit
+/// file; returns how many units there were.
+@discardableResult
+func forEachOfficialUnit(_ body: (GoldenCase, DFloat11Unit, SafetensorsFile, UnitDecoder) throws -> Void) throws -> Int {
+    var count = 0
+    for goldenCase in GoldenCase.all {
+        let source = try goldenCase.openSource()
+        for unit in try goldenCase.units(of: source) {
+            let file = try SafetensorsFile(path: golden(goldenCase.officialDirectory + "/" + unit.fileName))
+            try body(goldenCase, unit, source, try UnitDecoder(module: unit.module, source: file))
+            count += 1
+        }
+    }
+    return count
+}
+
 /// The source weights of `unit`, concatenated in unit order.
 func sourceWords(_ unit: DFloat11Unit, _ source: SafetensorsFile) throws -> [UInt16] {
     var all: [UInt16] = []

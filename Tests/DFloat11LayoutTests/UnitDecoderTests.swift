@@ -6,23 +6,16 @@ import Safetensors
 final class UnitDecoderTests: XCTestCase {
     /// Decoding every official unit file gives back the source weights bit for bit.
     func testEveryOfficialUnitDecodesToTheSourceWeights() throws {
-        var checked = 0
-        for goldenCase in GoldenCase.all {
-            let source = try goldenCase.openSource()
-            for unit in try goldenCase.units(of: source) {
-                let file = try SafetensorsFile(path: golden(goldenCase.officialDirectory + "/" + unit.fileName))
-                let decoder = try UnitDecoder(module: unit.module, source: file)
-                let expected = try sourceWords(unit, source)
-                XCTAssert(try decoder.decodeAll() == expected, "\(goldenCase.name)/\(unit.module)")
-                var splits: [Int64] = []
-                var total: Int64 = 0
-                for weight in unit.weights.dropLast() {
-                    total += Int64(source.header.tensor(named: weight.source)!.elementCount)
-                    splits.append(total)
-                }
-                XCTAssertEqual(decoder.splitPositions, splits)
-                checked += 1
+        let checked = try forEachOfficialUnit { goldenCase, unit, source, decoder in
+            let expected = try sourceWords(unit, source)
+            XCTAssert(try decoder.decodeAll() == expected, "\(goldenCase.name)/\(unit.module)")
+            var splits: [Int64] = []
+            var total: Int64 = 0
+            for weight in unit.weights.dropLast() {
+                total += Int64(source.header.tensor(named: weight.source)!.elementCount)
+                splits.append(total)
             }
+            XCTAssertEqual(decoder.splitPositions, splits)
         }
         XCTAssertEqual(checked, 12)
     }
