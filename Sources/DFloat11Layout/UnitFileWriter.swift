@@ -194,8 +194,14 @@ public enum UnitFileWriter {
     }
 
     /// Runs `work` on each item on `threads` workers (reading happens there too) and `consume` in item order.
+    /// With one thread everything runs on the calling thread: handing each chunk to a worker and its result back
+    /// would only add two thread switches per chunk (a unit is encoded on one thread when units run side by side).
     private static func inOrder<Item, Output>(_ items: [Item], threads: Int, work: @escaping (Item) throws -> Output,
                                               consume: (Output) throws -> Void) throws {
+        if threads <= 1 {
+            for item in items { try consume(try work(item)) }
+            return
+        }
         var next = 0
         try OrderedPipeline.run(threads: max(1, threads), maxInFlight: 2 * max(1, threads), produce: { () -> Item? in
             guard next < items.count else { return nil }

@@ -94,11 +94,11 @@ public enum DFloat11Compression {
             report.inputBytes = plan.inputBytes
             report.copied = copied
 
-            // The files that do not need the units are written on the side while the units encode (on a small
-            // model they would otherwise run alone after the last unit): config.json, the copies and, in the
-            // directory layout, model.safetensors with the rest.
+            // The files that do not need the units (config.json, the copies and, in the directory layout,
+            // model.safetensors with the rest) are written by the units' workers, after the last unit starts: on a
+            // small model they would otherwise run alone after the last unit.
             let modelPath = FileSystem.join(staging, "model.safetensors")
-            let side = SideJob {
+            let sideFiles = {
                 try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"),
                                            overwrite: true)
                 for name in copied {
@@ -115,15 +115,8 @@ public enum DFloat11Compression {
             }
 
             // Units, written to staging.
-            let unitReports: [UnitFileWriter.Report]
-            do {
-                unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
-                                              chunkWords: dfloat11.chunkWords)
-            } catch {
-                side.waitIgnoringErrors()
-                throw error
-            }
-            try side.wait()
+            let unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
+                                              chunkWords: dfloat11.chunkWords, alongside: sideFiles)
             var staged: [String] = []       // file names in staging, to move into output
             for (unit, r) in zip(units, unitReports) {
                 let tensors = 6 + unit.otherTensors.count
@@ -190,14 +183,19 @@ public enum DFloat11Compression {
         }
     }
 
-    /// Encodes every unit into `staging`, returning the reports in unit order. Units are taken largest first: one
-    /// dominating what is left (weights × (threads + 1) > 2 × remaining weights: two thirds with 2 threads) is
-    /// encoded alone with its chunks on all threads; the others run side by side, one thread each (largest
-    /// first, so the threads finish together). Side by side wins unless one unit dominates: a unit alone waits
-    /// between its passes, and its code is built on one thread (measured on MiniLM, whose embedding is half
-    /// the weights: 39.3 ms side by side against 41.4 ms with the embedding alone first).
+    /// Encodes every unit into `staging`, returning the reports in unit order, and runs `alongside` (work that
+    /// does not need the units) on one of the same threads.
+    ///
+    /// Units are taken largest first: one dominating what is left (weights × (threads + 1) > 2 × remaining
+    /// weights: two thirds with 2 threads) is encoded alone with its chunks on all threads; the others run side by
+    /// side, one thread each (largest first, so the threads finish together), and `alongside` is the last job.
+    /// Side by side wins unless one unit dominates: a unit alone waits between its passes, and its code is built
+    /// on one thread (measured on MiniLM, whose embedding is half the weights: 39.3 ms side by side against
+    /// 41.4 ms with the embedding alone first). `alongside` runs on a worker rather than on a thread of its own:
+    /// a third busy thread on two cores made the kernel stack both unit workers on one core for up to 20 ms.
     static func encodeUnits(_ units: [DFloat11Unit], source: TensorSource, staging: String, options: RunOptions,
-                            chunkWords: Int) throws -> [UnitFileWriter.Report] {
+                            chunkWords: Int,
+                            alongside: @escaping () throws -> Void = {}) throws -> [UnitFileWriter.Report] {
         let threads = max(1, options.threads)
         let sizes = units.map { unit in
             unit.weights.reduce(UInt64(0)) { $0 + (source.tensor(named: $1.source)?.elementCount ?? 0) }
@@ -219,17 +217,23 @@ public enum DFloat11Compression {
             remaining -= sizes[first]
             order.removeFirst()
         }
+        // Jobs: the remaining unit numbers, then nil for `alongside`.
+        let jobs: [Int?] = order + [nil]
         var next = 0
-        // Jobs are unit numbers and results small reports, so every unit may be in flight at once: a limit of
+        // Jobs are unit numbers and results small reports, so every job may be in flight at once: a limit of
         // `threads` would keep a free worker idle until the (largest, first) unit's report is consumed.
-        try OrderedPipeline.run(threads: threads, maxInFlight: max(1, order.count), produce: { () -> Int? in
-            guard next < order.count else { return nil }
+        try OrderedPipeline.run(threads: threads, maxInFlight: jobs.count, produce: { () -> Int?? in
+            guard next < jobs.count else { return nil }
             defer { next += 1 }
-            return order[next]
-        }, work: { (index: Int) throws -> (Int, UnitFileWriter.Report) in
-            (index, try write(index, threads: 1))
-        }, consume: { (result: (Int, UnitFileWriter.Report)) in
-            reports[result.0] = result.1
+            return jobs[next]
+        }, work: { (index: Int?) throws -> (Int, UnitFileWriter.Report)? in
+            guard let index else {
+                try alongside()
+                return nil
+            }
+            return (index, try write(index, threads: 1))
+        }, consume: { (result: (Int, UnitFileWriter.Report)?) in
+            if let result { reports[result.0] = result.1 }
         })
         return reports.map { $0! }
     }
