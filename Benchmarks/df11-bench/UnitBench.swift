@@ -33,7 +33,7 @@ struct UnitBench {
     private func measureDecoder(_ directory: String) throws {
         var decoders: [UnitDecoder] = []
         var files: [SafetensorsFile] = []
-        for case let name as String in try directoryEntries(directory) where name.hasSuffix(".safetensors") {
+        for name in try directoryEntries(directory) where name.hasSuffix(".safetensors") {
             let file = try SafetensorsFile(path: directory + "/" + name)
             files.append(file)
             for tensor in file.header.tensors where tensor.name.hasSuffix(".luts") {

@@ -4,8 +4,9 @@ import Safetensors
 /// The official `pattern_dict`: regexes over module names, each with the attribute paths whose `.weight`s form
 /// one unit, in order. Read from a published `config.json` (`dfloat11_config.pattern_dict`) or given.
 ///
-/// Matching is Python's `re.fullmatch(pattern, name)`. Patterns are compiled with `NSRegularExpression` (ICU)
-/// as `\A(?:pattern)\z`. For the syntax the published dictionaries use — literals, `\.`, `\d`, `\w`, `\s`,
+/// Matching is Python's `re.fullmatch(pattern, name)`. Patterns of literals and `\d` (all the published ones)
+/// are matched by `LiteralDigitPattern`; others are compiled with `NSRegularExpression` (ICU) as
+/// `\A(?:pattern)\z`. For the syntax the published dictionaries use — literals, `\.`, `\d`, `\w`, `\s`,
 /// character classes, `.`, groups, `|`, `*`, `+`, `?`, `{m,n}` and their lazy forms — ICU and Python agree.
 /// Differences that this type handles by refusing: Python-only group syntax `(?P<name>…)`, `(?P=name)`;
 /// patterns that do not compile. Remaining known differences (not used by any published dictionary): inline
@@ -14,18 +15,24 @@ import Safetensors
 public struct PatternDictionary: @unchecked Sendable {
     /// The entries in dictionary order: the regex source and its attribute paths.
     public let entries: [(pattern: String, attributes: [String])]
-    private let regexes: [NSRegularExpression]
+    private let matchers: [Matcher]
+
+    private enum Matcher {
+        case literalDigit(LiteralDigitPattern)
+        case regex(NSRegularExpression)
+    }
 
     /// A dictionary of `entries`, in order. Throws if a pattern uses Python-only syntax or does not compile.
     public init(entries: [(pattern: String, attributes: [String])]) throws {
         self.entries = entries
-        regexes = try entries.map { entry in
+        matchers = try entries.map { entry in
             func refuse(_ why: String) -> DFloat11LayoutError {
                 DFloat11LayoutError(unit: entry.pattern, .badUnitDescription("pattern '\(entry.pattern)': \(why)"))
             }
+            if let simple = LiteralDigitPattern(entry.pattern) { return .literalDigit(simple) }
             if entry.pattern.contains("(?P") { throw refuse("Python-only group syntax (?P…) is not supported") }
             do {
-                return try NSRegularExpression(pattern: "\\A(?:" + entry.pattern + ")\\z")
+                return .regex(try NSRegularExpression(pattern: "\\A(?:" + entry.pattern + ")\\z"))
             } catch {
                 throw refuse("not a regular expression df11 can compile (\(error))")
             }
@@ -60,8 +67,13 @@ public struct PatternDictionary: @unchecked Sendable {
 
     /// Whether `name` fully matches the pattern of entry `index` (Python `re.fullmatch`).
     public func fullMatch(entry index: Int, _ name: String) -> Bool {
-        let range = NSRange(name.startIndex..<name.endIndex, in: name)
-        return regexes[index].firstMatch(in: name, options: [], range: range) != nil
+        switch matchers[index] {
+        case .literalDigit(let pattern):
+            return pattern.fullMatch(name)
+        case .regex(let regex):
+            let range = NSRange(name.startIndex..<name.endIndex, in: name)
+            return regex.firstMatch(in: name, options: [], range: range) != nil
+        }
     }
 
     /// The units the official compressor builds for a model whose tensors are `tensorNames`.

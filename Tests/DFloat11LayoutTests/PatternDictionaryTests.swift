@@ -1,4 +1,5 @@
 import XCTest
+import DF11Pipeline
 @testable import DFloat11Layout
 
 final class PatternDictionaryTests: XCTestCase {
@@ -28,5 +29,36 @@ final class PatternDictionaryTests: XCTestCase {
         XCTAssertEqual(units[1].otherTensors, ["model.layers.2.norm.weight"])
         XCTAssertEqual(units[2].fileName, "model_layers_10.safetensors")
         XCTAssertThrowsError(try dict.units(tensorNames: ["model.layers.0.mlp.up.weight"]))   // down missing
+    }
+
+    /// The ICU-free matcher agrees with NSRegularExpression on every pattern it accepts (random patterns of
+    /// literals, escaped dots and `\d` with `+`, against names built from the same pieces, Unicode digits included).
+    func testLiteralDigitPatternAgreesWithICU() throws {
+        var rng = SplitMix64(seed: 11)
+        let pieces = [#"\."#, #"\d"#, "a", "b", "1", "_"]
+        let nameScalars: [String] = [".", "a", "b", "1", "7", "_", "\u{0663}", "\u{FF13}", "x"]
+        var checked = 0
+        for _ in 0..<400 {
+            var pattern = ""
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                pattern += pieces.randomElement(using: &rng)!
+                if Bool.random(using: &rng) { pattern += "+" }
+            }
+            let simple = try XCTUnwrap(LiteralDigitPattern(pattern), pattern)
+            let icu = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z")
+            for _ in 0..<40 {
+                let name = (0..<Int.random(in: 0...8, using: &rng)).map { _ in nameScalars.randomElement(using: &rng)! }.joined()
+                let expected = icu.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+                XCTAssertEqual(simple.fullMatch(name), expected, "pattern \(pattern) on \(name.debugDescription)")
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 16_000)
+        // Digits beyond ASCII are digits for Python's `\d` (str patterns) too.
+        XCTAssert(try XCTUnwrap(LiteralDigitPattern(#"layers\.\d+"#)).fullMatch("layers.\u{0663}2"))
+        // Anything else goes to ICU.
+        for pattern in ["a|b", "[0-9]+", "a*", "a.b", #"\w"#, "a{2}", "+a", "a++", #"\"#, "(a)"] {
+            XCTAssertNil(LiteralDigitPattern(pattern), pattern)
+        }
     }
 }
