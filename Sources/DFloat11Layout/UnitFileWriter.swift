@@ -34,13 +34,6 @@ public enum UnitFileWriter {
         public let maxWeightsPerBlock: UInt32
     }
 
-    /// The first pass: statistics of `unit`'s weights in `source`.
-    public static func statistics(of unit: DFloat11Unit, in source: TensorSource,
-                                  chunkWords: Int = 1 << 20) throws -> UnitStatistics {
-        let reader = try UnitWeightReader(unit: unit, source: source)
-        return try countChunks(reader: reader, chunks: reader.chunks(chunkWords: chunkWords), threads: 1).statistics
-    }
-
     /// Writes `unit` from `source` to the file `path` (atomically; `overwrite` allows replacing a file).
     @discardableResult
     public static func write(unit: DFloat11Unit, from source: TensorSource, toPath path: String,

@@ -41,6 +41,14 @@ public struct TensorDescription: Equatable, Sendable {
         self.dtype = dtype
         self.shape = shape
     }
+
+    /// The size of its data in bytes; nil when the shape is invalid or the size overflows or is not whole
+    /// bytes (`SafetensorsWriter` refuses such a tensor).
+    public var byteCount: UInt64? {
+        guard let elements = DType.elementCount(of: shape),
+              case .success(let bytes) = dtype.byteCount(forElementCount: elements) else { return nil }
+        return bytes
+    }
 }
 
 /// Plans a safetensors file: the tensors' order and offsets and the exact header bytes. `start(sink:)` then

@@ -19,8 +19,9 @@ struct DecompressCommand: ParsableCommand {
         A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
         model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
         from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
-        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config.
+        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config.         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does:         model-00001-of-0000N.safetensors and model.safetensors.index.json.
           df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/
+          df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/ --max-shard-size 5GB
         """)
 
     @Argument(help: "Container, container directory, or '-' for standard input.")
@@ -35,6 +36,11 @@ struct DecompressCommand: ParsableCommand {
     @Option(name: .long, help: "DFloat11 models: the model's config.json to derive tensor shapes from (default: the model's own).")
     var config: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "DFloat11 models: split the weights into shards of at most this size (5GB = 5·10⁹ bytes, 500MiB, or bytes).",
+        valueName: "size"))
+    var maxShardSize: String?
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -43,20 +49,32 @@ struct DecompressCommand: ParsableCommand {
                 guard let output, output != "-" else {
                     throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")
                 }
+                var shardBytes: UInt64?
+                if let maxShardSize {
+                    guard let bytes = ShardPlan.parseSize(maxShardSize) else {
+                        throw UsageError("--max-shard-size '\(maxShardSize)' is not a size: give e.g. 5GB, 500MiB or a byte count")
+                    }
+                    shardBytes = bytes
+                }
                 let report = try DFloat11Decompression.decompress(input: input, output: output,
                                                                   options: common.runOptions(force: force),
-                                                                  modelConfig: config)
+                                                                  modelConfig: config, maxShardSize: shardBytes)
                 if common.json {
                     print(report.json.text)
                 } else if !common.quiet {
+                    let files = report.weightFiles.count > 1 ? " in \(report.weightFiles.count - 1) shards" : ""
                     printError("decoded \(report.units) DFloat11 units (\(report.weights) weights) into "
-                        + "\(report.tensors) tensors, \(ByteFormatting.bytes(report.outputBytes)) in "
+                        + "\(report.tensors) tensors\(files), \(ByteFormatting.bytes(report.outputBytes)) in "
                         + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
                         + ByteFormatting.rate(bytes: report.weights * 2, seconds: report.seconds))
                 }
                 return
             }
             if config != nil { throw UsageError("--config applies to DFloat11 model directories only") }
+            if maxShardSize != nil {
+                throw UsageError("--max-shard-size applies to DFloat11 model directories only (a container restores "
+                                 + "the original files as they were)")
+            }
             let destination = try output ?? defaultOutput()
             let report = try CheckpointOperations.decompress(input: input, output: destination,
                                                              options: common.runOptions(force: force))

@@ -54,6 +54,14 @@ final class CommandLineTests: XCTestCase {
 
         let badArgument = try runDF11(["compress", "x.safetensors", "--threads", "0"])
         XCTAssertNotEqual(badArgument.status, 0)
+
+        let badSize = try runDF11(["decompress", fixture("dfloat11-golden/bert-1layer/official"), "-o", "/nonexistent/x",
+                                   "--max-shard-size", "5XB"])
+        XCTAssertEqual(badSize.status, 2)
+        XCTAssertTrue(badSize.stderr.contains("is not a size"), badSize.stderr)
+        let shardContainer = try runDF11(["decompress", "x.df11", "-o", "y", "--max-shard-size", "5GB"])
+        XCTAssertEqual(shardContainer.status, 2)
+        XCTAssertTrue(shardContainer.stderr.contains("DFloat11 model directories only"), shardContainer.stderr)
     }
 
     func testCatWritesTheOriginalTensorBytes() throws {

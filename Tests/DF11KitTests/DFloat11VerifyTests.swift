@@ -166,6 +166,41 @@ final class DFloat11VerifyTests: XCTestCase {
         }
     }
 
+    /// `maxShardSize`: shards and an index that a sharded-checkpoint reader follows to the source's tensors.
+    func testDecompressIntoShards() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let source = try SafetensorsFile(path: goldenDir("llama-untied/source/model.safetensors"))
+        let limit = source.header.tensors.map(\.byteCount).max()! / 2 + 1
+        let report = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+                                                          options: options, maxShardSize: limit)
+        XCTAssertGreaterThan(report.weightFiles.count, 2)
+        XCTAssertEqual(report.weightFiles.last, Checkpoint.indexFileName)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/m/model.safetensors"))
+        let checkpoint = try Checkpoint.open(path: out + "/m")
+        XCTAssertEqual(checkpoint.weightFiles.count, report.weightFiles.count - 1)
+        var seen = 0
+        for file in checkpoint.weightFiles {
+            let shard = try SafetensorsFile(path: file.resolvedPath)
+            XCTAssertEqual(shard.header.metadata?.first { $0.key == "format" }?.value, "pt")
+            // No shard passes the limit unless it holds one tensor that does.
+            XCTAssert(shard.header.dataSectionSize <= limit || shard.header.tensors.count == 1, file.displayPath)
+            for info in shard.header.tensors {
+                let original = try XCTUnwrap(source.header.tensor(named: info.name))
+                XCTAssertEqual(info.shape, original.shape)
+                var x = [UInt8](repeating: 0, count: Int(info.byteCount)), y = x
+                try x.withUnsafeMutableBytes { try source.read(tensor: original, range: 0 ..< original.byteCount, into: $0) }
+                try y.withUnsafeMutableBytes { try shard.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+                XCTAssert(x == y, info.name)
+                seen += 1
+            }
+        }
+        XCTAssertEqual(seen, source.header.tensors.count)
+        // A single file written beside the shards would be shadowed by them, and the other way round: refused.
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"),
+                                                                  output: out + "/m", options: RunOptions(threads: 2, force: true)))
+    }
+
     func testDecompressRefusesUnknownShapesAndExistingOutput() throws {
         // The single-file layout has no model config: the shape cannot be derived.
         let out = temporaryDirectory()

@@ -14,6 +14,8 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
     public var weights: UInt64 = 0
     public var tensors = 0
     public var outputBytes: UInt64 = 0
+    /// The weight files written: `model.safetensors`, or the shards (and their index is written beside them).
+    public var weightFiles: [String] = []
     public var copied: [String] = []
     public var droppedTied: [String] = []
     public var seconds: Double = 0
@@ -31,6 +33,7 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
             JSONMember(key: "weights", value: .int(weights)),
             JSONMember(key: "tensors", value: .int(tensors)),
             JSONMember(key: "output_bytes", value: .int(outputBytes)),
+            JSONMember(key: "weight_files", value: .strings(weightFiles)),
             JSONMember(key: "copied", value: .strings(copied)),
             JSONMember(key: "dropped_tied", value: .strings(droppedTied)),
             JSONMember(key: "seconds", value: .double(seconds)),
@@ -44,7 +47,9 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
 ///
 /// Output: `OUT/model.safetensors` (every unit weight decoded, split by `split_positions`, shaped by
 /// `WeightShapes` from config.json; every other tensor copied; the safetensors library's tensor order and
-/// `__metadata__` {"format":"pt"}), `OUT/config.json` without `dfloat11_config`, every other file copied. A
+/// `__metadata__` {"format":"pt"}) — or, with `maxShardSize`, shards of at most that many bytes of tensors and
+/// `model.safetensors.index.json` (`ShardPlan`) — `OUT/config.json` without `dfloat11_config`, every other
+/// file copied. A
 /// tied `lm_head.weight` (config `tie_word_embeddings`, units identical to `model.embed_tokens`) is left out,
 /// as transformers saves it. Streaming: a unit weight is decoded in block ranges on all threads while it is
 /// written; at most a few ranges per thread are in memory, never a whole unit. Every block is checked as in
@@ -56,9 +61,10 @@ public enum DFloat11Decompression {
     static let blocksPerJob = 16
 
     /// `modelConfig`: a config.json to take the model's dimensions from when the model's own lacks them (the
-    /// single-file layout writes only `dfloat11_config`).
-    public static func decompress(input: String, output: String, options: RunOptions,
-                                  modelConfig: String? = nil) throws -> DFloat11DecompressReport {
+    /// single-file layout writes only `dfloat11_config`). `maxShardSize`: split the weights into shards of at
+    /// most this many bytes of tensor data (nil: one `model.safetensors`).
+    public static func decompress(input: String, output: String, options: RunOptions, modelConfig: String? = nil,
+                                  maxShardSize: UInt64? = nil) throws -> DFloat11DecompressReport {
         let clock = Stopwatch()
         let model = try DFloat11Model(directory: input)
         var report = DFloat11DecompressReport(input: input, output: output, version: model.version,
@@ -105,25 +111,46 @@ public enum DFloat11Decompression {
             let info = model.tensors.tensor(named: name)!
             descriptions.append(TensorDescription(name: name, dtype: info.dtype, shape: info.shape))
         }
-        let writer = try SafetensorsWriter(tensors: descriptions, metadata: [("format", "pt")],
-                                           order: .safetensorsLibrary, fileName: "model.safetensors")
+        let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
+                             maxBytes: maxShardSize)
+        let writers = try plan.shards.map {
+            try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
+                                  fileName: $0.fileName)
+        }
 
         try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) {
-            let meter = options.meter("decompress", total: writer.fileSize)
+            // A single file beside shards (or shards beside a single file) would be loaded instead of them.
+            let other = plan.isSharded ? "model.safetensors" : Checkpoint.indexFileName
+            if FileSystem.kind(of: FileSystem.join(output, other)) != .missing {
+                throw UsageError("'\(FileSystem.join(output, other))' exists and would be loaded instead of the "
+                                 + (plan.isSharded ? "shards" : "new model.safetensors")
+                                 + "; remove it or write to another directory")
+            }
+            let meter = options.meter("decompress", total: writers.reduce(0) { $0 + $1.fileSize })
             defer { meter?.finish() }
-            let file = try AtomicOutputFile(path: FileSystem.join(output, "model.safetensors"), overwrite: options.force)
+            var files: [AtomicOutputFile] = []
             do {
-                try writeModel(writer: writer, pieces: pieces, decoders: decoders, model: model, to: file,
-                               threads: options.threads, meter: meter)
-                try file.commit()
+                for writer in writers {
+                    files.append(try AtomicOutputFile(path: FileSystem.join(output, writer.fileName),
+                                                      overwrite: options.force))
+                }
+                try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
+                               decoders: decoders, model: model, threads: options.threads, meter: meter)
+                for file in files { try file.commit() }
+                if plan.isSharded {     // last: an index only ever names complete shards
+                    try AtomicOutputFile.write(contents: plan.indexJSON,
+                                               to: FileSystem.join(output, Checkpoint.indexFileName),
+                                               overwrite: options.force)
+                }
             } catch {
-                file.abort()
+                for file in files { file.abort() }
                 throw error
             }
             report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
             report.units = decoders.count
-            report.tensors = writer.tensors.count
-            report.outputBytes = writer.fileSize
+            report.tensors = descriptions.count
+            report.outputBytes = writers.reduce(0) { $0 + $1.fileSize }
+            report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : [])
 
             // config.json without dfloat11_config; other files as they are.
             var configOut = config
@@ -150,32 +177,36 @@ public enum DFloat11Decompression {
         /// Decode blocks of a unit and write the weights they hold into their tensors.
         case blocks(unit: Int, blocks: Range<Int>)
         /// Copy part of a tensor that is not a unit weight.
-        case copy(TensorInfo, range: Range<UInt64>, to: UInt64)
+        case copy(TensorInfo, range: Range<UInt64>, to: PositionedByteSink, at: UInt64)
     }
 
-    /// Writes `model.safetensors` into `file`: the header, then every block range of every unit decoded on
-    /// `threads` workers, each writing the weights it decoded at their place in their tensors (a block range
-    /// may span two tensors of a unit: it is decoded once), and the other tensors copied. Memory: a few block
-    /// ranges per worker.
-    static func writeModel(writer: SafetensorsWriter, pieces: [String: Piece], decoders: [UnitDecoder],
-                           model: DFloat11Model, to file: PositionedByteSink, threads: Int,
+    /// Writes the weight files (`shards`: each file's layout and where it goes): the headers, then every block
+    /// range of every unit decoded on `threads` workers, each writing the weights it decoded at their place in
+    /// their tensors (a block range may span two tensors of a unit, even two files: it is decoded once), and
+    /// the other tensors copied. Memory: a few block ranges per worker.
+    static func writeModel(shards: [(writer: SafetensorsWriter, file: PositionedByteSink)], pieces: [String: Piece],
+                           decoders: [UnitDecoder], model: DFloat11Model, threads: Int,
                            meter: ProgressMeter?) throws {
-        try writer.headerBytes.withUnsafeBytes { try file.write($0, concurrentlyAt: 0) }
-        let dataStart = UInt64(writer.headerBytes.count)
-        // Per unit, where each of its weights goes: (unit range, file offset of its first weight).
-        var targets = [[(range: Range<UInt64>, offset: UInt64)]](repeating: [], count: decoders.count)
+        // Per unit, where each of its weights goes: (unit range, file, offset of its first weight in the file).
+        var targets = [[(range: Range<UInt64>, file: PositionedByteSink, offset: UInt64)]](repeating: [],
+                                                                                           count: decoders.count)
         var jobs: [Job] = []
         let step: UInt64 = 1 << 22
-        for tensor in writer.tensors {
-            let offset = dataStart + tensor.dataOffsets.lowerBound
-            if let piece = pieces[tensor.name] {
-                targets[piece.unit].append((piece.range, offset))
-            } else {
-                var done: UInt64 = 0
-                while done < tensor.byteCount {
-                    let n = min(step, tensor.byteCount - done)
-                    jobs.append(.copy(model.tensors.tensor(named: tensor.name)!, range: done ..< done + n, to: offset + done))
-                    done += n
+        for (writer, file) in shards {
+            try writer.headerBytes.withUnsafeBytes { try file.write($0, concurrentlyAt: 0) }
+            let dataStart = UInt64(writer.headerBytes.count)
+            for tensor in writer.tensors {
+                let offset = dataStart + tensor.dataOffsets.lowerBound
+                if let piece = pieces[tensor.name] {
+                    targets[piece.unit].append((piece.range, file, offset))
+                } else {
+                    var done: UInt64 = 0
+                    while done < tensor.byteCount {
+                        let n = min(step, tensor.byteCount - done)
+                        jobs.append(.copy(model.tensors.tensor(named: tensor.name)!, range: done ..< done + n,
+                                          to: file, at: offset + done))
+                        done += n
+                    }
                 }
             }
         }
@@ -205,12 +236,13 @@ public enum DFloat11Decompression {
                         let hi = min(range.upperBound, target.range.upperBound)
                         guard lo < hi else { continue }
                         let part = UnsafeBufferPointer(rebasing: words[Int(lo - range.lowerBound) ..< Int(hi - range.lowerBound)])
-                        try file.write(UnsafeRawBufferPointer(part), concurrentlyAt: target.offset + 2 * (lo - target.range.lowerBound))
+                        try target.file.write(UnsafeRawBufferPointer(part),
+                                              concurrentlyAt: target.offset + 2 * (lo - target.range.lowerBound))
                         written += 2 * (hi - lo)
                     }
                     return written
                 }
-            case let .copy(tensor, range, offset):
+            case let .copy(tensor, range, file, offset):
                 return try buffers.withResource { buffer in
                     let n = Int(range.upperBound - range.lowerBound)
                     try model.tensors.read(tensor: tensor, range: range, into: buffer)

@@ -1,0 +1,101 @@
+import Foundation
+import Safetensors
+
+/// How a checkpoint's tensors are split into weight files of at most a given size, as Hugging Face tools shard
+/// (`huggingface_hub.split_torch_state_dict_into_shards`, which `save_pretrained(max_shard_size=…)` uses).
+///
+/// Tensors are taken in order and added to the current shard until the next one would pass the limit, which
+/// then starts a new shard; a tensor larger than the limit gets a shard of its own (placed when it is met). One
+/// shard is written as `model.safetensors`; several as `model-00001-of-0000N.safetensors` with
+/// `model.safetensors.index.json` mapping each tensor to its file.
+public struct ShardPlan: Sendable {
+    /// The file names, and the tensors of each in the order they were taken.
+    public let shards: [(fileName: String, tensors: [TensorDescription])]
+
+    /// `tensors` in order, in shards of at most `maxBytes` bytes of tensor data (nil: one shard).
+    public init(tensors: [TensorDescription], maxBytes: UInt64?) {
+        guard let maxBytes else {
+            shards = [("model.safetensors", tensors)]
+            return
+        }
+        var groups: [[TensorDescription]] = []
+        var current: [TensorDescription] = []
+        var currentBytes: UInt64 = 0
+        for tensor in tensors {
+            let bytes = tensor.byteCount ?? 0     // invalid sizes are refused when the file is laid out
+            if bytes > maxBytes {
+                groups.append([tensor])
+                continue
+            }
+            if currentBytes + bytes > maxBytes && !current.isEmpty {
+                groups.append(current)
+                current = []
+                currentBytes = 0
+            }
+            current.append(tensor)
+            currentBytes += bytes
+        }
+        if !current.isEmpty || groups.isEmpty { groups.append(current) }
+        if groups.count == 1 {
+            shards = [("model.safetensors", groups[0])]
+        } else {
+            let n = groups.count
+            shards = groups.enumerated().map { i, group in (Self.shardName(i + 1, of: n), group) }
+        }
+    }
+
+    /// Whether the plan has more than one file (and so an index).
+    public var isSharded: Bool { shards.count > 1 }
+
+    /// `model-00002-of-00004.safetensors`.
+    public static func shardName(_ index: Int, of count: Int) -> String {
+        func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
+        return "model-\(five(index))-of-\(five(count)).safetensors"
+    }
+
+    /// `model.safetensors.index.json` as transformers writes it (`json.dumps(index, indent=2, sort_keys=True)`
+    /// and a newline): `metadata.total_size` (bytes of tensor data) and `weight_map`, keys sorted.
+    public var indexJSON: [UInt8] {
+        var entries: [(name: String, file: String)] = []
+        var total: UInt64 = 0
+        for shard in shards {
+            for tensor in shard.tensors {
+                entries.append((tensor.name, shard.fileName))
+                total += tensor.byteCount ?? 0
+            }
+        }
+        entries.sort { $0.name.unicodeScalars.lexicographicallyPrecedes($1.name.unicodeScalars) }
+        func quoted(_ text: String) -> String {
+            var bytes: [UInt8] = []
+            JSONValue.encodeString(text, into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var text = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n"
+        text += entries.map { "    \(quoted($0.name)): \(quoted($0.file))" }.joined(separator: ",\n")
+        text += "\n  }\n}\n"
+        return Array(text.utf8)
+    }
+
+    /// Bytes from a size such as `5GB` (10^9), `500MiB` (2^20), `1.5GB` or `123456` (bytes); nil if malformed
+    /// or not positive. Units are case-insensitive: KB MB GB TB (powers of 1000), KiB MiB GiB TiB (of 1024), B.
+    public static func parseSize(_ text: String) -> UInt64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(suffix: String, factor: Double)] = [
+            ("kib", 1024), ("mib", 1024 * 1024), ("gib", 1024 * 1024 * 1024), ("tib", 1024 * 1024 * 1024 * 1024),
+            ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("tb", 1e12), ("b", 1),
+        ]
+        var number = Substring(trimmed)
+        var factor = 1.0
+        for unit in units where trimmed.lowercased().hasSuffix(unit.suffix) {
+            number = number.dropLast(unit.suffix.count)
+            factor = unit.factor
+            break
+        }
+        let digits = number.trimmingCharacters(in: .whitespaces)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+              let value = Double(digits) else { return nil }
+        let bytes = (value * factor).rounded(.down)
+        guard bytes >= 1, bytes < 1.8e19 else { return nil }
+        return UInt64(bytes)
+    }
+}
