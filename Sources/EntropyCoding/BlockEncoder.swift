@@ -7,18 +7,21 @@ public struct BlockEncoder: Sendable {
     /// The code in use.
     public let code: CanonicalCode
 
-    /// Per exponent: `reversedCode << 8 | length`, or `unusedEntry` for exponents without a code.
-    private let table: [UInt32]
+    /// Per sign and exponent (a word's top nine bits, `word >> 7`, so the hot loop needs no mask): the
+    /// bit-reversed code, or `unusedEntry` for exponents without a code; and the code's length.
+    private let values: [UInt32]
+    private let lengths: [UInt8]
     private static let unusedEntry: UInt32 = 1 << 31
 
     /// An encoder for `code`.
     public init(code: CanonicalCode) {
         self.code = code
         let reversed = code.reversedCodes
-        table = (0..<256).map { symbol in
-            let length = UInt32(code.lengths[symbol])
-            return length == 0 ? Self.unusedEntry : UInt32(reversed[symbol]) << 8 | length
+        let byExponent: [UInt32] = (0..<256).map { symbol in
+            code.lengths[symbol] == 0 ? Self.unusedEntry : UInt32(reversed[symbol])
         }
+        values = byExponent + byExponent
+        lengths = code.lengths + code.lengths
     }
 
     /// A capacity for `bits` in `encode` that always suffices for `count` words and codes of at most
@@ -53,9 +56,12 @@ public struct BlockEncoder: Sendable {
         let region = Self.regionBytes(segmentLength: q, maxLength: code.maxLength)
         let out = bits.baseAddress!
         var sizes = StreamSizes(0, 0, 0, 0)
-        let poison = table.withUnsafeBufferPointer { table -> UInt32 in
-            Self.encodeStreams(words, count: count, q: q, table: table.baseAddress!,
-                               out: out, region: region, sizes: &sizes)
+        let poison = values.withUnsafeBufferPointer { values -> UInt32 in
+            lengths.withUnsafeBufferPointer { lengths -> UInt32 in
+                Self.encodeStreams(words, count: count, q: q, values: values.baseAddress!,
+                                   lengths: lengths.baseAddress!, maxLength: code.maxLength,
+                                   out: out, region: region, sizes: &sizes)
+            }
         }
         precondition(poison & Self.unusedEntry == 0,
                      "BlockEncoder: a word's exponent has no code; build the code from this data's histogram")
@@ -73,28 +79,43 @@ public struct BlockEncoder: Sendable {
     /// entries used (so the caller can detect unused exponents) and stores the stream sizes.
     @inline(__always)
     private static func encodeStreams(_ words: UnsafePointer<UInt16>, count: Int, q: Int,
-                                      table t: UnsafePointer<UInt32>,
+                                      values: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt8>, maxLength: Int,
                                       out: UnsafeMutableRawPointer, region: Int,
                                       sizes: inout StreamSizes) -> UInt32 {
+        // After a flush at most 7 bits wait in each writer: as many codes as fit in the other 57 bits go
+        // between flushes (four up to 14 bits, three for 15).
+        if maxLength <= 14 {
+            return encodeStreams(words, count: count, q: q, values: values, lengths: lengths, out: out, region: region,
+                                 sizes: &sizes, group: 4)
+        }
+        return encodeStreams(words, count: count, q: q, values: values, lengths: lengths, out: out, region: region,
+                             sizes: &sizes, group: 3)
+    }
+
+    @inline(__always)
+    private static func encodeStreams(_ words: UnsafePointer<UInt16>, count: Int, q: Int,
+                                      values: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt8>,
+                                      out: UnsafeMutableRawPointer, region: Int,
+                                      sizes: inout StreamSizes, group: Int) -> UInt32 {
         var w0 = BitWriter(out), w1 = BitWriter(out + region)
         var w2 = BitWriter(out + 2 * region), w3 = BitWriter(out + 3 * region)
         let s0 = words, s1 = words + q, s2 = words + 2 * q, s3 = words + 3 * q
         var seen: UInt32 = 0
-        @inline(__always) func entry(_ word: UInt16) -> UInt32 {
-            let e = t[Int(truncatingIfNeeded: word &>> 7) & 0xFF]
-            seen |= e
-            return e
+        @inline(__always) func entry(_ word: UInt16) -> (value: UInt32, length: UInt8) {
+            let key = Int(truncatingIfNeeded: word &>> 7)
+            let value = values[key]
+            seen |= value
+            return (value, lengths[key])
         }
-        // All four segments have at least `shortest` words; after a flush at most 7 bits wait in each
-        // writer, so three codes of at most 15 bits (52 bits in all) always fit in its 64-bit buffer.
+        // All four segments have at least `shortest` words.
         let shortest = BlockFormat.segmentCount(3, count: count)
         var j = 0
-        while j + 3 <= shortest {
-            w0.put(entry(s0[j])); w1.put(entry(s1[j])); w2.put(entry(s2[j])); w3.put(entry(s3[j]))
-            w0.put(entry(s0[j + 1])); w1.put(entry(s1[j + 1])); w2.put(entry(s2[j + 1])); w3.put(entry(s3[j + 1]))
-            w0.put(entry(s0[j + 2])); w1.put(entry(s1[j + 2])); w2.put(entry(s2[j + 2])); w3.put(entry(s3[j + 2]))
+        while j + group <= shortest {
+            for k in 0..<group {
+                w0.put(entry(s0[j &+ k])); w1.put(entry(s1[j &+ k])); w2.put(entry(s2[j &+ k])); w3.put(entry(s3[j &+ k]))
+            }
             w0.flush(); w1.flush(); w2.flush(); w3.flush()
-            j += 3
+            j &+= group
         }
         // The remaining words of each segment, one code per flush.
         for k in j..<BlockFormat.segmentCount(0, count: count) { w0.put(entry(s0[k])); w0.flush() }
@@ -116,10 +137,10 @@ private struct BitWriter {
 
     @inline(__always) init(_ start: UnsafeMutableRawPointer) { next = start }
 
-    /// Appends the code in `entry` (`reversedCode << 8 | length`).
-    @inline(__always) mutating func put(_ entry: UInt32) {
-        buffer |= UInt64(entry &>> 8) &<< UInt64(count)
-        count &+= Int(entry & 0xFF)
+    /// Appends a code (`value`: its bits, first bit lowest).
+    @inline(__always) mutating func put(_ code: (value: UInt32, length: UInt8)) {
+        buffer |= UInt64(code.value) &<< UInt64(count)
+        count &+= Int(code.length)
     }
 
     /// Stores the buffer and moves past its whole bytes; at most 7 bits stay buffered.
