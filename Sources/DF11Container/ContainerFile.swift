@@ -47,14 +47,15 @@ public final class ContainerFile {
         }
         let payload = try ContainerFile.readFrame(file, at: indexOffset, expected: .index, limit: file.size)
         index = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: fileName) }
-        guard index.tensors.count == header.tensorsInFileOrder.count else {
-            throw ContainerError(file: fileName, .indexMismatch("\(index.tensors.count) tensors indexed, header has \(header.tensorsInFileOrder.count)"))
-        }
+        let firstFrame = UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.frameHeaderSize + shdr.count
+                                + ContainerFormat.frameChecksumSize)
+        try index.validate(tensors: header.tensorsInFileOrder, blockBytes: UInt64(parameters.blockBytes),
+                           firstFrame: firstFrame, indexOffset: indexOffset, file: fileName)
     }
 
     /// Stored bytes of each tensor (from its `TENS` to the end of its `TEND` frame), in file order.
     public var storedBytes: [UInt64] {
-        index.tensors.map { $0.endFrame + 32 - $0.beginFrame }
+        index.tensors.map { $0.endFrame + ContainerIndex.tensorEndFrameSize - $0.beginFrame }
     }
 
     /// Writes the original bytes of tensor `name` to `sink`, decoding only its blocks, `threads` at a time,

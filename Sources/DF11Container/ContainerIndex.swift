@@ -1,3 +1,5 @@
+import Safetensors
+
 /// Where one tensor's frames are in a container.
 public struct IndexedTensor: Equatable, Sendable {
     /// Offset of the `TENS` frame.
@@ -43,6 +45,48 @@ public struct ContainerIndex: Equatable, Sendable {
         }
         guard reader.remaining == 0 else { throw malformed("\(reader.remaining) bytes left over") }
         return ContainerIndex(tensors: tensors)
+    }
+
+    /// Bytes of a `TEND` frame (header, 16-byte payload, checksum).
+    static let tensorEndFrameSize = UInt64(ContainerFormat.frameHeaderSize + 16 + ContainerFormat.frameChecksumSize)
+
+    /// Checks that the index can describe `tensors` (file order) in a file whose frames lie from `firstFrame`
+    /// up to the index at `indexOffset`: one entry per tensor, one block per `blockBytes` of it, its frames in
+    /// order and inside that region, and each BF16 block after a `CODE` frame of its own tensor. A random
+    /// reader (`ls`, `cat`) relies on this before it reads any frame the index points to; the frames
+    /// themselves are checked when read.
+    func validate(tensors infos: [TensorInfo], blockBytes: UInt64, firstFrame: UInt64, indexOffset: UInt64,
+                  file: String) throws {
+        guard tensors.count == infos.count else {
+            throw ContainerError(file: file, .indexMismatch("\(tensors.count) tensors indexed, header has \(infos.count)"))
+        }
+        var next = firstFrame
+        for (i, (entry, tensor)) in zip(tensors, infos).enumerated() {
+            func bad(_ why: String) -> ContainerError {
+                ContainerError(file: file, .indexMismatch("tensor \(i) ('\(tensor.name)'): \(why)"))
+            }
+            let blocks = tensor.byteCount / blockBytes + (tensor.byteCount % blockBytes == 0 ? 0 : 1)
+            guard UInt64(entry.blockFrames.count) == blocks else {
+                throw bad("\(entry.blockFrames.count) blocks indexed, its \(tensor.byteCount) bytes make \(blocks)")
+            }
+            guard entry.beginFrame >= next else { throw bad("its frames overlap the previous tensor's or the header") }
+            var previous = entry.beginFrame
+            for (b, offset) in entry.blockFrames.enumerated() {
+                guard offset > previous else { throw bad("block \(b) is not after the frame before it") }
+                if tensor.dtype == .bf16 {
+                    let code = entry.codeFrames[b]
+                    guard code > entry.beginFrame, code < offset else {
+                        throw bad("block \(b)'s CODE frame is not between the tensor's start and the block")
+                    }
+                }
+                previous = offset
+            }
+            guard indexOffset >= Self.tensorEndFrameSize, entry.endFrame > previous,
+                  entry.endFrame <= indexOffset - Self.tensorEndFrameSize else {
+                throw bad("its TEND frame is not between its last block and the index")
+            }
+            next = entry.endFrame + Self.tensorEndFrameSize
+        }
     }
 }
 
