@@ -57,4 +57,25 @@ final class DFloat11ShapesTests: XCTestCase {
             XCTAssert("\(error)".contains("no positive 'vocab_size'"), "\(error)")
         }
     }
+
+    /// Hostile or corrupt configs (found by fuzzing: 2^62 trapped on overflow) are refused, never trusted.
+    func testHugeValuesAreRefusedNotTrapped() throws {
+        let cases: [(String, String)] = [
+            (#"{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 4611686018427387904}"#,
+             "model.layers.0.mlp.gate_up_proj.weight"),
+            (#"{"hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 18446744073709551615}"#,
+             "model.layers.0.mlp.up_proj.weight"),
+            (#"{"hidden_size": 1099511627776, "num_attention_heads": 1, "num_key_value_heads": 1099511627776}"#,
+             "model.layers.0.self_attn.qkv_proj.weight"),
+            (#"{"hidden_size": 1099511627776, "num_attention_heads": 1, "vocab_size": 1099511627776}"#,
+             "model.embed_tokens.weight"),
+            (#"{"hidden_size": 64, "num_attention_heads": 4, "head_dim": 1099511627776}"#,
+             "model.layers.0.self_attn.q_proj.weight"),
+        ]
+        for (json, name) in cases {
+            XCTAssertThrowsError(try shapes(json).shape(of: name, elements: 8192), json) { error in
+                XCTAssertEqual((error as? CodedFailure)?.code, "shape-unknown", "\(error)")
+            }
+        }
+    }
 }

@@ -24,8 +24,13 @@ struct WeightShapes {
     let config: JSONValue
     let configName: String
 
+    /// Largest dimension taken from a config; larger values (or products of them) are refused, not trusted.
+    static let maxDimension: UInt64 = 1 << 40
+
+    /// The config's `key`; nil if absent, not a whole number, or above `maxDimension`.
     func value(_ key: String) -> Int? {
-        (config[key] ?? config["text_config"]?[key])?.uint64Value.map { Int($0) }
+        guard let v = (config[key] ?? config["text_config"]?[key])?.uint64Value, v <= Self.maxDimension else { return nil }
+        return Int(v)
     }
 
     func refuse(_ tensor: String, _ why: String) -> DFloat11MismatchError {
@@ -36,8 +41,18 @@ struct WeightShapes {
     /// The shape of weight `name` holding `elements` values.
     func shape(of name: String, elements: UInt64) throws -> [Int] {
         func need(_ key: String) throws -> Int {
-            guard let v = value(key), v > 0 else { throw refuse(name, "\(configName) has no positive '\(key)'") }
+            guard let v = value(key), v > 0 else {
+                throw refuse(name, "\(configName) has no positive '\(key)' of at most \(Self.maxDimension)")
+            }
             return v
+        }
+        /// `a · b`, refused when it passes `maxDimension` (a corrupt or hostile config).
+        func times(_ a: Int, _ b: Int) throws -> Int {
+            let (p, overflow) = a.multipliedReportingOverflow(by: b)
+            guard !overflow, p >= 0, UInt64(p) <= Self.maxDimension else {
+                throw refuse(name, "\(configName) gives a dimension of \(a) × \(b), beyond \(Self.maxDimension)")
+            }
+            return p
         }
         let parts = name.split(separator: ".").map(String.init)
         func ends(_ suffix: String...) -> Bool { parts.count >= suffix.count && Array(parts.suffix(suffix.count)) == suffix }
@@ -48,13 +63,13 @@ struct WeightShapes {
             let headDim = { try value("head_dim") ?? (try hidden() / heads()) }
             let kvHeads = { try value("num_key_value_heads") ?? heads() }
             let intermediate = { try need("intermediate_size") }
-            if ends("self_attn", "q_proj", "weight") { shape = [try heads() * headDim(), try hidden()] }
+            if ends("self_attn", "q_proj", "weight") { shape = [try times(heads(), headDim()), try hidden()] }
             else if ends("self_attn", "k_proj", "weight") || ends("self_attn", "v_proj", "weight") {
-                shape = [try kvHeads() * headDim(), try hidden()]
-            } else if ends("self_attn", "o_proj", "weight") { shape = [try hidden(), try heads() * headDim()] }
+                shape = [try times(kvHeads(), headDim()), try hidden()]
+            } else if ends("self_attn", "o_proj", "weight") { shape = [try hidden(), try times(heads(), headDim())] }
             else if ends("self_attn", "qkv_proj", "weight") {
-                shape = try [(heads() + 2 * kvHeads()) * headDim(), hidden()]
-            } else if ends("mlp", "gate_up_proj", "weight") { shape = try [2 * intermediate(), hidden()] }
+                shape = try [times(heads() + times(2, kvHeads()), headDim()), hidden()]
+            } else if ends("mlp", "gate_up_proj", "weight") { shape = try [times(2, intermediate()), hidden()] }
             else if ends("mlp", "gate_proj", "weight") || ends("mlp", "up_proj", "weight") { shape = [try intermediate(), try hidden()] }
             else if ends("mlp", "down_proj", "weight") { shape = [try hidden(), try intermediate()] }
             else if ends("embed_tokens", "weight") || ends("lm_head", "weight") || ends("word_embeddings", "weight") {
@@ -68,7 +83,12 @@ struct WeightShapes {
             else if ends("output", "dense", "weight") { shape = [try hidden(), try intermediate()] }
         }
         guard let shape else { throw refuse(name, "df11 knows no rule for this tensor name") }
-        let size = shape.reduce(UInt64(1)) { $0 * UInt64($1) }
+        var size: UInt64 = 1
+        for dimension in shape {
+            let (p, overflow) = size.multipliedReportingOverflow(by: UInt64(dimension))
+            guard !overflow else { throw refuse(name, "\(configName) gives \(shape), more weights than 2^64") }
+            size = p
+        }
         guard size == elements else {
             throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
         }
