@@ -1,12 +1,30 @@
 import ArgumentParser
 import DF11IO
+import DF11Kit
+import Foundation
 
 @main
 struct DF11Command: ParsableCommand {
     static func main() {
         // An interrupted run removes its unfinished outputs' temporary files.
         InterruptCleanup.install()
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            // Argument errors exit 2 as documented, not ArgumentParser's 64 (EX_USAGE); with --json, the
+            // error object goes to standard output like every other failure.
+            if exitCode(for: error) == .validationFailure {
+                let message = fullMessage(for: error)
+                if CommandLine.arguments.dropFirst().contains("--json") {
+                    let first = message.components(separatedBy: "\n").first ?? message
+                    print(failureJSON(UsageError(first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first)))
+                }
+                printError(message)
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
     }
 
     static let configuration = CommandConfiguration(

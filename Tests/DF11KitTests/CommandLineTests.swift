@@ -52,8 +52,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(malformed.status, 1)
         XCTAssertTrue(malformed.stderr.contains("offsets-overlap.safetensors"), malformed.stderr)
 
-        let badArgument = try runDF11(["compress", "x.safetensors", "--threads", "0"])
-        XCTAssertNotEqual(badArgument.status, 0)
+        // Argument errors exit 2 as documented (ArgumentParser's own status would be 64).
+        for arguments in [["compress", "x.safetensors", "--threads", "0"], ["verify", "x", "--sample", "0"],
+                          ["verify", "x", "--bogus"], ["nosuchcommand"], ["compress", "x", "--format", "bogus"]] {
+            let badArgument = try runDF11(arguments)
+            XCTAssertEqual(badArgument.status, 2, "\(arguments)")
+            XCTAssertFalse(badArgument.stderr.isEmpty, "\(arguments)")
+        }
+        let badJSON = try runDF11(["verify", "x", "--sample", "0", "--json"])
+        XCTAssertEqual(badJSON.status, 2)
+        XCTAssertEqual(try JSONParser().parse(Array(badJSON.stdout))["message"]?.stringValue, "--sample must be at least 1")
+        XCTAssertEqual(try runDF11(["--version"]).status, 0)
+        XCTAssertEqual(try runDF11(["verify", "--help"]).status, 0)
 
         let badSize = try runDF11(["decompress", fixture("dfloat11-golden/bert-1layer/official"), "-o", "/nonexistent/x",
                                    "--max-shard-size", "5XB"])
