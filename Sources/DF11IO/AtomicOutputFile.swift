@@ -9,9 +9,15 @@ import Darwin
 /// Bytes go to a temporary file `.<name>.df11-<random>.tmp` in the destination's directory. `commit()`
 /// flushes, fsyncs, renames it over the destination and fsyncs the directory; `abort()` (or deinit without
 /// commit) deletes it, so a failed run never leaves a partial file behind.
+///
+/// A symbolic link as the destination is followed: the file it points to is replaced and the link stays.
+/// A destination that exists and is not a regular file (a device such as `/dev/null`, a FIFO, a socket) is
+/// refused even with `overwrite`: the rename would replace the device node or FIFO itself.
 public final class AtomicOutputFile: PositionedByteSink {
     /// The destination path as given.
     public let path: String
+    /// Where the file goes: `path`, or the file a symbolic link at `path` points to.
+    public let destination: String
     /// The temporary file's path while writing.
     public let temporaryPath: String
     /// Bytes written so far through the sequential `write(_:)`.
@@ -28,17 +34,34 @@ public final class AtomicOutputFile: PositionedByteSink {
     public init(path: String, overwrite: Bool) throws {
         self.path = path
         self.overwrite = overwrite
-        if !overwrite && (FileSystem.kind(of: path) != .missing || FileSystem.isSymbolicLink(path)) {
+        if FileSystem.isSymbolicLink(path) {
+            guard let target = try? FileSystem.resolve(path) else {
+                throw IOFailure(path: path, operation: .create, detail: "'\(path)' is a symbolic link to nothing; "
+                                + "remove it or give the path it should point to", category: .couldNotRun)
+            }
+            destination = target
+        } else {
+            destination = path
+        }
+        switch FileSystem.kind(of: destination) {
+        case .directory:
+            throw IOFailure(path: path, operation: .create,
+                            detail: "cannot write '\(path)': it is a directory", category: .couldNotRun)
+        case .other:
+            throw IOFailure(path: path, operation: .create, detail: "'\(path)' is not a regular file (a device, FIFO "
+                            + "or socket); df11 writes a temporary file and renames it into place, which would "
+                            + "replace it. To stream the output, use -o - and redirect standard output",
+                            category: .couldNotRun)
+        case .missing, .regularFile:
+            break
+        }
+        if !overwrite && (FileSystem.kind(of: destination) != .missing || FileSystem.isSymbolicLink(path)) {
             throw IOFailure(path: path, operation: .create,
                             detail: "'\(path)' already exists; use --force to overwrite it", category: .couldNotRun)
         }
-        if FileSystem.kind(of: path) == .directory {
-            throw IOFailure(path: path, operation: .create,
-                            detail: "cannot write '\(path)': it is a directory", category: .couldNotRun)
-        }
-        let directory = FileSystem.directoryName(of: path)
+        let directory = FileSystem.directoryName(of: destination)
         let suffix = String(UInt64.random(in: 0 ... UInt64.max), radix: 16)
-        temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: path)).df11-\(suffix).tmp")
+        temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: destination)).df11-\(suffix).tmp")
         let opened = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if opened < 0 {
             throw IOFailure(path: path, operation: .create, errno: currentErrno)
@@ -130,20 +153,25 @@ public final class AtomicOutputFile: PositionedByteSink {
         }
         posixClose(fd)
         fd = -1
-        if !overwrite && FileSystem.kind(of: path) != .missing {
+        if !overwrite && FileSystem.kind(of: destination) != .missing {
             abort()
             throw IOFailure(path: path, operation: .create,
                             detail: "'\(path)' appeared while writing; use --force to overwrite it",
                             category: .couldNotRun)
         }
-        if rename(temporaryPath, path) != 0 {
+        if FileSystem.kind(of: destination) == .other {
+            abort()
+            throw IOFailure(path: path, operation: .create, detail: "'\(path)' became a device, FIFO or socket "
+                            + "while writing; nothing was replaced", category: .couldNotRun)
+        }
+        if rename(temporaryPath, destination) != 0 {
             let code = currentErrno
             abort()
             throw IOFailure(path: path, operation: .rename, errno: code)
         }
         finished = true
         InterruptCleanup.unregister(temporaryPath)
-        syncDirectory(FileSystem.directoryName(of: path))
+        syncDirectory(FileSystem.directoryName(of: destination))
     }
 
     /// Deletes the temporary file; the destination is untouched. Harmless after commit or a second call.

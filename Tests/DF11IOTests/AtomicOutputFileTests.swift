@@ -49,6 +49,39 @@ final class AtomicOutputFileTests: XCTestCase {
         XCTAssertEqual(try FileSystem.readSmallFile(path), [7, 7])
     }
 
+    /// Found by fuzzing: `-o FIFO --force` (and, as root, `-o /dev/null --force`) renamed a regular file over the
+    /// special file. Now refused, with or without overwrite, and nothing is replaced or left behind.
+    func testSpecialFilesAreRefusedNotReplaced() throws {
+        let fifo = directory + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for overwrite in [false, true] {
+            XCTAssertThrowsError(try AtomicOutputFile(path: fifo, overwrite: overwrite)) { error in
+                XCTAssert("\(error)".contains("not a regular file"), "\(error)")
+            }
+        }
+        XCTAssertEqual(FileSystem.kind(of: fifo), .other)
+        XCTAssertThrowsError(try AtomicOutputFile(path: "/dev/null", overwrite: true))
+        XCTAssertEqual(try FileSystem.entries(of: directory), ["fifo"])
+    }
+
+    /// A symbolic link is followed: its target is replaced (with overwrite), the link stays a link.
+    func testSymbolicLinksAreFollowed() throws {
+        let target = directory + "/target", link = directory + "/link"
+        try FileSystem.createDirectories(directory)
+        try AtomicOutputFile.write(contents: [1], to: target, overwrite: false)
+        XCTAssertEqual(symlink("target", link), 0)
+        XCTAssertThrowsError(try AtomicOutputFile(path: link, overwrite: false))
+        try AtomicOutputFile.write(contents: [2, 3], to: link, overwrite: true)
+        XCTAssert(FileSystem.isSymbolicLink(link))
+        XCTAssertEqual(try FileSystem.readSmallFile(target), [2, 3])
+        XCTAssertEqual(try FileSystem.entries(of: directory), ["link", "target"])
+        // A link to nothing is refused rather than replaced.
+        XCTAssertEqual(symlink("nowhere", directory + "/dangling"), 0)
+        XCTAssertThrowsError(try AtomicOutputFile(path: directory + "/dangling", overwrite: true)) { error in
+            XCTAssert("\(error)".contains("symbolic link to nothing"), "\(error)")
+        }
+    }
+
     func testAbortAndDeinitLeaveNothing() throws {
         let output = try AtomicOutputFile(path: directory + "/a.bin", overwrite: false)
         try output.write([1, 2, 3])
