@@ -90,6 +90,33 @@ final class CheckpointOperationsTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/e"))
     }
 
+    /// Found by fuzzing: an output directory inside its input was copied into the next run's output as one of
+    /// the input's "other files" (out/out/…, one level deeper each run). Each command, run twice.
+    func testAnOutputInsideItsInputIsNotCopiedIntoItself() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let options = RunOptions(threads: 2, force: true)
+        func freshSource(_ name: String) throws -> String {
+            try FileManager.default.copyItem(atPath: fixture("dfloat11-golden/llama-tied/source"), toPath: dir + "/" + name)
+            return dir + "/" + name
+        }
+        let a = try freshSource("a"), b = try freshSource("b")
+        let model = dir + "/model"
+        try FileManager.default.copyItem(atPath: fixture("dfloat11-golden/llama-tied/official"), toPath: model)
+        for _ in 0..<2 {
+            let container = try CheckpointOperations.compress(input: a, output: a + "/out", options: options)
+            XCTAssertEqual(Set(container.copied), ["config.json", "generation_config.json"])
+            let dfloat11 = try DFloat11Compression.compress(input: b, output: b + "/out", options: options,
+                                                            dfloat11: DFloat11CompressOptions())
+            XCTAssertEqual(Set(dfloat11.copied), ["generation_config.json"])
+            let restored = try DFloat11Decompression.decompress(input: model, output: model + "/out", options: options)
+            XCTAssertEqual(Set(restored.copied), ["generation_config.json"])
+        }
+        for root in [a, b, model] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/out/out"), root)
+        }
+    }
+
     func testRefusesToWriteOverItsInput() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

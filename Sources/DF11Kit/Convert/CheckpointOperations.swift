@@ -95,7 +95,7 @@ public enum CheckpointOperations {
                         manifest.weightMap.append((tensor.name, container))
                     }
                 }
-                var copied = checkpoint.otherFiles
+                var copied = excludingOutput(checkpoint.otherFiles, root: checkpoint.root, output: output)
                 if checkpoint.index != nil { copied.append(Checkpoint.indexFileName) }
                 for name in copied {
                     try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
@@ -191,6 +191,16 @@ public enum CheckpointOperations {
             if created { try? FileManager.default.removeItem(atPath: output) }
             throw error
         }
+    }
+
+    /// `files` (paths relative to `root`) without those under `output` when the output directory lies inside
+    /// `root`: otherwise a second run writing into its own input would copy the first run's output into the new
+    /// one, a level deeper each time.
+    static func excludingOutput(_ files: [String], root: String, output: String) -> [String] {
+        guard output != "-", let rootPath = try? FileSystem.resolve(root),
+              let outputPath = try? FileSystem.resolve(output), outputPath.hasPrefix(rootPath + "/") else { return files }
+        let inside = String(outputPath.dropFirst(rootPath.count + 1)) + "/"
+        return files.filter { !$0.hasPrefix(inside) }
     }
 
     /// Creates the output directory, refusing to write into the input or into a non-empty directory

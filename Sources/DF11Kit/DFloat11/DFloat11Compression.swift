@@ -74,7 +74,8 @@ public enum DFloat11Compression {
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
         let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11)
         let (checkpoint, source, units, rest) = (plan.checkpoint, plan.source, plan.units, plan.rest)
-        let (configBytes, copied, metadata) = (plan.configBytes, plan.copied, plan.metadata)
+        let (configBytes, metadata) = (plan.configBytes, plan.metadata)
+        let copied = CheckpointOperations.excludingOutput(plan.copied, root: checkpoint.root, output: output)
 
         // Output directory and staging.
         return try CheckpointOperations.intoDirectory(output, input: checkpoint.root, force: options.force) {

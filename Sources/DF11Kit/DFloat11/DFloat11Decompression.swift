@@ -157,7 +157,7 @@ public enum DFloat11Decompression {
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
             try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
                                        to: FileSystem.join(output, "config.json"), overwrite: options.force)
-            for name in model.otherFiles {
+            for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
                 report.copied.append(name)
             }
