@@ -15,6 +15,8 @@ public struct ContainerError: DF11Failure {
         case unknownFrame(String)
         case frameTooLarge(frame: String, length: UInt64)
         case malformedFrame(frame: String, reason: String)
+        /// A container directory's `df11.index.json` is inconsistent.
+        case malformedDirectoryIndex(String)
         case corruptBlock(reason: String)
         case tensorChecksum
         case sizeMismatch(String)
@@ -51,6 +53,7 @@ public struct ContainerError: DF11Failure {
         case .unknownFrame: return "unknown-frame"
         case .frameTooLarge: return "frame-too-large"
         case .malformedFrame: return "malformed-frame"
+        case .malformedDirectoryIndex: return "malformed-directory-index"
         case .corruptBlock: return "corrupt-block"
         case .tensorChecksum: return "tensor-checksum"
         case .sizeMismatch: return "size-mismatch"
@@ -90,6 +93,8 @@ public struct ContainerError: DF11Failure {
             return "\(frame) frame claims \(length) bytes, more than any valid frame: the container is corrupt"
         case let .malformedFrame(frame, why):
             return "malformed \(frame) frame: \(why)"
+        case let .malformedDirectoryIndex(why):
+            return "malformed directory index: \(why)"
         case let .corruptBlock(why):
             return "block does not decode: \(why)"
         case .tensorChecksum:

@@ -117,6 +117,40 @@ final class CheckpointOperationsTests: XCTestCase {
         }
     }
 
+    /// Found by fuzzing: a tampered df11.index.json (a file listed twice, an original that is also a copied
+    /// file, a weight map into no container, a newer major version) passed verify, and decompress wrote one file
+    /// twice. Each is now refused as bad data.
+    func testInconsistentDirectoryIndexesAreRefused() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let options = RunOptions(threads: 2)
+        _ = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c", options: options)
+        let manifestPath = dir + "/c/df11.index.json"
+        let good = try FileSystem.readSmallFile(manifestPath)
+        let text = String(decoding: good, as: UTF8.self)
+        let firstOriginal = "\"original\":\"model-00001-of-00002.safetensors\""
+        XCTAssert(text.contains(firstOriginal), text)
+        let tampered: [(String, String, String)] = [
+            ("duplicate original", firstOriginal.replacingOccurrences(of: "00001", with: "XXXXX"), firstOriginal),
+            ("original is a copied file", "\"original\":\"config.json\"", firstOriginal),
+            ("newer major version", "\"version\":\"2.0\"", "\"version\":\"1.0\""),
+        ]
+        for (name, replacement, target) in tampered {
+            var changed = text.replacingOccurrences(of: target, with: replacement)
+            if name == "duplicate original" {   // both entries name the second shard
+                changed = text.replacingOccurrences(of: "model-00001-of-00002.safetensors\"",
+                                                    with: "model-00002-of-00002.safetensors\"")
+            }
+            XCTAssertNotEqual(changed, text, name)
+            try AtomicOutputFile.write(contents: Array(changed.utf8), to: manifestPath, overwrite: true)
+            XCTAssertThrowsError(try CheckpointOperations.verify(input: dir + "/c", options: options), name) { error in
+                XCTAssertEqual((error as? DF11Failure)?.category, .badData, "\(name): \(error)")
+            }
+        }
+        try AtomicOutputFile.write(contents: good, to: manifestPath, overwrite: true)
+        _ = try CheckpointOperations.verify(input: dir + "/c", options: options)
+    }
+
     func testRefusesToWriteOverItsInput() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

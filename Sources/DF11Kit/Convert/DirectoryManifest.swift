@@ -46,11 +46,19 @@ struct DirectoryManifest {
         }
         let value = try JSONParser().parse(try FileSystem.readSmallFile(path))
         func bad(_ why: String) -> ContainerError {
-            ContainerError(file: path, .malformedFrame(frame: fileName, reason: why))
+            ContainerError(file: path, .malformedDirectoryIndex(why))
         }
         guard value["format"]?.stringValue == "df11", let entries = value["files"]?.elements,
               let copied = value["copied"]?.elements, let map = value["weight_map"]?.members else {
             throw bad("missing format, files, copied or weight_map")
+        }
+        // Same major version as the containers this reader understands; a newer minor only adds members.
+        let parts = (value["version"]?.stringValue ?? "").split(separator: ".").map { UInt16($0) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else {
+            throw bad("missing or malformed version (expected MAJOR.MINOR)")
+        }
+        guard major == ContainerFormat.majorVersion else {
+            throw ContainerError(file: path, .unsupportedVersion(major: major, minor: minor))
         }
         var files: [Entry] = []
         for entry in entries {
@@ -70,6 +78,16 @@ struct DirectoryManifest {
         let weightMap = try map.map { member -> (String, String) in
             guard let file = member.value.stringValue else { throw bad("weight_map values must be strings") }
             return (member.key, file)
+        }
+        // Every output path once: two entries writing one file would silently overwrite each other.
+        var outputs = Set<String>()
+        for name in files.map(\.original) + copiedNames where !outputs.insert(name).inserted {
+            throw bad("'\(name)' is listed twice (as an original or a copied file)")
+        }
+        let containers = Set(files.map(\.container))
+        guard containers.count == files.count else { throw bad("two files entries share one container") }
+        if let dangling = weightMap.first(where: { !containers.contains($0.1) }) {
+            throw bad("weight_map sends '\(dangling.0)' to '\(dangling.1)', which no files entry holds")
         }
         return DirectoryManifest(files: files, copied: copiedNames, weightMap: weightMap)
     }
