@@ -12,6 +12,8 @@ public final class ContainerFile {
     /// The original safetensors header.
     public let header: SafetensorsHeader
     public let index: ContainerIndex
+    /// Whether frame flag bits other than bit 0 must be zero (`FileHeader.reservedFieldsAreZero`).
+    let reservedFieldsAreZero: Bool
 
     private var name: String { file.name }
 
@@ -31,9 +33,11 @@ public final class ContainerFile {
         let fileHeader = try head.withUnsafeBytes { try FileHeader.parse($0, file: fileName) }
         parameters = fileHeader.parameters
         originalSize = fileHeader.originalSize
+        reservedFieldsAreZero = fileHeader.reservedFieldsAreZero
 
         let shdr = try ContainerFile.readFrame(file, at: UInt64(ContainerFormat.fileHeaderSize), expected: .header,
-                                               limit: ContainerFormat.maxHeaderFrameBytes)
+                                               limit: ContainerFormat.maxHeaderFrameBytes,
+                                               reservedFieldsAreZero: fileHeader.reservedFieldsAreZero)
         header = try parseOriginalHeader(shdr, file: fileName, originalSize: originalSize)
 
         var trailer = [UInt8](repeating: 0, count: ContainerFormat.trailerSize)
@@ -45,7 +49,8 @@ public final class ContainerFile {
         guard indexOffset < file.size else {
             throw ContainerError(file: fileName, .malformedFrame(frame: "trailer", reason: "index offset beyond the file"))
         }
-        let payload = try ContainerFile.readFrame(file, at: indexOffset, expected: .index, limit: file.size)
+        let payload = try ContainerFile.readFrame(file, at: indexOffset, expected: .index, limit: file.size,
+                                                  reservedFieldsAreZero: fileHeader.reservedFieldsAreZero)
         index = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: fileName) }
         let firstFrame = UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.frameHeaderSize + shdr.count
                                 + ContainerFormat.frameChecksumSize)
@@ -66,7 +71,8 @@ public final class ContainerFile {
         }
         let tensor = header.tensorsInFileOrder[position]
         let entry = index.tensors[position]
-        let end = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd, limit: 16)
+        let end = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd, limit: 16,
+                                              reservedFieldsAreZero: reservedFieldsAreZero)
         let digest = end.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
         let encoding: TensorEncoding = tensor.dtype == .bf16 ? .bf16Exponents : .bytes
         let blockBytes = UInt64(parameters.blockBytes)
@@ -86,11 +92,13 @@ public final class ContainerFile {
                     var decoder: BlockDecoder?
                     if encoding == .bf16Exponents {
                         let lengths = try ContainerFile.readFrame(self.file, at: entry.codeFrames[block],
-                                                                  expected: .code, limit: 256)
+                                                                  expected: .code, limit: 256,
+                                                                  reservedFieldsAreZero: self.reservedFieldsAreZero)
                         decoder = try BlockDecoder(lengths: lengths)
                     }
                     let frame = try ContainerFile.readWholeFrame(self.file, at: entry.blockFrames[block],
-                                                                 expected: .block, limit: limit)
+                                                                 expected: .block, limit: limit,
+                                                                 reservedFieldsAreZero: self.reservedFieldsAreZero)
                     let expected = Int(min(blockBytes, tensor.byteCount - UInt64(block) * blockBytes))
                     var output = [UInt8](repeating: 0, count: expected)
                     let problem = try output.withUnsafeMutableBytes { out in
@@ -123,7 +131,7 @@ public final class ContainerFile {
 
     /// Reads a whole frame (header to checksum) at `offset`, checking its type, size and checksum.
     static func readWholeFrame(_ file: InputFile, at offset: UInt64, expected: FrameType,
-                               limit: UInt64) throws -> [UInt8] {
+                               limit: UInt64, reservedFieldsAreZero: Bool = true) throws -> [UInt8] {
         var head = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
         try head.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
         let (type, length) = head.withUnsafeBytes {
@@ -137,6 +145,11 @@ public final class ContainerFile {
         guard length <= limit else {
             throw ContainerError(file: file.name, .frameTooLarge(frame: FrameType.name(of: type), length: length))
         }
+        let flags = head.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+        guard !reservedFieldsAreZero || flags & ~1 == 0 else {
+            throw ContainerError(file: file.name, .malformedFrame(
+                frame: FrameType.name(of: type), reason: "flags 0x\(String(flags, radix: 16)) set reserved bits"))
+        }
         var frame = [UInt8](repeating: 0, count: Int(length) + ContainerFormat.frameHeaderSize
                                                     + ContainerFormat.frameChecksumSize)
         try frame.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
@@ -144,8 +157,10 @@ public final class ContainerFile {
     }
 
     /// Reads a frame at `offset` and returns its payload after checking its checksum.
-    static func readFrame(_ file: InputFile, at offset: UInt64, expected: FrameType, limit: UInt64) throws -> [UInt8] {
-        let frame = try readWholeFrame(file, at: offset, expected: expected, limit: limit)
+    static func readFrame(_ file: InputFile, at offset: UInt64, expected: FrameType, limit: UInt64,
+                          reservedFieldsAreZero: Bool = true) throws -> [UInt8] {
+        let frame = try readWholeFrame(file, at: offset, expected: expected, limit: limit,
+                                       reservedFieldsAreZero: reservedFieldsAreZero)
         guard frame.withUnsafeBytes(frameIsIntact) else {
             throw ContainerError(file: file.name, .frameChecksum(frame: FrameType.name(of: expected.rawValue)))
         }

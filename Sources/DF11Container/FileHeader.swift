@@ -2,6 +2,13 @@
 struct FileHeader {
     let parameters: ContainerParameters
     let originalSize: UInt64
+    /// The file's minor version (the writer's when encoding).
+    var minorVersion: UInt16 = ContainerFormat.minorVersion
+
+    /// Whether reserved fields (frame flag bits other than bit 0, `TENS` reserved bytes) must be zero: in a
+    /// file of this reader's minor version or older they have no meaning yet, so anything else is corruption;
+    /// a newer minor version may give them one that this reader can ignore.
+    var reservedFieldsAreZero: Bool { minorVersion <= ContainerFormat.minorVersion }
 
     /// The 40 bytes of the header (docs/FORMAT.md, section 1).
     func encoded() -> [UInt8] {
@@ -40,6 +47,6 @@ struct FileHeader {
         parameters.blockWeights = Int(r.read(UInt32.self)!)
         parameters.segmentBlocks = Int(r.read(UInt32.self)!)
         if let problem = parameters.problem { throw ContainerError(file: file, .badParameters(problem)) }
-        return FileHeader(parameters: parameters, originalSize: r.read(UInt64.self)!)
+        return FileHeader(parameters: parameters, originalSize: r.read(UInt64.self)!, minorVersion: minor)
     }
 }

@@ -25,6 +25,8 @@ final class FrameReader {
     /// The file, when the source is one: frame bodies can then be skipped here and read elsewhere.
     let positionedFile: InputFile?
     private(set) var offset: UInt64 = 0
+    /// Whether reserved fields must be zero (`FileHeader.reservedFieldsAreZero`); set by `readFileHeader`.
+    private(set) var reservedFieldsAreZero = true
 
     init(source: ByteSource) {
         self.source = source
@@ -71,7 +73,9 @@ final class FrameReader {
             }
             throw ContainerError(file: file, .notAContainer)
         }
-        return try bytes.withUnsafeBytes { try FileHeader.parse($0, file: file) }
+        let header = try bytes.withUnsafeBytes { try FileHeader.parse($0, file: file) }
+        reservedFieldsAreZero = header.reservedFieldsAreZero
+        return header
     }
 
     /// Reads the 16 fixed bytes of the next frame.
@@ -79,10 +83,16 @@ final class FrameReader {
         let start = offset
         var bytes = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
         try bytes.withUnsafeMutableBytes { try readExactly($0, what: "before \(expecting)") }
-        return bytes.withUnsafeBytes { raw in
+        let header = bytes.withUnsafeBytes { raw in
             var r = LittleEndianReader(raw)
             return FrameHeader(type: r.read()!, flags: r.read()!, length: r.read()!, offset: start)
         }
+        if reservedFieldsAreZero && header.flags & ~1 != 0 {
+            throw ContainerError(file: file, .malformedFrame(
+                frame: header.name, reason: "flags 0x\(String(header.flags, radix: 16)) at offset \(start) set bits "
+                    + "that format 1.\(ContainerFormat.minorVersion) reserves (only bit 0, skippable, is defined)"))
+        }
+        return header
     }
 
     /// Reads the rest of a frame (payload and checksum) after its header into `buffer`, which receives

@@ -141,6 +141,9 @@ struct SegmentFrameCollector {
         guard payload.count == 16, let encoding = TensorEncoding(rawValue: payload[4]) else {
             throw ContainerError(file: file, .malformedFrame(frame: "TENS", reason: "bad fields"))
         }
+        if frames.reservedFieldsAreZero && payload[5..<8].contains(where: { $0 != 0 }) {
+            throw ContainerError(file: file, .malformedFrame(frame: "TENS", reason: "reserved bytes are not 0"))
+        }
         let tensorIndex = payload.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
         let byteCount = payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
         guard Int(tensorIndex) == nextTensor, nextTensor < header.tensorsInFileOrder.count else {

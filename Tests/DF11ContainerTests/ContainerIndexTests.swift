@@ -63,3 +63,44 @@ final class ContainerIndexTests: XCTestCase {
         }
     }
 }
+
+/// Reserved fields: zero in a file of this reader's minor version or older (found by fuzzing: a set `TENS`
+/// reserved byte or frame flag bit passed verify); ignored in a file of a newer minor version.
+final class ReservedFieldTests: XCTestCase {
+    func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        let sink = MemorySink()
+        _ = try ContainerReader(threads: 2).decompress(source: MemorySource(bytes), to: sink)
+        return sink.bytes
+    }
+
+    /// Recomputes the checksum of the frame at `offset` (payload `length` bytes).
+    func reseal(_ bytes: inout [UInt8], frameAt offset: Int, payload length: Int) {
+        let end = offset + 16 + length
+        let checksum = bytes[offset ..< end].withUnsafeBytes { Checksum.xxh3($0) }
+        withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(end ..< end + 8, with: $0) }
+    }
+
+    func testReservedFieldsAreCheckedUnlessTheMinorVersionIsNewer() throws {
+        let (original, container) = try makeSmallContainer()
+        let shdrLength = Int(container[48 ..< 56].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let tens = 40 + 16 + shdrLength + 8
+        XCTAssertEqual(Array(container[tens ..< tens + 4]), Array("TENS".utf8))
+        var reservedByte = container
+        reservedByte[tens + 16 + 5] = 1
+        reseal(&reservedByte, frameAt: tens, payload: 16)
+        var flagBit = container
+        flagBit[tens + 4] |= 2
+        reseal(&flagBit, frameAt: tens, payload: 16)
+        for (name, bytes) in [("TENS reserved byte", reservedByte), ("frame flag bit 1", flagBit)] {
+            XCTAssertThrowsError(try decode(bytes), name) { error in
+                XCTAssertEqual((error as? ContainerError)?.code, "malformed-frame", "\(name): \(error)")
+            }
+            // The same file declaring minor version 1: the fields may mean something there; ignored.
+            var newer = bytes
+            newer[10] = 1
+            let checksum = newer[0 ..< 32].withUnsafeBytes { Checksum.xxh3($0) }
+            withUnsafeBytes(of: checksum.littleEndian) { newer.replaceSubrange(32 ..< 40, with: $0) }
+            XCTAssertEqual(try decode(newer), original, name)
+        }
+    }
+}
