@@ -110,6 +110,10 @@ public struct PatternDictionary: @unchecked Sendable {
                     DFloat11LayoutError(unit: module, .badUnitDescription(why))
                 }
                 let listed = entry.attributes.map { module + "." + $0 + ".weight" }
+                if Set(listed).count != listed.count {
+                    throw refuse("pattern '\(entry.pattern)' lists an attribute twice (\(entry.attributes)): the "
+                                 + "unit would hold one weight twice, and decompress could not name its parts")
+                }
                 let present = listed.filter(known.contains)
                 let weightNames: [String]
                 if !listed.isEmpty && present.count == listed.count {

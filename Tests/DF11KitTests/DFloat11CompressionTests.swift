@@ -92,6 +92,48 @@ final class DFloat11CompressionTests: XCTestCase {
         }
     }
 
+    /// Patterns found by fuzzing to give outputs decompress could not read back: an attribute listed twice is
+    /// refused; a one-tensor unit listing an attribute it lacks (`lm_head: ["x"]`) decompresses under the
+    /// module's own weight name.
+    func testPatternsWhoseOutputDecompressCouldNotName() throws {
+        let twice = try JSONParser().parse(#"{"model\\.layers\\.0": ["mlp.up_proj", "mlp.up_proj"]}"#)
+        XCTAssertThrowsError(try compress(golden("llama-tied/source"), .dictionary(twice), single: false)) { error in
+            XCTAssert("\(error)".contains("lists an attribute twice"), "\(error)")
+        }
+        let listed = try JSONParser().parse(#"{"lm_head": ["x"], "model\\.layers\\.\\d+": ["mlp.up_proj"]}"#)
+        let (out, _) = try compress(golden("llama-untied/source"), .dictionary(listed), single: false)
+        let root = FileSystem.directoryName(of: out)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try DFloat11Verification.verify(input: out, options: RunOptions(threads: 2),
+                                            verify: DFloat11VerifyOptions(against: golden("llama-untied/source")))
+        _ = try DFloat11Decompression.decompress(input: out, output: root + "/back", options: RunOptions(threads: 2))
+        XCTAssertEqual(contents(root + "/back/model.safetensors"), contents(golden("llama-untied/source/model.safetensors")))
+    }
+
+    /// A source whose config.json does not describe a unit weight's shape compresses (the layout does not need
+    /// shapes) with a warning that decompress will not restore it.
+    func testWarnsWhenDecompressCouldNotDeriveAShape() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: golden("llama-untied/source"), toPath: dir + "/src")
+        var config = try String(contentsOfFile: dir + "/src/config.json", encoding: .utf8)
+        let intermediate = try XCTUnwrap(config.range(of: #""intermediate_size": \d+"#, options: .regularExpression))
+        config.replaceSubrange(intermediate, with: #""intermediate_size": 7"#)
+        try config.write(toFile: dir + "/src/config.json", atomically: true, encoding: .utf8)
+        var warnings: [DFloat11CompressReport.Warning] = []
+        let report = try DFloat11Compression.compress(input: dir + "/src", output: dir + "/out",
+                                                      options: RunOptions(threads: 2), dfloat11: DFloat11CompressOptions(),
+                                                      warn: { warnings.append($0) })
+        XCTAssertEqual(report.warnings.map(\.code), ["shape-not-derivable"])
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssert(report.warnings[0].message.contains("mlp"), report.warnings[0].message)
+        XCTAssert(report.warnings[0].message.contains("more)"), report.warnings[0].message)
+        // The golden sources warn about nothing.
+        let (out, clean) = try compress(golden("llama-untied/source"), .automatic, single: false)
+        try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out))
+        XCTAssertEqual(clean.warnings.map(\.code), [])
+    }
+
     // MARK: Synthetic checkpoints
 
     /// Writes `model.safetensors` holding `tensors` (name, dtype, shape, bytes) into a new directory.

@@ -319,6 +319,19 @@ final class DFloat11VerifyTests: XCTestCase {
         XCTAssert(failure?.message.hasPrefix("DFloat11 unit '\(unit)'") == true, failure?.message ?? "")
     }
 
+    /// Found by fuzzing: names decompress would give twice (here an attribute listed twice in pattern_dict, in
+    /// place of another) passed verify while decompress refused the model. verify now reports it.
+    func testWeightNamesDecompressCannotUseFailVerify() throws {
+        let dir = try copyOfficial("llama-untied")
+        var config = try String(contentsOfFile: dir + "/config.json", encoding: .utf8)
+        XCTAssert(config.contains("\"self_attn.k_proj\""), config)
+        config = config.replacingOccurrences(of: "\"self_attn.k_proj\"", with: "\"self_attn.q_proj\"")
+        try config.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+        let failure = try XCTUnwrap(verifyFailure(dir))
+        XCTAssertEqual(failure.code, "duplicate-tensor", failure.message)
+        XCTAssert(failure.badData)
+    }
+
     func testChangedSignMantissaByteNeedsTheSource() throws {
         let dir = try copyOfficial()
         try patch(dir + unitFile, unit + ".sign_mantissa") { $0[50_000] ^= 0x01 }

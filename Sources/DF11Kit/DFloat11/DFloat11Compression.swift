@@ -94,6 +94,16 @@ public enum DFloat11Compression {
                                                 patternDict: plan.patternJSON, threads: options.threads)
             report.inputBytes = plan.inputBytes
             report.copied = copied
+            if let first = plan.shapesNotDerivable.first {
+                let more = plan.shapesNotDerivable.count > 1 ? " (and \(plan.shapesNotDerivable.count - 1) more)" : ""
+                let warning = DFloat11CompressReport.Warning(
+                    code: "shape-not-derivable", unit: nil,
+                    message: "df11 decompress will not be able to restore '\(first.weight)'\(more): \(first.why) "
+                        + "(the layout stores unit weights without shapes; decompress derives them from config.json). "
+                        + "The DFloat11 output itself is valid")
+                report.warnings.append(warning)
+                warn?(warning)
+            }
 
             // The files that do not need the units (config.json, the copies and, in the directory layout,
             // model.safetensors with the rest) are written by the units' workers, after the last unit starts: on a

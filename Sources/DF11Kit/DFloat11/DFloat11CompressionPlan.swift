@@ -34,6 +34,9 @@ struct DFloat11CompressionPlan {
     let configBytes: [UInt8]
     /// Other files of the checkpoint to copy (not config.json, not weights).
     let copied: [String]
+    /// Unit weights whose shape `df11 decompress` cannot derive from config.json (`WeightShapes`), with why.
+    /// The layout stores units as flat streams; the output is valid, but decompress will refuse it.
+    let shapesNotDerivable: [(weight: String, why: String)]
 
     init(input: String, dfloat11: DFloat11CompressOptions) throws {
         let checkpoint = try Checkpoint.open(path: input)
@@ -159,6 +162,24 @@ struct DFloat11CompressionPlan {
         // Other files to copy.
         let copied = checkpoint.otherFiles.filter { $0 != "config.json" && !$0.hasSuffix(".safetensors") }
 
+        var notDerivable: [(weight: String, why: String)] = []
+        if let config {
+            let shapes = WeightShapes(config: config, configName: "config.json")
+            for unit in units {
+                for weight in unit.weights {
+                    guard let info = source.tensor(named: weight.source) else { continue }
+                    do {
+                        let derived = try shapes.shape(of: weight.name, elements: info.elementCount)
+                        if derived != info.shape {
+                            notDerivable.append((weight.name, "config.json gives \(derived), the tensor is \(info.shape)"))
+                        }
+                    } catch let error as ShapeUnknownError {
+                        notDerivable.append((weight.name, error.why))
+                    }
+                }
+            }
+        }
+        self.shapesNotDerivable = notDerivable
         self.checkpoint = checkpoint
         self.source = source
         self.inputBytes = inputBytes

@@ -78,19 +78,15 @@ public enum DFloat11Decompression {
         }
         let shapes = WeightShapes(config: config, configName: configName)
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
+        let unitNames = try unitWeightNames(decoders: decoders, model: model, shapes: shapes)
 
         // Plan: every unit weight (name, unit, weight range, shape), every remainder tensor.
         var pieces: [String: Piece] = [:]
         var descriptions: [TensorDescription] = []
         for (u, decoder) in decoders.enumerated() {
-            let names = try weightNames(decoder: decoder, patterns: model.patterns)
             let bounds = [0] + decoder.splitPositions.map { UInt64($0) } + [decoder.elementCount]
-            for (i, name) in names.enumerated() {
+            for (i, name) in unitNames[u].enumerated() {
                 let range = bounds[i] ..< bounds[i + 1]
-                if pieces[name] != nil || model.tensors.tensor(named: name) != nil {
-                    throw DFloat11MismatchError("duplicate-tensor", "'\(name)' is both a weight of DFloat11 unit "
-                                                + "'\(decoder.module)' and another tensor of the model")
-                }
                 pieces[name] = Piece(unit: u, range: range)
                 descriptions.append(TensorDescription(name: name, dtype: .bf16,
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
@@ -253,16 +249,52 @@ public enum DFloat11Decompression {
         }, consume: { bytes in meter?.advance(by: bytes) })
     }
 
+    /// The weight names of every unit (`weightNames`), checked to be distinct from each other and from the
+    /// model's other tensors: a checkpoint cannot hold two tensors of one name, so such a model cannot be
+    /// decompressed (and `verify` reports it).
+    static func unitWeightNames(decoders: [UnitDecoder], model: DFloat11Model,
+                                shapes: WeightShapes?) throws -> [[String]] {
+        var owner: [String: String] = [:]
+        return try decoders.map { decoder in
+            let names = try weightNames(decoder: decoder, patterns: model.patterns, shapes: shapes)
+            for name in names {
+                if let other = owner[name] {
+                    throw DFloat11MismatchError("duplicate-tensor", other == decoder.module
+                        ? "DFloat11 unit '\(other)' names two of its weights '\(name)' (its pattern lists an attribute twice)"
+                        : "'\(name)' is a weight of both DFloat11 units '\(other)' and '\(decoder.module)'")
+                }
+                if model.tensors.tensor(named: name) != nil {
+                    throw DFloat11MismatchError("duplicate-tensor", "'\(name)' is both a weight of DFloat11 unit "
+                                                + "'\(decoder.module)' and another tensor of the model")
+                }
+                owner[name] = decoder.module
+            }
+            return names
+        }
+    }
+
     /// The names of a unit's weights, in unit order: `<module>.<attribute>.weight` for each attribute its
     /// pattern lists when the unit holds that many tensors, `<module>.weight` for a one-tensor unit.
-    static func weightNames(decoder: UnitDecoder, patterns: PatternDictionary) throws -> [String] {
+    ///
+    /// A one-tensor unit whose pattern lists one attribute is ambiguous: the official tool takes the module's
+    /// own weight for `nn.Linear` and `nn.Embedding` (ignoring the list) and the attribute's otherwise, and
+    /// the layout does not record which. With `shapes`, the module's own weight is taken when only its shape
+    /// can be derived from the config (`lm_head` listing an attribute it does not have).
+    static func weightNames(decoder: UnitDecoder, patterns: PatternDictionary, shapes: WeightShapes? = nil) throws -> [String] {
         let module = decoder.module
         let count = decoder.splitPositions.count + 1
         guard let entry = patterns.entries.indices.first(where: { patterns.fullMatch(entry: $0, module) }) else {
             throw DFloat11LayoutError(unit: module, .badUnitDescription("module '\(module)' matches no pattern of pattern_dict"))
         }
         let attributes = patterns.entries[entry].attributes
-        if !attributes.isEmpty && attributes.count == count { return attributes.map { module + "." + $0 + ".weight" } }
+        if !attributes.isEmpty && attributes.count == count {
+            let listed = attributes.map { module + "." + $0 + ".weight" }
+            if count == 1, let shapes, (try? shapes.shape(of: listed[0], elements: decoder.elementCount)) == nil,
+               (try? shapes.shape(of: module + ".weight", elements: decoder.elementCount)) != nil {
+                return [module + ".weight"]
+            }
+            return listed
+        }
         if count == 1 { return [module + ".weight"] }
         throw DFloat11LayoutError(unit: module, .badTensor(
             name: module + ".split_positions",

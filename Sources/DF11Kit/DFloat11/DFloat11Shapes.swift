@@ -1,4 +1,5 @@
 import DFloat11Layout
+import DF11IO
 import Safetensors
 
 /// The shape of a unit weight, which the published layout does not store (units are flat streams): derived
@@ -33,9 +34,8 @@ struct WeightShapes {
         return Int(v)
     }
 
-    func refuse(_ tensor: String, _ why: String) -> DFloat11MismatchError {
-        DFloat11MismatchError("shape-unknown", "cannot derive the shape of '\(tensor)': \(why); df11 decompress "
-                              + "needs it to write a checkpoint transformers loads", category: .couldNotRun)
+    func refuse(_ tensor: String, _ why: String) -> ShapeUnknownError {
+        ShapeUnknownError(tensor: tensor, why: why)
     }
 
     /// The shape of weight `name` holding `elements` values.
@@ -93,5 +93,17 @@ struct WeightShapes {
             throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
         }
         return shape
+    }
+}
+
+/// A unit weight whose shape cannot be derived from config.json (exit 2: the data is fine, the tool lacks a fact).
+struct ShapeUnknownError: CodedFailure {
+    let tensor: String
+    /// What is missing or inconsistent, without the tensor's name.
+    let why: String
+    var code: String { "shape-unknown" }
+    var category: FailureCategory { .couldNotRun }
+    var description: String {
+        "cannot derive the shape of '\(tensor)': \(why); df11 decompress needs it to write a checkpoint transformers loads"
     }
 }
