@@ -69,7 +69,7 @@ public struct ArchitecturePreset: Sendable {
     /// A preset from its JSON file.
     public init(json: JSONValue) throws {
         func bad(_ why: String) -> DFloat11LayoutError {
-            DFloat11LayoutError(unit: "architecture preset", .badUnitDescription("architecture preset: \(why)"))
+            DFloat11LayoutError(unit: "", .badUnitDescription("architecture preset: \(why)"))
         }
         func string(_ key: String) throws -> String {
             guard let text = json[key]?.stringValue else { throw bad("'\(key)' must be a string") }

@@ -82,8 +82,10 @@ public struct DFloat11LayoutError: DF11Failure, Equatable {
 
     private static let suggestion = "; use `df11 compress` without --format dfloat11 (df11's own container stores it losslessly)"
 
-    /// "DFloat11 unit 'model.layers.3', block 7: …".
+    /// "DFloat11 unit 'model.layers.3', block 7: …"; just the reason when `unit` is empty (a problem of the
+    /// pattern dictionary or config.json as a whole, whose reason names it).
     public var description: String {
+        if unit.isEmpty { return reason }
         var place = "DFloat11 unit '\(unit)'"
         if let block { place += ", block \(block)" }
         return place + ": " + reason

@@ -27,7 +27,7 @@ public struct PatternDictionary: @unchecked Sendable {
         self.entries = entries
         matchers = try entries.map { entry in
             func refuse(_ why: String) -> DFloat11LayoutError {
-                DFloat11LayoutError(unit: entry.pattern, .badUnitDescription("pattern '\(entry.pattern)': \(why)"))
+                DFloat11LayoutError(unit: "", .badUnitDescription("pattern '\(entry.pattern)': \(why)"))
             }
             if let simple = LiteralDigitPattern(entry.pattern) { return .literalDigit(simple) }
             if entry.pattern.contains("(?P") { throw refuse("Python-only group syntax (?P…) is not supported") }
@@ -42,7 +42,7 @@ public struct PatternDictionary: @unchecked Sendable {
     /// The dictionary of a JSON object `{regex: [attribute, …]}` (member order kept).
     public init(json: JSONValue) throws {
         func bad(_ why: String) -> DFloat11LayoutError {
-            DFloat11LayoutError(unit: "pattern_dict", .badUnitDescription("pattern_dict: \(why)"))
+            DFloat11LayoutError(unit: "", .badUnitDescription("pattern_dict: \(why)"))
         }
         guard let members = json.members else { throw bad("expected an object, found \(json.kindDescription)") }
         try self.init(entries: members.map { member in
@@ -59,7 +59,7 @@ public struct PatternDictionary: @unchecked Sendable {
     /// The dictionary in a published `config.json`'s `dfloat11_config.pattern_dict`.
     public init(configJSON: JSONValue) throws {
         guard let dict = configJSON["dfloat11_config"]?["pattern_dict"] else {
-            throw DFloat11LayoutError(unit: "config.json", .badUnitDescription(
+            throw DFloat11LayoutError(unit: "", .badUnitDescription(
                 "config.json has no dfloat11_config.pattern_dict: not a DFloat11 model"))
         }
         try self.init(json: dict)

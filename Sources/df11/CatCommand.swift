@@ -26,6 +26,10 @@ struct CatCommand: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(json: false) {
+            if input == "-" {
+                throw UsageError("cat seeks through a container's footer index, which a pipe cannot do: give a file "
+                                 + "(or 'df11 decompress - -o -' for the whole stream)")
+            }
             try ContainerListing.extract(path: input, tensor: tensor, to: StandardOutput(),
                                          threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         }

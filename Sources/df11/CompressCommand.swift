@@ -1,5 +1,6 @@
 import ArgumentParser
 import DF11Kit
+import Safetensors
 import DF11Pipeline
 
 struct CompressCommand: ParsableCommand {
@@ -107,6 +108,8 @@ struct CompressCommand: ParsableCommand {
 
     private func defaultOutput() throws -> String {
         if input == "-" { return "-" }
+        // A missing input is the problem to report, not the missing -o.
+        _ = try Checkpoint.open(path: input)
         if input.hasSuffix(".safetensors") { return input + ".df11" }
         throw UsageError("give the output with -o (for a directory: -o OUT_DIR)")
     }

@@ -15,6 +15,10 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(json: json) {
+            if input == "-" {
+                throw UsageError("ls reads the footer index at the end of a container, which a pipe cannot seek to: "
+                                 + "give a file (or use 'df11 verify -' to check a stream)")
+            }
             let listing = try ContainerListing.list(path: input)
             print(json ? listing.json.text : listing.text)
         }
