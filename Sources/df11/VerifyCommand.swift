@@ -5,7 +5,7 @@ import DF11Pipeline
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Decode everything and check it: prove a container or a DFloat11 model is lossless.",
+        abstract: "Decode everything and check it: prove a container lossless, or check a DFloat11 model.",
         discussion: """
         Reads a container (or a directory written by 'df11 compress', or '-') front to back, checks the \
         checksum of every frame, decodes every block, and compares each tensor's decoded bytes with the \
@@ -19,8 +19,14 @@ struct VerifyCommand: ParsableCommand {
         compares every decoded weight and every other tensor with the original bf16 checkpoint; --sample N \
         decodes only N random blocks per unit. Nothing pickled is ever read.
 
-        Exit status: 0 lossless; 1 a check failed (the message names the file, tensor or DFloat11 unit and \
-        block); 2 the check could not run.
+        The DFloat11 layout stores no checksums: without --against, verify proves that the model is consistent \
+        and that every block decodes as the GPU kernel expects, not that the values are the original ones (a \
+        flipped sign-mantissa bit, or two codes of one length swapped in a decode table, decode cleanly to \
+        other weights). Only --against proves a DFloat11 model lossless.
+
+        Exit status: 0 lossless (containers; DFloat11 models with --against) or consistent (DFloat11 models \
+        without --against); 1 a check failed (the message names the file, tensor or DFloat11 unit and block); \
+        2 the check could not run.
 
         Examples:
           df11 verify model.df11/
@@ -63,7 +69,8 @@ struct VerifyCommand: ParsableCommand {
                         + "\(ByteFormatting.bytes(report.decodedBytes)) of bf16 in "
                         + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
                         + "(\(ByteFormatting.rate(bytes: report.decodedBytes, seconds: report.seconds)))"
-                        + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" } ?? ""))
+                        + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" }
+                           ?? "; values not compared (the layout has no checksums): add --against SRC to prove them"))
                     if !report.sourceBuffersNotInModel.isEmpty {
                         print("note: integer buffers of the source that the model does not hold (transformers does not "
                               + "save them): " + report.sourceBuffersNotInModel.joined(separator: ", "))
