@@ -169,10 +169,9 @@ public struct UnitEncoder: Sendable {
 
 /// The hot loop of `UnitEncoder.encodeChunk`, with no branch per weight.
 ///
-/// Codes are shifted into the low end of a 64-bit accumulator (the bits from `flushed` to `position` are not
-/// yet stored, the bits above them are stale); after every `group` codes (as many as fit beside 7 leftover
-/// bits) those bits, moved to the top, are stored big-endian as eight bytes at the byte of bit `flushed`, and
-/// `flushed` moves to the last whole byte. Tables are indexed by a word's top nine bits (`word >> 7`).
+/// Codes go into a `CodeWriter` (a 64-bit accumulator stored eight bytes at a time), flushed after every
+/// `group` codes: as many as fit beside the 7 bits a flush may leave. Tables are indexed by a word's top nine
+/// bits (`word >> 7`).
 ///
 /// Window marks (gaps) cost a store per weight instead of a branch: every code writes where the code after it
 /// starts (the position's low byte) into the slot of the window after its own. Codes are at most 32 bits, so
@@ -217,65 +216,40 @@ private struct EncodeLoop {
                               _ blocks: UnsafeMutablePointer<UInt64>, _ firstBlock: UInt64, group: Int) {
         let input = words.baseAddress!
         let count = words.count
-        var accumulator: UInt64 = 0
-        var position = self.position
-        // The output byte of bit b is outBase[b >> 3]; the first byte's leading bits belong to the chunk before
-        // (zeros here: the accumulator starts empty).
-        let outBase = out - Int(truncatingIfNeeded: position &>> 3)
-        var flushed = position & ~7
-        let gapBase = gaps + 1 - Int(truncatingIfNeeded: firstWindow)   // gapBase[w]: the slot after window w's
+        var codes = CodeWriter(position: position, out: out, gaps: gaps, firstWindow: firstWindow,
+                               lengths: lengths, values: values)
         let blockShift = UInt64(UnitGeometry.blockBits.trailingZeroBitCount)
+        /// Codes the `n` weights from `i` on, flushes, and marks a block that starts among them.
+        @inline(__always) func encode(_ i: Int, _ n: Int) {
+            let groupStart = codes.position
+            codes.put(input + i, count: n)
+            codes.flush()
+            if (groupStart ^ codes.position) &>> blockShift != 0 {
+                Self.markBlock(before: codes.position, from: groupStart, word: i, words: input, count: count,
+                               lengths: lengths, index: index, blocks: blocks, firstBlock: firstBlock)
+            }
+        }
         var i = 0
         // Whole groups, in runs short enough that they cannot pass `limit` (a group advances the output by at
         // most 8 bytes), then the rest one code at a time, checked.
         let wholeGroups = count &- count % group
         while i < wholeGroups {
-            let room = (limit - (outBase + Int(truncatingIfNeeded: flushed &>> 3))) / 8
+            let room = (limit - codes.next) / 8
             if room <= 0 { break }
             let stop = min(wholeGroups, i &+ room &* group)
             while i < stop {
-                let groupStart = position
-                for k in 0..<group {
-                    let key = Int(truncatingIfNeeded: input[i &+ k] &>> 7)
-                    let length = UInt64(truncatingIfNeeded: lengths[key])
-                    let start = position
-                    position &+= length
-                    gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position)
-                    accumulator = accumulator &<< length | UInt64(truncatingIfNeeded: values[key])
-                }
-                let pending = position &- flushed
-                (outBase + Int(truncatingIfNeeded: flushed &>> 3))
-                    .storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
-                flushed = position & ~7
-                if (groupStart ^ position) &>> blockShift != 0 {
-                    Self.markBlock(before: position, from: groupStart, word: i, words: input, count: count,
-                                   lengths: lengths, index: index, blocks: blocks, firstBlock: firstBlock)
-                }
+                encode(i, group)
                 i &+= group
             }
         }
-        while i < count && outBase + Int(truncatingIfNeeded: flushed &>> 3) <= limit {
-            let groupStart = position
-            let key = Int(truncatingIfNeeded: input[i] &>> 7)
-            let length = UInt64(truncatingIfNeeded: lengths[key])
-            position &+= length
-            gapBase[Int(truncatingIfNeeded: groupStart &>> 6)] = UInt8(truncatingIfNeeded: position)
-            accumulator = accumulator &<< length | UInt64(truncatingIfNeeded: values[key])
-            let pending = position &- flushed
-            (outBase + Int(truncatingIfNeeded: flushed &>> 3))
-                .storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
-            flushed = position & ~7
-            if (groupStart ^ position) &>> blockShift != 0 {
-                Self.markBlock(before: position, from: groupStart, word: i, words: input, count: count,
-                               lengths: lengths, index: index, blocks: blocks, firstBlock: firstBlock)
-            }
+        while i < count && codes.next <= limit {
+            encode(i, 1)
             i &+= 1
         }
         // The last bits, zero-padded: at most 7 are pending after the last flush (none: a stale store past the
         // end, trimmed by the caller).
-        (outBase + Int(truncatingIfNeeded: flushed &>> 3))
-            .storeBytes(of: (accumulator &<< (64 &- (position &- flushed))).bigEndian, as: UInt64.self)
-        self.position = position
+        codes.flush()
+        self.position = codes.position
         done = i
     }
 
@@ -293,6 +267,62 @@ private struct EncodeLoop {
             k &+= 1
         }
         blocks[Int(truncatingIfNeeded: boundary / UnitGeometry.blockBits &- firstBlock)] = index &+ UInt64(k)
+    }
+}
+
+/// The state of `EncodeLoop`: codes shifted into the low end of a 64-bit accumulator (the bits from `flushed`
+/// to `position` are not yet stored, the bits above them are stale), stored big-endian eight bytes at a time.
+/// A value type with inlined methods, so that the compiler keeps it in registers.
+private struct CodeWriter {
+    /// The stream bit where the next code starts.
+    var position: UInt64
+    private var accumulator: UInt64 = 0
+    /// The first bit not yet stored, a multiple of 8.
+    private var flushed: UInt64
+    /// The output byte of bit b is `outBase[b >> 3]`.
+    private let outBase: UnsafeMutableRawPointer
+    /// `gapBase[w]`: the slot after window w's.
+    private let gapBase: UnsafeMutablePointer<UInt8>
+    private let lengths: UnsafePointer<UInt8>
+    private let values: UnsafePointer<UInt32>
+
+    /// A writer whose first code starts at bit `position`, the stream byte of that bit being `out[0]` (its
+    /// leading bits belong to the chunk before: zeros here, the accumulator starts empty).
+    @inline(__always)
+    init(position: UInt64, out: UnsafeMutableRawPointer, gaps: UnsafeMutablePointer<UInt8>, firstWindow: UInt64,
+         lengths: UnsafePointer<UInt8>, values: UnsafePointer<UInt32>) {
+        self.position = position
+        flushed = position & ~7
+        outBase = out - Int(truncatingIfNeeded: position &>> 3)
+        gapBase = gaps + 1 - Int(truncatingIfNeeded: firstWindow)
+        self.lengths = lengths
+        self.values = values
+    }
+
+    /// Where the next flush stores.
+    var next: UnsafeMutableRawPointer { outBase + Int(truncatingIfNeeded: flushed &>> 3) }
+
+    /// Appends the codes of `count` words (tables indexed by `word >> 7`); each writes where the code after it
+    /// starts into the slot of the window after its own (see `EncodeLoop`). The caller flushes before more
+    /// than 57 bits are pending.
+    @inline(__always)
+    mutating func put(_ words: UnsafePointer<UInt16>, count: Int) {
+        for k in 0..<count {
+            let key = Int(truncatingIfNeeded: words[k] &>> 7)
+            let length = UInt64(truncatingIfNeeded: lengths[key])
+            let start = position
+            position &+= length
+            gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position)
+            accumulator = accumulator &<< length | UInt64(truncatingIfNeeded: values[key])
+        }
+    }
+
+    /// Stores the pending bits (eight bytes, the bits after them stale) and moves past the whole bytes.
+    @inline(__always)
+    mutating func flush() {
+        let pending = position &- flushed
+        next.storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
+        flushed = position & ~7
     }
 }
 
