@@ -21,8 +21,14 @@ struct CatCommand: ParsableCommand {
     @Argument(help: "Tensor name (see df11 ls).")
     var tensor: String
 
-    @Option(name: [.short, .long], help: "Worker threads (default: the number of CPU cores).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Worker threads (default: the number of CPU cores).")
     var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 {
+            throw ValidationError("--threads must be between 1 and 1024")
+        }
+    }
 
     func run() throws {
         try runReportingFailures(json: false) {

@@ -4,7 +4,7 @@ import Foundation
 
 /// Options every data-processing command takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: "Worker threads (default: the number of CPU cores).")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Worker threads (default: the number of CPU cores).")
     var threads: Int?
 
     @Flag(name: .long, help: "Print a machine-readable JSON report on standard output instead of text.")

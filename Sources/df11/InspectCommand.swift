@@ -23,7 +23,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "Checkpoint file, directory, cache snapshot, or '-' for standard input.")
     var path: String
 
-    @Option(name: .long, help: "Huffman code length limit for the size prediction (8…15).")
+    @Option(name: .long, parsing: .unconditional, help: "Huffman code length limit for the size prediction (8…15).")
     var lengthLimit = 12
 
     @OptionGroup var common: CommonOptions

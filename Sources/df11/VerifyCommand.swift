@@ -40,7 +40,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: "DFloat11 models: the original bf16 checkpoint (file or directory) to compare with.")
     var against: String?
 
-    @Option(name: .long, help: "DFloat11 models: decode only N randomly chosen blocks per unit (structure is still checked in full).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "DFloat11 models: decode only N randomly chosen blocks per unit (structure is still checked in full).")
     var sample: Int?
 
     @Option(name: .long, help: "Seed of --sample's block choice (default 0).")

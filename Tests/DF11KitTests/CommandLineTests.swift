@@ -54,7 +54,8 @@ final class CommandLineTests: XCTestCase {
 
         // Argument errors exit 2 as documented (ArgumentParser's own status would be 64).
         for arguments in [["compress", "x.safetensors", "--threads", "0"], ["verify", "x", "--sample", "0"],
-                          ["verify", "x", "--bogus"], ["nosuchcommand"], ["compress", "x", "--format", "bogus"]] {
+                          ["verify", "x", "--bogus"], ["nosuchcommand"], ["compress", "x", "--format", "bogus"],
+                          ["verify", "x", "--sample", "-1"], ["cat", "x", "t", "--threads", "100000"]] {
             let badArgument = try runDF11(arguments)
             XCTAssertEqual(badArgument.status, 2, "\(arguments)")
             XCTAssertFalse(badArgument.stderr.isEmpty, "\(arguments)")
