@@ -49,9 +49,8 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
 /// `WeightShapes` from config.json; every other tensor copied; the safetensors library's tensor order and
 /// `__metadata__` {"format":"pt"}) — or, with `maxShardSize`, shards of at most that many bytes of tensors and
 /// `model.safetensors.index.json` (`ShardPlan`) — `OUT/config.json` without `dfloat11_config`, every other
-/// file copied. A
-/// tied `lm_head.weight` (config `tie_word_embeddings`, units identical to `model.embed_tokens`) is left out,
-/// as transformers saves it. Streaming: a unit weight is decoded in block ranges on all threads while it is
+/// file copied. A tied `lm_head.weight` (config `tie_word_embeddings`, units identical to
+/// `model.embed_tokens`) is left out, as transformers saves it. Streaming: a unit weight is decoded in block ranges on all threads while it is
 /// written; at most a few ranges per thread are in memory, never a whole unit. Every block is checked as in
 /// `verify`. Each output file appears only when complete.
 public enum DFloat11Decompression {
