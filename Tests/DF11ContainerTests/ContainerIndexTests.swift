@@ -1,3 +1,4 @@
+import DF11Pipeline
 import DF11Container
 import DF11IO
 import Foundation
@@ -102,5 +103,96 @@ final class ReservedFieldTests: XCTestCase {
             withUnsafeBytes(of: checksum.littleEndian) { newer.replaceSubrange(32 ..< 40, with: $0) }
             XCTAssertEqual(try decode(newer), original, name)
         }
+    }
+}
+
+/// Structural fuzzing of containers as a property test: a random field of a random frame set to a random or
+/// boundary value, and the frame's checksum recomputed, so that only the structural checks can catch it.
+/// Whatever the change, the streaming reader and the random-access reader (`ls`, `cat`) either reject the file
+/// as bad data (a `ContainerError`, or a `SafetensorsError` for a changed original header) or give back the
+/// original tensor bytes; they never trap (a trap fails the run). (The original header is stored verbatim and
+/// covered by its frame's checksum only, which the change recomputes: a new `__metadata__` value in it is a
+/// different, valid container, not a corrupt one.)
+final class StructuralFuzzTests: XCTestCase {
+    /// (offset, payload length) of every frame.
+    func frames(_ bytes: [UInt8]) -> [(offset: Int, length: Int)] {
+        var result: [(Int, Int)] = []
+        var at = 40
+        while at + 16 <= bytes.count - 16 {
+            let length = Int(bytes[at + 8 ..< at + 16].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+            result.append((at, length))
+            at += 16 + length + 8
+        }
+        return result
+    }
+
+    /// The data section of a safetensors file (what follows its header).
+    func dataSection(_ file: [UInt8]) -> ArraySlice<UInt8> {
+        let n = Int(file[0 ..< 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        return file[(8 + n)...]
+    }
+
+    func testChecksummedStructuralChangesAreRejectedOrHarmless() throws {
+        let (original, container) = try makeSmallContainer()
+        let all = frames(container)
+        XCTAssertGreaterThan(all.count, 8)
+        let boundary: [UInt64] = [0, 1, 2, 3, 7, 8, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x1_0000, 0x7FFF_FFFF, 0xFFFF_FFFF,
+                                  0x1_0000_0000, UInt64(Int64.max), UInt64.max, UInt64.max - 7]
+        var rng = SplitMix64(seed: 23)
+        let directory = NSTemporaryDirectory() + "df11-fuzz-\(UInt64.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rejected = 0, harmless = 0
+        for trial in 0..<400 {
+            var bytes = container
+            let frame = all[Int(rng.next() % UInt64(all.count))]
+            // A field inside the frame's header (flags, length) or payload, 1, 2, 4 or 8 bytes wide.
+            let width = [1, 2, 4, 8][Int(rng.next() % 4)]
+            let span = 12 + frame.length
+            guard span >= width else { continue }
+            let at = frame.offset + 4 + Int(rng.next() % UInt64(span - width + 1))
+            let value = rng.next() % 2 == 0 ? boundary[Int(rng.next() % UInt64(boundary.count))] : rng.next()
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at ..< at + width, with: $0.prefix(width)) }
+            // Reseal the frame (its length may have changed: the checksum goes where the new length says, if inside).
+            let length = Int(truncatingIfNeeded: bytes[frame.offset + 8 ..< frame.offset + 16].withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+            if length >= 0, length <= bytes.count, frame.offset + 16 + length + 8 <= bytes.count {
+                let end = frame.offset + 16 + length
+                let checksum = bytes[frame.offset ..< end].withUnsafeBytes { Checksum.xxh3($0) }
+                withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(end ..< end + 8, with: $0) }
+            }
+            if bytes == container { continue }
+
+            // Streaming (verify and decompress, from a pipe).
+            let sink = MemorySink()
+            do {
+                _ = try ContainerReader(threads: 2).decompress(source: MemorySource(bytes), to: sink)
+                XCTAssert(dataSection(sink.bytes) == dataSection(original),
+                          "trial \(trial): decoded to other tensor bytes without an error")
+                harmless += 1
+            } catch let error as DF11Failure where error.category == .badData {
+                rejected += 1
+            }
+            // Random access (ls, cat).
+            let path = directory + "/t\(trial).df11"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            if let file = try? ContainerFile(path: path) {
+                _ = file.storedBytes
+                let originalData = dataSection(original)
+                for tensor in file.header.tensorsInFileOrder {
+                    let out = MemorySink()
+                    do {
+                        try file.extract(tensor: tensor.name, to: out, threads: 2)
+                        let start = originalData.startIndex + Int(tensor.dataOffsets.lowerBound)
+                        XCTAssert(out.bytes[...] == originalData[start ..< start + Int(tensor.byteCount)],
+                                  "trial \(trial): cat gave other bytes for \(tensor.name)")
+                    } catch let error as DF11Failure where error.category == .badData {
+                    }
+                }
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        XCTAssertGreaterThan(rejected, 200)
+        _ = harmless
     }
 }
