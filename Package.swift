@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO"]),
+        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO", "DF11Pipeline"]),
         .testTarget(name: "DFloat11LayoutTests", dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding"]),
     ],
     swiftLanguageModes: [.v5]

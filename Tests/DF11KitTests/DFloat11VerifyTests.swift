@@ -1,5 +1,6 @@
 import DF11IO
 import DF11Kit
+import DF11Pipeline
 import Foundation
 import Safetensors
 import XCTest
@@ -370,5 +371,47 @@ final class DFloat11VerifyTests: XCTestCase {
         XCTAssertEqual(missing.status, 2, missing.stderr)
         let sample = try runDF11(["verify", goldenDir("bert-1layer/official"), "--sample", "1", "--seed", "3", "--json"])
         XCTAssertEqual(sample.status, 0, sample.stderr)
+    }
+}
+
+/// Fuzzing of DFloat11 models as a property test: a random byte (or 2, 4, 8 bytes set to a boundary value)
+/// anywhere in a random unit file, header included. `verify` and `decompress` must succeed or fail with a
+/// typed error; they never trap (a trap fails the run), and a failed decompress leaves no output.
+final class DFloat11FuzzTests: XCTestCase {
+    func testCorruptUnitFilesNeverTrap() throws {
+        let golden = fixture("dfloat11-golden/llama-tied/official")
+        let unitFiles = try FileManager.default.contentsOfDirectory(atPath: golden)
+            .filter { $0.hasSuffix(".safetensors") && $0 != "model.safetensors" }.sorted()
+        XCTAssertEqual(unitFiles.count, 4)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let boundary: [UInt64] = [0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF, UInt64(Int64.max), UInt64.max]
+        var rng = SplitMix64(seed: 5)
+        var failed = 0
+        for trial in 0..<150 {
+            let model = dir + "/m\(trial)"
+            try FileManager.default.copyItem(atPath: golden, toPath: model)
+            let name = unitFiles[Int(rng.next() % UInt64(unitFiles.count))]
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: model + "/" + name)))
+            let width = [1, 1, 2, 4, 8][Int(rng.next() % 5)]
+            let at = Int(rng.next() % UInt64(bytes.count - width))
+            let value = width == 1 ? rng.next() : boundary[Int(rng.next() % UInt64(boundary.count))]
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at ..< at + width, with: $0.prefix(width)) }
+            try Data(bytes).write(to: URL(fileURLWithPath: model + "/" + name))
+            do {
+                _ = try DFloat11Verification.verify(input: model, options: RunOptions(threads: 2),
+                                                    verify: DFloat11VerifyOptions())
+            } catch is DF11Failure {
+                failed += 1
+            }
+            do {
+                _ = try DFloat11Decompression.decompress(input: model, output: model + "-out", options: RunOptions(threads: 2))
+            } catch is DF11Failure {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: model + "-out"), "trial \(trial): output left behind")
+            }
+            try? FileManager.default.removeItem(atPath: model)
+            try? FileManager.default.removeItem(atPath: model + "-out")
+        }
+        XCTAssertGreaterThan(failed, 30)
     }
 }
