@@ -14,6 +14,11 @@ struct InspectCommand: ParsableCommand {
         a plain directory of .safetensors files), a Hugging Face cache snapshot, or '-' to read one file \
         from standard input. Nothing is loaded whole: files are streamed in 8 MiB chunks.
 
+        A DFloat11 model (config.json with dfloat11_config) is summarised instead: its version and layout, \
+        and for each unit the weights it holds (named as 'df11 decompress' names them), their count, blocks \
+        and bits per weight. Only headers and the small unit tensors are read, each unit's structure checked \
+        as 'df11 verify' checks it; nothing is decoded.
+
         Examples:
           df11 inspect model.safetensors
           df11 inspect ~/.cache/huggingface/hub/models--org--name --json | jq .totals
@@ -34,6 +39,11 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try runReportingFailures(json: common.json) {
+            if DFloat11Verification.isDFloat11Directory(path) {
+                let report = try DFloat11Inspection.inspect(directory: path)
+                print(common.json ? report.json.text : report.text)
+                return
+            }
             let report = try Inspection.run(path: path, options: common.runOptions(), lengthLimit: lengthLimit)
             print(common.json ? report.json.text : report.text)
         }

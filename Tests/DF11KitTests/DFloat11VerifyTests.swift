@@ -202,6 +202,24 @@ final class DFloat11VerifyTests: XCTestCase {
                                                                   output: out + "/m", options: RunOptions(threads: 2, force: true)))
     }
 
+    /// `inspect` on a DFloat11 model: its units, the weights each holds (named as decompress names them) and
+    /// the sizes, from the headers and small tensors alone.
+    func testInspectSummarisesTheUnits() throws {
+        let report = try DFloat11Inspection.inspect(directory: goldenDir("llama-tied/official"))
+        XCTAssertEqual(report.version, "0.5.0")
+        XCTAssertEqual(report.units.map(\.module), ["lm_head", "model.embed_tokens", "model.layers.0", "model.layers.1"])
+        XCTAssertEqual(report.units[2].weightNames.first, "model.layers.0.self_attn.q_proj.weight")
+        XCTAssertEqual(report.units[2].weightNames.count, 7)
+        XCTAssertEqual(report.weights, 114_688)
+        let verified = try DFloat11Verification.verify(input: goldenDir("llama-tied/official"), options: options,
+                                                       verify: DFloat11VerifyOptions())
+        XCTAssertEqual(report.storedBytes, verified.storedBytes)
+        XCTAssertEqual(report.units.map(\.blocks), verified.units.map(\.blocks))
+        XCTAssertLessThan(report.ratio, 0.75)
+        XCTAssertEqual(report.json["schema"]?.stringValue, "df11.inspect-dfloat11/1")
+        XCTAssert(report.text.contains("self_attn.q_proj, self_attn.k_proj"), report.text)
+    }
+
     func testDecompressRefusesUnknownShapesAndExistingOutput() throws {
         // The single-file layout has no model config: the shape cannot be derived.
         let out = temporaryDirectory()
