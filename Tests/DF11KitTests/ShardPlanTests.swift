@@ -47,6 +47,9 @@ final class ShardPlanTests: XCTestCase {
 
             """)
         XCTAssertNotNil(try JSONParser().parse(text))
+        // Non-ASCII names escaped as Python's json.dumps escapes them (ensure_ascii).
+        let accented = ShardPlan(tensors: [bf16("é.w", 1)], maxBytes: 1).indexJSON
+        XCTAssert(String(decoding: accented, as: UTF8.self).contains(#""\u00e9.w": "model.safetensors""#))
     }
 
     func testParseSize() {

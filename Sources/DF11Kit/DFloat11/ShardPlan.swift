@@ -54,26 +54,22 @@ public struct ShardPlan: Sendable {
     }
 
     /// `model.safetensors.index.json` as transformers writes it (`json.dumps(index, indent=2, sort_keys=True)`
-    /// and a newline): `metadata.total_size` (bytes of tensor data) and `weight_map`, keys sorted.
+    /// and a newline, `ensure_ascii` included: `PythonJSON`): `metadata.total_size` (bytes of tensor data) and
+    /// `weight_map`.
     public var indexJSON: [UInt8] {
-        var entries: [(name: String, file: String)] = []
+        var map: [JSONMember] = []
         var total: UInt64 = 0
         for shard in shards {
             for tensor in shard.tensors {
-                entries.append((tensor.name, shard.fileName))
+                map.append(JSONMember(key: tensor.name, value: .string(shard.fileName)))
                 total += tensor.byteCount ?? 0
             }
         }
-        entries.sort { $0.name.unicodeScalars.lexicographicallyPrecedes($1.name.unicodeScalars) }
-        func quoted(_ text: String) -> String {
-            var bytes: [UInt8] = []
-            JSONValue.encodeString(text, into: &bytes)
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        var text = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n"
-        text += entries.map { "    \(quoted($0.name)): \(quoted($0.file))" }.joined(separator: ",\n")
-        text += "\n  }\n}\n"
-        return Array(text.utf8)
+        let index = JSONValue.object([
+            JSONMember(key: "metadata", value: .object([JSONMember(key: "total_size", value: .int(total))])),
+            JSONMember(key: "weight_map", value: .object(map)),
+        ])
+        return PythonJSON.dumps(index, sortKeys: true) + [0x0A]
     }
 
     /// Bytes from a size such as `5GB` (10^9), `500MiB` (2^20), `1.5GB` or `123456` (bytes); nil if malformed
