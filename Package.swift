@@ -57,7 +57,7 @@ let package = Package(
                           exclude: ["README.md"]),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Pipeline"]),
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),

@@ -1,5 +1,6 @@
 import XCTest
 import DF11IO
+import DF11Pipeline
 @testable import Safetensors
 
 final class SafetensorsReaderTests: XCTestCase {
@@ -44,5 +45,40 @@ final class SafetensorsReaderTests: XCTestCase {
             XCTAssertEqual(failure?.code, "truncated-data")
             XCTAssertNotNil(failure?.tensor)
         }
+    }
+}
+
+/// Fuzzing of the header parser as a property test: random bytes of a real header changed (and the length
+/// prefix now and then), then parsed as a file and streamed as a pipe. Each either parses into a header whose
+/// tensors lie inside the file, or fails with a typed error; it never traps (a trap fails the run).
+final class HeaderFuzzTests: XCTestCase {
+    func testMutatedHeadersParseOrFailCleanly() throws {
+        let original = try FileSystem.readSmallFile(fixture("edge-cases.safetensors"))
+        let headerLength = Int(original[0 ..< 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        var rng = SplitMix64(seed: 17)
+        let interesting: [UInt8] = Array("{}[]\",:-0123456789eE.+ \\u".utf8) + [0, 0x7F, 0x80, 0xC3, 0xFF]
+        var failures = 0
+        for _ in 0..<2_000 {
+            var bytes = original
+            for _ in 0 ..< 1 + Int(rng.next() % 3) {
+                let at = 8 + Int(rng.next() % UInt64(headerLength))
+                bytes[at] = rng.next() % 2 == 0 ? interesting[Int(rng.next() % UInt64(interesting.count))]
+                                               : UInt8(truncatingIfNeeded: rng.next())
+            }
+            if rng.next() % 10 == 0 {        // the length prefix, now and then
+                bytes[Int(rng.next() % 8)] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            if rng.next() % 10 == 0 {        // and truncation
+                bytes.removeLast(Int(rng.next() % UInt64(bytes.count)))
+            }
+            do {
+                let chunks = try readAllChunks(pipeSource(bytes, name: "fuzz"), bufferSize: 64)
+                let total = chunks.reduce(0) { $0 + $1.1.count }
+                XCTAssertLessThanOrEqual(total, bytes.count)
+            } catch is DF11Failure {
+                failures += 1
+            }
+        }
+        XCTAssertGreaterThan(failures, 1_000)
     }
 }
