@@ -98,6 +98,11 @@ public enum FileSystem {
         return String(trimmed[trimmed.index(after: slash)...])
     }
 
+    /// Removes the file (or link) at `path`.
+    public static func removeFile(_ path: String) throws {
+        if unlink(path) != 0 { throw IOFailure(path: path, operation: .remove, errno: currentErrno) }
+    }
+
     /// Joins two path parts with exactly one "/".
     public static func join(_ base: String, _ name: String) -> String {
         if base.isEmpty || name.hasPrefix("/") { return name }

@@ -197,9 +197,18 @@ final class DFloat11VerifyTests: XCTestCase {
             }
         }
         XCTAssertEqual(seen, source.header.tensors.count)
-        // A single file written beside the shards would be shadowed by them, and the other way round: refused.
-        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"),
-                                                                  output: out + "/m", options: RunOptions(threads: 2, force: true)))
+        // With --force, a run of another layout replaces the earlier weight files instead of leaving them beside
+        // its own (a single file beside shards, or the other way round, would be loaded instead).
+        let forced = RunOptions(threads: 2, force: true)
+        let single = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+                                                          options: forced)
+        XCTAssertEqual(single.weightFiles, ["model.safetensors"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: out + "/m").filter { $0.hasPrefix("model") }
+        XCTAssertEqual(left, ["model.safetensors"])
+        _ = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+                                                 options: forced, maxShardSize: limit)
+        let shards = try FileManager.default.contentsOfDirectory(atPath: out + "/m").filter { $0.hasPrefix("model") }.sorted()
+        XCTAssertEqual(shards, report.weightFiles.sorted())
     }
 
     /// `inspect` on a DFloat11 model: its units, the weights each holds (named as decompress names them) and

@@ -114,12 +114,15 @@ public enum DFloat11Decompression {
         }
 
         try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) {
-            // A single file beside shards (or shards beside a single file) would be loaded instead of them.
-            let other = plan.isSharded ? "model.safetensors" : Checkpoint.indexFileName
-            if FileSystem.kind(of: FileSystem.join(output, other)) != .missing {
-                throw UsageError("'\(FileSystem.join(output, other))' exists and would be loaded instead of the "
-                                 + (plan.isSharded ? "shards" : "new model.safetensors")
-                                 + "; remove it or write to another directory")
+            // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
+            // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
+            // instead of them; shards of another count would lie about unused); without it, a clash is refused.
+            let previous = try previousWeightFiles(in: output)
+            let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
+            let stale = previous.filter { !written.contains($0) }
+            if !stale.isEmpty && !options.force {
+                throw UsageError("'\(output)' already holds \(stale.joined(separator: ", ")) from an earlier run, "
+                                 + "which a loader could take instead of the new files; use --force to replace them")
             }
             let meter = options.meter("decompress", total: writers.reduce(0) { $0 + $1.fileSize })
             defer { meter?.finish() }
@@ -131,11 +134,18 @@ public enum DFloat11Decompression {
                 }
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
+                // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
+                if stale.contains(Checkpoint.indexFileName) {
+                    try FileSystem.removeFile(FileSystem.join(output, Checkpoint.indexFileName))
+                }
                 for file in files { try file.commit() }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
                                                to: FileSystem.join(output, Checkpoint.indexFileName),
                                                overwrite: options.force)
+                }
+                for name in stale where name != Checkpoint.indexFileName {
+                    try FileSystem.removeFile(FileSystem.join(output, name))
                 }
             } catch {
                 for file in files { file.abort() }
@@ -159,6 +169,26 @@ public enum DFloat11Decompression {
         }
         report.seconds = clock.seconds
         return report
+    }
+
+    /// The weight files of a bf16 checkpoint already in `directory`: `model.safetensors`, the index and the shards
+    /// it names (only `*.safetensors` files directly in `directory`; an unreadable index counts alone).
+    static func previousWeightFiles(in directory: String) throws -> [String] {
+        var names: [String] = []
+        if FileSystem.kind(of: FileSystem.join(directory, "model.safetensors")) == .regularFile {
+            names.append("model.safetensors")
+        }
+        let indexPath = FileSystem.join(directory, Checkpoint.indexFileName)
+        if FileSystem.kind(of: indexPath) == .regularFile {
+            names.append(Checkpoint.indexFileName)
+            if let index = try? CheckpointIndex.parse(try FileSystem.readSmallFile(indexPath), path: indexPath) {
+                names += index.files.filter {
+                    DirectoryManifest.isPlainRelativePath($0) && !$0.contains("/") && $0.hasSuffix(".safetensors")
+                        && $0 != "model.safetensors" && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile
+                }
+            }
+        }
+        return names
     }
 
     /// A unit weight: its unit and its range of the unit's weights.
