@@ -19,7 +19,12 @@ struct DecompressCommand: ParsableCommand {
         A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
         model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
         from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
-        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config.         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does:         model-00001-of-0000N.safetensors and model.safetensors.index.json.
+        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config. \
+        --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does: \
+        model-00001-of-0000N.safetensors and model.safetensors.index.json. With --force, weight files an \
+        earlier run left in OUT that this one does not rewrite (a single file, or shards and their index) are \
+        removed, so that a loader cannot take them instead.
+
           df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/
           df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/ --max-shard-size 5GB
         """)
