@@ -31,10 +31,8 @@ public struct UnitEncoder: Sendable {
     public let geometry: UnitGeometry
     /// Code length per exponent byte (0: not in the code).
     public let lengths: [UInt8]
-    /// Code bits per exponent byte (0 for exponents without a code).
-    let values: [UInt32]
-    /// `lengths` and `values` indexed by a word's top nine bits (sign and exponent, `word >> 7`), so that the
-    /// hot loop needs no mask.
+    /// The code lengths and code bits (0 for exponents without a code) indexed by a word's top nine bits (sign and
+    /// exponent, `word >> 7`), so that the hot loop needs no mask.
     let lengthsBySignExponent: [UInt8]
     let valuesBySignExponent: [UInt32]
 
@@ -56,7 +54,6 @@ public struct UnitEncoder: Sendable {
         for entry in limited.code.entries {
             if case .exponent(let e) = entry.symbol { values[Int(e)] = UInt32(entry.value) }
         }
-        self.values = values
         lengthsBySignExponent = lengths + lengths
         valuesBySignExponent = values + values
         geometry = UnitGeometry(statistics: statistics, lengthsByExponent: lengths)
