@@ -71,22 +71,19 @@ public final class ContainerFile {
         }
         let tensor = header.tensorsInFileOrder[position]
         let entry = index.tensors[position]
-        let end = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd, limit: 16,
-                                              reservedFieldsAreZero: reservedFieldsAreZero)
-        guard end.count == 16 else {
-            throw ContainerError(file: self.name, tensor: name,
-                                 .malformedFrame(frame: "TEND", reason: "payload of \(end.count) bytes, not 16"))
+        let payload = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd,
+                                                  limit: UInt64(TensorEndFrame.payloadSize),
+                                                  reservedFieldsAreZero: reservedFieldsAreZero)
+        let end: TensorEndFrame
+        do { end = try TensorEndFrame(payload: payload, file: self.name) } catch let error as ContainerError {
+            throw ContainerError(file: self.name, tensor: name, error.problem)
         }
-        let (endIndex, endBlocks, digest) = end.withUnsafeBytes {
-            (UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
-             UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
-             UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        }
-        guard Int(endIndex) == position, Int(endBlocks) == entry.blockFrames.count else {
+        guard Int(end.tensorIndex) == position, Int(end.blocks) == entry.blockFrames.count else {
             throw ContainerError(file: self.name, tensor: name, .malformedFrame(
-                frame: "TEND", reason: "it closes tensor \(endIndex) with \(endBlocks) blocks; the index says tensor "
+                frame: "TEND", reason: "it closes tensor \(end.tensorIndex) with \(end.blocks) blocks; the index says tensor "
                     + "\(position) with \(entry.blockFrames.count)"))
         }
+        let digest = end.digest
         let encoding: TensorEncoding = tensor.dtype == .bf16 ? .bf16Exponents : .bytes
         let blockBytes = UInt64(parameters.blockBytes)
         let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))

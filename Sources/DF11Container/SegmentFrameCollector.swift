@@ -232,22 +232,15 @@ struct SegmentFrameCollector {
         guard let tensor = current else {
             throw ContainerError(file: file, .unexpectedFrame(found: "TEND", expected: "TENS"))
         }
-        let payload = try frames.readSmallFrame(h, limit: 16)
-        guard payload.count == 16 else {
-            throw ContainerError(file: file, .malformedFrame(frame: "TEND", reason: "bad fields"))
-        }
-        let (tensorIndex, blocks, digest) = payload.withUnsafeBytes { raw in
-            (UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)),
-             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
-             UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        }
-        guard Int(tensorIndex) == tensor.index, Int(blocks) == tensor.blocks, nextBlock == tensor.blocks else {
+        let end = try TensorEndFrame(payload: try frames.readSmallFrame(h, limit: UInt64(TensorEndFrame.payloadSize)),
+                                     file: file)
+        guard Int(end.tensorIndex) == tensor.index, Int(end.blocks) == tensor.blocks, nextBlock == tensor.blocks else {
             throw ContainerError(file: file, .malformedFrame(
-                frame: "TEND", reason: "\(nextBlock) blocks read, \(blocks) recorded, \(tensor.blocks) expected"))
+                frame: "TEND", reason: "\(nextBlock) blocks read, \(end.blocks) recorded, \(tensor.blocks) expected"))
         }
         _ = index.endTensor(at: h.offset)
         current = nil
-        return .tensorEnd(tensorIndex: tensor.index, digest: digest)
+        return .tensorEnd(tensorIndex: tensor.index, digest: end.digest)
     }
 
     private mutating func readIndex(_ h: FrameHeader) throws -> ReadJob {
