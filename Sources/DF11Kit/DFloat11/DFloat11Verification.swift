@@ -197,9 +197,7 @@ public enum DFloat11Verification {
         }
 
         for (u, decoder) in decoders.enumerated() {
-            let stored = UnitTensor.allCases.reduce(UInt64(0)) {
-                $0 + (model.tensors.tensor(named: decoder.module + "." + $1.rawValue)?.byteCount ?? 0)
-            }
+            let stored = model.storedBytes(ofUnit: decoder.module)
             report.units.append(.init(module: decoder.module, file: model.file(of: decoder.module + ".luts"),
                                       tensors: decoder.splitPositions.count + 1, weights: decoder.elementCount,
                                       blocks: decoder.blockCount, blocksChecked: checked[u],

@@ -106,6 +106,11 @@ struct DFloat11Model {
         for (name, file) in zip(fileNames, files) where file.header.tensor(named: tensor) != nil { return name }
         return "?"
     }
+
+    /// Bytes of the six tensors of the unit `module`.
+    func storedBytes(ofUnit module: String) -> UInt64 {
+        UnitTensor.allCases.reduce(UInt64(0)) { $0 + (tensors.tensor(named: module + "." + $1.rawValue)?.byteCount ?? 0) }
+    }
 }
 
 /// A checkpoint's tensors seen as one concatenation (a unit's weights in unit order).

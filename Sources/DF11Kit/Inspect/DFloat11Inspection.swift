@@ -111,9 +111,7 @@ public enum DFloat11Inspection {
         let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
         let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         for (decoder, weightNames) in zip(decoders, names) {
-            let stored = UnitTensor.allCases.reduce(UInt64(0)) {
-                $0 + (model.tensors.tensor(named: decoder.module + "." + $1.rawValue)?.byteCount ?? 0)
-            }
+            let stored = model.storedBytes(ofUnit: decoder.module)
             report.units.append(.init(module: decoder.module, file: model.file(of: decoder.module + ".luts"),
                                       weightNames: weightNames, weights: decoder.elementCount,
                                       blocks: decoder.blockCount, storedBytes: stored))
