@@ -29,16 +29,7 @@ final class BlockDecodingTests: XCTestCase {
     }
 
     /// The bert-1layer `encoder.layer.0` unit in memory (10 blocks).
-    func bertLayer() throws -> InMemoryTensors {
-        let file = try SafetensorsFile(path: golden("bert-1layer/official/encoder_layer_0.safetensors"))
-        let tensors = InMemoryTensors()
-        for info in file.header.tensors {
-            var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
-            try bytes.withUnsafeMutableBytes { try file.read(tensor: info, range: 0..<info.byteCount, into: $0) }
-            tensors.set(info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
-        }
-        return tensors
-    }
+    func bertLayer() throws -> InMemoryTensors { try goldenBertLayer() }
 
     enum Outcome: Equatable { case words([UInt16]), failure(block: Int?) }
 

@@ -24,6 +24,19 @@ func goldenJSON(_ relative: String) throws -> JSONValue {
     try JSONParser().parse(try FileSystem.readSmallFile(golden(relative)))
 }
 
+/// The tensors of bert-1layer's `encoder.layer.0` unit file (110,592 weights, 10 blocks), in memory, so that a
+/// test can corrupt them.
+func goldenBertLayer() throws -> InMemoryTensors {
+    let file = try SafetensorsFile(path: golden("bert-1layer/official/encoder_layer_0.safetensors"))
+    let tensors = InMemoryTensors()
+    for info in file.header.tensors {
+        var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+        try bytes.withUnsafeMutableBytes { try file.read(tensor: info, range: 0..<info.byteCount, into: $0) }
+        tensors.set(info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
+    }
+    return tensors
+}
+
 /// A sink that keeps everything in memory; positioned writes may come from several threads.
 final class MemorySink: PositionedByteSink {
     var bytes: [UInt8] = []

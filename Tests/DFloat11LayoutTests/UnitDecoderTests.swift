@@ -23,16 +23,7 @@ final class UnitDecoderTests: XCTestCase {
     // MARK: - Corruption
 
     /// The six tensors of bert-1layer's `encoder.layer.0` (110,592 weights, 10 blocks) in memory.
-    func bertLayer() throws -> (InMemoryTensors, String) {
-        let file = try SafetensorsFile(path: golden("bert-1layer/official/encoder_layer_0.safetensors"))
-        let tensors = InMemoryTensors()
-        for info in file.header.tensors {
-            var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
-            try bytes.withUnsafeMutableBytes { try file.read(tensor: info, range: 0..<info.byteCount, into: $0) }
-            tensors.set(info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
-        }
-        return (tensors, "encoder.layer.0")
-    }
+    func bertLayer() throws -> (InMemoryTensors, String) { (try goldenBertLayer(), "encoder.layer.0") }
 
     func modify(_ tensors: InMemoryTensors, _ name: String, shape: [Int]? = nil, _ change: (inout [UInt8]) -> Void) {
         let info = tensors.tensor(named: name)!
