@@ -43,7 +43,9 @@ public final class AtomicOutputFile: PositionedByteSink {
         } else {
             destination = path
         }
-        switch FileSystem.kind(of: destination) {
+        // A link's target exists here (resolving it succeeded), so `kind` is not `.missing` for a link.
+        let kind = FileSystem.kind(of: destination)
+        switch kind {
         case .directory:
             throw IOFailure(path: path, operation: .create,
                             detail: "cannot write '\(path)': it is a directory", category: .couldNotRun)
@@ -55,7 +57,7 @@ public final class AtomicOutputFile: PositionedByteSink {
         case .missing, .regularFile:
             break
         }
-        if !overwrite && (FileSystem.kind(of: destination) != .missing || FileSystem.isSymbolicLink(path)) {
+        if !overwrite && kind != .missing {
             throw IOFailure(path: path, operation: .create,
                             detail: "'\(path)' already exists; use --force to overwrite it", category: .couldNotRun)
         }
@@ -153,13 +155,14 @@ public final class AtomicOutputFile: PositionedByteSink {
         }
         posixClose(fd)
         fd = -1
-        if !overwrite && FileSystem.kind(of: destination) != .missing {
+        let kind = FileSystem.kind(of: destination)
+        if !overwrite && kind != .missing {
             abort()
             throw IOFailure(path: path, operation: .create,
                             detail: "'\(path)' appeared while writing; use --force to overwrite it",
                             category: .couldNotRun)
         }
-        if FileSystem.kind(of: destination) == .other {
+        if kind == .other {
             abort()
             throw IOFailure(path: path, operation: .create, detail: "'\(path)' became a device, FIFO or socket "
                             + "while writing; nothing was replaced", category: .couldNotRun)
