@@ -4,6 +4,18 @@ import DF11IO
 import Foundation
 import XCTest
 
+/// The little-endian `UInt64` at `offset` of `bytes`.
+func littleEndian64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+    bytes[offset ..< offset + 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+}
+
+/// Recomputes the checksum of the frame at `offset`, whose payload is `length` bytes (the checksum follows it).
+func resealFrame(_ bytes: inout [UInt8], at offset: Int, payloadLength length: Int) {
+    let end = offset + 16 + length
+    let checksum = bytes[offset ..< end].withUnsafeBytes { Checksum.xxh3($0) }
+    withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(end ..< end + 8, with: $0) }
+}
+
 /// The footer index as random readers (`ls`, `cat`) use it: a checksummed but inconsistent index is refused
 /// before any frame it points to is read, and stored sizes add up to the frames.
 final class ContainerIndexTests: XCTestCase {
@@ -12,14 +24,13 @@ final class ContainerIndexTests: XCTestCase {
     func containerWithIndex(_ change: (inout [UInt8]) -> Void) throws -> String {
         var bytes = try makeSmallContainer().container
         let trailer = bytes.count - 16
-        let indexOffset = Int(bytes[trailer ..< trailer + 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let indexOffset = Int(littleEndian64(bytes, at: trailer))
         var payload = Array(bytes[(indexOffset + 16) ..< (trailer - 8)])
         change(&payload)
         var frame = Array(bytes[indexOffset ..< indexOffset + 8])
         withUnsafeBytes(of: UInt64(payload.count).littleEndian) { frame.append(contentsOf: $0) }
-        frame += payload
-        let checksum = frame.withUnsafeBytes { Checksum.xxh3($0) }
-        withUnsafeBytes(of: checksum.littleEndian) { frame.append(contentsOf: $0) }
+        frame += payload + [UInt8](repeating: 0, count: 8)
+        resealFrame(&frame, at: 0, payloadLength: payload.count)
         bytes.replaceSubrange(indexOffset ..< trailer, with: frame)
         let path = NSTemporaryDirectory() + "df11-index-\(UInt64.random(in: 0 ... .max)).df11"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -27,9 +38,7 @@ final class ContainerIndexTests: XCTestCase {
         return path
     }
 
-    func u64(_ payload: [UInt8], _ at: Int) -> UInt64 {
-        payload[at ..< at + 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-    }
+    func u64(_ payload: [UInt8], _ at: Int) -> UInt64 { littleEndian64(payload, at: at) }
 
     func put(_ value: UInt64, _ payload: inout [UInt8], _ at: Int) {
         withUnsafeBytes(of: value.littleEndian) { payload.replaceSubrange(at ..< at + 8, with: $0) }
@@ -74,24 +83,17 @@ final class ReservedFieldTests: XCTestCase {
         return sink.bytes
     }
 
-    /// Recomputes the checksum of the frame at `offset` (payload `length` bytes).
-    func reseal(_ bytes: inout [UInt8], frameAt offset: Int, payload length: Int) {
-        let end = offset + 16 + length
-        let checksum = bytes[offset ..< end].withUnsafeBytes { Checksum.xxh3($0) }
-        withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(end ..< end + 8, with: $0) }
-    }
-
     func testReservedFieldsAreCheckedUnlessTheMinorVersionIsNewer() throws {
         let (original, container) = try makeSmallContainer()
-        let shdrLength = Int(container[48 ..< 56].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let shdrLength = Int(littleEndian64(container, at: 48))
         let tens = 40 + 16 + shdrLength + 8
         XCTAssertEqual(Array(container[tens ..< tens + 4]), Array("TENS".utf8))
         var reservedByte = container
         reservedByte[tens + 16 + 5] = 1
-        reseal(&reservedByte, frameAt: tens, payload: 16)
+        resealFrame(&reservedByte, at: tens, payloadLength: 16)
         var flagBit = container
         flagBit[tens + 4] |= 2
-        reseal(&flagBit, frameAt: tens, payload: 16)
+        resealFrame(&flagBit, at: tens, payloadLength: 16)
         for (name, bytes) in [("TENS reserved byte", reservedByte), ("frame flag bit 1", flagBit)] {
             XCTAssertThrowsError(try decode(bytes), name) { error in
                 XCTAssertEqual((error as? ContainerError)?.code, "malformed-frame", "\(name): \(error)")
@@ -119,7 +121,7 @@ final class StructuralFuzzTests: XCTestCase {
         var result: [(Int, Int)] = []
         var at = 40
         while at + 16 <= bytes.count - 16 {
-            let length = Int(bytes[at + 8 ..< at + 16].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+            let length = Int(littleEndian64(bytes, at: at + 8))
             result.append((at, length))
             at += 16 + length + 8
         }
@@ -128,7 +130,7 @@ final class StructuralFuzzTests: XCTestCase {
 
     /// The data section of a safetensors file (what follows its header).
     func dataSection(_ file: [UInt8]) -> ArraySlice<UInt8> {
-        let n = Int(file[0 ..< 8].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let n = Int(littleEndian64(file, at: 0))
         return file[(8 + n)...]
     }
 
@@ -154,12 +156,9 @@ final class StructuralFuzzTests: XCTestCase {
             let value = rng.next() % 2 == 0 ? boundary[Int(rng.next() % UInt64(boundary.count))] : rng.next()
             withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at ..< at + width, with: $0.prefix(width)) }
             // Reseal the frame (its length may have changed: the checksum goes where the new length says, if inside).
-            let length = Int(truncatingIfNeeded: bytes[frame.offset + 8 ..< frame.offset + 16].withUnsafeBytes {
-                UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+            let length = Int(truncatingIfNeeded: littleEndian64(bytes, at: frame.offset + 8))
             if length >= 0, length <= bytes.count, frame.offset + 16 + length + 8 <= bytes.count {
-                let end = frame.offset + 16 + length
-                let checksum = bytes[frame.offset ..< end].withUnsafeBytes { Checksum.xxh3($0) }
-                withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(end ..< end + 8, with: $0) }
+                resealFrame(&bytes, at: frame.offset, payloadLength: length)
             }
             if bytes == container { continue }
 
