@@ -33,6 +33,8 @@ public struct DFloat11InspectReport: JSONRepresentable, Sendable {
 
     public var weights: UInt64 { units.reduce(0) { $0 + $1.weights } }
     public var storedBytes: UInt64 { units.reduce(0) { $0 + $1.storedBytes } }
+    /// Bits of the units' six tensors per weight.
+    public var bitsPerWeight: Double { weights == 0 ? 0 : Double(storedBytes) * 8 / Double(weights) }
     /// The bf16 checkpoint's size: the units' weights at 2 bytes plus the rest as stored.
     public var bf16Bytes: UInt64 { weights * 2 + remainderBytes }
     /// The model's size as stored against the bf16 checkpoint's.
@@ -48,7 +50,7 @@ public struct DFloat11InspectReport: JSONRepresentable, Sendable {
             JSONMember(key: "units", value: .int(units.count)),
             JSONMember(key: "weights", value: .int(weights)),
             JSONMember(key: "unit_bytes", value: .int(storedBytes)),
-            JSONMember(key: "bits_per_weight", value: .double(weights == 0 ? 0 : Double(storedBytes) * 8 / Double(weights))),
+            JSONMember(key: "bits_per_weight", value: .double(bitsPerWeight)),
             JSONMember(key: "remainder_tensors", value: .int(remainderTensors)),
             JSONMember(key: "remainder_bytes", value: .int(remainderBytes)),
             JSONMember(key: "bf16_bytes", value: .int(bf16Bytes)),
@@ -69,7 +71,7 @@ public struct DFloat11InspectReport: JSONRepresentable, Sendable {
     /// A table for people: a summary line, then one line per unit.
     public var text: String {
         var lines = ["\(input): DFloat11 \(version), \(layout) layout, \(units.count) units, \(weights) weights, "
-                     + "\(ByteFormatting.formatted(weights == 0 ? 0 : Double(storedBytes) * 8 / Double(weights), digits: 2)) "
+                     + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) "
                      + "bits/weight; \(ByteFormatting.bytes(storedBytes + remainderBytes)) stored for "
                      + "\(ByteFormatting.bytes(bf16Bytes)) of bf16 (\(ByteFormatting.formatted(ratio * 100, digits: 2)) %)"]
         let width = max(6, units.map(\.module.count).max() ?? 0)
