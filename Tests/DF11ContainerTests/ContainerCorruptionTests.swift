@@ -3,6 +3,13 @@ import DF11Container
 import DF11IO
 import XCTest
 
+/// Decodes a container held in memory as the streaming reader does (from a pipe); returns the original bytes.
+func decodeStreaming(_ container: [UInt8]) throws -> [UInt8] {
+    let sink = MemorySink()
+    _ = try ContainerReader(threads: 2).decompress(source: MemorySource(container), to: sink)
+    return sink.bytes
+}
+
 /// A container of about 7 kB with several blocks, segments and both tensor encodings.
 func makeSmallContainer() throws -> (original: [UInt8], container: [UInt8]) {
     var rng = SplitMix64(seed: 9)
@@ -22,11 +29,7 @@ func makeSmallContainer() throws -> (original: [UInt8], container: [UInt8]) {
 final class ContainerCorruptionTests: XCTestCase {
     func makeContainer() throws -> (original: [UInt8], container: [UInt8]) { try makeSmallContainer() }
 
-    func verify(_ bytes: [UInt8]) throws -> [UInt8] {
-        let sink = MemorySink()
-        _ = try ContainerReader(threads: 2).decompress(source: MemorySource(bytes), to: sink)
-        return sink.bytes
-    }
+    func verify(_ bytes: [UInt8]) throws -> [UInt8] { try decodeStreaming(bytes) }
 
     func testEveryBitFlipIsDetected() throws {
         let (_, container) = try makeContainer()
