@@ -14,11 +14,6 @@ struct ArchitecturesCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let listing = ArchitectureListing()
-        if json {
-            print(listing.json.text)
-        } else {
-            print(listing.text, terminator: "")
-        }
+        try perform(json: json) { DF11.architectures() }
     }
 }

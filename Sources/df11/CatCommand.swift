@@ -1,7 +1,5 @@
 import ArgumentParser
-import DF11IO
 import DF11Kit
-import Foundation
 
 struct CatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,13 +29,9 @@ struct CatCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures(json: false) {
-            if input == "-" {
-                throw UsageError("cat seeks through a container's footer index, which a pipe cannot do: give a file "
-                                 + "(or 'df11 decompress - -o -' for the whole stream)")
-            }
-            try ContainerListing.extract(path: input, tensor: tensor, to: StandardOutput(),
-                                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try reportingFailures(json: false) {
+            try DF11.cat(path: input, tensor: tensor,
+                         options: RunOptions(threads: threads ?? ProcessPolicy.processorCount))
         }
     }
 }

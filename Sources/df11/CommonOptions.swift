@@ -1,6 +1,5 @@
 import ArgumentParser
 import DF11Kit
-import Foundation
 
 /// Options every data-processing command takes.
 struct CommonOptions: ParsableArguments {
@@ -19,10 +18,10 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
-    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+    var threadCount: Int { threads ?? ProcessPolicy.processorCount }
 
     /// A progress bar only for a person watching: not with --quiet or --json, and only on a terminal.
-    var showProgress: Bool { !quiet && !json && isatty(2) != 0 }
+    var showProgress: Bool { !quiet && !json && Console.standardErrorIsTerminal }
 
     func runOptions(force: Bool = false) -> RunOptions {
         RunOptions(threads: threadCount, force: force, showProgress: showProgress)

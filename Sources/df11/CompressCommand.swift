@@ -1,7 +1,7 @@
 import ArgumentParser
 import DF11Kit
-import Safetensors
-import DF11Pipeline
+
+extension CompressRequest.Format: ExpressibleByArgument {}
 
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,10 +29,6 @@ struct CompressCommand: ParsableCommand {
           df11 compress model/ --format dfloat11 -o model-df11/
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case container, dfloat11
-    }
-
     @Argument(help: "Checkpoint file, directory, cache snapshot, or '-' for standard input.")
     var input: String
 
@@ -43,7 +39,7 @@ struct CompressCommand: ParsableCommand {
     var force = false
 
     @Option(name: .long, help: "Output format: container (df11's own, default) or dfloat11 (the published layout).")
-    var format: Format = .container
+    var format: CompressRequest.Format = .container
 
     @Flag(name: .long, help: "dfloat11: write the single-file layout (one model.safetensors and config.json).")
     var singleFile = false
@@ -54,63 +50,14 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .long, help: "dfloat11: a JSON file {regex: [attribute paths]} to use as pattern_dict.")
     var pattern: String?
 
-    /// Option combinations, checked in `run` so that a misuse exits 2 like every other could-not-run.
-    private func checkOptions() throws {
-        if format == .container, singleFile || arch != nil || pattern != nil {
-            throw UsageError("--single-file, --arch and --pattern go with --format dfloat11")
-        }
-        if arch != nil, pattern != nil { throw UsageError("give --arch or --pattern, not both") }
-    }
-
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        if format == .dfloat11 { return try runDFloat11() }
-        try runReportingFailures(json: common.json) {
-            try checkOptions()
-            let destination = try output ?? defaultOutput()
-            let report = try CheckpointOperations.compress(input: input, output: destination,
-                                                           options: common.runOptions(force: force))
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("compressed \(ByteFormatting.bytes(report.originalBytes)) → "
-                    + "\(ByteFormatting.bytes(report.containerBytes)) "
-                    + "(\(ByteFormatting.formatted(100 * report.ratio, digits: 2)) %) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds)
-                    + (report.copied.isEmpty ? "" : "; copied \(report.copied.count) other files"))
-            }
+        let request = CompressRequest(input: input, output: output, format: format, singleFile: singleFile,
+                                      arch: arch, pattern: pattern)
+        try perform(json: common.json, quiet: common.quiet) {
+            try DF11.compress(request, options: common.runOptions(force: force),
+                              warn: { Console.printError("df11: warning: " + $0) })
         }
-    }
-
-    private func runDFloat11() throws {
-        try runReportingFailures(json: common.json) {
-            try checkOptions()
-            guard let output else { throw UsageError("give the output directory with -o OUT_DIR") }
-            let choice: DFloat11PatternChoice = arch.map { .preset($0) } ?? pattern.map { .file($0) } ?? .automatic
-            let report = try DFloat11Compression.compress(
-                input: input, output: output, options: common.runOptions(force: force),
-                dfloat11: DFloat11CompressOptions(singleFile: singleFile, pattern: choice),
-                warn: { warning in printError("df11: warning: " + warning.message) })
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("DFloat11 (\(report.layout), \(report.architecture.map { "preset " + $0 } ?? report.patternSource)): "
-                    + "\(report.units.count) units, \(report.unitWeights) weights; "
-                    + "\(ByteFormatting.bytes(report.inputBytes)) → \(ByteFormatting.bytes(report.safetensorsBytes)) "
-                    + "(\(ByteFormatting.formatted(100 * report.ratio, digits: 2)) %) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.inputBytes, seconds: report.seconds))
-            }
-        }
-    }
-
-    private func defaultOutput() throws -> String {
-        if input == "-" { return "-" }
-        // A missing input is the problem to report, not the missing -o.
-        _ = try Checkpoint.open(path: input)
-        if input.hasSuffix(".safetensors") { return input + ".df11" }
-        throw UsageError("give the output with -o (for a directory: -o OUT_DIR)")
     }
 }

@@ -1,13 +1,11 @@
 import ArgumentParser
-import DF11IO
 import DF11Kit
-import Foundation
 
 @main
 struct DF11Command: ParsableCommand {
     static func main() {
         // An interrupted run removes its unfinished outputs' temporary files.
-        InterruptCleanup.install()
+        ProcessPolicy.installInterruptHandling()
         do {
             var command = try parseAsRoot(nil)
             try command.run()
@@ -20,8 +18,8 @@ struct DF11Command: ParsableCommand {
                     let first = message.components(separatedBy: "\n").first ?? message
                     print(failureJSON(UsageError(first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first)))
                 }
-                printError(message)
-                Foundation.exit(2)
+                Console.printError(message)
+                exit(withError: ExitCode(2))
             }
             exit(withError: error)
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DF11Kit
-import DF11Pipeline
 
 struct DecompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,53 +48,9 @@ struct DecompressCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures(json: common.json) {
-            if DFloat11Decompression.isDFloat11Directory(input) {
-                guard let output, output != "-" else {
-                    throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")
-                }
-                var shardBytes: UInt64?
-                if let maxShardSize {
-                    guard let bytes = ShardPlan.parseSize(maxShardSize) else {
-                        throw UsageError("--max-shard-size '\(maxShardSize)' is not a size: give e.g. 5GB, 500MiB or a byte count")
-                    }
-                    shardBytes = bytes
-                }
-                let report = try DFloat11Decompression.decompress(input: input, output: output,
-                                                                  options: common.runOptions(force: force),
-                                                                  modelConfig: config, maxShardSize: shardBytes)
-                if common.json {
-                    print(report.json.text)
-                } else if !common.quiet {
-                    let files = report.weightFiles.count > 1 ? " in \(report.weightFiles.count - 1) shards" : ""
-                    printError("decoded \(report.units) DFloat11 units (\(report.weights) weights) into "
-                        + "\(report.tensors) tensors\(files), \(ByteFormatting.bytes(report.outputBytes)) in "
-                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                        + ByteFormatting.rate(bytes: report.weights * 2, seconds: report.seconds))
-                }
-                return
-            }
-            if config != nil { throw UsageError("--config applies to DFloat11 model directories only") }
-            if maxShardSize != nil {
-                throw UsageError("--max-shard-size applies to DFloat11 model directories only (a container restores "
-                                 + "the original files as they were)")
-            }
-            let destination = try output ?? defaultOutput()
-            let report = try CheckpointOperations.decompress(input: input, output: destination,
-                                                             options: common.runOptions(force: force))
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("restored \(ByteFormatting.bytes(report.originalBytes)) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds))
-            }
+        let request = DecompressRequest(input: input, output: output, config: config, maxShardSize: maxShardSize)
+        try perform(json: common.json, quiet: common.quiet) {
+            try DF11.decompress(request, options: common.runOptions(force: force))
         }
-    }
-
-    private func defaultOutput() throws -> String {
-        if input == "-" { return "-" }
-        if input.hasSuffix(".df11") && !input.hasSuffix("/.df11") { return String(input.dropLast(5)) }
-        throw UsageError("give the output with -o")
     }
 }

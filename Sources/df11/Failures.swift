@@ -1,24 +1,33 @@
 import ArgumentParser
-import DF11IO
 import DF11Kit
-import Foundation
 
-/// Runs a command body and turns failures into a message on standard error (plus a JSON error object on
-/// standard output with `--json`) and the documented exit status: 1 for bad data or a failed check,
-/// 2 when the command could not run.
-func runReportingFailures(json: Bool, _ body: () throws -> Void) throws {
+/// Runs an operation and prints its report: the JSON form on standard output with `--json`, otherwise its
+/// text where the report says it goes. A failure prints a message on standard error (plus a JSON error
+/// object on standard output with `--json`) and exits with the documented status: 1 for bad data or a failed
+/// check, 2 when the command could not run.
+func perform(json: Bool, quiet: Bool = false, _ operation: () throws -> (any OperationReport)?) throws {
+    let report = try reportingFailures(json: json, operation)
+    guard let report else { return }
+    if json {
+        print(report.json.text)
+        return
+    }
+    switch report.textRole {
+    case .result: print(report.text)
+    case .verdict: if !quiet { print(report.text) }
+    case .summary: if !quiet { Console.printError(report.text) }
+    }
+}
+
+/// Runs `body`, turning a failure into its message and exit status.
+func reportingFailures<T>(json: Bool, _ body: () throws -> T) throws -> T {
     do {
-        try body()
+        return try body()
     } catch let exit as ExitCode {
         throw exit
     } catch {
         if json { print(failureJSON(error)) }
-        printError("df11: error: " + ((error as? DF11Failure)?.description ?? "\(error)"))
-        throw ExitCode((error as? DF11Failure)?.category.exitCode ?? 2)
+        Console.printError("df11: error: " + ProcessPolicy.message(for: error))
+        throw ExitCode(ProcessPolicy.exitStatus(for: error))
     }
-}
-
-/// Writes a line to standard error.
-func printError(_ line: String) {
-    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
 }

@@ -14,13 +14,6 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try runReportingFailures(json: json) {
-            if input == "-" {
-                throw UsageError("ls reads the footer index at the end of a container, which a pipe cannot seek to: "
-                                 + "give a file (or use 'df11 verify -' to check a stream)")
-            }
-            let listing = try ContainerListing.list(path: input)
-            print(json ? listing.json.text : listing.text)
-        }
+        try perform(json: json) { try DF11.list(path: input) }
     }
 }

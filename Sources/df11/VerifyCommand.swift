@@ -1,6 +1,5 @@
 import ArgumentParser
 import DF11Kit
-import DF11Pipeline
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,45 +53,9 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures(json: common.json) {
-            if DFloat11Verification.isDFloat11Directory(input) {
-                let report = try DFloat11Verification.verify(
-                    input: input, options: common.runOptions(),
-                    verify: DFloat11VerifyOptions(against: against, sampleBlocks: sample, seed: seed))
-                if common.json {
-                    print(report.json.text)
-                } else if !common.quiet {
-                    let what = report.sampleBlocks == nil ? "all \(report.blocks) blocks"
-                        : "\(report.blocksChecked) of \(report.blocks) blocks (sample, seed \(report.seed))"
-                    print("ok: DFloat11 \(report.version) \(report.layout) layout, \(report.units.count) units, "
-                        + "\(report.weights) weights, \(what) decoded, "
-                        + "\(ByteFormatting.formatted(report.bitsPerWeight, digits: 2)) bits/weight; "
-                        + "\(ByteFormatting.bytes(report.decodedBytes)) of bf16 in "
-                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
-                        + "(\(ByteFormatting.rate(bytes: report.decodedBytes, seconds: report.seconds)))"
-                        + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" }
-                           ?? "; values not compared (the layout has no checksums): add --against SRC to prove them"))
-                    if !report.sourceBuffersNotInModel.isEmpty {
-                        print("note: integer buffers of the source that the model does not hold (transformers does not "
-                              + "save them): " + report.sourceBuffersNotInModel.joined(separator: ", "))
-                    }
-                }
-                return
-            }
-            if against != nil || sample != nil {
-                throw UsageError("--against and --sample apply to DFloat11 model directories (config.json with dfloat11_config)")
-            }
-            let report = try CheckpointOperations.verify(input: input, options: common.runOptions())
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                let tensors = report.files.reduce(0) { $0 + $1.tensors }
-                let blocks = report.files.reduce(0) { $0 + $1.blocks }
-                print("ok: \(report.files.count) container\(report.files.count == 1 ? "" : "s"), \(tensors) tensors, "
-                    + "\(blocks) blocks, \(ByteFormatting.bytes(report.originalBytes)) decoded losslessly in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
-                    + "(\(ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds)))")
-            }
+        let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
+        try perform(json: common.json, quiet: common.quiet) {
+            try DF11.verify(request, options: common.runOptions())
         }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 import Safetensors
 
 /// The report of `df11 decompress DIR` on a DFloat11 model: JSON schema `df11.decompress-dfloat11/1`.
-public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
+public struct DFloat11DecompressReport: OperationReport {
     public var input: String
     public var output: String
     public var version: String
@@ -40,6 +40,15 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
             JSONMember(key: "threads", value: .int(threads)),
             JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
         ])
+    }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var text: String {
+        let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
+        return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
+            + "\(ByteFormatting.bytes(outputBytes)) in \(ByteFormatting.formatted(seconds, digits: 2)) s, "
+            + ByteFormatting.rate(bytes: weights * 2, seconds: seconds)
     }
 }
 

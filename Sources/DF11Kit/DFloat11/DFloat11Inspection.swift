@@ -6,7 +6,9 @@ import Safetensors
 /// `df11 inspect DIR` on a model in the published DFloat11 layout: what it holds, read from the headers and
 /// the small unit tensors only (each unit's structure is checked as `verify` checks it; no block is decoded).
 /// JSON schema `df11.inspect-dfloat11/1`.
-public struct DFloat11InspectReport: JSONRepresentable, Sendable {
+public struct DFloat11InspectReport: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     /// One unit.
     public struct Unit: Sendable {
         public var module: String

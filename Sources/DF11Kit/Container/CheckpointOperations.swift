@@ -6,7 +6,7 @@ import Safetensors
 
 /// What `df11 compress`, `decompress` or `verify` did to a whole checkpoint. JSON schemas
 /// `df11.compress/1`, `df11.decompress/1`, `df11.verify/1` (docs/JSON.md).
-public struct CheckpointReport: JSONRepresentable, Sendable {
+public struct CheckpointReport: OperationReport {
     public enum Operation: String, Sendable { case compress, decompress, verify }
 
     /// One weight file or container processed.
@@ -57,6 +57,26 @@ public struct CheckpointReport: JSONRepresentable, Sendable {
         ]
         return .object(members)
     }
+
+    public var textRole: ReportTextRole { operation == .verify ? .verdict : .summary }
+
+    public var text: String {
+        let time = "\(ByteFormatting.formatted(seconds, digits: 2)) s"
+        let rate = ByteFormatting.rate(bytes: originalBytes, seconds: seconds)
+        switch operation {
+        case .compress:
+            return "compressed \(ByteFormatting.bytes(originalBytes)) → \(ByteFormatting.bytes(containerBytes)) "
+                + "(\(ByteFormatting.formatted(100 * ratio, digits: 2)) %) in \(time), \(rate)"
+                + (copied.isEmpty ? "" : "; copied \(copied.count) other files")
+        case .decompress:
+            return "restored \(ByteFormatting.bytes(originalBytes)) in \(time), \(rate)"
+        case .verify:
+            let tensors = files.reduce(0) { $0 + $1.tensors }
+            let blocks = files.reduce(0) { $0 + $1.blocks }
+            return "ok: \(files.count) container\(files.count == 1 ? "" : "s"), \(tensors) tensors, \(blocks) blocks, "
+                + "\(ByteFormatting.bytes(originalBytes)) decoded losslessly in \(time) (\(rate))"
+        }
+    }
 }
 
 /// Compress, decompress and verify whole checkpoints: a file or `-` (one container), or a directory
@@ -64,9 +84,14 @@ public struct CheckpointReport: JSONRepresentable, Sendable {
 public enum CheckpointOperations {
     /// `df11 compress INPUT -o OUTPUT`.
     public static func compress(input: String, output: String, options: RunOptions) throws -> CheckpointReport {
+        try compress(checkpoint: try Checkpoint.open(path: input), input: input, output: output, options: options)
+    }
+
+    /// `df11 compress INPUT -o OUTPUT` for a checkpoint already opened from `input`.
+    static func compress(checkpoint: Checkpoint, input: String, output: String,
+                         options: RunOptions) throws -> CheckpointReport {
         let clock = Stopwatch()
         var report = CheckpointReport(operation: .compress, input: input, output: output, threads: options.threads)
-        let checkpoint = try Checkpoint.open(path: input)
         switch checkpoint.kind {
         case .file, .standardInput:
             let s = try ContainerOperations.compress(input: input, output: output, options: options)

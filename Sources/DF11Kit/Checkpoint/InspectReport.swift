@@ -2,7 +2,9 @@ import DF11Pipeline
 import Safetensors
 
 /// What `df11 inspect` reports for a checkpoint. JSON schema `df11.inspect/1` (docs/JSON.md).
-public struct InspectReport: JSONRepresentable, Sendable {
+public struct InspectReport: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     public let path: String
     public let kind: Checkpoint.Kind
     public let files: [FileSummary]

@@ -4,7 +4,9 @@ import Safetensors
 
 /// `df11 ls`: the tensors of a container or container directory, read from headers and indexes only.
 /// JSON schema `df11.ls/1`.
-public struct ContainerListing: JSONRepresentable, Sendable {
+public struct ContainerListing: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     public struct Entry: Sendable {
         public let name: String
         public let container: String
