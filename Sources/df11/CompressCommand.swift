@@ -29,13 +29,17 @@ struct CompressCommand: ParsableCommand {
           df11 compress model/ --format dfloat11 -o model-df11/
         """)
 
-    @Argument(help: "Checkpoint file, directory, cache snapshot, or '-' for standard input.")
-    var input: String
+    @Argument(help: ArgumentHelp("Checkpoint files, directories, cache snapshots, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
-    @Option(name: .shortAndLong, help: "Output container or directory ('-' for standard output). Default: INPUT.df11 for a file.")
+    @Option(name: .shortAndLong, help: """
+        Output container or directory ('-' for standard output; DIR/ for a file input or several inputs: each \
+        under its default name). Default: INPUT.df11 (INPUT-df11 with --format dfloat11).
+        """)
     var output: String?
 
-    @Flag(name: .long, help: "Replace existing output files.")
+    @Flag(name: [.short, .long], help: "Replace existing output files; write binary to a terminal.")
     var force = false
 
     @Option(name: .long, help: "Output format: container (df11's own, default) or dfloat11 (the published layout).")
@@ -52,12 +56,20 @@ struct CompressCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input (a file, a directory, or '-')") }
+    }
+
     func run() throws {
-        let request = CompressRequest(input: input, output: output, format: format, singleFile: singleFile,
-                                      arch: arch, pattern: pattern)
-        try perform(json: common.json, quiet: common.quiet) {
-            try DF11.compress(request, options: common.runOptions(force: force),
-                              warn: { Console.printError("df11: warning: " + $0) })
+        let printer = Printer(common)
+        try printer.forEach(inputs, output: output) { input, into in
+            let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
+                                          singleFile: singleFile, arch: arch, pattern: pattern)
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
+                return try DF11.compress(request, options: common.runOptions(force: force),
+                                         warn: { Console.printError("df11: warning: " + $0) })
+            }
         }
     }
 }

@@ -6,23 +6,45 @@ struct DF11Command: ParsableCommand {
     static func main() {
         // An interrupted run removes its unfinished outputs' temporary files.
         ProcessPolicy.installInterruptHandling()
+        let arguments = zstdStyle(Array(CommandLine.arguments.dropFirst()))
         do {
-            var command = try parseAsRoot(nil)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
-            // Argument errors exit 2 as documented, not ArgumentParser's 64 (EX_USAGE); with --json, the
-            // error object goes to standard output like every other failure.
+            // Argument errors exit 2 as documented, not ArgumentParser's 64 (EX_USAGE), and begin
+            // `df11: error:` like every other error; with --json, the error object goes to standard output like
+            // every other failure.
             if exitCode(for: error) == .validationFailure {
-                let message = fullMessage(for: error)
-                if CommandLine.arguments.dropFirst().contains("--json") {
-                    let first = message.components(separatedBy: "\n").first ?? message
-                    print(failureJSON(UsageError(first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first)))
-                }
-                Console.printError(message)
+                var lines = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let first = lines.first.map { $0.hasPrefix("Error: ") ? String($0.dropFirst(7)) : $0 } ?? ""
+                if arguments.contains("--json") { print(failureJSON(UsageError(first))) }
+                lines[0] = "df11: error: " + first
+                Console.printError(lines.joined(separator: "\n"))
                 exit(withError: ExitCode(2))
             }
             exit(withError: error)
         }
+    }
+
+    /// The spellings zstd and xz users type, as ArgumentParser reads them: `-T0`/`-T8` (a short option with its
+    /// value attached) become `-T 0`/`-T 8`, and `-V` becomes `--version`. Nothing after `--` is touched.
+    static func zstdStyle(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var literal = false
+        for argument in arguments {
+            if literal || argument == "--" {
+                literal = true
+                result.append(argument)
+            } else if argument == "-V" {
+                result.append("--version")
+            } else if argument.count > 2, argument.hasPrefix("-T") || argument.hasPrefix("-t"),
+                      argument.dropFirst(2).allSatisfy(\.isNumber) {
+                result += [String(argument.prefix(2)), String(argument.dropFirst(2))]
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
     }
 
     static let configuration = CommandConfiguration(
@@ -50,8 +72,8 @@ struct DF11Command: ParsableCommand {
         (missing file, full disk, bad arguments). 'df11 help COMMAND' explains each \
         command.
         """,
-        version: "0.1.0",
+        version: DF11.version,
         subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self,
-                      ListCommand.self, CatCommand.self, ArchitecturesCommand.self]
+                      ListCommand.self, CatCommand.self, ArchitecturesCommand.self, VersionCommand.self]
     )
 }

@@ -28,13 +28,17 @@ struct DecompressCommand: ParsableCommand {
           df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/ --max-shard-size 5GB
         """)
 
-    @Argument(help: "Container, container directory, or '-' for standard input.")
-    var input: String
+    @Argument(help: ArgumentHelp("Containers, container directories, DFloat11 model directories, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
-    @Option(name: .shortAndLong, help: "Output file or directory ('-' for standard output). Default: INPUT without .df11.")
+    @Option(name: .shortAndLong, help: """
+        Output file or directory ('-' for standard output; DIR/ for a container file or several inputs: each \
+        under its default name). Default: INPUT without .df11 (INPUT-bf16 for a DFloat11 model).
+        """)
     var output: String?
 
-    @Flag(name: .long, help: "Replace existing output files.")
+    @Flag(name: [.short, .long], help: "Replace existing output files; write binary to a terminal.")
     var force = false
 
     @Option(name: .long, help: "DFloat11 models: the model's config.json to derive tensor shapes from (default: the model's own).")
@@ -47,10 +51,19 @@ struct DecompressCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input (a container, a directory, or '-')") }
+    }
+
     func run() throws {
-        let request = DecompressRequest(input: input, output: output, config: config, maxShardSize: maxShardSize)
-        try perform(json: common.json, quiet: common.quiet) {
-            try DF11.decompress(request, options: common.runOptions(force: force))
+        let printer = Printer(common)
+        try printer.forEach(inputs, output: output) { input, into in
+            let request = DecompressRequest(input: input, output: output, intoDirectory: into, config: config,
+                                            maxShardSize: maxShardSize)
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
+                return try DF11.decompress(request, options: common.runOptions(force: force))
+            }
         }
     }
 }

@@ -38,8 +38,8 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        try perform(json: common.json, quiet: common.quiet) {
+        try finish([Printer(common).perform {
             try DF11.inspect(path: path, lengthLimit: lengthLimit, options: common.runOptions())
-        }
+        }])
     }
 }

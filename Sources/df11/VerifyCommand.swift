@@ -33,8 +33,9 @@ struct VerifyCommand: ParsableCommand {
           df11 verify Llama-3.1-8B-DF11/ --sample 4 --seed 7
         """)
 
-    @Argument(help: "Container, container directory, DFloat11 model directory, or '-' for standard input.")
-    var input: String
+    @Argument(help: ArgumentHelp("Containers, container directories, DFloat11 model directories, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
     @Option(name: .long, help: "DFloat11 models: the original bf16 checkpoint (file or directory) to compare with.")
     var against: String?
@@ -48,14 +49,16 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
+        if inputs.isEmpty { throw ValidationError("give at least one input (a container, a directory, or '-')") }
     }
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
-        try perform(json: common.json, quiet: common.quiet) {
-            try DF11.verify(request, options: common.runOptions())
+        let printer = Printer(common)
+        try printer.forEach(inputs, output: nil) { input, _ in
+            let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
+            return printer.perform { try DF11.verify(request, options: common.runOptions()) }
         }
     }
 }

@@ -88,7 +88,7 @@ public struct InspectReport: OperationReport {
         }
         lines.append("\(path) (\(kindName), \(files.count) weight file\(files.count == 1 ? "" : "s"))")
         lines.append(pad("tensor", nameWidth) + "  " + pad("dtype", 7) + pad("shape", 18) + pad("size", 10, right: true)
-                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("DF11", 8, right: true))
+                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("DF11", 10, right: true))
         for t in tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             var line = pad(t.name, nameWidth) + "  " + pad(t.dtype.rawValue, 7) + pad(shape, 18)
@@ -96,7 +96,7 @@ public struct InspectReport: OperationReport {
             if let s = t.bf16, s.weights > 0 {
                 line += pad(ByteFormatting.formatted(s.entropyBits, digits: 3), 9, right: true)
                 line += pad(ByteFormatting.formatted(Double(s.huffmanBits) / Double(s.weights), digits: 3), 8, right: true)
-                line += pad(ByteFormatting.formatted(100 * Double(s.huffmanBytes) / Double(t.bytes), digits: 1) + "%", 8, right: true)
+                line += pad(Percent.text(Double(s.huffmanBytes), of: Double(t.bytes)), 10, right: true)
             }
             lines.append(line)
         }

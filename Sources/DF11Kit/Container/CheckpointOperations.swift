@@ -24,6 +24,9 @@ public struct CheckpointReport: OperationReport {
     public var output: String?
     public var files: [FileResult] = []
     public var copied: [String] = []
+    /// verify: copied files checked against the checksums `df11.index.json` records; nil when it records none
+    /// (a directory written before df11 recorded them).
+    public var copiedChecked: Int?
     public var seconds: Double = 0
     public var threads: Int
 
@@ -33,7 +36,7 @@ public struct CheckpointReport: OperationReport {
 
     public var json: JSONValue {
         var members: [JSONMember] = [
-            JSONMember(key: "schema", value: .string("df11.\(operation.rawValue)/1")),
+            JSONMember(key: "schema", value: .string("df11.\(operation.rawValue)/1" + (operation == .verify ? ".1" : ""))),
             JSONMember(key: "status", value: .string("ok")),
             JSONMember(key: "input", value: .string(input)),
         ]
@@ -48,6 +51,11 @@ public struct CheckpointReport: OperationReport {
                 return .object(m)
             })),
             JSONMember(key: "copied", value: .strings(copied)),
+        ]
+        if operation == .verify {
+            members.append(JSONMember(key: "copied_checked", value: copiedChecked.map { .int($0) } ?? .null))
+        }
+        members += [
             JSONMember(key: "original_bytes", value: .int(originalBytes)),
             JSONMember(key: "container_bytes", value: .int(containerBytes)),
             JSONMember(key: "ratio", value: .double(ratio)),
@@ -58,7 +66,15 @@ public struct CheckpointReport: OperationReport {
         return .object(members)
     }
 
-    public var textRole: ReportTextRole { operation == .verify ? .verdict : .summary }
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        files.map { f in
+            "\(f.input)\(f.output.map { " → " + $0 } ?? ""): \(f.tensors) tensors, \(f.blocks) blocks, "
+                + "\(ByteFormatting.bytes(f.originalBytes)) ↔ \(ByteFormatting.bytes(f.containerBytes)) "
+                + "(\(Percent.text(Double(f.containerBytes), of: Double(f.originalBytes))))"
+        } + copied.map { "copied \($0)" }
+    }
 
     public var text: String {
         let time = "\(ByteFormatting.formatted(seconds, digits: 2)) s"
@@ -66,15 +82,21 @@ public struct CheckpointReport: OperationReport {
         switch operation {
         case .compress:
             return "compressed \(ByteFormatting.bytes(originalBytes)) → \(ByteFormatting.bytes(containerBytes)) "
-                + "(\(ByteFormatting.formatted(100 * ratio, digits: 2)) %) in \(time), \(rate)"
+                + "(\(Percent.text(fraction: ratio))) in \(time), \(rate)"
                 + (copied.isEmpty ? "" : "; copied \(copied.count) other files")
         case .decompress:
             return "restored \(ByteFormatting.bytes(originalBytes)) in \(time), \(rate)"
         case .verify:
             let tensors = files.reduce(0) { $0 + $1.tensors }
             let blocks = files.reduce(0) { $0 + $1.blocks }
-            return "ok: \(files.count) container\(files.count == 1 ? "" : "s"), \(tensors) tensors, \(blocks) blocks, "
+            var text = "ok: \(files.count) container\(files.count == 1 ? "" : "s"), \(tensors) tensors, \(blocks) blocks, "
                 + "\(ByteFormatting.bytes(originalBytes)) decoded losslessly in \(time) (\(rate))"
+            if !copied.isEmpty {
+                text += copiedChecked.map { "; \($0) copied file\($0 == 1 ? "" : "s") checked" }
+                    ?? "; \(copied.count) copied file\(copied.count == 1 ? "" : "s") not checked (\(DirectoryManifest.fileName) "
+                        + "records no checksums: written by an older df11)"
+            }
+            return text
         }
     }
 }
@@ -100,7 +122,7 @@ public enum CheckpointOperations {
         case .directory, .shardedDirectory, .huggingFaceSnapshot:
             guard output != "-" else { throw UsageError("a directory compresses into a directory; give -o DIR") }
             try intoDirectory(output, input: checkpoint.root, force: options.force) {
-                var manifest = DirectoryManifest(files: [], copied: [], weightMap: [])
+                var manifest = DirectoryManifest(files: [], copied: [], weightMap: [], copiedChecksums: [])
                 let meter = options.meter("compress", total: checkpoint.weightFiles.reduce(UInt64(0)) {
                     $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0)
                 })
@@ -123,8 +145,9 @@ public enum CheckpointOperations {
                 var copied = excludingOutput(checkpoint.otherFiles, root: checkpoint.root, output: output)
                 if checkpoint.index != nil { copied.append(Checkpoint.indexFileName) }
                 for name in copied {
-                    try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
-                                 force: options.force)
+                    let digest = try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
+                                              force: options.force)
+                    manifest.copiedChecksums.append((name, digest))
                 }
                 manifest.copied = copied
                 report.copied = copied
@@ -157,7 +180,8 @@ public enum CheckpointOperations {
                                               containerBytes: s.containerBytes))
                 }
                 for name in manifest.copied {
-                    try copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force)
+                    try copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force,
+                                 expected: manifest.checksum(of: name), manifestDirectory: input)
                 }
                 report.copied = manifest.copied
             }
@@ -192,6 +216,14 @@ public enum CheckpointOperations {
             for name in manifest.copied where FileSystem.kind(of: FileSystem.join(input, name)) != .regularFile {
                 throw ContainerError(file: FileSystem.join(input, name), .truncated("a copied file listed in \(DirectoryManifest.fileName) is missing"))
             }
+            if manifest.recordsChecksums {
+                for name in manifest.copied {
+                    let path = FileSystem.join(input, name)
+                    try CopiedFileMismatch.check(path: path, name: name, digest: try digest(of: path),
+                                                 expected: manifest.checksum(of: name))
+                }
+                report.copiedChecked = manifest.copied.count
+            }
             report.copied = manifest.copied
         } else {
             let s = try ContainerOperations.verify(input: input, options: options)
@@ -208,6 +240,8 @@ public enum CheckpointOperations {
     static func intoDirectory<T>(_ output: String, input: String, force: Bool, _ body: () throws -> T) throws -> T {
         let created = FileSystem.kind(of: output) == .missing
         try prepareDirectory(output, input: input, force: force)
+        // A new output directory is as private as the input's.
+        if created, let attributes = FileAttributes(of: input) { attributes.applyMode(to: output) }
         if created { InterruptCleanup.register(output) }
         defer { if created { InterruptCleanup.unregister(output) } }
         do {
@@ -239,26 +273,67 @@ public enum CheckpointOperations {
                 throw UsageError("the output directory '\(output)' is the input; df11 never modifies its inputs")
             }
             if !force, !(try FileSystem.entries(of: output)).isEmpty {
-                throw UsageError("the output directory '\(output)' is not empty; use --force to replace files in it")
+                throw OutputExistsError(path: output, detail: "the output directory '\(output)' is not empty; "
+                                        + "use --force (-f) to replace files in it")
             }
         default:
             throw UsageError("the output '\(output)' exists and is not a directory")
         }
     }
 
-    /// Streams a file into place atomically.
-    static func copyFile(_ source: String, to destination: String, force: Bool) throws {
+    /// Streams a file into place atomically, with its mode and modification time; returns the XXH3-64 of its
+    /// bytes. With `expected` (the checksum `df11.index.json` records), a file that differs is not written.
+    @discardableResult
+    static func copyFile(_ source: String, to destination: String, force: Bool, expected: UInt64? = nil,
+                         manifestDirectory: String? = nil) throws -> UInt64 {
         try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
         let input = try InputFile(path: source)
-        let target = try Endpoints.sink(destination, overwrite: force)
-        try target.produce { sink in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                let n = try input.read(into: buffer)
-                if n == 0 { break }
-                try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        let target = try Endpoints.sink(destination, overwrite: force, attributes: FileAttributes(of: source))
+        return try target.produce { sink in
+            let checksum = StreamingChecksum()
+            try stream(input) { bytes in
+                checksum.update(bytes)
+                try sink.write(bytes)
             }
+            if let expected {
+                try CopiedFileMismatch.check(path: source, name: FileSystem.baseName(of: source), digest: checksum.digest,
+                                             expected: expected)
+            }
+            return checksum.digest
         }
+    }
+
+    /// The XXH3-64 of the file at `path`, streamed.
+    static func digest(of path: String) throws -> UInt64 {
+        let checksum = StreamingChecksum()
+        try stream(try InputFile(path: path)) { checksum.update($0) }
+        return checksum.digest
+    }
+
+    /// Reads `input` front to back in 1 MiB pieces.
+    private static func stream(_ input: InputFile, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try input.read(into: buffer)
+            if n == 0 { break }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+}
+
+/// A file copied into a container directory that no longer has the checksum `df11.index.json` records for it.
+public struct CopiedFileMismatch: CodedFailure {
+    public let path: String
+    public var code: String { "copied-file-checksum" }
+    public var category: FailureCategory { .badData }
+    public var description: String {
+        "'\(path)': its XXH3 checksum differs from the one \(DirectoryManifest.fileName) records: the file was changed "
+            + "after df11 compress copied it"
+    }
+
+    /// Throws when `digest` is not `expected` (nil: nothing recorded, nothing to check).
+    static func check(path: String, name: String, digest: UInt64, expected: UInt64?) throws {
+        if let expected, expected != digest { throw CopiedFileMismatch(path: path) }
     }
 }

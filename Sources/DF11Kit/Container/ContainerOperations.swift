@@ -9,7 +9,7 @@ public enum ContainerOperations {
                                 progress: ProgressMeter? = nil) throws -> CompressionSummary {
         try Endpoints.checkDistinct(input: input, output: output)
         let source = try Endpoints.source(input)
-        let target = try Endpoints.sink(output, overwrite: options.force)
+        let target = try Endpoints.sink(output, overwrite: options.force, attributes: FileAttributes(of: input))
         let meter = progress ?? options.meter("compress", total: source.knownSize ?? 0)
         defer { if progress == nil { meter?.finish() } }
         var summary = try target.produce { sink in
@@ -25,7 +25,7 @@ public enum ContainerOperations {
                                   progress: ProgressMeter? = nil) throws -> DecompressionSummary {
         try Endpoints.checkDistinct(input: input, output: output)
         let source = try Endpoints.source(input)
-        let target = try Endpoints.sink(output, overwrite: options.force)
+        let target = try Endpoints.sink(output, overwrite: options.force, attributes: FileAttributes(of: input))
         let meter = progress ?? options.meter("decompress", total: 0)
         defer { if progress == nil { meter?.finish() } }
         return try target.produce { sink in

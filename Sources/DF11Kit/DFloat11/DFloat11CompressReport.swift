@@ -98,11 +98,18 @@ public struct DFloat11CompressReport: OperationReport {
 
     public var textRole: ReportTextRole { .summary }
 
+    public var details: [String] {
+        units.map { u in
+            "\(u.module)\(u.file.map { " → " + $0 } ?? ""): \(u.tensors) tensors, \(u.weights) weights, "
+                + "\(ByteFormatting.bytes(u.bytes)), \(ByteFormatting.formatted(u.bitsPerWeight, digits: 2)) bits/weight"
+        } + copied.map { "copied \($0)" }
+    }
+
     public var text: String {
         "DFloat11 (\(layout), \(architecture.map { "preset " + $0 } ?? patternSource)): "
             + "\(units.count) units, \(unitWeights) weights; "
             + "\(ByteFormatting.bytes(inputBytes)) → \(ByteFormatting.bytes(safetensorsBytes)) "
-            + "(\(ByteFormatting.formatted(100 * ratio, digits: 2)) %) in "
+            + "(\(Percent.text(fraction: ratio))) in "
             + "\(ByteFormatting.formatted(seconds, digits: 2)) s, "
             + ByteFormatting.rate(bytes: inputBytes, seconds: seconds)
     }

@@ -44,6 +44,8 @@ public struct DFloat11DecompressReport: OperationReport {
 
     public var textRole: ReportTextRole { .summary }
 
+    public var details: [String] { weightFiles.map { "wrote \($0)" } + copied.map { "copied \($0)" } }
+
     public var text: String {
         let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
         return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
@@ -130,8 +132,9 @@ public enum DFloat11Decompression {
             let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
-                throw UsageError("'\(output)' already holds \(stale.joined(separator: ", ")) from an earlier run, "
-                                 + "which a loader could take instead of the new files; use --force to replace them")
+                throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
+                                        + "from an earlier run, which a loader could take instead of the new files; "
+                                        + "use --force to replace them")
             }
             let meter = options.meter("decompress", total: writers.reduce(0) { $0 + $1.fileSize })
             defer { meter?.finish() }

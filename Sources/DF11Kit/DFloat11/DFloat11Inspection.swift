@@ -75,7 +75,7 @@ public struct DFloat11InspectReport: OperationReport {
         var lines = ["\(input): DFloat11 \(version), \(layout) layout, \(units.count) units, \(weights) weights, "
                      + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) "
                      + "bits/weight; \(ByteFormatting.bytes(storedBytes + remainderBytes)) stored for "
-                     + "\(ByteFormatting.bytes(bf16Bytes)) of bf16 (\(ByteFormatting.formatted(ratio * 100, digits: 2)) %)"]
+                     + "\(ByteFormatting.bytes(bf16Bytes)) of bf16 (\(Percent.text(fraction: ratio)))"]
         let width = max(6, units.map(\.module.count).max() ?? 0)
         lines.append("unit".padding(toLength: width, withPad: " ", startingAt: 0)
                      + "      weights  blocks  bits/w  holds (<unit>.….weight)")

@@ -114,7 +114,13 @@ public struct DFloat11VerifyReport: OperationReport {
         return .object(members)
     }
 
-    public var textRole: ReportTextRole { .verdict }
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        units.map { u in
+            "\(u.module) (\(u.file)): \(u.weights) weights, \(u.blocksChecked) of \(u.blocks) blocks decoded"
+        }
+    }
 
     public var text: String {
         let what = sampleBlocks == nil ? "all \(blocks) blocks" : "\(blocksChecked) of \(blocks) blocks (sample, seed \(seed))"

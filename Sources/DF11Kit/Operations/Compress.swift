@@ -1,3 +1,4 @@
+import DF11IO
 import Safetensors
 
 /// What `df11 compress` is asked to do, as the user named it.
@@ -12,8 +13,11 @@ public struct CompressRequest: Sendable {
 
     /// A checkpoint file, directory, cache snapshot, or `-`.
     public var input: String
-    /// The output; nil for the default (`INPUT.df11` for a file, standard output for `-`).
+    /// The output; nil for the default (`INPUT.df11`, or `INPUT-df11` in the DFloat11 layout; standard output
+    /// for `-`). A directory (`DIR/`, or one that exists) takes a file input's output under its default name.
     public var output: String?
+    /// `output` is a directory that takes this input's output under its default name (several inputs).
+    public var intoDirectory: Bool
     public var format: Format
     /// dfloat11: the single-file layout.
     public var singleFile: Bool
@@ -22,10 +26,14 @@ public struct CompressRequest: Sendable {
     /// dfloat11: a JSON file `{regex: [attributes]}`.
     public var pattern: String?
 
-    public init(input: String, output: String? = nil, format: Format = .container, singleFile: Bool = false,
-                arch: String? = nil, pattern: String? = nil) {
+    /// Whether the output goes to standard output.
+    public var writesStandardOutput: Bool { format == .container && (output ?? (input == "-" ? "-" : "")) == "-" }
+
+    public init(input: String, output: String? = nil, intoDirectory: Bool = false, format: Format = .container,
+                singleFile: Bool = false, arch: String? = nil, pattern: String? = nil) {
         self.input = input
         self.output = output
+        self.intoDirectory = intoDirectory
         self.format = format
         self.singleFile = singleFile
         self.arch = arch
@@ -44,7 +52,10 @@ extension DF11 {
         if request.arch != nil, request.pattern != nil { throw UsageError("give --arch or --pattern, not both") }
         switch request.format {
         case .dfloat11:
-            guard let output = request.output else { throw UsageError("give the output directory with -o OUT_DIR") }
+            let output = try OutputNames.resolve(input: request.input, given: request.output,
+                                                 intoDirectory: request.intoDirectory,
+                                                 inputIsDirectory: FileSystem.kind(of: request.input) == .directory,
+                                                 default: defaultDFloat11Output)
             let choice: DFloat11PatternChoice = request.arch.map { .preset($0) } ?? request.pattern.map { .file($0) }
                 ?? .automatic
             return try DFloat11Compression.compress(
@@ -54,16 +65,24 @@ extension DF11 {
         case .container:
             // Opened once: a missing input is the problem to report, not a missing -o.
             let checkpoint = try Checkpoint.open(path: request.input)
-            let output = try request.output ?? defaultCompressOutput(request.input)
+            let isFile = checkpoint.kind == .file || checkpoint.kind == .standardInput
+            let output = try OutputNames.resolve(input: request.input, given: request.output,
+                                                 intoDirectory: request.intoDirectory, inputIsDirectory: !isFile,
+                                                 default: defaultCompressOutput)
             return try CheckpointOperations.compress(checkpoint: checkpoint, input: request.input, output: output,
                                                      options: options)
         }
     }
 
-    /// `INPUT.df11` for a file, standard output for standard input.
+    /// `INPUT.df11` (a file or a directory), standard output for standard input.
     static func defaultCompressOutput(_ input: String) throws -> String {
-        if input == "-" { return "-" }
-        if input.hasSuffix(".safetensors") { return input + ".df11" }
-        throw UsageError("give the output with -o (for a directory: -o OUT_DIR)")
+        input == "-" ? "-" : OutputNames.trimmed(input) + ".df11"
+    }
+
+    /// `INPUT-df11` (`model.safetensors` → `model-df11`).
+    static func defaultDFloat11Output(_ input: String) throws -> String {
+        guard input != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
+        let name = OutputNames.trimmed(input)
+        return (name.hasSuffix(".safetensors") ? String(name.dropLast(12)) : name) + "-df11"
     }
 }

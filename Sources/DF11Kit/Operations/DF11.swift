@@ -5,4 +5,7 @@
 /// operation and returns a report with its text and its JSON form (`OperationReport`). The command-line tool
 /// parses arguments, calls one of these, and prints the report; failures are thrown as `DF11Failure`s
 /// (`ProcessPolicy` maps them to exit statuses).
-public enum DF11 {}
+public enum DF11 {
+    /// df11's version, as `df11 --version` prints it.
+    public static let version = "0.1.0"
+}

@@ -1,17 +1,27 @@
+import DF11IO
+
 /// What `df11 decompress` is asked to do, as the user named it.
 public struct DecompressRequest: Sendable {
     /// A container, a container directory, a DFloat11 model directory, or `-`.
     public var input: String
-    /// The output; nil for the default (INPUT without `.df11`, standard output for `-`).
+    /// The output; nil for the default (INPUT without `.df11`; `INPUT-bf16` for a DFloat11 model; standard output
+    /// for `-`). A directory (`DIR/`, or one that exists) takes a container's output under its default name.
     public var output: String?
+    /// `output` is a directory that takes this input's output under its default name (several inputs).
+    public var intoDirectory: Bool
     /// DFloat11 models: the config.json to derive tensor shapes from.
     public var config: String?
     /// DFloat11 models: the largest shard, as typed (`5GB`, `500MiB`, a byte count).
     public var maxShardSize: String?
 
-    public init(input: String, output: String? = nil, config: String? = nil, maxShardSize: String? = nil) {
+    /// Whether the output goes to standard output.
+    public var writesStandardOutput: Bool { (output ?? (input == "-" ? "-" : "")) == "-" }
+
+    public init(input: String, output: String? = nil, intoDirectory: Bool = false, config: String? = nil,
+                maxShardSize: String? = nil) {
         self.input = input
         self.output = output
+        self.intoDirectory = intoDirectory
         self.config = config
         self.maxShardSize = maxShardSize
     }
@@ -22,9 +32,12 @@ extension DF11 {
     /// DFloat11 model to a plain bf16 checkpoint (`DFloat11DecompressReport`).
     public static func decompress(_ request: DecompressRequest, options: RunOptions) throws -> any OperationReport {
         if DFloat11Model.isDFloat11Directory(request.input) {
-            guard let output = request.output, output != "-" else {
+            guard request.output != "-" else {
                 throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")
             }
+            let output = try OutputNames.resolve(input: request.input, given: request.output,
+                                                 intoDirectory: request.intoDirectory, inputIsDirectory: true,
+                                                 default: { OutputNames.trimmed($0) + "-bf16" })
             var shardBytes: UInt64?
             if let size = request.maxShardSize {
                 guard let bytes = ShardPlan.parseSize(size) else {
@@ -40,14 +53,18 @@ extension DF11 {
             throw UsageError("--max-shard-size applies to DFloat11 model directories only (a container restores "
                              + "the original files as they were)")
         }
-        let output = try request.output ?? defaultDecompressOutput(request.input)
+        let output = try OutputNames.resolve(input: request.input, given: request.output,
+                                             intoDirectory: request.intoDirectory,
+                                             inputIsDirectory: FileSystem.kind(of: request.input) == .directory,
+                                             default: defaultDecompressOutput)
         return try CheckpointOperations.decompress(input: request.input, output: output, options: options)
     }
 
-    /// INPUT without `.df11`, standard output for standard input.
+    /// INPUT without `.df11` (`model.df11/` → `model`), standard output for standard input.
     static func defaultDecompressOutput(_ input: String) throws -> String {
         if input == "-" { return "-" }
-        if input.hasSuffix(".df11") && !input.hasSuffix("/.df11") { return String(input.dropLast(5)) }
-        throw UsageError("give the output with -o")
+        let name = OutputNames.trimmed(input)
+        if name.hasSuffix(".df11") && FileSystem.baseName(of: name) != ".df11" { return String(name.dropLast(5)) }
+        throw UsageError("'\(input)' does not end in .df11, so it has no default output name: give -o OUTPUT")
     }
 }

@@ -2,9 +2,8 @@
 public enum ReportTextRole: Sendable {
     /// The command's result (`inspect`, `ls`, `architectures`): standard output, printed even with `--quiet`.
     case result
-    /// What a check found (`verify`): standard output, silenced by `--quiet`.
-    case verdict
-    /// An account of work done (`compress`, `decompress`): standard error, silenced by `--quiet`.
+    /// An account of work done or checked (`compress`, `decompress`, `verify`, `cat`): standard error, silenced by
+    /// `--quiet`, so that standard output carries only data or JSON.
     case summary
 }
 
@@ -14,4 +13,10 @@ public protocol OperationReport: JSONRepresentable, Sendable {
     var text: String { get }
     /// Where `text` goes.
     var textRole: ReportTextRole { get }
+    /// With `--verbose`: a line per file or unit, printed on standard error before `text`.
+    var details: [String] { get }
+}
+
+extension OperationReport {
+    public var details: [String] { [] }
 }
