@@ -10,10 +10,15 @@ struct CompressCommand: ParsableCommand {
         discussion: """
         A .safetensors file becomes one container; a checkpoint directory becomes a directory with one \
         container per weight file (NAME.safetensors.df11), every other file copied unchanged, and \
-        df11.index.json. '-' reads standard input; '-o -' writes standard output, for pipelines.
+        df11.index.json with the checksum of every copied file. '-' reads standard input; '-o -' writes \
+        standard output, for pipelines (refused on a terminal unless -f; --json then reports on standard \
+        error). Without -o, INPUT becomes INPUT.df11; several inputs each go to their default output, or into \
+        -o DIR/ under their default names, as does one file with -o DIR/.
 
         Outputs are written to a temporary file and renamed into place only when complete, so an \
-        interrupted run leaves nothing half-written. Existing outputs are kept unless you pass --force.
+        interrupted run leaves nothing half-written; they keep the input's mode and modification time. A \
+        device such as /dev/null is written through (to time a run). Existing outputs are kept unless you \
+        pass -f (--force).
 
         With --format dfloat11 the output is the published DFloat11 layout instead (docs/DFLOAT11.md), as \
         the official dfloat11 0.5.0 compressor writes it: one NAME.safetensors per unit, model.safetensors with \
@@ -24,7 +29,8 @@ struct CompressCommand: ParsableCommand {
 
         Examples:
           df11 compress model.safetensors                 writes model.safetensors.df11
-          df11 compress model/ -o model.df11/
+          df11 compress a.safetensors b.safetensors -T0   each beside itself, on all cores
+          df11 compress model/                            writes model.df11/
           cat x.safetensors | df11 compress - -o - > x.df11
           df11 compress model/ --format dfloat11 -o model-df11/
         """)

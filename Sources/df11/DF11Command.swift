@@ -68,9 +68,18 @@ struct DF11Command: ParsableCommand {
           cat x.safetensors | df11 compress - -o - \\
             | df11 decompress - -o - | cmp - x.safetensors
 
+        As with zstd: several inputs per call, each to its default output or into \
+        -o DIR/; -f replaces outputs; -T0 uses all cores; binary is never written \
+        to a terminal; -o /dev/null is written through; outputs keep the input's \
+        mode and modification time. Every command takes -T N, --json, -q, -v and \
+        --progress; summaries and errors ('df11: error: ...') go to standard \
+        error, results and JSON to standard output (JSON to standard error when \
+        standard output carries data).
+
         Exit status: 0 success, 1 bad data or a failed check, 2 could not run \
-        (missing file, full disk, bad arguments). 'df11 help COMMAND' explains each \
-        command.
+        (missing file, full disk, bad arguments, an existing output: JSON code \
+        output-exists), 130 interrupted. 'df11 help COMMAND' explains each \
+        command; 'man df11' after 'make install'.
         """,
         version: DF11.version,
         subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self,

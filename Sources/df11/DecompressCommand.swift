@@ -8,17 +8,23 @@ struct DecompressCommand: ParsableCommand {
         discussion: """
         A container becomes its original .safetensors file; a directory written by 'df11 compress' becomes \
         the original checkpoint directory. Every block and every tensor is checked against its checksum \
-        while decoding; a mismatch stops with exit status 1 and nothing is left at the output path.
+        while decoding, and every copied file against the checksum df11.index.json records; a mismatch stops \
+        with exit status 1 and nothing is left at the output path. Without -o, INPUT.df11 becomes INPUT; \
+        several inputs each go to their default output, or into -o DIR/. '-o -' writes standard output \
+        (refused on a terminal unless -f); -o /dev/null is written through. Outputs keep the input's mode and \
+        modification time; existing outputs are kept unless -f.
 
         Examples:
           df11 decompress model.safetensors.df11          writes model.safetensors
-          df11 decompress model.df11/ -o model/
+          df11 decompress model.df11/                     writes model/
+          df11 decompress x.safetensors.df11 -o /dev/null timing only
           df11 decompress - -o - < x.df11 | sha256sum
 
         A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
         model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
         from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
         The single-file layout's config.json holds only dfloat11_config: give the model's config with --config. \
+        Without -o, DIR becomes DIR-bf16. \
         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does: \
         model-00001-of-0000N.safetensors and model.safetensors.index.json. With --force, weight files an \
         earlier run left in OUT that this one does not rewrite (a single file, or shards and their index) are \

@@ -8,7 +8,10 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
         Reads a container (or a directory written by 'df11 compress', or '-') front to back, checks the \
         checksum of every frame, decodes every block, and compares each tensor's decoded bytes with the \
-        checksum of the original tensor. Nothing is written.
+        checksum of the original tensor; in a directory, every copied file (config, tokenizer…) is checked \
+        against the checksum df11.index.json records (a directory written by an older df11 records none: the \
+        summary says so). Nothing is written. Several inputs are checked one after the other. The summary \
+        ('ok: …') goes to standard error, the --json report to standard output.
 
         A DFloat11 model (a directory whose config.json has dfloat11_config, version 0.2.0 or 0.5.0, directory \
         or single-file layout, written by df11 or by the official tool) is checked unit by unit: the tensors' \

@@ -231,6 +231,24 @@ final class CommandLineHabitsTests: XCTestCase {
         XCTAssertTrue(verbose.stderr.contains("10 tensors, 10 blocks"), verbose.stderr)
     }
 
+    func testPrivateModelsGivePrivateDFloat11Outputs() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = dir + "/model"
+        try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
+        for name in try FileManager.default.contentsOfDirectory(atPath: model) {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: model + "/" + name)
+        }
+        XCTAssertEqual(try runDF11(["compress", model, "--format", "dfloat11", "-q"]).status, 0)
+        XCTAssertEqual(try runDF11(["decompress", model + "-df11", "-q"]).status, 0)
+        for output in [model + "-df11", model + "-df11-bf16"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: output) {
+                let mode = try FileManager.default.attributesOfItem(atPath: output + "/" + name)[.posixPermissions]
+                XCTAssertEqual((mode as? NSNumber)?.intValue, 0o600, output + "/" + name)
+            }
+        }
+    }
+
     // MARK: 6. consistency
 
     func testEveryCommandTakesTheCommonOptionsAndPrintsAlike() throws {

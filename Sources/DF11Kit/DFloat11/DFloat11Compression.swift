@@ -172,11 +172,15 @@ public enum DFloat11Compression {
             }
             staged += ["model.safetensors", "config.json"]
 
+            // As private as the weight files they come from (copied files keep their own mode).
+            if let mode = FileAttributes.commonMode(of: checkpoint.weightFiles.map(\.resolvedPath)) {
+                for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }
+            }
             // Into place: every file or none (short of a failing rename).
             for name in staged + copied {
                 let destination = FileSystem.join(output, name)
                 if !options.force, FileSystem.kind(of: destination) != .missing {
-                    throw UsageError("'\(destination)' exists; use --force to replace it")
+                    throw OutputExistsError(path: destination, detail: "'\(destination)' exists; use --force to replace it")
                 }
             }
             for name in staged + copied {

@@ -150,7 +150,12 @@ public enum DFloat11Decompression {
                 if stale.contains(Checkpoint.indexFileName) {
                     try FileSystem.removeFile(FileSystem.join(output, Checkpoint.indexFileName))
                 }
-                for file in files { try file.commit() }
+                // As private as the model's files.
+                let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
+                for file in files {
+                    if let mode { _ = chmod(file.temporaryPath, mode) }
+                    try file.commit()
+                }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
                                                to: FileSystem.join(output, Checkpoint.indexFileName),
@@ -174,6 +179,9 @@ public enum DFloat11Decompression {
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
             try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
                                        to: FileSystem.join(output, "config.json"), overwrite: options.force)
+            if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
+                _ = chmod(FileSystem.join(output, "config.json"), configMode)
+            }
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
                 report.copied.append(name)

@@ -31,6 +31,13 @@ struct FileAttributes: Sendable {
         _ = utimensat(AT_FDCWD, path, &times, 0)
     }
 
+    /// The permission bits every one of `paths` grants (the most private of them), for an output made from
+    /// several inputs; nil when there is none.
+    static func commonMode(of paths: [String]) -> mode_t? {
+        let modes = paths.compactMap { FileAttributes(of: $0)?.mode }
+        return modes.isEmpty ? nil : modes.reduce(0o7777) { $0 & $1 }
+    }
+
     /// Mode and modification time of an output file already in place.
     func apply(to path: String) {
         applyMode(to: path)
