@@ -72,6 +72,7 @@ struct CompressCommand: ParsableCommand {
             let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
                                           singleFile: singleFile, arch: arch, pattern: pattern)
             return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+                try refuseTerminalInput(input)
                 if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
                 return try DF11.compress(request, options: common.runOptions(force: force),
                                          warn: { Console.printError("df11: warning: " + $0) })

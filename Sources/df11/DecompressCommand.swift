@@ -67,6 +67,7 @@ struct DecompressCommand: ParsableCommand {
             let request = DecompressRequest(input: input, output: output, intoDirectory: into, config: config,
                                             maxShardSize: maxShardSize)
             return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+                try refuseTerminalInput(input)
                 if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
                 return try DF11.decompress(request, options: common.runOptions(force: force))
             }

@@ -39,7 +39,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try finish([Printer(common).perform {
-            try DF11.inspect(path: path, lengthLimit: lengthLimit, options: common.runOptions())
+            try refuseTerminalInput(path)
+            return try DF11.inspect(path: path, lengthLimit: lengthLimit, options: common.runOptions())
         }])
     }
 }

@@ -68,6 +68,13 @@ func finish(_ statuses: [Int32]) throws {
     if let worst = statuses.max(), worst != 0 { throw ExitCode(worst) }
 }
 
+/// The refusal zstd gives for `-` read from a terminal: nobody types a checkpoint.
+func refuseTerminalInput(_ input: String) throws {
+    if input == "-" && Console.standardInputIsTerminal {
+        throw UsageError("stdin is a terminal, aborting; give a file or redirect standard input")
+    }
+}
+
 /// The refusal zstd gives for binary output to a terminal, unless forced.
 func refuseTerminalOutput(force: Bool) throws {
     if !force && Console.standardOutputIsTerminal {

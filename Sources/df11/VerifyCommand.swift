@@ -61,7 +61,10 @@ struct VerifyCommand: ParsableCommand {
         let printer = Printer(common)
         try printer.forEach(inputs, output: nil) { input, _ in
             let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
-            return printer.perform { try DF11.verify(request, options: common.runOptions()) }
+            return printer.perform {
+                try refuseTerminalInput(input)
+                return try DF11.verify(request, options: common.runOptions())
+            }
         }
     }
 }

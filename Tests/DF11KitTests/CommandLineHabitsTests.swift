@@ -71,6 +71,10 @@ final class CommandLineHabitsTests: XCTestCase {
             XCTAssertTrue(run.output.contains("stdout is a terminal, aborting; use -o FILE or redirect"), run.output)
             XCTAssertLessThan(run.output.utf8.count, 400, "no binary on the terminal: " + command)
         }
+        // Nor is '-' read from a terminal, as zstd does not.
+        let typed = try runInTerminal("\(df11) verify -")
+        XCTAssertEqual(typed.status, 2, typed.output)
+        XCTAssertTrue(typed.output.contains("stdin is a terminal, aborting"), typed.output)
         let forced = try runInTerminal("\(df11) cat \(shard) model.embed_tokens.weight -f")
         XCTAssertEqual(forced.status, 0, forced.output)
         XCTAssertGreaterThan(forced.output.utf8.count, 30_000)

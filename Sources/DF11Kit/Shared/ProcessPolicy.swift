@@ -35,6 +35,9 @@ public enum Console {
     /// Whether standard error is a terminal (where a progress bar belongs).
     public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 
+    /// Whether standard input is a terminal.
+    public static var standardInputIsTerminal: Bool { isatty(0) != 0 }
+
     /// Whether standard output is a terminal.
     public static var standardOutputIsTerminal: Bool { isatty(1) != 0 }
 }
