@@ -67,11 +67,11 @@ struct CompressCommand: ParsableCommand {
     }
 
     func run() throws {
-        let printer = Printer(common)
+        let printer = Printer(common, inputs: inputs.count)
         try printer.forEach(inputs, output: output) { input, into in
             let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
                                           singleFile: singleFile, arch: arch, pattern: pattern)
-            return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
                 try refuseTerminalInput(input)
                 if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
                 return try DF11.compress(request, options: common.runOptions(force: force),

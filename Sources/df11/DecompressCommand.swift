@@ -62,11 +62,11 @@ struct DecompressCommand: ParsableCommand {
     }
 
     func run() throws {
-        let printer = Printer(common)
+        let printer = Printer(common, inputs: inputs.count)
         try printer.forEach(inputs, output: output) { input, into in
             let request = DecompressRequest(input: input, output: output, intoDirectory: into, config: config,
                                             maxShardSize: maxShardSize)
-            return printer.perform(dataOnStandardOutput: request.writesStandardOutput) {
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
                 try refuseTerminalInput(input)
                 if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
                 return try DF11.decompress(request, options: common.runOptions(force: force))

@@ -11,16 +11,20 @@ struct Printer {
     var json: Bool
     var quiet: Bool
     var verbose: Bool
+    /// Summaries begin with the input's name (several inputs: which line is whose).
+    var namesInputs: Bool
 
-    init(_ common: CommonOptions) {
+    init(_ common: CommonOptions, inputs: Int = 1) {
         json = common.json
         quiet = common.quiet
         verbose = common.verbose
+        namesInputs = inputs > 1
     }
 
     /// Runs one operation and prints its report; returns the exit status (0, 1 bad data or failed check, 2
     /// could not run) instead of exiting, so that a command with several inputs goes on with the next.
-    func perform(dataOnStandardOutput: Bool = false, _ operation: () throws -> any OperationReport) -> Int32 {
+    func perform(dataOnStandardOutput: Bool = false, input: String? = nil,
+                 _ operation: () throws -> any OperationReport) -> Int32 {
         let report: any OperationReport
         do {
             report = try operation()
@@ -34,7 +38,10 @@ struct Printer {
         if verbose { for line in report.details { Console.printError(line) } }
         switch report.textRole {
         case .result: print(report.text)
-        case .summary: if !quiet && !report.text.isEmpty { Console.printError(report.text) }
+        case .summary:
+            if !quiet && !report.text.isEmpty {
+                Console.printError((namesInputs ? (input.map { $0 + ": " } ?? "") : "") + report.text)
+            }
         }
         return 0
     }

@@ -58,10 +58,10 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let printer = Printer(common)
+        let printer = Printer(common, inputs: inputs.count)
         try printer.forEach(inputs, output: nil) { input, _ in
             let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
-            return printer.perform {
+            return printer.perform(input: input) {
                 try refuseTerminalInput(input)
                 return try DF11.verify(request, options: common.runOptions())
             }

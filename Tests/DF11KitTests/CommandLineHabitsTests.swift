@@ -209,6 +209,11 @@ final class CommandLineHabitsTests: XCTestCase {
         let restored = try FileManager.default.attributesOfItem(atPath: dir + "/back/a.safetensors")
         XCTAssertEqual((restored[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         XCTAssertEqual(try runDF11(["compress", a, b, "-o", "-"]).status, 2)
+        // Every input is tried, each summary names its input, and the status is the worst.
+        let mixed = try runDF11(["verify", a + ".df11", dir + "/no-such.df11", b + ".df11"])
+        XCTAssertEqual(mixed.status, 2)
+        XCTAssertTrue(mixed.stderr.contains(a + ".df11: ok: "), mixed.stderr)
+        XCTAssertTrue(mixed.stderr.contains(b + ".df11: ok: "), mixed.stderr)
 
         // compress DIR picks DIR.df11 as decompress picks DIR back.
         let model = dir + "/model"
