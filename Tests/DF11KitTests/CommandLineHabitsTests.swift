@@ -325,6 +325,22 @@ final class CommandLineHabitsTests: XCTestCase {
         let manPage = repositoryRoot + "/docs/df11.1"
         let page = try XCTUnwrap(contents(manPage).map(text), "docs/df11.1 missing: make man")
         XCTAssertTrue(page.contains("decompress"))
+        // The committed page is what the current help gives (`make man` regenerates it).
+        let dump = try runDF11(["--experimental-dump-help"])
+        if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) {
+            let generate = Process()
+            generate.executableURL = URL(fileURLWithPath: python)
+            generate.arguments = [repositoryRoot + "/tools/gen_manpage.py"]
+            let input = Pipe(), output = Pipe()
+            generate.standardInput = input
+            generate.standardOutput = output
+            try generate.run()
+            input.fileHandleForWriting.write(dump.stdout)
+            try input.fileHandleForWriting.close()
+            let generated = text(output.fileHandleForReading.readDataToEndOfFile())
+            generate.waitUntilExit()
+            XCTAssertEqual(generated, page, "docs/df11.1 is out of date: run make man")
+        }
 
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "no make")
         let prefix = temporaryDirectory()
