@@ -124,6 +124,19 @@ struct DFloat11CompressionPlan {
             }
         }
 
+        // Unit files are named after modules, that is after tensor names from the input: each name must stay one
+        // plain file name inside the output, distinct from the others and from model.safetensors and config.json.
+        var outputNames: Set<String> = ["model.safetensors", "config.json"]
+        for unit in units {
+            guard FileSystem.isSafeComponent(unit.fileName) else {
+                throw UnsafeOutputName(name: unit.fileName, origin: "the unit file of module '\(unit.module)'")
+            }
+            guard outputNames.insert(unit.fileName).inserted else {
+                throw DFloat11LayoutError(unit: unit.module, .badUnitDescription(
+                    "its file '\(unit.fileName)' would replace another output file of the same name"))
+            }
+        }
+
         // The rest: every tensor of the model outside the units' modules (directory layout: detached).
         let modulePrefixes = units.map { $0.module + "." }
         func inUnit(_ name: String) -> Bool { modulePrefixes.contains { name.hasPrefix($0) } }
