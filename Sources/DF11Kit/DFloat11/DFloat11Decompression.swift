@@ -113,11 +113,11 @@ public enum DFloat11Decompression {
                                   fileName: $0.fileName)
         }
 
-        try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) {
+        try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) { directory in
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
-            let previous = try previousWeightFiles(in: output)
+            let previous = try previousWeightFiles(in: directory)
             let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
@@ -129,23 +129,23 @@ public enum DFloat11Decompression {
             var files: [AtomicOutputFile] = []
             do {
                 for writer in writers {
-                    files.append(try AtomicOutputFile(path: FileSystem.join(output, writer.fileName),
+                    files.append(try AtomicOutputFile(path: FileSystem.join(directory, writer.fileName),
                                                       overwrite: options.force))
                 }
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
                 // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
                 if stale.contains(Checkpoint.indexFileName) {
-                    try FileSystem.removeFile(FileSystem.join(output, Checkpoint.indexFileName))
+                    try FileSystem.removeFile(FileSystem.join(directory, Checkpoint.indexFileName))
                 }
                 for file in files { try file.commit() }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
-                                               to: FileSystem.join(output, Checkpoint.indexFileName),
+                                               to: FileSystem.join(directory, Checkpoint.indexFileName),
                                                overwrite: options.force)
                 }
                 for name in stale where name != Checkpoint.indexFileName {
-                    try FileSystem.removeFile(FileSystem.join(output, name))
+                    try FileSystem.removeFile(FileSystem.join(directory, name))
                 }
             } catch {
                 for file in files { file.abort() }
@@ -161,9 +161,11 @@ public enum DFloat11Decompression {
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
             try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
-                                       to: FileSystem.join(output, "config.json"), overwrite: options.force)
+                                       to: FileSystem.join(directory, "config.json"), overwrite: options.force)
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
-                try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
+                try CheckpointOperations.copyFile(FileSystem.join(model.directory, name),
+                                                  to: FileSystem.inside(directory, name, origin: "a copied file"),
+                                                  force: options.force)
                 report.copied.append(name)
             }
         }
