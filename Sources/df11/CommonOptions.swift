@@ -13,6 +13,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "No progress bar and no summary; errors are still printed.")
     var quiet = false
 
+    @Flag(name: .long, help: "Read and copy files that symbolic links in an input directory point to outside it (refused by default; linked directories are never entered).")
+    var followSymlinks = false
+
     func validate() throws {
         if let threads, threads < 1 || threads > 1024 {
             throw ValidationError("--threads must be between 1 and 1024")
@@ -25,6 +28,6 @@ struct CommonOptions: ParsableArguments {
     var showProgress: Bool { !quiet && !json && isatty(2) != 0 }
 
     func runOptions(force: Bool = false) -> RunOptions {
-        RunOptions(threads: threadCount, force: force, showProgress: showProgress)
+        RunOptions(threads: threadCount, force: force, showProgress: showProgress, followSymlinks: followSymlinks)
     }
 }

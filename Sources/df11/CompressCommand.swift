@@ -109,7 +109,7 @@ struct CompressCommand: ParsableCommand {
     private func defaultOutput() throws -> String {
         if input == "-" { return "-" }
         // A missing input is the problem to report, not the missing -o.
-        _ = try Checkpoint.open(path: input)
+        _ = try Checkpoint.open(path: input, followSymlinks: common.followSymlinks)
         if input.hasSuffix(".safetensors") { return input + ".df11" }
         throw UsageError("give the output with -o (for a directory: -o OUT_DIR)")
     }

@@ -135,3 +135,61 @@ final class OutputNameTests: XCTestCase {
         }
     }
 }
+
+/// Issue #12, defect 3, through the command line: a linked secret is not copied into a compressed output
+/// unless --follow-symlinks; a `self -> .` link does not nest copies; a df11 directory whose copied file links
+/// outside is not decompressed from.
+final class SymbolicLinkCommandTests: XCTestCase {
+    func testCompressRefusesALinkedSecretAndNestsNothing() throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let model = root + "/model"
+        try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
+        try FileManager.default.createSymbolicLink(atPath: model + "/self", withDestinationPath: ".")
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: root + "/secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: model + "/notes.txt", withDestinationPath: root + "/secret.txt")
+        for format in [[], ["--format", "dfloat11"]] {
+            let refused = try runDF11(["compress", model, "-o", root + "/out"] + format)
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("--follow-symlinks"), refused.stderr)
+            XCTAssertEqual(FileSystem.kind(of: root + "/out"), .missing)
+        }
+        let followed = try runDF11(["compress", model, "-o", root + "/out", "--follow-symlinks", "--quiet"])
+        XCTAssertEqual(followed.status, 0, followed.stderr)
+        XCTAssertEqual(contents(root + "/out/notes.txt"), Data("secret".utf8))
+        XCTAssertEqual(FileSystem.kind(of: root + "/out/self"), .missing, "no nested copy")
+        // A df11 directory whose copied file is made a link to a file outside it.
+        try FileManager.default.removeItem(atPath: root + "/out/notes.txt")
+        try FileManager.default.createSymbolicLink(atPath: root + "/out/notes.txt", withDestinationPath: root + "/secret.txt")
+        let decompress = try runDF11(["decompress", root + "/out", "-o", root + "/restored"])
+        XCTAssertEqual(decompress.status, 2, decompress.stderr)
+        XCTAssertTrue(decompress.stderr.contains("--follow-symlinks"), decompress.stderr)
+        XCTAssertEqual(FileSystem.kind(of: root + "/restored"), .missing)
+    }
+
+    /// Compressing from a Hugging Face cache path (a README claim): the cache root and its snapshot.
+    func testCompressFromAHuggingFaceCachePath() throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let repo = root + "/models--org--tiny"
+        let snapshot = repo + "/snapshots/rev1"
+        for dir in [repo + "/blobs", snapshot, repo + "/refs"] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        try Data("rev1\n".utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixture("tiny-llama")) {
+            try FileManager.default.copyItem(atPath: fixture("tiny-llama/" + name), toPath: repo + "/blobs/h-" + name)
+            try FileManager.default.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/h-" + name)
+        }
+        for (input, out) in [(repo, root + "/a"), (snapshot, root + "/b")] {
+            let result = try runDF11(["compress", input, "-o", out, "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try runDF11(["verify", out]).status, 0)
+            let restored = try runDF11(["decompress", out, "-o", out + "-restored", "--quiet"])
+            XCTAssertEqual(restored.status, 0, restored.stderr)
+            for name in try FileManager.default.contentsOfDirectory(atPath: fixture("tiny-llama")) {
+                XCTAssertEqual(contents(out + "-restored/" + name), contents(fixture("tiny-llama/" + name)), name)
+            }
+        }
+    }
+}

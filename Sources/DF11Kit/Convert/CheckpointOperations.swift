@@ -69,7 +69,7 @@ public enum CheckpointOperations {
     public static func compress(input: String, output: String, options: RunOptions) throws -> CheckpointReport {
         let clock = Stopwatch()
         var report = CheckpointReport(operation: .compress, input: input, output: output, threads: options.threads)
-        let checkpoint = try Checkpoint.open(path: input)
+        let checkpoint = try Checkpoint.open(path: input, followSymlinks: options.followSymlinks)
         switch checkpoint.kind {
         case .file, .standardInput:
             let s = try ContainerOperations.compress(input: input, output: output, options: options)
@@ -122,6 +122,8 @@ public enum CheckpointOperations {
         if input != "-" && FileSystem.kind(of: input) == .directory {
             guard output != "-" else { throw UsageError("a container directory decompresses into a directory; give -o DIR") }
             let manifest = try DirectoryManifest.read(directory: input)
+            try Checkpoint.checkLinks(manifest.files.map(\.container) + manifest.copied, in: input,
+                                      followSymlinks: options.followSymlinks)
             try intoDirectory(output, input: input, force: options.force) { directory in
                 let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
                 defer { meter?.finish() }
@@ -156,6 +158,8 @@ public enum CheckpointOperations {
         var report = CheckpointReport(operation: .verify, input: input, output: nil, threads: options.threads)
         if input != "-" && FileSystem.kind(of: input) == .directory {
             let manifest = try DirectoryManifest.read(directory: input)
+            try Checkpoint.checkLinks(manifest.files.map(\.container) + manifest.copied, in: input,
+                                      followSymlinks: options.followSymlinks)
             let meter = options.meter("verify", total: manifest.files.reduce(0) { $0 + $1.originalSize })
             defer { meter?.finish() }
             for entry in manifest.files {

@@ -72,7 +72,7 @@ public enum DFloat11Compression {
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
         let clock = Stopwatch()
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
-        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11)
+        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11, followSymlinks: options.followSymlinks)
         let (checkpoint, source, units, rest) = (plan.checkpoint, plan.source, plan.units, plan.rest)
         let (configBytes, metadata) = (plan.configBytes, plan.metadata)
         let copied = CheckpointOperations.excludingOutput(plan.copied, root: checkpoint.root, output: output)

@@ -38,8 +38,8 @@ struct DFloat11CompressionPlan {
     /// The layout stores units as flat streams; the output is valid, but decompress will refuse it.
     let shapesNotDerivable: [(weight: String, why: String)]
 
-    init(input: String, dfloat11: DFloat11CompressOptions) throws {
-        let checkpoint = try Checkpoint.open(path: input)
+    init(input: String, dfloat11: DFloat11CompressOptions, followSymlinks: Bool = false) throws {
+        let checkpoint = try Checkpoint.open(path: input, followSymlinks: followSymlinks)
         guard checkpoint.kind != .standardInput else {
             throw UsageError("--format dfloat11 reads a checkpoint directory or file, not standard input")
         }

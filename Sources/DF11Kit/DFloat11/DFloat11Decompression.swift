@@ -66,6 +66,8 @@ public enum DFloat11Decompression {
                                   maxShardSize: UInt64? = nil) throws -> DFloat11DecompressReport {
         let clock = Stopwatch()
         let model = try DFloat11Model(directory: input)
+        try Checkpoint.checkLinks(model.otherFiles + model.fileNames, in: model.directory,
+                                  followSymlinks: options.followSymlinks)
         var report = DFloat11DecompressReport(input: input, output: output, version: model.version,
                                               layout: model.fileNames.count == 1 ? "single-file" : "directory",
                                               threads: options.threads)
