@@ -30,6 +30,9 @@ public enum InterruptCleanup {
         installed = true
         var blocked = interruptSignals
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        // Blocked signals with the default action stay pending; ignored ones (a shell's background job inherits
+        // SIGINT ignored) would be discarded before sigwait could take them.
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
         let waiter = Thread {
             var set = interruptSignals
             var received: Int32 = 0
