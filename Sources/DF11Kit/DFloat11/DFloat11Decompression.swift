@@ -80,6 +80,7 @@ public enum DFloat11Decompression {
         let shapes = WeightShapes(config: config, configName: configName)
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         let unitNames = try unitWeightNames(decoders: decoders, model: model, shapes: shapes)
+        try checkSplitPositions(decoders: decoders, names: unitNames, shapes: shapes)
 
         // Plan: every unit weight (name, unit, weight range, shape), every remainder tensor.
         var pieces: [String: Piece] = [:]
@@ -303,6 +304,30 @@ public enum DFloat11Decompression {
                 owner[name] = decoder.module
             }
             return names
+        }
+    }
+
+    /// Checks each unit's `split_positions` against the weight sizes config.json gives its weights, where it gives
+    /// all of them and they add up to the unit's weights: the layout stores no checksum, so a corrupted split
+    /// would otherwise pass `verify` and fail `decompress` as if the shapes could not be derived. Bad data.
+    static func checkSplitPositions(decoders: [UnitDecoder], names: [[String]], shapes: WeightShapes) throws {
+        for (decoder, unitNames) in zip(decoders, names) {
+            let sizes = unitNames.compactMap { shapes.derivedElements(of: $0) }
+            guard sizes.count == unitNames.count, sizes.count == decoder.splitPositions.count + 1,
+                  sizes.reduce(0, { $0 &+ $1 }) == decoder.elementCount else { continue }
+            var expected: [Int64] = []
+            var total: UInt64 = 0
+            for size in sizes.dropLast() {
+                total += size
+                expected.append(Int64(total))
+            }
+            if expected != decoder.splitPositions {
+                throw DFloat11LayoutError(unit: decoder.module, .badTensor(
+                    name: decoder.module + "." + UnitTensor.splitPositions.rawValue,
+                    reason: "values \(decoder.splitPositions) disagree with the weights' sizes in config.json "
+                        + "(\(zip(unitNames, sizes).map { "\($0.0): \($0.1)" }.joined(separator: ", ")), so \(expected)); "
+                        + "the unit is corrupt"))
+            }
         }
     }
 
