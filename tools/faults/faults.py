@@ -13,7 +13,8 @@ Five families of cases, each on small inputs built in a scratch directory from F
            into the same place ("stale temp after rerun").
   races    Two or three processes start the same command into one new output. Violation ("lost output"): a
            process exits 0 but the output is then missing or incomplete; or none succeeds; or temp files remain.
-  changes  The input is modified in place (overwritten, truncated, extended) while compress runs. Violation:
+  changes  The input is modified while compress runs: data overwritten in place over and over, the file truncated,
+           extended, its header overwritten, or replaced by rename. Violation:
            death by a signal or an exit status other than 0/1/2 ("crash"), temp files left, or exit 0 with an
            output that does not verify.
   disk     Outputs into a full file system: a small tmpfs (mounted as root), else a file-size limit
@@ -349,7 +350,8 @@ def family_changes(runner, inputs, refs, work, tally, count, rng):
         original = f.read()
     data_start = len(original) - max(v["data_offsets"][1] for k, v in header.items() if k != "__metadata__")
     src = os.path.join(area, "src")
-    modes = ["overwrite-data", "truncate", "extend", "overwrite-header", "replace-file"]
+    modes = ["overwrite-data", "truncate", "overwrite-data", "extend", "overwrite-data", "overwrite-header",
+             "replace-file"]
     formats = [("container", []), ("dfloat11", ["--format", "dfloat11"])]
     duration = measure(runner, lambda o: ["compress", inputs["medium"], "-o", o], os.path.join(area, "probe"))
     for i in range(count):
@@ -362,9 +364,13 @@ def family_changes(runner, inputs, refs, work, tally, count, rng):
         p = runner.start(["compress", src, "-o", out] + extra)
         time.sleep(rng.uniform(0, duration * (1.5 if fmt == "dfloat11" else 0.9)))
         if mode == "overwrite-data":
+            # Keep overwriting pieces of the data in place until the run ends: the passes that read a
+            # piece twice (histogram, then encoding) then see different bytes.
             with open(model, "r+b") as f:
-                f.seek(data_start + rng.randrange(len(original) - data_start - 65536))
-                f.write(os.urandom(65536))
+                while p.poll() is None:
+                    f.seek(data_start + rng.randrange(len(original) - data_start - 65536))
+                    f.write(os.urandom(65536))
+                    f.flush()
         elif mode == "truncate":
             os.truncate(model, rng.randrange(len(original)))
         elif mode == "extend":
@@ -382,7 +388,7 @@ def family_changes(runner, inputs, refs, work, tally, count, rng):
         label = "%s, %s" % (fmt, mode)
         tally.case("changes", "crash (signal, timeout or odd exit)", status in (0, 1, 2),
                    "%s: %s %s" % (label, describe(status), err.strip()[-160:]))
-        leftovers = temp_leftovers(out) + temp_leftovers(area)
+        leftovers = sorted(set(temp_leftovers(out) + temp_leftovers(area)))
         tally.case("changes", "temp files left", not leftovers, "%s: %s" % (label, leftovers[:3]))
         if status == 0 and fmt == "container":
             vstatus, verr = runner.run(["verify", out])
