@@ -8,7 +8,7 @@ public enum HuggingFaceCache {
     }
 
     /// Whether `path` looks like `…/models--org--name/snapshots/<rev>`.
-    static func isSnapshotDirectory(_ path: String) -> Bool {
+    public static func isSnapshotDirectory(_ path: String) -> Bool {
         let parent = FileSystem.directoryName(of: path)
         let repo = FileSystem.directoryName(of: parent)
         return FileSystem.baseName(of: parent) == "snapshots"

@@ -83,6 +83,6 @@ struct DF11Command: ParsableCommand {
         """,
         version: DF11.version,
         subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self,
-                      ListCommand.self, CatCommand.self, ArchitecturesCommand.self, VersionCommand.self]
+                      ListCommand.self, CatCommand.self, ArchitecturesCommand.self, BatchCommand.self, VersionCommand.self]
     )
 }

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DF11Container
+import DF11IO
+import Foundation
+import Safetensors
+
+/// The record a finished checkpoint leaves beside its output, `OUT/NAME.df11-batch.json` (schema
+/// `df11.batch-record/1`, docs/BATCH.md): what was read (each file's size, modification time and SHA-256), with
+/// which df11 and options, and what was written (each file's size and XXH3-64). Written last, atomically: an
+/// output without its record is unfinished and is redone. Nothing in it depends on the run (no times, hosts or
+/// thread counts), so an interrupted and resumed batch leaves the same bytes as an uninterrupted one.
+struct BatchRecord {
+    struct Source {
+        var name: String
+        var path: String
+        var bytes: UInt64
+        var modifiedNanoseconds: UInt64
+    }
+
+    struct Written {
+        var name: String
+        var bytes: UInt64
+        var xxh3: String
+    }
+
+    static let suffix = ".df11-batch.json"
+
+    /// What decides whether an earlier output is still good: df11's version, the options, and the inputs.
+    static func identity(sources: [Source], format: String, requested: String, singleFile: Bool) -> JSONValue {
+        .object([
+            "df11_version": .string(DF11.version),
+            "format": .string(format),
+            "requested_format": .string(requested),
+            "single_file": .bool(singleFile),
+            "inputs": .array(sources.map {
+                .object(["name": .string($0.name), "bytes": .int($0.bytes), "mtime_ns": .int($0.modifiedNanoseconds)])
+            }),
+        ])
+    }
+
+    /// Every file of the checkpoint at `item.input` (weights and others, the index included), with its size and
+    /// modification time.
+    static func sources(of checkpoint: Checkpoint) -> [Source] {
+        var names: [(String, String)] = checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) }
+        if checkpoint.kind != .file && checkpoint.kind != .standardInput {
+            var others = checkpoint.otherFiles
+            if checkpoint.index != nil { others.append(Checkpoint.indexFileName) }
+            names += others.map { ($0, (try? FileSystem.resolve(FileSystem.join(checkpoint.root, $0))) ?? FileSystem.join(checkpoint.root, $0)) }
+        } else {
+            names = names.map { (FileSystem.baseName(of: $0.0), $0.1) }
+        }
+        return names.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map { name, path in
+            var info = stat()
+            let ok = stat(path, &info) == 0
+            return Source(name: name, path: path, bytes: ok ? UInt64(info.st_size) : 0,
+                          modifiedNanoseconds: ok ? UInt64(info.st_mtim.tv_sec) * 1_000_000_000 + UInt64(info.st_mtim.tv_nsec) : 0)
+        }
+    }
+
+    /// A source file's SHA-256: free in a Hugging Face cache (a weight blob's file name is its SHA-256), computed
+    /// otherwise.
+    static func sha256(of source: Source) throws -> String {
+        let base = FileSystem.baseName(of: source.path)
+        if base.count == 64, base.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+           FileSystem.baseName(of: FileSystem.directoryName(of: source.path)) == "blobs" {
+            return base
+        }
+        return try SHA256.hex(ofFile: source.path)
+    }
+
+    /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64.
+    static func written(_ output: String) throws -> [Written] {
+        if FileSystem.kind(of: output) == .regularFile {
+            return [Written(name: FileSystem.baseName(of: output), bytes: BatchDiscovery.fileSize(output),
+                            xxh3: hex(try CheckpointOperations.digest(of: output)))]
+        }
+        var result: [Written] = []
+        func walk(_ directory: String, _ prefix: String) throws {
+            for name in try FileSystem.entries(of: directory) {
+                let full = FileSystem.join(directory, name)
+                let relative = prefix.isEmpty ? name : prefix + "/" + name
+                switch FileSystem.kind(of: full) {
+                case .directory: try walk(full, relative)
+                case .regularFile:
+                    result.append(Written(name: relative, bytes: BatchDiscovery.fileSize(full),
+                                          xxh3: hex(try CheckpointOperations.digest(of: full))))
+                default: continue
+                }
+            }
+        }
+        try walk(output, "")
+        return result
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    static func writtenJSON(_ files: [Written]) -> JSONValue {
+        .array(files.map { .object(["name": .string($0.name), "bytes": .int($0.bytes), "xxh3": .string($0.xxh3)]) })
+    }
+
+    /// Whether the record at `path` describes a complete output made from these inputs with these options: its
+    /// identity equal, and every file it lists present at `output` with its size.
+    static func isComplete(recordPath: String, identity: JSONValue, output: String) -> JSONValue? {
+        guard let bytes = try? FileSystem.readSmallFile(recordPath, limit: 64 << 20),
+              let record = try? JSONParser().parse(bytes), record["identity"] == identity,
+              let files = record["outputs"]?.elements, !files.isEmpty else { return nil }
+        let isFile = FileSystem.kind(of: output) == .regularFile
+        for file in files {
+            guard let name = file["name"]?.stringValue, case .integer(let size)? = file["bytes"] else { return nil }
+            let path = isFile ? output : FileSystem.join(output, name)
+            if isFile && name != FileSystem.baseName(of: output) { return nil }
+            guard FileSystem.kind(of: path) == .regularFile, BatchDiscovery.fileSize(path) == size else { return nil }
+        }
+        return record
+    }
+}
