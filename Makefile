@@ -5,7 +5,7 @@ DEMO_IN  := Fixtures/tiny-llama
 DEMO_OUT := demo-out
 DEB_PACKAGES := libzstd-dev libxxhash-dev pkg-config zstd
 
-.PHONY: all deps build test demo bench fixtures clean man install uninstall fuzz fuzz-smoke fuzz-seeds faults sanitize
+.PHONY: all deps build test demo bench fixtures clean man install uninstall fuzz fuzz-smoke fuzz-seeds faults sanitize slurm-demo
 
 all: build
 
@@ -84,6 +84,12 @@ faults: build
 ## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer (scratch paths .build-tsan, .build-asan)
 sanitize: deps
 	tools/sanitize.sh
+
+## slurm-demo: df11 batch as a job array on a real one-node Slurm on this machine (installs slurm-wlm and munge
+## from Debian, starts and stops its own daemons; root). Checks the merged shards against an unsharded run.
+## Not part of `make test` (a minute or two)
+slurm-demo: build
+	tools/slurm/slurm-demo.sh
 
 ## fixtures: regenerate Fixtures/ (python3 with numpy)
 fixtures:

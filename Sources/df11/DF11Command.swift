@@ -27,7 +27,7 @@ struct DF11Command: ParsableCommand {
     }
 
     /// The spellings zstd and xz users type, as ArgumentParser reads them: `-T0`/`-T8` (a short option with its
-    /// value attached) become `-T 0`/`-T 8`, and `-V` becomes `--version`. Nothing after `--` is touched.
+    /// value attached) become `-T 0`/`-T 8` (and `batch -j2`: `-j 2`), and `-V` becomes `--version`. Nothing after `--` is touched.
     static func zstdStyle(_ arguments: [String]) -> [String] {
         var result: [String] = []
         var literal = false
@@ -37,7 +37,7 @@ struct DF11Command: ParsableCommand {
                 result.append(argument)
             } else if argument == "-V" {
                 result.append("--version")
-            } else if argument.count > 2, argument.hasPrefix("-T") || argument.hasPrefix("-t"),
+            } else if argument.count > 2, argument.hasPrefix("-T") || argument.hasPrefix("-t") || argument.hasPrefix("-j"),
                       argument.dropFirst(2).allSatisfy(\.isNumber) {
                 result += [String(argument.prefix(2)), String(argument.dropFirst(2))]
             } else {

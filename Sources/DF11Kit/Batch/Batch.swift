@@ -360,6 +360,8 @@ struct BatchConverter: Sendable {
         result.output = output
 
         let sources = BatchRecord.sources(of: checkpoint)
+        // Every file read against every file written: the ratio is that of the whole checkpoint.
+        result.inputBytes = sources.reduce(0) { $0 + $1.bytes }
         var identity = BatchRecord.identity(sources: sources, format: format, requested: options.format.rawValue,
                                             singleFile: options.singleFile)
         let recordPath = FileSystem.join(options.output, item.name + BatchRecord.suffix)
