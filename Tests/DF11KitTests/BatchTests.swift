@@ -181,12 +181,15 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(try runDF11(["batch", hub, "-o", reference, "-q", "-T2"], environment: [:]).status, 0)
         let out = scratch + "/killed"
         var generator = SystemRandomNumberGenerator()
+        var hits = 0
         for _ in 0..<10 {
             let process = try startDF11(["batch", hub, "-o", out, "-q", "-T2", "-j2"])
-            usleep(UInt32.random(in: 5_000...400_000, using: &generator))
+            usleep(UInt32.random(in: 5_000...300_000, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { hits += 1 }
         }
+        XCTAssertGreaterThan(hits, 3, "most kills land while the batch runs")
         let final = try runDF11(["batch", hub, "-o", out, "--json", "-T2"], environment: [:])
         XCTAssertEqual(final.status, 0, final.stderr)
         XCTAssertEqual(treeContents(out), treeContents(reference))
@@ -231,6 +234,19 @@ final class BatchTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/model/config.json.df11"))
         run = try runDF11(["batch", source, "-o", out, "--json", "--format", "native"], environment: [:])
         XCTAssertEqual(byName(jsonLines(run.stdout))["model"]?["status"] as? String, "unchanged")
+    }
+
+    func testUsageErrorsExitTwoAndTheShareIsNamed() throws {
+        XCTAssertEqual(try runDF11(["batch", "-o", scratch + "/out"], environment: [:]).status, 2)
+        XCTAssertEqual(try runDF11(["batch", fixture("tiny-llama"), "-o", scratch + "/out", "--shard", "4/3"],
+                                   environment: [:]).status, 2)
+        XCTAssertEqual(try runDF11(["batch", fixture("tiny-llama"), "-o", scratch + "/out"],
+                                   environment: ["JOB_COMPLETION_INDEX": "1"]).status, 2, "no count of completions")
+        let run = try runDF11(["batch", fixture("tiny-llama"), fixture("dfloat11-golden/bert-1layer/source"),
+                               "-o", scratch + "/out", "--dry-run"], environment: ["JOB_COMPLETION_INDEX": "1", "DF11_SHARDS": "2"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("shard 2/2 (from JOB_COMPLETION_INDEX=1 of 2): 1 of 2 checkpoints"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("would convert"), run.stderr)
     }
 
     // Units.

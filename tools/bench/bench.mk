@@ -16,3 +16,10 @@ bench-data:
 
 bench-peers:
 	bash $(BENCH_DIR)run_bench.sh --peers-only
+
+# make bench-batch: df11 batch scaling (0.25-4 GB), batch vs compress one by one, 50 small checkpoints; writes
+# Benchmarks/batch-results.json and Benchmarks/batch-scaling.png (matplotlib). BENCH_BATCH_ARGS e.g. --sizes 0.25,1
+BENCH_BATCH_ARGS ?=
+.PHONY: bench-batch
+bench-batch: build
+	python3 $(BENCH_DIR)batch_bench.py $(BENCH_BATCH_ARGS)

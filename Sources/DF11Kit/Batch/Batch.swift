@@ -379,6 +379,8 @@ struct BatchConverter: Sendable {
             return
         }
 
+        // Temporaries of dead runs beside the output (the top of OUT is swept once at the start).
+        TemporaryFiles.removeStale(in: FileSystem.directoryName(of: output))
         // One task at a time per checkpoint.
         let claim = try BatchClaim(output: options.output, name: item.name)
         defer { claim.release() }
