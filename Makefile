@@ -5,7 +5,7 @@ DEMO_IN  := Fixtures/tiny-llama
 DEMO_OUT := demo-out
 DEB_PACKAGES := libzstd-dev libxxhash-dev pkg-config zstd
 
-.PHONY: all deps build test demo bench fixtures clean man install uninstall
+.PHONY: all deps build test demo bench fixtures clean man install uninstall fuzz fuzz-smoke fuzz-seeds faults sanitize
 
 all: build
 
@@ -61,12 +61,34 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/df11 $(DESTDIR)$(PREFIX)/share/man/man1/df11.1 \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/df11 $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_df11 \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/df11.fish
+## fuzz: build the libFuzzer targets (tools/fuzz) and run each for FUZZ_SECONDS (default 60) on its corpus in
+## .build-fuzz/corpus; prints executions, exec/s, corpus, coverage; fails on any crash (input in .build-fuzz/crashes)
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	python3 tools/fuzz/run.py --seconds $(FUZZ_SECONDS)
+
+## fuzz-smoke: a few seconds of each target from the seeds only (CI); skipped, visibly, without libFuzzer
+fuzz-smoke: deps
+	python3 tools/fuzz/run.py --seconds $(or $(FUZZ_SMOKE_SECONDS),5) --smoke || { s=$$?; [ $$s -eq 3 ] || exit $$s; }
+
+## fuzz-seeds: regenerate the seed corpora Fixtures/fuzz/ from the other fixtures
+fuzz-seeds: deps
+	python3 tools/fuzz/make-seeds.py
+
+## faults: fault injection against the release binary (kills, races, inputs changed mid-run, full disk, symbolic
+## links); prints a table of counts, fails on any violation. Not part of `make test` (minutes; mounts a tmpfs as root)
+faults: build
+	python3 tools/faults/faults.py --df11 $(DF11)
+
+## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer (scratch paths .build-tsan, .build-asan)
+sanitize: deps
+	tools/sanitize.sh
 
 ## fixtures: regenerate Fixtures/ (python3 with numpy)
 fixtures:
 	python3 Fixtures/generate.py
 
 clean:
-	rm -rf .build $(DEMO_OUT)
+	rm -rf .build .build-fuzz .build-tsan .build-asan $(DEMO_OUT)
 
 -include tools/bench/bench.mk

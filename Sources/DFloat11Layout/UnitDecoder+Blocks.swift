@@ -18,6 +18,16 @@ public final class BlockDecodeScratch {
     fileprivate var slots = ScratchBuffer<UInt8>()
 
     public init() {}
+
+    deinit {
+        stream.release()
+        gapBytes.release()
+        gaps.release()
+        exponents.release()
+        signMantissa.release()
+        words.release()
+        slots.release()
+    }
 }
 
 /// A growable, never-shrinking raw buffer (no copy-on-write or bounds checks in the decoding loop).
@@ -33,6 +43,9 @@ fileprivate struct ScratchBuffer<T> {
         }
         return base
     }
+
+    /// Frees the buffer (the owner's deinit).
+    func release() { base.deallocate() }
 }
 
 extension UnitDecoder {

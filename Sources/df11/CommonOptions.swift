@@ -19,6 +19,8 @@ struct CommonOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Draw the progress bar even when standard error is not a terminal (logs).")
     var progress = false
+    @Flag(name: .long, help: "Read and copy files that symbolic links in an input directory point to outside it (refused by default; linked directories are never entered).")
+    var followSymlinks = false
 
     func validate() throws {
         if let threads, threads < 0 || threads > 1024 {
@@ -32,7 +34,7 @@ struct CommonOptions: ParsableArguments {
     var showProgress: Bool { progress || (!quiet && !json && Console.standardErrorIsTerminal) }
 
     func runOptions(force: Bool = false) -> RunOptions {
-        RunOptions(threads: threadCount, force: force, showProgress: showProgress)
+        RunOptions(threads: threadCount, force: force, showProgress: showProgress, followSymlinks: followSymlinks)
     }
 }
 

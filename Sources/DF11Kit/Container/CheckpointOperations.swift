@@ -2,6 +2,9 @@ import DF11Container
 import DF11IO
 import DF11Pipeline
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Safetensors
 
 /// What `df11 compress`, `decompress` or `verify` did to a whole checkpoint. JSON schemas
@@ -106,7 +109,8 @@ public struct CheckpointReport: OperationReport {
 public enum CheckpointOperations {
     /// `df11 compress INPUT -o OUTPUT`.
     public static func compress(input: String, output: String, options: RunOptions) throws -> CheckpointReport {
-        try compress(checkpoint: try Checkpoint.open(path: input), input: input, output: output, options: options)
+        try compress(checkpoint: try Checkpoint.open(path: input, followSymlinks: options.followSymlinks), input: input,
+                     output: output, options: options)
     }
 
     /// `df11 compress INPUT -o OUTPUT` for a checkpoint already opened from `input`.
@@ -121,7 +125,7 @@ public enum CheckpointOperations {
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         case .directory, .shardedDirectory, .huggingFaceSnapshot:
             guard output != "-" else { throw UsageError("a directory compresses into a directory; give -o DIR") }
-            try intoDirectory(output, input: checkpoint.root, force: options.force) {
+            try intoDirectory(output, input: checkpoint.root, force: options.force) { directory in
                 var manifest = DirectoryManifest(files: [], copied: [], weightMap: [], copiedChecksums: [])
                 let meter = options.meter("compress", total: checkpoint.weightFiles.reduce(UInt64(0)) {
                     $0 + ((try? InputFile(path: $1.resolvedPath))?.size ?? 0)
@@ -129,7 +133,7 @@ public enum CheckpointOperations {
                 defer { meter?.finish() }
                 for file in checkpoint.weightFiles {
                     let container = file.displayPath + "." + ContainerFormat.fileExtension
-                    let destination = FileSystem.join(output, container)
+                    let destination = try FileSystem.inside(directory, container, origin: "the container of '\(file.displayPath)'")
                     try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
                     let s = try ContainerOperations.compress(input: file.resolvedPath, output: destination, options: options,
                                                              progress: meter)
@@ -145,14 +149,15 @@ public enum CheckpointOperations {
                 var copied = excludingOutput(checkpoint.otherFiles, root: checkpoint.root, output: output)
                 if checkpoint.index != nil { copied.append(Checkpoint.indexFileName) }
                 for name in copied {
-                    let digest = try copyFile(FileSystem.join(checkpoint.root, name), to: FileSystem.join(output, name),
+                    let digest = try copyFile(FileSystem.join(checkpoint.root, name),
+                                              to: FileSystem.inside(directory, name, origin: "a copied file"),
                                               force: options.force)
                     manifest.copiedChecksums.append((name, digest))
                 }
                 manifest.copied = copied
                 report.copied = copied
                 try AtomicOutputFile.write(contents: manifest.json.encode() + [0x0A],
-                                           to: FileSystem.join(output, DirectoryManifest.fileName), overwrite: options.force)
+                                           to: FileSystem.join(directory, DirectoryManifest.fileName), overwrite: options.force)
             }
         }
         report.seconds = clock.seconds
@@ -167,11 +172,13 @@ public enum CheckpointOperations {
         if input != "-" && FileSystem.kind(of: input) == .directory {
             guard output != "-" else { throw UsageError("a container directory decompresses into a directory; give -o DIR") }
             let manifest = try DirectoryManifest.read(directory: input)
-            try intoDirectory(output, input: input, force: options.force) {
+            try Checkpoint.checkLinks(manifest.files.map(\.container) + manifest.copied, in: input,
+                                      followSymlinks: options.followSymlinks)
+            try intoDirectory(output, input: input, force: options.force) { directory in
                 let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
                 defer { meter?.finish() }
                 for entry in manifest.files {
-                    let destination = FileSystem.join(output, entry.original)
+                    let destination = try FileSystem.inside(directory, entry.original, origin: "an original file of \(DirectoryManifest.fileName)")
                     try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
                     let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
                                                                output: destination, options: options, progress: meter)
@@ -180,8 +187,9 @@ public enum CheckpointOperations {
                                               containerBytes: s.containerBytes))
                 }
                 for name in manifest.copied {
-                    try copyFile(FileSystem.join(input, name), to: FileSystem.join(output, name), force: options.force,
-                                 expected: manifest.checksum(of: name), manifestDirectory: input)
+                    try copyFile(FileSystem.join(input, name),
+                                 to: FileSystem.inside(directory, name, origin: "a copied file of \(DirectoryManifest.fileName)"),
+                                 force: options.force, expected: manifest.checksum(of: name))
                 }
                 report.copied = manifest.copied
             }
@@ -200,6 +208,8 @@ public enum CheckpointOperations {
         var report = CheckpointReport(operation: .verify, input: input, output: nil, threads: options.threads)
         if input != "-" && FileSystem.kind(of: input) == .directory {
             let manifest = try DirectoryManifest.read(directory: input)
+            try Checkpoint.checkLinks(manifest.files.map(\.container) + manifest.copied, in: input,
+                                      followSymlinks: options.followSymlinks)
             let meter = options.meter("verify", total: manifest.files.reduce(0) { $0 + $1.originalSize })
             defer { meter?.finish() }
             for entry in manifest.files {
@@ -234,20 +244,44 @@ public enum CheckpointOperations {
         return report
     }
 
-    /// Runs `body` writing into the directory `output` (made ready by `prepareDirectory`). If this call creates
-    /// the directory, a failure or an interruption removes it again with whatever `body` wrote, so a run that
-    /// does not finish leaves no half-filled output directory behind.
-    static func intoDirectory<T>(_ output: String, input: String, force: Bool, _ body: () throws -> T) throws -> T {
-        let created = FileSystem.kind(of: output) == .missing
-        try prepareDirectory(output, input: input, force: force)
+    /// Runs `body` writing into the directory `output`, or rather into the directory it is given.
+    ///
+    /// A new output (nothing at `output`) is claimed atomically: `body` writes into a staging directory
+    /// `.<name>.df11-<host>-<pid>-<random>.tmp` beside it, which is moved into place at the end only if nothing
+    /// is at `output` by then (`FileSystem.renameWithoutReplacing`). Of two runs into one new directory, exactly
+    /// one wins; the other fails (exit 2) and removes only its own staging directory, never what the winner
+    /// wrote. A failure or an interruption removes the staging directory, so a run that does not finish leaves
+    /// no half-filled output directory behind. An existing directory (empty, or with `force`) is written into
+    /// directly, one atomic file at a time, as before.
+    static func intoDirectory<T>(_ output: String, input: String, force: Bool,
+                                 _ body: (_ directory: String) throws -> T) throws -> T {
+        guard FileSystem.kind(of: output) == .missing, !FileSystem.isSymbolicLink(output) else {
+            try prepareDirectory(output, input: input, force: force)
+            return try body(output)
+        }
+        let parent = FileSystem.directoryName(of: output)
+        try FileSystem.createDirectories(parent)
+        TemporaryFiles.removeStale(in: parent)
+        let staging = FileSystem.join(parent, ".\(FileSystem.baseName(of: output)).df11-\(FileSystem.temporaryTag()).tmp")
+        InterruptCleanup.register(staging)
+        defer { InterruptCleanup.unregister(staging) }
+        if mkdir(staging, 0o755) != 0 {
+            throw IOFailure(path: output, operation: .create, errno: errno)
+        }
         // A new output directory is as private as the input's.
-        if created, let attributes = FileAttributes(of: input) { attributes.applyMode(to: output) }
-        if created { InterruptCleanup.register(output) }
-        defer { if created { InterruptCleanup.unregister(output) } }
+        if let attributes = FileAttributes(of: input) { attributes.applyMode(to: staging) }
         do {
-            return try body()
+            let result = try body(staging)
+            let code = FileSystem.renameWithoutReplacing(staging, to: output)
+            if code == EEXIST || code == ENOTEMPTY {
+                throw UsageError("'\(output)' was created by another run while this one was writing; it is left as "
+                                 + "that run wrote it and this run's output was discarded (use --force to replace "
+                                 + "files in an existing directory)")
+            }
+            if code != 0 { throw IOFailure(path: output, operation: .rename, errno: code) }
+            return result
         } catch {
-            if created { try? FileManager.default.removeItem(atPath: output) }
+            try? FileManager.default.removeItem(atPath: staging)
             throw error
         }
     }
@@ -284,8 +318,8 @@ public enum CheckpointOperations {
     /// Streams a file into place atomically, with its mode and modification time; returns the XXH3-64 of its
     /// bytes. With `expected` (the checksum `df11.index.json` records), a file that differs is not written.
     @discardableResult
-    static func copyFile(_ source: String, to destination: String, force: Bool, expected: UInt64? = nil,
-                         manifestDirectory: String? = nil) throws -> UInt64 {
+    static func copyFile(_ source: String, to destination: String, force: Bool,
+                         expected: UInt64? = nil) throws -> UInt64 {
         try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
         let input = try InputFile(path: source)
         let target = try Endpoints.sink(destination, overwrite: force, attributes: FileAttributes(of: source))

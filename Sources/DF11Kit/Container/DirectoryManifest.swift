@@ -122,8 +122,8 @@ struct DirectoryManifest {
         return DirectoryManifest(files: files, copied: copiedNames, weightMap: weightMap, copiedChecksums: checksums)
     }
 
-    /// A relative path that stays inside its directory (no absolute paths, no `..`).
+    /// A relative path that stays inside its directory (no absolute paths, no `..` or `.`, no empty part, no NUL).
     static func isPlainRelativePath(_ path: String) -> Bool {
-        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+        FileSystem.isSafeRelativePath(path)
     }
 }

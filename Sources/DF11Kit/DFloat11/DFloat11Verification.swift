@@ -166,9 +166,9 @@ public enum DFloat11Verification {
         // 1. Structure.
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         // The weights' names, as decompress gives them: distinct from each other and from the other tensors.
-        _ = try DFloat11Decompression.unitWeightNames(
-            decoders: decoders, model: model,
-            shapes: WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json")))
+        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
+        let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
+        try DFloat11Decompression.checkSplitPositions(decoders: decoders, names: names, shapes: shapes)
         let source = try verify.against.map { try SourceCheckpoint(path: $0, model: model, decoders: decoders) }
 
         // 2. Which blocks.
@@ -256,7 +256,8 @@ struct SourceCheckpoint {
         self.path = path
         let tensors: TensorSourceSet
         self.model = model
-        let checkpoint = try Checkpoint.open(path: path)
+        // Only read and compared, never copied: a source whose files link elsewhere is fine here.
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: true)
         guard checkpoint.kind != .standardInput else { throw UsageError("--against needs a file or a directory, not '-'") }
         tensors = TensorSourceSet(files: try checkpoint.weightFiles.map { try SafetensorsFile(path: $0.resolvedPath) })
         self.tensors = tensors

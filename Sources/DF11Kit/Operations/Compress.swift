@@ -64,7 +64,7 @@ extension DF11 {
                 warn: { warn($0.message) })
         case .container:
             // Opened once: a missing input is the problem to report, not a missing -o.
-            let checkpoint = try Checkpoint.open(path: request.input)
+            let checkpoint = try Checkpoint.open(path: request.input, followSymlinks: options.followSymlinks)
             let isFile = checkpoint.kind == .file || checkpoint.kind == .standardInput
             let output = try OutputNames.resolve(input: request.input, given: request.output,
                                                  intoDirectory: request.intoDirectory, inputIsDirectory: !isFile,

@@ -11,13 +11,17 @@ public struct RunOptions: Sendable {
     public var showProgress: Bool
     /// Container parameters for writing.
     public var parameters: ContainerParameters
+    /// Read (and copy) files that symbolic links in an input directory point to outside that directory
+    /// (`--follow-symlinks`); by default they are refused. Linked directories are never entered.
+    public var followSymlinks: Bool
 
     public init(threads: Int, force: Bool = false, showProgress: Bool = false,
-                parameters: ContainerParameters = .default) {
+                parameters: ContainerParameters = .default, followSymlinks: Bool = false) {
         self.threads = max(1, threads)
         self.force = force
         self.showProgress = showProgress
         self.parameters = parameters
+        self.followSymlinks = followSymlinks
     }
 
     /// A progress meter when one is shown; `total` is only computed then (it may open every input file).
