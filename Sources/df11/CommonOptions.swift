@@ -19,7 +19,6 @@ struct CommonOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Draw the progress bar even when standard error is not a terminal (logs).")
     var progress = false
-
     @Flag(name: .long, help: "Read and copy files that symbolic links in an input directory point to outside it (refused by default; linked directories are never entered).")
     var followSymlinks = false
 

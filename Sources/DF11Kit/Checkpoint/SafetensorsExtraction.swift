@@ -7,7 +7,7 @@ enum SafetensorsExtraction {
     /// Writes tensor `name` of the checkpoint at `path` (a file, a directory, a cache snapshot) to `sink`.
     static func extract(path: String, tensor name: String,
                         to sink: ByteSink) throws -> (dtype: DType, shape: [Int], bytes: UInt64) {
-        let checkpoint = try Checkpoint.open(path: path)
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: true)  // read only, as verify --against reads
         for file in checkpoint.weightFiles {
             let opened = try SafetensorsFile(path: file.resolvedPath)
             guard let tensor = opened.header.tensor(named: name) else { continue }

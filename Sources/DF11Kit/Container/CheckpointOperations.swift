@@ -109,7 +109,8 @@ public struct CheckpointReport: OperationReport {
 public enum CheckpointOperations {
     /// `df11 compress INPUT -o OUTPUT`.
     public static func compress(input: String, output: String, options: RunOptions) throws -> CheckpointReport {
-        try compress(checkpoint: try Checkpoint.open(path: input, followSymlinks: options.followSymlinks), input: input, output: output, options: options)
+        try compress(checkpoint: try Checkpoint.open(path: input, followSymlinks: options.followSymlinks), input: input,
+                     output: output, options: options)
     }
 
     /// `df11 compress INPUT -o OUTPUT` for a checkpoint already opened from `input`.
@@ -188,7 +189,7 @@ public enum CheckpointOperations {
                 for name in manifest.copied {
                     try copyFile(FileSystem.join(input, name),
                                  to: FileSystem.inside(directory, name, origin: "a copied file of \(DirectoryManifest.fileName)"),
-                                 force: options.force, expected: manifest.checksum(of: name), manifestDirectory: input)
+                                 force: options.force, expected: manifest.checksum(of: name))
                 }
                 report.copied = manifest.copied
             }
@@ -317,8 +318,8 @@ public enum CheckpointOperations {
     /// Streams a file into place atomically, with its mode and modification time; returns the XXH3-64 of its
     /// bytes. With `expected` (the checksum `df11.index.json` records), a file that differs is not written.
     @discardableResult
-    static func copyFile(_ source: String, to destination: String, force: Bool, expected: UInt64? = nil,
-                         manifestDirectory: String? = nil) throws -> UInt64 {
+    static func copyFile(_ source: String, to destination: String, force: Bool,
+                         expected: UInt64? = nil) throws -> UInt64 {
         try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
         let input = try InputFile(path: source)
         let target = try Endpoints.sink(destination, overwrite: force, attributes: FileAttributes(of: source))

@@ -70,7 +70,7 @@ public struct TensorListing: OperationReport {
     }
 
     static func listSafetensors(path: String) throws -> TensorListing {
-        let checkpoint = try Checkpoint.open(path: path)
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: true)  // read only, as verify --against reads
         var entries: [Entry] = []
         for file in checkpoint.weightFiles {
             for tensor in try SafetensorsFile(path: file.resolvedPath).header.tensorsInFileOrder {
