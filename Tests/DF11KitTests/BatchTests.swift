@@ -277,11 +277,14 @@ final class BatchTests: XCTestCase {
     }
 
     func testSHA256() {
-        XCTAssertEqual(SHA256.hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hex(Array(repeating: 0x61, count: 1_000_000)),
-                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-        var split = SHA256()
+        for portable in [false, true] {
+            XCTAssertEqual(SHA256.hex([], portable: portable), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            XCTAssertEqual(SHA256.hex(Array("abc".utf8), portable: portable),
+                           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            XCTAssertEqual(SHA256.hex(Array(repeating: 0x61, count: 1_000_000), portable: portable),
+                           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        }
+        var split = SHA256(portable: true)
         let bytes = (0..<1000).map { UInt8($0 % 251) }
         bytes.withUnsafeBytes { all in
             split.update(UnsafeRawBufferPointer(rebasing: all[0..<3]))

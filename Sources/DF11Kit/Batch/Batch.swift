@@ -224,6 +224,27 @@ extension DF11 {
     }
 }
 
+/// The SHA-256 of a checkpoint's sources, computed on a thread of its own.
+private final class BatchHashing: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var result: Result<[String], Error> = .success([])
+
+    init(_ sources: [BatchRecord.Source]) {
+        group.enter()
+        let thread = Thread { [self] in
+            result = Result { try sources.map { try BatchRecord.sha256(of: $0) } }
+            group.leave()
+        }
+        thread.start()
+    }
+
+    /// The hashes, in the sources' order.
+    func wait() throws -> [String] {
+        group.wait()
+        return try result.get()
+    }
+}
+
 /// The jobs' shared queue position and results.
 private final class BatchState: @unchecked Sendable {
     private let lock = NSLock()
@@ -404,6 +425,8 @@ struct BatchConverter: Sendable {
         try remove(recordPath)
         try remove(output)
 
+        // The sources' SHA-256, computed while the checkpoint is converted (its files are read then anyway).
+        let hashing = BatchHashing(sources)
         do {
             try write(format: format, item: item, checkpoint: checkpoint, output: output, dfloat11: dfloat11)
         } catch where format == "dfloat11" && options.format == .auto && Self.isRefusal(error) {
@@ -434,8 +457,9 @@ struct BatchConverter: Sendable {
         let written = try BatchRecord.written(output)
         result.outputs = BatchRecord.writtenJSON(written)
         result.outputBytes = written.reduce(0) { $0 + $1.bytes }
-        let provenance: JSONValue = .array(try sources.map { source in
-            .object(["name": .string(source.name), "sha256": .string(try BatchRecord.sha256(of: source))])
+        let hashes = try hashing.wait()
+        let provenance: JSONValue = .array(zip(sources, hashes).map { source, hash in
+            .object(["name": .string(source.name), "sha256": .string(hash)])
         })
         let record: JSONValue = .object([
             "schema": .string("df11.batch-record/1"),

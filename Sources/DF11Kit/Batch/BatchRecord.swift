@@ -12,7 +12,7 @@ import Safetensors
 /// output without its record is unfinished and is redone. Nothing in it depends on the run (no times, hosts or
 /// thread counts), so an interrupted and resumed batch leaves the same bytes as an uninterrupted one.
 struct BatchRecord {
-    struct Source {
+    struct Source: Sendable {
         var name: String
         var path: String
         var bytes: UInt64

@@ -1,8 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DF11IO
 
 /// SHA-256 (FIPS 180-4), for the provenance of source files outside a Hugging Face cache (inside one, the blob's
 /// file name already is the hash). Streams a file in 1 MiB pieces.
+///
+/// OpenSSL's libcrypto, when the system has it (`libcrypto.so.3`, loaded at run time: no build dependency), hashes
+/// with the CPU's SHA instructions at about 1.5 GB/s a core, five times this file's portable implementation, which
+/// is used otherwise (and by `portable: true`).
 struct SHA256 {
+    private var crypto: LibCryptoDigest?
     private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var pending: [UInt8] = []
@@ -19,8 +27,13 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    init(portable: Bool = false) {
+        crypto = portable ? nil : LibCryptoDigest()
+    }
+
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
+        if let crypto { crypto.update(bytes); return }
         length &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {
@@ -40,6 +53,7 @@ struct SHA256 {
     }
 
     mutating func finish() -> String {
+        if let crypto { return crypto.finish() }
         var tail = pending
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
@@ -92,8 +106,8 @@ struct SHA256 {
     }
 
     /// The SHA-256 of `bytes`, as 64 lowercase hex digits.
-    static func hex(_ bytes: [UInt8]) -> String {
-        var hasher = SHA256()
+    static func hex(_ bytes: [UInt8], portable: Bool = false) -> String {
+        var hasher = SHA256(portable: portable)
         bytes.withUnsafeBytes { hasher.update($0) }
         return hasher.finish()
     }
@@ -115,4 +129,55 @@ struct SHA256 {
 
 private extension UInt32 {
     @inline(__always) func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+}
+
+/// A SHA-256 context of OpenSSL's libcrypto through its EVP interface, if the library can be loaded.
+private final class LibCryptoDigest {
+    private typealias NewContext = @convention(c) () -> OpaquePointer?
+    private typealias FreeContext = @convention(c) (OpaquePointer?) -> Void
+    private typealias Algorithm = @convention(c) () -> OpaquePointer?
+    private typealias Initialize = @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?) -> Int32
+    private typealias Update = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int) -> Int32
+    private typealias Final = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32
+
+    private struct Functions: @unchecked Sendable {
+        let new: NewContext, free: FreeContext, sha256: Algorithm, initialize: Initialize, update: Update, final: Final
+    }
+
+    private static let functions: Functions? = {
+        guard let library = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libcrypto.so", RTLD_NOW | RTLD_LOCAL)
+        else { return nil }
+        func symbol<T>(_ name: String, _ type: T.Type) -> T? {
+            dlsym(library, name).map { unsafeBitCast($0, to: type) }
+        }
+        guard let new = symbol("EVP_MD_CTX_new", NewContext.self), let free = symbol("EVP_MD_CTX_free", FreeContext.self),
+              let sha256 = symbol("EVP_sha256", Algorithm.self), let initialize = symbol("EVP_DigestInit_ex", Initialize.self),
+              let update = symbol("EVP_DigestUpdate", Update.self), let final = symbol("EVP_DigestFinal_ex", Final.self)
+        else { return nil }
+        return Functions(new: new, free: free, sha256: sha256, initialize: initialize, update: update, final: final)
+    }()
+
+    private let functions: Functions
+    private let context: OpaquePointer
+
+    init?() {
+        guard let functions = Self.functions, let context = functions.new() else { return nil }
+        guard functions.initialize(context, functions.sha256(), nil) == 1 else { functions.free(context); return nil }
+        self.functions = functions
+        self.context = context
+    }
+
+    deinit { functions.free(context) }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        _ = functions.update(context, bytes.baseAddress, bytes.count)
+    }
+
+    func finish() -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        _ = functions.final(context, &digest, &length)
+        let hex = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+    }
 }
