@@ -42,6 +42,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs of the 1 GB comparison (the best counts)")
     ap.add_argument("--scaling-repeat", type=int, default=1, help="runs per size in the scaling table")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--only", default="scaling,compare,small",
+                    help="parts to run; the others keep their numbers from an earlier --json")
     ap.add_argument("--scratch", default=None, help="where outputs go (default: a directory under --data)")
     ap.add_argument("--json", default=os.path.join(ROOT, "Benchmarks/batch-results.json"))
     ap.add_argument("--plot", default=os.path.join(ROOT, "Benchmarks/batch-scaling.png"))
@@ -65,10 +67,14 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
         os.makedirs(scratch)
 
-    results = {"df11": subprocess.run([args.df11, "--version"], capture_output=True, text=True).stdout.strip(),
-               "threads": args.threads or os.cpu_count(), "cpus": os.cpu_count(), "scaling": [], "repeat": args.repeat}
+    parts = set(args.only.split(","))
+    results = json.load(open(args.json)) if os.path.exists(args.json) and parts != {"scaling", "compare", "small"} else {}
+    results.update({"df11": subprocess.run([args.df11, "--version"], capture_output=True, text=True).stdout.strip(),
+                    "threads": args.threads or os.cpu_count(), "cpus": os.cpu_count(), "repeat": args.repeat})
+    if "scaling" in parts:
+        results["scaling"] = []
     print("%-10s %10s %10s %10s %12s" % ("size", "bytes", "seconds", "s/GB", "peak MB"))
-    for s, path, n in ckpts:
+    for s, path, n in (ckpts if "scaling" in parts else []):
         best = None
         for _ in range(args.scaling_repeat):
             fresh()
@@ -101,7 +107,7 @@ def main():
 
     comparisons = []
     one_gb = [p for s, p, _ in ckpts if s == 1]
-    for label, paths in [("1 GB checkpoint", one_gb)]:
+    for label, paths in ([("1 GB checkpoint", one_gb)] if "compare" in parts else []):
         if not paths:
             continue
         n = sum(size_of(p) for p in paths)
@@ -115,31 +121,33 @@ def main():
         comparisons.append(row)
         print("%s (%.2f GB): batch %.2f s, compress one by one %.2f s: batch/compress = %.3f"
               % (label, n / 1e9, b[0], c[0], b[0] / c[0]), flush=True)
-    results["batch_vs_compress"] = comparisons
+    if "compare" in parts:
+        results["batch_vs_compress"] = comparisons
 
     # 50 small checkpoints.
     small = tempfile.mkdtemp(prefix="df11-small-", dir=args.data)
     try:
-        for i in range(50):
-            shutil.copytree(os.path.join(ROOT, "Fixtures/tiny-llama"), os.path.join(small, "m%02d" % i))
-        runs = []
-        for _ in range(max(args.repeat, 3)):
+        if "small" in parts:
+            for i in range(50):
+                shutil.copytree(os.path.join(ROOT, "Fixtures/tiny-llama"), os.path.join(small, "m%02d" % i))
+            runs = []
+            for _ in range(max(args.repeat, 3)):
+                fresh()
+                runs.append(timed([args.df11, "batch", small, "-r", "-o", scratch, "-q"] + T))
+            best = min(runs, key=lambda r: r[0])
             fresh()
-            runs.append(timed([args.df11, "batch", small, "-r", "-o", scratch, "-q"] + T))
-        best = min(runs, key=lambda r: r[0])
-        fresh()
-        t0 = time.perf_counter()
-        for i in range(50):
-            subprocess.run([args.df11, "compress", os.path.join(small, "m%02d" % i), "--format", "dfloat11",
-                            "-o", os.path.join(scratch, "m%02d" % i), "-q"] + T, check=True)
-        loop = time.perf_counter() - t0
-        rerun = timed([args.df11, "batch", small, "-r", "-o", scratch + "-again", "-q"] + T)
-        again = timed([args.df11, "batch", small, "-r", "-o", scratch + "-again", "-q"] + T)
-        shutil.rmtree(scratch + "-again", ignore_errors=True)
-        results["small"] = {"checkpoints": 50, "bytes_each": size_of(os.path.join(small, "m00")), "batch_seconds": best[0],
-                            "batch_peak_mb": best[1], "compress_loop_seconds": loop, "rerun_unchanged_seconds": again[0]}
-        print("50 small checkpoints: batch %.2f s (peak %.0f MB); a shell loop of compress %.2f s; rerun, all unchanged, %.2f s"
-              % (best[0], best[1], loop, again[0]), flush=True)
+            t0 = time.perf_counter()
+            for i in range(50):
+                subprocess.run([args.df11, "compress", os.path.join(small, "m%02d" % i), "--format", "dfloat11",
+                                "-o", os.path.join(scratch, "m%02d" % i), "-q"] + T, check=True)
+            loop = time.perf_counter() - t0
+            rerun = timed([args.df11, "batch", small, "-r", "-o", scratch + "-again", "-q"] + T)
+            again = timed([args.df11, "batch", small, "-r", "-o", scratch + "-again", "-q"] + T)
+            shutil.rmtree(scratch + "-again", ignore_errors=True)
+            results["small"] = {"checkpoints": 50, "bytes_each": size_of(os.path.join(small, "m00")), "batch_seconds": best[0],
+                                "batch_peak_mb": best[1], "compress_loop_seconds": loop, "rerun_unchanged_seconds": again[0]}
+            print("50 small checkpoints: batch %.2f s (peak %.0f MB); a shell loop of compress %.2f s; rerun, all unchanged, %.2f s"
+                  % (best[0], best[1], loop, again[0]), flush=True)
     finally:
         shutil.rmtree(small, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -48,9 +48,14 @@ final class BatchClaim {
             }
             // A claim of a dead process of this host: stale, taken over.
         }
+        // Written in place, not synced: the lock already excludes this host's tasks, and a torn claim reads as none.
         InterruptCleanup.register(claimPath)
-        try AtomicOutputFile.write(contents: Array("\(FileSystem.hostName) \(getpid())\n".utf8), to: claimPath,
-                                   overwrite: true)
+        let claim = open(claimPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if claim < 0 { throw IOFailure(path: claimPath, operation: .create, errno: errno) }
+        let text = Array("\(FileSystem.hostName) \(getpid())\n".utf8)
+        let written = text.withUnsafeBytes { write(claim, $0.baseAddress, $0.count) }
+        close(claim)
+        if written != text.count { throw IOFailure(path: claimPath, operation: .write, errno: errno) }
     }
 
     /// Removes the claim and releases the lock.
