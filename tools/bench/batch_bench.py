@@ -16,17 +16,46 @@ import argparse, json, os, shutil, subprocess, sys, tempfile, time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+CPU = {}
+
+
 def timed(cmd):
-    """(seconds, peak RSS in MB, exit status) of cmd under GNU time."""
+    """(seconds, peak RSS in MB, exit status) of cmd under GNU time; its CPU seconds (user + system) in CPU[id]."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
         start = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd, stdout=subprocess.DEVNULL,
+        p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", t.name] + cmd, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - start
-        rss = int(open(t.name).read().strip().splitlines()[-1]) / 1024
+        rss, user, system = open(t.name).read().strip().splitlines()[-1].split()
     if p.returncode not in (0,):
         sys.stderr.write(p.stderr)
-    return seconds, rss, p.returncode
+    result = (seconds, int(rss) / 1024, p.returncode)
+    CPU[id(result)] = float(user) + float(system)
+    return result
+
+
+def hub_copy(path, hub, repo):
+    """`path` as the cache entry `repo` under `hub` (copied once; blobs named by SHA-256, as hf names them)."""
+    import hashlib
+    folder = os.path.join(hub, "models--" + repo.replace("/", "--"))
+    snap = os.path.join(folder, "snapshots", "0" * 40)
+    if os.path.exists(os.path.join(folder, "refs", "main")):
+        return snap
+    os.makedirs(os.path.join(folder, "blobs"), exist_ok=True)
+    os.makedirs(snap, exist_ok=True)
+    for name in sorted(os.listdir(path)):
+        if name.startswith("."):
+            continue
+        h = hashlib.sha256()
+        with open(os.path.join(path, name), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        blob = os.path.join(folder, "blobs", h.hexdigest() if name.endswith(".safetensors") else h.hexdigest()[:40])
+        shutil.copyfile(os.path.join(path, name), blob)
+        os.symlink(os.path.relpath(blob, snap), os.path.join(snap, name))
+    os.makedirs(os.path.join(folder, "refs"), exist_ok=True)
+    open(os.path.join(folder, "refs", "main"), "w").write("0" * 40)
+    return snap
 
 
 def size_of(path):
@@ -88,26 +117,32 @@ def main():
 
     # One batch of everything against compress of each, one by one.
     def one_by_one(paths):
-        total, peak = 0.0, 0.0
+        total, peak, cpu = 0.0, 0.0, 0.0
         for p in paths:
             fresh()
-            sec, rss, rc = timed([args.df11, "compress", p, "--format", "dfloat11", "-o", os.path.join(scratch, "x"), "-q"] + T)
-            if rc != 0:
+            r = timed([args.df11, "compress", p, "--format", "dfloat11", "-o", os.path.join(scratch, "x"), "-q"] + T)
+            if r[2] != 0:
                 raise SystemExit("df11 compress failed on %s" % p)
-            total += sec
-            peak = max(peak, rss)
-        return total, peak
+            total += r[0]
+            peak = max(peak, r[1])
+            cpu += CPU[id(r)]
+        return total, peak, cpu
 
     def batch(paths):
         fresh()
-        sec, rss, rc = timed([args.df11, "batch"] + paths + ["-o", scratch, "-q"] + T)
-        if rc != 0:
+        r = timed([args.df11, "batch"] + paths + ["-o", scratch, "-q"] + T)
+        if r[2] != 0:
             raise SystemExit("df11 batch failed")
-        return sec, rss
+        return r[0], r[1], CPU[id(r)]
 
     comparisons = []
     one_gb = [p for s, p, _ in ckpts if s == 1]
-    for label, paths in ([("1 GB checkpoint", one_gb)] if "compare" in parts else []):
+    collections = []
+    if "compare" in parts and one_gb:
+        collections = [("1 GB checkpoint, a directory (SHA-256 computed)", one_gb),
+                       ("1 GB checkpoint in a hub cache (SHA-256 from blob names)",
+                        [hub_copy(one_gb[0], os.path.join(args.data, "batch-hub"), "bench/llama-1gb")])]
+    for label, paths in collections:
         if not paths:
             continue
         n = sum(size_of(p) for p in paths)
@@ -116,11 +151,14 @@ def main():
             bs.append(batch(paths))
             cs.append(one_by_one(paths))
         b, c = min(bs, key=lambda r: r[0]), min(cs, key=lambda r: r[0])
+        bcpu, ccpu = min(r[2] for r in bs), min(r[2] for r in cs)
         row = {"collection": label, "bytes": n, "batch_seconds": b[0], "compress_seconds": c[0],
-               "batch_over_compress": b[0] / c[0], "batch_peak_mb": b[1], "compress_peak_mb": c[1]}
+               "batch_over_compress": b[0] / c[0], "batch_cpu_seconds": bcpu, "compress_cpu_seconds": ccpu,
+               "batch_over_compress_cpu": bcpu / ccpu, "batch_peak_mb": b[1], "compress_peak_mb": c[1],
+               "batch_runs": [r[0] for r in bs], "compress_runs": [r[0] for r in cs]}
         comparisons.append(row)
-        print("%s (%.2f GB): batch %.2f s, compress one by one %.2f s: batch/compress = %.3f"
-              % (label, n / 1e9, b[0], c[0], b[0] / c[0]), flush=True)
+        print("%s (%.2f GB): batch %.2f s (%.2f s CPU), compress %.2f s (%.2f s CPU): batch/compress = %.3f wall, %.3f CPU"
+              % (label, n / 1e9, b[0], bcpu, c[0], ccpu, b[0] / c[0], bcpu / ccpu), flush=True)
     if "compare" in parts:
         results["batch_vs_compress"] = comparisons
 
@@ -130,11 +168,14 @@ def main():
         if "small" in parts:
             for i in range(50):
                 shutil.copytree(os.path.join(ROOT, "Fixtures/tiny-llama"), os.path.join(small, "m%02d" % i))
-            runs = []
-            for _ in range(max(args.repeat, 3)):
-                fresh()
-                runs.append(timed([args.df11, "batch", small, "-r", "-o", scratch, "-q"] + T))
-            best = min(runs, key=lambda r: r[0])
+            by_jobs = {}
+            for jobs in (1, 4):
+                runs = []
+                for _ in range(max(args.repeat, 3)):
+                    fresh()
+                    runs.append(timed([args.df11, "batch", small, "-r", "-o", scratch, "-q", "-j", str(jobs)] + T))
+                by_jobs[jobs] = min(runs, key=lambda r: r[0])
+            best = by_jobs[1]
             fresh()
             t0 = time.perf_counter()
             for i in range(50):
@@ -145,9 +186,12 @@ def main():
             again = timed([args.df11, "batch", small, "-r", "-o", scratch + "-again", "-q"] + T)
             shutil.rmtree(scratch + "-again", ignore_errors=True)
             results["small"] = {"checkpoints": 50, "bytes_each": size_of(os.path.join(small, "m00")), "batch_seconds": best[0],
-                                "batch_peak_mb": best[1], "compress_loop_seconds": loop, "rerun_unchanged_seconds": again[0]}
-            print("50 small checkpoints: batch %.2f s (peak %.0f MB); a shell loop of compress %.2f s; rerun, all unchanged, %.2f s"
-                  % (best[0], best[1], loop, again[0]), flush=True)
+                                "batch_peak_mb": best[1], "batch_jobs4_seconds": by_jobs[4][0],
+                                "batch_jobs4_peak_mb": by_jobs[4][1], "compress_loop_seconds": loop,
+                                "rerun_unchanged_seconds": again[0]}
+            print("50 small checkpoints: batch %.2f s (peak %.0f MB), with -j4 %.2f s (peak %.0f MB); a shell loop of "
+                  "compress %.2f s; rerun, all unchanged, %.2f s"
+                  % (best[0], best[1], by_jobs[4][0], by_jobs[4][1], loop, again[0]), flush=True)
     finally:
         shutil.rmtree(small, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
