@@ -384,7 +384,7 @@ final class CommandLineHabitsTests: XCTestCase {
     func testHelpAndReadmeAgreeOnEveryFlag() throws {
         let readme = try XCTUnwrap(contents(repositoryRoot + "/README.md").map(text))
         var helpFlags = Set<String>()
-        for command in ["inspect", "compress", "decompress", "verify", "ls", "cat", "architectures", "version"] {
+        for command in ["inspect", "compress", "decompress", "verify", "ls", "cat", "architectures", "batch", "version"] {
             // The OPTIONS section: one option per line, its names first.
             let help = text(try runDF11(["help", command]).stdout).components(separatedBy: "OPTIONS:").last ?? ""
             let optionLines = help.split(separator: "\n").filter { $0.hasPrefix("  -") }.map { String($0.prefix(40)) }
