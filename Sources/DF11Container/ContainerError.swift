@@ -22,8 +22,6 @@ public struct ContainerError: DF11Failure {
         case sizeMismatch(String)
         case indexMismatch(String)
         case noSuchTensor(String)
-        case notBF16Input(String)
-        case notLosslessRefused(String)
     }
 
     public let file: String
@@ -59,8 +57,6 @@ public struct ContainerError: DF11Failure {
         case .sizeMismatch: return "size-mismatch"
         case .indexMismatch: return "index-mismatch"
         case .noSuchTensor: return "no-such-tensor"
-        case .notBF16Input: return "not-bf16"
-        case .notLosslessRefused: return "refused"
         }
     }
 
@@ -105,10 +101,6 @@ public struct ContainerError: DF11Failure {
             return "footer index disagrees with the frames: \(what)"
         case let .noSuchTensor(name):
             return "no tensor named '\(name)' (df11 ls lists them)"
-        case let .notBF16Input(why):
-            return why
-        case let .notLosslessRefused(why):
-            return why
         }
     }
 }

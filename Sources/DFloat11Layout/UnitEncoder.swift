@@ -68,9 +68,7 @@ public struct UnitEncoder: Sendable {
 
     /// The number of code bits of weights with these exponent counts.
     public func bitCount(of histogram: ExponentHistogram) -> UInt64 {
-        var bits: UInt64 = 0
-        for (e, count) in histogram.counts.enumerated() where count > 0 { bits += count * UInt64(lengths[e]) }
-        return bits
+        histogram.codedBits(lengths: lengths)
     }
 
     /// Encodes `words`, the unit's weights from index `firstElementIndex` on, whose first code starts at bit

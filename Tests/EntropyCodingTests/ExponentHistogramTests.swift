@@ -61,7 +61,6 @@ final class ExponentHistogramTests: XCTestCase {
         var lengths = [UInt8](repeating: 0, count: 256)
         lengths[1] = 1; lengths[2] = 2; lengths[3] = 2
         XCTAssertEqual(ExponentHistogram(counts: counts).codedBits(lengths: lengths), 30)
-        XCTAssertEqual(ExponentHistogram(counts: counts).huffmanBits(lengths: lengths), 30)
         counts[1] = .max
         XCTAssertEqual(ExponentHistogram(counts: counts).codedBits(lengths: lengths), .max, "saturates")
     }

@@ -49,24 +49,6 @@ public struct DFloat11CompressOptions: Sendable {
 /// refusal or failure leaves OUT as it was. Units are encoded in parallel; a unit larger than the rest's share
 /// is encoded alone with its chunks in parallel. Memory is bounded by the chunk size times the threads.
 public enum DFloat11Compression {
-    /// The published layout's constants (dfloat11 0.5.0).
-    public static let version = "0.5.0"
-    public static let threadsPerBlock = 512
-    public static let bytesPerThread = 8
-    /// CUDA's default limit of dynamic shared memory per block without an opt-in attribute, which the
-    /// official loader does not set.
-    public static let sharedMemoryLimit: UInt64 = 48 * 1024
-
-    /// The official loader's request: `threads_per_block * 4 + 4 + 2 * max(diff(output_positions))`.
-    public static func sharedMemoryBytes(maxWeightsPerBlock: UInt32) -> UInt64 {
-        UInt64(threadsPerBlock * 4 + 4) + 2 * UInt64(maxWeightsPerBlock)
-    }
-
-    /// The largest number of weights one block may decode to within `sharedMemoryLimit`: 23,550.
-    public static var maxWeightsPerBlockWithinLimit: UInt32 {
-        UInt32((sharedMemoryLimit - UInt64(threadsPerBlock * 4 + 4)) / 2)
-    }
-
     public static func compress(input: String, output: String, options: RunOptions,
                                 dfloat11: DFloat11CompressOptions,
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
@@ -135,13 +117,13 @@ public enum DFloat11Compression {
                                           tensors: tensors, weights: r.elementCount, encodedBytes: r.encodedBytes,
                                           bytes: r.fileSize, maxCodeLength: r.maxCodeLength,
                                           limiterFinalK: r.limiterFinalK, maxWeightsPerBlock: r.maxWeightsPerBlock))
-                if r.maxWeightsPerBlock > maxWeightsPerBlockWithinLimit {
+                if r.maxWeightsPerBlock > UnitGeometry.maxWeightsPerBlockWithinLimit {
                     let warning = DFloat11CompressReport.Warning(
                         code: "shared-memory", unit: unit.module,
                         message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
-                            + "official GPU kernel then asks for \(sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
+                            + "official GPU kernel then asks for \(UnitGeometry.sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
                             + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
-                            + "\(maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
+                            + "\(UnitGeometry.maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
                             + "official loader may fail to launch it; the file itself is valid")
                     report.warnings.append(warning)
                     warn?(warning)

@@ -146,9 +146,9 @@ struct DFloat11CompressionPlan {
 
         // config.json bytes.
         let dfloat11Config: JSONValue = .object([
-            "version": .string(DFloat11Compression.version),
-            "threads_per_block": .array([.int(DFloat11Compression.threadsPerBlock)]),
-            "bytes_per_thread": .int(DFloat11Compression.bytesPerThread),
+            "version": .string(UnitGeometry.version),
+            "threads_per_block": .array([.int(UnitGeometry.threadsPerBlock)]),
+            "bytes_per_thread": .int(UnitGeometry.bytesPerThread),
             "pattern_dict": patternJSON,
         ])
         let configBytes: [UInt8]

@@ -172,11 +172,9 @@ public enum DFloat11Verification {
         })
         let scratches = (0 ..< options.threads).map { _ in BlockDecodeScratch() }
         let references = (0 ..< options.threads).map { _ in ReferenceBuffer() }
-        let decodedWeights = [UInt64](repeating: 0, count: decoders.count)
         let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, decoders.count * options.threads))
         counts.initialize(repeating: 0)
         defer { counts.deallocate() }
-        _ = decodedWeights
         try runTasksInParallel(count: tasks.count, threads: options.threads) { index, thread in
             let (u, blocks) = tasks[index]
             let decoder = decoders[u]

@@ -61,11 +61,12 @@ struct DFloat11Model {
                               + "versions \(Self.supportedVersions.joined(separator: " and ")) and never unpickles "
                               + "anything (0.1.x releases are pickled)")
         }
-        if let threads = dfConfig["threads_per_block"], threads != .array([.integer(512)]), threads != .integer(512) {
-            throw Self.refuse("dfloat11_config.threads_per_block is \(threads.text), df11 reads [512] only")
+        if let threads = dfConfig["threads_per_block"], threads != .array([.integer(UInt64(UnitGeometry.threadsPerBlock))]),
+           threads != .integer(UInt64(UnitGeometry.threadsPerBlock)) {
+            throw Self.refuse("dfloat11_config.threads_per_block is \(threads.text), df11 reads [\(UnitGeometry.threadsPerBlock)] only")
         }
-        if let bytes = dfConfig["bytes_per_thread"], bytes != .integer(8) {
-            throw Self.refuse("dfloat11_config.bytes_per_thread is \(bytes.text), df11 reads 8 only")
+        if let bytes = dfConfig["bytes_per_thread"], bytes != .integer(UInt64(UnitGeometry.bytesPerThread)) {
+            throw Self.refuse("dfloat11_config.bytes_per_thread is \(bytes.text), df11 reads \(UnitGeometry.bytesPerThread) only")
         }
         let patterns = try PatternDictionary(configJSON: config)
         self.patterns = patterns
