@@ -56,13 +56,23 @@ let package = Package(
         .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
-        .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline"]),
+        // What the tests share (in-memory sources and sinks, temporary directories, bf16 generators, the built
+        // binary, the golden cases, SHA-256, the reference DFloat11 decoder); used by test targets only.
+        .target(name: "DF11TestSupport",
+                dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline", "DFloat11Layout"],
+                path: "Tests/DF11TestSupport"),
+
+        .testTarget(name: "DF11IOTests", dependencies: ["DF11IO", "DF11TestSupport"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline", "DF11TestSupport"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
-        .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "DFloat11LayoutTests", dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding"]),
+        .testTarget(name: "DF11ContainerTests",
+                    dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
+        .testTarget(name: "DF11KitTests",
+                    dependencies: ["DF11Kit", "Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
+        .testTarget(name: "DFloat11LayoutTests",
+                    dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding",
+                                   "DF11TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

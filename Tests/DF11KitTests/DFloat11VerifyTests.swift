@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DF11IO
 import DF11Kit
 import DF11Pipeline
@@ -14,7 +15,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     /// A copy of a golden official directory in a temporary directory.
     func copyOfficial(_ goldenCase: String = "bert-1layer") throws -> String {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let target = dir + "/model"
         try FileManager.default.copyItem(atPath: goldenDir(goldenCase + "/official"), toPath: target)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
@@ -80,7 +81,7 @@ final class DFloat11VerifyTests: XCTestCase {
     /// A source holding a tensor the model lacks: listed when it is an integer buffer (transformers does not save
     /// BERT's `position_ids`), a failure when it holds real values.
     func testSourceTensorsMissingFromTheModel() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func source(_ name: String, extra: TensorDescription) throws -> String {
             let path = dir + "/" + name
@@ -112,7 +113,7 @@ final class DFloat11VerifyTests: XCTestCase {
     /// (`models--org--name`, through `refs/main`) and from the snapshot folder, whose files link into `blobs/`.
     func testHuggingFaceCacheRelease() throws {
         let manager = FileManager.default
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? manager.removeItem(atPath: root) }
         let repo = root + "/models--DFloat11--bert-1layer-DF11"
         let revision = "4d5e6f"
@@ -140,7 +141,7 @@ final class DFloat11VerifyTests: XCTestCase {
     func testDecompressGivesBackTheSourceTensors() throws {
         for c in cases {
             for layout in ["official", "official-single"] {
-                let out = temporaryDirectory()
+                let out = makeTemporaryDirectory()
                 defer { try? FileManager.default.removeItem(atPath: out) }
                 let report = try DFloat11Decompression.decompress(
                     input: goldenDir(c + "/" + layout), output: out + "/m", options: options,
@@ -169,7 +170,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     /// `maxShardSize`: shards and an index that a sharded-checkpoint reader follows to the source's tensors.
     func testDecompressIntoShards() throws {
-        let out = temporaryDirectory()
+        let out = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let source = try SafetensorsFile(path: goldenDir("llama-untied/source/model.safetensors"))
         let limit = source.header.tensors.map(\.byteCount).max()! / 2 + 1
@@ -231,7 +232,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     func testDecompressRefusesUnknownShapesAndExistingOutput() throws {
         // The single-file layout has no model config: the shape cannot be derived.
-        let out = temporaryDirectory()
+        let out = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official-single"),
                                                                   output: out + "/m", options: options)) { error in
@@ -371,7 +372,7 @@ final class DFloat11VerifyTests: XCTestCase {
     }
 
     func testPickledReleaseIsRefusedWithoutReadingIt() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(#"{"dfloat11_config":{"version":"0.1.0","pattern_dict":{}}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try Data([0x80, 0x02]).write(to: URL(fileURLWithPath: dir + "/pytorch_model.bin"))
@@ -410,7 +411,7 @@ final class DFloat11FuzzTests: XCTestCase {
         let unitFiles = try FileManager.default.contentsOfDirectory(atPath: golden)
             .filter { $0.hasSuffix(".safetensors") && $0 != "model.safetensors" }.sorted()
         XCTAssertEqual(unitFiles.count, 4)
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let boundary: [UInt64] = [0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF, UInt64(Int64.max), UInt64.max]
         var rng = SplitMix64(seed: 5)

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DF11Kit
 import Safetensors
 import XCTest

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DFloat11Layout
 import Foundation
 import Safetensors

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import XCTest
 import DF11Pipeline
 @testable import DFloat11Layout

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DF11Pipeline
 import XCTest
 import EntropyCoding
