@@ -56,6 +56,13 @@ public struct ArchitecturePreset: Sendable {
         return nil
     }
 
+    /// The tied weights of the preset `config` selects, or of every preset when it selects none (a single-file
+    /// DFloat11 model's config.json holds only `dfloat11_config`).
+    public static func tiedWeights(config: JSONValue?) -> [(name: String, source: String)] {
+        if let preset = config.flatMap(select(config:)) { return preset.tiedWeights }
+        return all.flatMap(\.tiedWeights)
+    }
+
     /// The tied weights that apply to a checkpoint holding `tensorNames` with `config` (see the type's notes).
     public func tiedWeights(tensorNames: Set<String>, config: JSONValue?) -> [String: String] {
         if case .bool(false)? = config?["tie_word_embeddings"] { return [:] }

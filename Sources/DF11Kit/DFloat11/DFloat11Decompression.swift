@@ -91,15 +91,15 @@ public enum DFloat11Decompression {
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
         }
-        // A tied lm_head, compressed twice by the official tool: left out when identical, as transformers saves it.
-        if case .bool(true)? = config["tie_word_embeddings"], pieces["lm_head.weight"] != nil,
-           pieces["model.embed_tokens.weight"] != nil || model.tensors.tensor(named: "model.embed_tokens.weight") != nil {
-            if try unitsIdentical("lm_head", "model.embed_tokens", model) || pieces["model.embed_tokens.weight"] == nil {
-                if pieces["model.embed_tokens.weight"] != nil {
-                    pieces["lm_head.weight"] = nil
-                    descriptions.removeAll { $0.name == "lm_head.weight" }
-                    report.droppedTied.append("lm_head.weight")
-                }
+        // A tied weight (the presets' tied_weights, e.g. lm_head), compressed twice by the official tool: left out
+        // when its unit is identical to its tensor's, as transformers saves it.
+        if case .bool(true)? = config["tie_word_embeddings"] {
+            for tie in ArchitecturePreset.tiedWeights(config: config) {
+                guard let piece = pieces[tie.name], let target = pieces[tie.source], piece.unit != target.unit,
+                      try unitsIdentical(decoders[piece.unit].module, decoders[target.unit].module, model) else { continue }
+                pieces[tie.name] = nil
+                descriptions.removeAll { $0.name == tie.name }
+                report.droppedTied.append(tie.name)
             }
         }
         for name in model.remainder {

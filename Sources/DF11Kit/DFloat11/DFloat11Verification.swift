@@ -237,9 +237,11 @@ struct SourceCheckpoint {
         self.tensors = tensors
         let names = tensors.tensorNames
         let present = Set(names)
+        // A weight the source omits because it is tied (the presets' tied_weights), read from its tensor.
         var tied: [String: String] = [:]
-        if !present.contains("lm_head.weight") && present.contains("model.embed_tokens.weight") {
-            tied["lm_head.weight"] = "model.embed_tokens.weight"
+        for tie in ArchitecturePreset.tiedWeights(config: model.config)
+        where !present.contains(tie.name) && present.contains(tie.source) {
+            tied[tie.name] = tied[tie.name] ?? tie.source
         }
         let planned = try model.patterns.units(tensorNames: names, tiedWeights: tied)
         let byModule = Dictionary(planned.map { ($0.module, $0) }, uniquingKeysWith: { a, _ in a })
