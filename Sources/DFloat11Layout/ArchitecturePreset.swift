@@ -1,3 +1,4 @@
+import JSON
 import Safetensors
 
 /// A model family's `pattern_dict` for the published layout, chosen from a model's `config.json`.

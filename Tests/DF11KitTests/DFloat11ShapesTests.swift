@@ -1,3 +1,4 @@
+import JSON
 @testable import DF11Kit
 import DF11TestSupport
 import Safetensors

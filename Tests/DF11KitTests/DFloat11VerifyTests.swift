@@ -1,3 +1,4 @@
+import JSON
 import DF11TestSupport
 import DF11IO
 import DF11Kit

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DFloat11Layout
 import Safetensors
@@ -153,10 +154,10 @@ struct DFloat11CompressionPlan {
         ])
         let configBytes: [UInt8]
         if dfloat11.singleFile || plainModule {
-            configBytes = PythonJSON.dumps(.object(["dfloat11_config": dfloat11Config]), sortKeys: false)
+            configBytes = JSONValue.object(["dfloat11_config": dfloat11Config]).encode(.python(sortKeys: false))
         } else {
             let members = config!.members! + [JSONMember(key: "dfloat11_config", value: dfloat11Config)]
-            configBytes = PythonJSON.dumps(.object(members), sortKeys: true) + [0x0A]
+            configBytes = JSONValue.object(members).encode(.python(sortKeys: true)) + [0x0A]
         }
 
         // Other files to copy.

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DF11Pipeline
 import DFloat11Layout
@@ -160,7 +161,7 @@ public enum DFloat11Decompression {
             // config.json without dfloat11_config; other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
+            try AtomicOutputFile.write(contents: configOut.encode(.indented) + [0x0A],
                                        to: FileSystem.join(output, "config.json"), overwrite: options.force)
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
@@ -342,24 +343,5 @@ public enum DFloat11Decompression {
             if p != q { return false }
         }
         return true
-    }
-
-    /// JSON with 2-space indentation, members in their order (as transformers writes config.json, less the sort).
-    static func prettyJSON(_ value: JSONValue, indent: String = "") -> String {
-        let inner = indent + "  "
-        switch value {
-        case let .object(members):
-            if members.isEmpty { return "{}" }
-            return "{\n" + members.map { member -> String in
-                var key: [UInt8] = []
-                JSONValue.encodeString(member.key, into: &key)
-                return inner + String(decoding: key, as: UTF8.self) + ": " + prettyJSON(member.value, indent: inner)
-            }.joined(separator: ",\n") + "\n" + indent + "}"
-        case let .array(elements):
-            if elements.isEmpty { return "[]" }
-            return "[\n" + elements.map { inner + prettyJSON($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        default:
-            return value.text
-        }
     }
 }
