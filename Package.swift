@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Safetensors", dependencies: ["DF11IO", "JSON"]),
         // Exponent histograms, entropy, length-limited Huffman codes, fast encoder and decoder.
         .target(name: "EntropyCoding"),
-        // Bounded, ordered, multithreaded work on Dispatch; progress reporting.
+        // Bounded, ordered, multithreaded work on Dispatch; what progress is reported to.
         .target(name: "DF11Pipeline"),
         // df11's own checksummed, indexed container (docs/FORMAT.md).
         .target(name: "DF11Container",
@@ -57,26 +57,29 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Micro-benchmarks: `swift run -c release df11-bench entropy`.
-        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout"], path: "Benchmarks/df11-bench",
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout", "Safetensors",
+                                                             "DF11Kit"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
         // What the tests share (in-memory sources and sinks, temporary directories, bf16 generators, the built
         // binary, the golden cases, SHA-256, the reference DFloat11 decoder); used by test targets only.
         .target(name: "DF11TestSupport",
-                dependencies: ["DF11IO", "JSON", "Safetensors", "EntropyCoding", "DF11Pipeline", "DFloat11Layout"],
+                dependencies: ["DF11IO", "JSON", "Safetensors", "EntropyCoding", "DF11Pipeline", "DFloat11Layout",
+                               "DF11Kit"],
                 path: "Tests/DF11TestSupport"),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO", "DF11TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "DF11TestSupport"]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline", "DF11TestSupport"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Kit", "DF11TestSupport"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests",
-                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
+                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "DF11Kit",
+                                   "DF11TestSupport"]),
         .testTarget(name: "DF11KitTests",
                     dependencies: ["DF11Kit", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
         .testTarget(name: "DFloat11LayoutTests",
-                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding",
+                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding", "DF11Kit",
                                    "DF11TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

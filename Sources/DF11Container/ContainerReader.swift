@@ -26,7 +26,7 @@ public struct ContainerReader {
 
     /// Decodes `source`; writes the original file to `sink` unless it is nil.
     public func decompress(source: ByteSource, to sink: ByteSink?,
-                           progress: ProgressMeter? = nil) throws -> DecompressionSummary {
+                           progress: (any ProgressObserver)? = nil) throws -> DecompressionSummary {
         let frames = FrameReader(source: source)
         let fileHeader = try frames.readFileHeader()
         let parameters = fileHeader.parameters

@@ -36,7 +36,7 @@ public struct ContainerWriter {
 
     /// Reads a safetensors file from `source` and writes its container to `sink`.
     public func compress(source: ByteSource, to sink: ByteSink,
-                         progress: ProgressMeter? = nil) throws -> CompressionSummary {
+                         progress: (any ProgressObserver)? = nil) throws -> CompressionSummary {
         if let problem = parameters.problem {
             throw ContainerError(file: source.name, .badParameters(problem))
         }

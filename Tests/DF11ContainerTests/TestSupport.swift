@@ -1,4 +1,3 @@
-import DF11Pipeline
 import DF11IO
 import Foundation
 import Safetensors

@@ -2,7 +2,6 @@ import JSON
 import DF11TestSupport
 import DF11IO
 import DF11Kit
-import DF11Pipeline
 import Foundation
 import Safetensors
 import XCTest

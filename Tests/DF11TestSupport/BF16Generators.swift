@@ -1,4 +1,4 @@
-import DF11Pipeline
+import struct DF11Kit.SplitMix64
 import EntropyCoding
 import Foundation
 

@@ -1,5 +1,5 @@
 import DF11TestSupport
-import DF11Pipeline
+import struct DF11Kit.SplitMix64
 import XCTest
 @testable import EntropyCoding
 
