@@ -4,35 +4,21 @@ import Glibc
 import Darwin
 #endif
 
+import DF11Pipeline
 import EntropyCoding
 import Safetensors
 
 /// Buffers one thread reuses across `UnitDecoder.decodeBlocks` calls (any unit, any block range).
 public final class BlockDecodeScratch {
-    fileprivate var stream = ScratchBuffer<UInt8>()
-    fileprivate var gapBytes = ScratchBuffer<UInt8>()
-    fileprivate var gaps = ScratchBuffer<UInt8>()
-    fileprivate var exponents = ScratchBuffer<UInt8>()
-    fileprivate var signMantissa = ScratchBuffer<UInt8>()
-    fileprivate var words = ScratchBuffer<UInt16>()
-    fileprivate var slots = ScratchBuffer<UInt8>()
+    fileprivate let stream = ScratchBuffer<UInt8>()
+    fileprivate let gapBytes = ScratchBuffer<UInt8>()
+    fileprivate let gaps = ScratchBuffer<UInt8>()
+    fileprivate let exponents = ScratchBuffer<UInt8>()
+    fileprivate let signMantissa = ScratchBuffer<UInt8>()
+    fileprivate let words = ScratchBuffer<UInt16>()
+    fileprivate let slots = ScratchBuffer<UInt8>()
 
     public init() {}
-}
-
-/// A growable, never-shrinking raw buffer (no copy-on-write or bounds checks in the decoding loop).
-fileprivate struct ScratchBuffer<T> {
-    private(set) var base = UnsafeMutablePointer<T>.allocate(capacity: 1)
-    private(set) var capacity = 1
-
-    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<T> {
-        if count > capacity {
-            base.deallocate()
-            capacity = max(count, capacity * 2)
-            base = UnsafeMutablePointer<T>.allocate(capacity: capacity)
-        }
-        return base
-    }
 }
 
 extension UnitDecoder {

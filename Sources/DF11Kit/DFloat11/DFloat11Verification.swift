@@ -171,21 +171,25 @@ public enum DFloat11Verification {
             let r = decoders[task.unit].weightRange(ofBlocks: task.blocks)
             return total + (r.upperBound - r.lowerBound) * 2
         })
-        let scratches = (0 ..< options.threads).map { _ in BlockDecodeScratch() }
-        let references = (0 ..< options.threads).map { _ in ReferenceBuffer() }
-        let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, decoders.count * options.threads))
-        counts.initialize(repeating: 0)
-        defer { counts.deallocate() }
-        try runTasksInParallel(count: tasks.count, threads: options.threads) { index, thread in
-            let (u, blocks) = tasks[index]
-            let decoder = decoders[u]
-            let words = try decoder.decodeBlocks(blocks, scratch: scratches[thread])
-            counts[thread * decoders.count + u] += UInt64(words.count)
-            if let source {
-                try source.compare(unit: u, decoder: decoder, blocks: blocks, words: words, buffer: references[thread])
+        let scratches = ResourcePool { BlockDecodeScratch() }
+        let references = ResourcePool { ScratchBuffer<UInt16>() }
+        var counts = [UInt64](repeating: 0, count: decoders.count)
+        try OrderedPipeline.forEach(tasks, threads: options.threads, work: { task -> (unit: Int, weights: Int) in
+            let decoder = decoders[task.unit]
+            return try scratches.withResource { scratch in
+                let words = try decoder.decodeBlocks(task.blocks, scratch: scratch)
+                if let source {
+                    try references.withResource { buffer in
+                        try source.compare(unit: task.unit, decoder: decoder, blocks: task.blocks, words: words,
+                                           buffer: buffer)
+                    }
+                }
+                return (task.unit, words.count)
             }
-            meter?.advance(by: UInt64(words.count) * 2)
-        }
+        }, consume: { done in
+            counts[done.unit] += UInt64(done.weights)
+            meter?.advance(by: UInt64(done.weights) * 2)
+        })
         meter?.finish()
 
         // 3. The rest of the model.
@@ -200,23 +204,12 @@ public enum DFloat11Verification {
             report.units.append(.init(module: decoder.module, file: model.file(of: decoder.module + ".luts"),
                                       tensors: decoder.splitPositions.count + 1, weights: decoder.elementCount,
                                       blocks: decoder.blockCount, blocksChecked: checked[u],
-                                      weightsChecked: (0 ..< options.threads).reduce(0) { $0 + counts[$1 * decoders.count + u] },
+                                      weightsChecked: counts[u],
                                       storedBytes: stored))
         }
         report.seconds = clock.seconds
         return report
     }
-}
-
-/// A per-thread buffer for source words.
-final class ReferenceBuffer {
-    var pointer = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
-    var capacity = 1
-    func reserve(_ n: Int) -> UnsafeMutablePointer<UInt16> {
-        if n > capacity { pointer.deallocate(); capacity = n; pointer = .allocate(capacity: n) }
-        return pointer
-    }
-    deinit { pointer.deallocate() }
 }
 
 /// The bf16 checkpoint a DFloat11 model was made from, matched to it unit by unit.
@@ -296,7 +289,7 @@ struct SourceCheckpoint {
 
     /// Compares decoded `words` (blocks `blocks` of unit `unit`) with the source.
     func compare(unit: Int, decoder: UnitDecoder, blocks: Range<Int>, words: UnsafeBufferPointer<UInt16>,
-                 buffer: ReferenceBuffer) throws {
+                 buffer: ScratchBuffer<UInt16>) throws {
         let range = decoder.weightRange(ofBlocks: blocks)
         guard !range.isEmpty else { return }
         let reference = buffer.reserve(words.count)

@@ -153,34 +153,3 @@ struct ConcatenatedTensors {
         }
     }
 }
-
-/// Runs `count` tasks on `threads` threads; stops handing out tasks after the first failure and rethrows the
-/// failure of the lowest-numbered failing task (so the error named is the same whatever the scheduling).
-func runTasksInParallel(count: Int, threads: Int, _ body: @escaping (_ task: Int, _ thread: Int) throws -> Void) throws {
-    final class State: @unchecked Sendable {
-        let lock = NSLock()
-        var next = 0
-        var failedTask = Int.max
-        var failure: Error?
-    }
-    let state = State()
-    let workers = max(1, min(threads, count))
-    DispatchQueue.concurrentPerform(iterations: workers) { thread in
-        while true {
-            state.lock.lock()
-            let task = state.next
-            state.next += 1
-            let stop = task >= count || task > state.failedTask
-            state.lock.unlock()
-            if stop { return }
-            do {
-                try body(task, thread)
-            } catch {
-                state.lock.lock()
-                if task < state.failedTask { state.failedTask = task; state.failure = error }
-                state.lock.unlock()
-            }
-        }
-    }
-    if let failure = state.failure { throw failure }
-}
