@@ -124,15 +124,15 @@ struct HeaderPayload {
 
     let header: SafetensorsHeader
 
-    init(header: SafetensorsHeader) { self.header = header }
-
     var size: Int { Self.lengthPrefixSize + header.rawHeader.count }
 
     func encode(into w: inout LittleEndianWriter) {
         w.append(UInt64(header.rawHeader.count))
         w.append(header.rawHeader)
     }
+}
 
+extension HeaderPayload {
     /// Parses the payload with the strict safetensors parser.
     init(parsing shdr: [UInt8], file: String, originalSize: UInt64) throws {
         guard shdr.count >= Self.lengthPrefixSize else {
@@ -159,19 +159,15 @@ struct TensorBeginPayload {
     let encoding: TensorEncoding
     let byteCount: UInt64
 
-    init(tensorIndex: UInt32, encoding: TensorEncoding, byteCount: UInt64) {
-        self.tensorIndex = tensorIndex
-        self.encoding = encoding
-        self.byteCount = byteCount
-    }
-
     func encode(into w: inout LittleEndianWriter) {
         w.append(tensorIndex)
         w.append(encoding.rawValue)
         for _ in Self.reservedBytes { w.append(UInt8(0)) }
         w.append(byteCount)
     }
+}
 
+extension TensorBeginPayload {
     /// Parses `payload`; nonzero reserved bytes are refused when `reservedFieldsAreZero`.
     init(parsing payload: [UInt8], file: String, reservedFieldsAreZero: Bool) throws {
         guard payload.count == Self.size, let encoding = TensorEncoding(rawValue: payload[4]) else {
@@ -194,10 +190,10 @@ struct CodePayload {
 
     let lengths: [UInt8]
 
-    init(lengths: [UInt8]) { self.lengths = lengths }
-
     func encode(into w: inout LittleEndianWriter) { w.append(lengths) }
+}
 
+extension CodePayload {
     init(parsing payload: [UInt8], file: String) throws {
         guard payload.count == Self.size else {
             throw ContainerError(file: file, .malformedFrame(frame: "CODE", reason: "\(payload.count) bytes, not 256"))
@@ -256,18 +252,14 @@ struct TensorEndPayload {
     /// XXH3 over the tensor's block checksums (`TensorDigest`).
     let digest: UInt64
 
-    init(tensorIndex: UInt32, blocks: UInt32, digest: UInt64) {
-        self.tensorIndex = tensorIndex
-        self.blocks = blocks
-        self.digest = digest
-    }
-
     func encode(into w: inout LittleEndianWriter) {
         w.append(tensorIndex)
         w.append(blocks)
         w.append(digest)
     }
+}
 
+extension TensorEndPayload {
     /// Parses `payload`; a payload of another size is a malformed frame.
     init(parsing payload: [UInt8], file: String) throws {
         guard payload.count == Self.size else {
@@ -353,13 +345,13 @@ struct Trailer {
 
     let indexOffset: UInt64
 
-    init(indexOffset: UInt64) { self.indexOffset = indexOffset }
-
     func encode(into w: inout LittleEndianWriter) {
         w.append(indexOffset)
         w.append(ContainerFormat.trailerMagic)
     }
+}
 
+extension Trailer {
     /// The trailer in `bytes` (`size` of them); nil when they do not end in the magic.
     init?(parsing bytes: [UInt8]) {
         guard bytes.count == Self.size, Array(bytes[8...]) == ContainerFormat.trailerMagic else { return nil }

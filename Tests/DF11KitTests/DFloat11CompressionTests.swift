@@ -9,7 +9,6 @@ import XCTest
 /// `compress --format dfloat11` against the official compressor's golden outputs (Fixtures/dfloat11-golden),
 /// byte for byte, plus the refusals and the shared-memory warning.
 final class DFloat11CompressionTests: XCTestCase {
-    private func golden(_ relative: String) -> String { fixture("dfloat11-golden/" + relative) }
 
     private func officialPattern(_ case_: String, single: Bool = false) throws -> JSONValue {
         let config = try JSONParser().parse(FileSystem.readSmallFile(

@@ -45,3 +45,17 @@ public final class MemorySink: PositionedByteSink {
         bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: source, byteCount: buffer.count) }
     }
 }
+
+/// A source over a pipe fed with `bytes` from a background thread.
+public func pipeSource(_ bytes: [UInt8], name: String) -> FileDescriptorSource {
+    var fds: [Int32] = [0, 0]
+    precondition(pipe(&fds) == 0)
+    let writeEnd = fds[1]
+    let writer = Thread {
+        let sink = FileDescriptorSink(fd: writeEnd, name: "pipe")
+        try? bytes.withUnsafeBytes { try sink.write($0) }
+        close(writeEnd)
+    }
+    writer.start()
+    return FileDescriptorSource(fd: fds[0], name: name, closeOnDeinit: true)
+}

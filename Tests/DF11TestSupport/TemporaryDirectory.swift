@@ -24,3 +24,22 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) {
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
 }
+
+/// A Hugging Face cache entry `repo` (`models--org--name`) holding a copy of the files of `directory` as one
+/// snapshot `revision`: `blobs/` with the files, `refs/main` naming the revision, and `snapshots/<revision>/`
+/// with a symbolic link into `blobs/` per file. Returns the snapshot folder.
+@discardableResult
+public func makeHuggingFaceCache(_ repo: String, revision: String, from directory: String) throws -> String {
+    let manager = FileManager.default
+    let snapshot = repo + "/snapshots/" + revision
+    for folder in [repo + "/blobs", repo + "/refs", snapshot] {
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+    try Data(revision.utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
+    for name in try manager.contentsOfDirectory(atPath: directory) {
+        let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-")
+        try manager.copyItem(atPath: directory + "/" + name, toPath: repo + "/blobs/" + blob)
+        try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
+    }
+    return snapshot
+}

@@ -14,17 +14,3 @@ func readAllChunks(_ source: ByteSource, bufferSize: Int) throws -> [(TensorChun
     }
     return result
 }
-
-/// A source over a pipe fed with `bytes` from a background thread.
-func pipeSource(_ bytes: [UInt8], name: String) -> FileDescriptorSource {
-    var fds: [Int32] = [0, 0]
-    precondition(pipe(&fds) == 0)
-    let writeEnd = fds[1]
-    let writer = Thread {
-        let sink = FileDescriptorSink(fd: writeEnd, name: "pipe")
-        try? bytes.withUnsafeBytes { try sink.write($0) }
-        close(writeEnd)
-    }
-    writer.start()
-    return FileDescriptorSource(fd: fds[0], name: name, closeOnDeinit: true)
-}
