@@ -51,21 +51,19 @@ let package = Package(
         .target(name: "DF11Kit",
                 dependencies: ["DF11IO", "JSON", "Safetensors", "EntropyCoding", "DF11Pipeline",
                                "DF11Container", "DFloat11Layout"]),
-        // The command-line tool: argument parsing and printing only.
+        // The command-line tool: argument parsing, printing and exit codes only; everything else is DF11Kit's.
         .executableTarget(name: "df11",
-                          dependencies: ["DF11Kit", "DF11IO", "DF11Pipeline",
+                          dependencies: ["DF11Kit",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Micro-benchmarks: `swift run -c release df11-bench entropy`.
-        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout", "Safetensors",
-                                                             "DF11Kit"], path: "Benchmarks/df11-bench",
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DFloat11Layout", "Safetensors", "DF11Kit"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
         // What the tests share (in-memory sources and sinks, temporary directories, bf16 generators, the built
         // binary, the golden cases, SHA-256, the reference DFloat11 decoder); used by test targets only.
         .target(name: "DF11TestSupport",
-                dependencies: ["DF11IO", "JSON", "Safetensors", "EntropyCoding", "DF11Pipeline", "DFloat11Layout",
-                               "DF11Kit"],
+                dependencies: ["DF11IO", "JSON", "Safetensors", "EntropyCoding", "DFloat11Layout", "DF11Kit"],
                 path: "Tests/DF11TestSupport"),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO", "DF11TestSupport"]),
@@ -74,13 +72,11 @@ let package = Package(
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Kit", "DF11TestSupport"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests",
-                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "DF11Kit",
-                                   "DF11TestSupport"]),
+                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
         .testTarget(name: "DF11KitTests",
-                    dependencies: ["DF11Kit", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "DF11TestSupport"]),
+                    dependencies: ["DF11Kit", "DF11Container", "JSON", "Safetensors", "DF11IO", "DF11TestSupport"]),
         .testTarget(name: "DFloat11LayoutTests",
-                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding", "DF11Kit",
-                                   "DF11TestSupport"]),
+                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -22,6 +22,8 @@ public struct ContainerError: DF11Failure {
         case sizeMismatch(String)
         case indexMismatch(String)
         case noSuchTensor(String)
+        /// The input's bytes changed between two reads of one segment (a file rewritten during compress).
+        case inputChanged(String)
     }
 
     public let file: String
@@ -57,6 +59,7 @@ public struct ContainerError: DF11Failure {
         case .sizeMismatch: return "size-mismatch"
         case .indexMismatch: return "index-mismatch"
         case .noSuchTensor: return "no-such-tensor"
+        case .inputChanged: return "input-changed"
         }
     }
 
@@ -101,6 +104,8 @@ public struct ContainerError: DF11Failure {
             return "footer index disagrees with the frames: \(what)"
         case let .noSuchTensor(name):
             return "no tensor named '\(name)' (df11 ls lists them)"
+        case let .inputChanged(why):
+            return "the input changed while it was being converted (\(why)); nothing was written"
         }
     }
 }

@@ -55,11 +55,11 @@ public enum DFloat11Compression {
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
         let clock = Stopwatch()
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
-        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11)
+        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11, followSymlinks: options.followSymlinks)
         let copied = CheckpointOperations.excludingOutput(plan.copied, root: plan.checkpoint.root, output: output)
 
-        return try CheckpointOperations.intoDirectory(output, input: plan.checkpoint.root, force: options.force) {
-            try withStaging(in: output) { staging in
+        return try CheckpointOperations.intoDirectory(output, input: plan.checkpoint.root, force: options.force) { directory in
+            try withStaging(in: directory) { staging in
                 var report = DFloat11CompressReport(input: input, output: output,
                                                     layout: dfloat11.singleFile ? "single-file" : "directory",
                                                     architecture: plan.preset?.name, patternSource: plan.patternSource,
@@ -91,9 +91,13 @@ public enum DFloat11Compression {
                     staged += plan.units.map(\.fileName)
                 }
                 staged += ["model.safetensors", "config.json"]
-                try moveIntoPlace(staged + copied, from: staging, to: output, force: options.force)
+                // As private as the weight files they come from (copied files keep their own mode).
+                if let mode = FileAttributes.commonMode(of: plan.checkpoint.weightFiles.map(\.resolvedPath)) {
+                    for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }
+                }
+                try moveIntoPlace(staged + copied, from: staging, to: directory, output: output, force: options.force)
                 report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
-                    ($0, try InputFile(path: FileSystem.join(output, $0)).size)
+                    ($0, try InputFile(path: FileSystem.join(directory, $0)).size)
                 }
                 report.seconds = clock.seconds
                 return report
@@ -101,13 +105,13 @@ public enum DFloat11Compression {
         }
     }
 
-    /// Runs `body` with a fresh staging directory inside `output`, removed afterwards (and on an interrupt), so
-    /// that a refusal or failure leaves `output` as it was.
-    private static func withStaging<T>(in output: String, _ body: (String) throws -> T) throws -> T {
-        let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(atPath: staging)
-        try FileSystem.createDirectories(staging)
+    /// Runs `body` with a fresh staging directory inside `directory` (stale ones of dead runs removed first),
+    /// removed afterwards (and on an interrupt), so that a refusal or failure leaves `directory` as it was.
+    private static func withStaging<T>(in directory: String, _ body: (String) throws -> T) throws -> T {
+        TemporaryFiles.removeStale(in: directory)
+        let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
         InterruptCleanup.register(staging)
+        try FileSystem.createDirectories(staging)
         defer {
             try? FileManager.default.removeItem(atPath: staging)
             InterruptCleanup.unregister(staging)
@@ -147,7 +151,8 @@ public enum DFloat11Compression {
                                    overwrite: true)
         for name in copied {
             try CheckpointOperations.copyFile(FileSystem.join(plan.checkpoint.root, name),
-                                              to: FileSystem.join(staging, name), force: true)
+                                              to: FileSystem.inside(staging, name, origin: "a copied file"),
+                                              force: true)
         }
         if !singleFile {
             try writeSafetensors(restEntries(plan), metadata: plan.metadata,
@@ -182,16 +187,18 @@ public enum DFloat11Compression {
         }
     }
 
-    /// Moves `names` from `staging` into `output`: every file or none (short of a failing rename).
-    private static func moveIntoPlace(_ names: [String], from staging: String, to output: String, force: Bool) throws {
+    /// Moves `names` from `staging` into `directory` (the output `output` names): every file or none (short of a
+    /// failing rename).
+    private static func moveIntoPlace(_ names: [String], from staging: String, to directory: String, output: String,
+                                      force: Bool) throws {
         for name in names {
-            let destination = FileSystem.join(output, name)
+            let destination = try FileSystem.inside(directory, name, origin: "an output file")
             if !force, FileSystem.kind(of: destination) != .missing {
-                throw UsageError("'\(destination)' exists; use --force to replace it")
+                throw OutputExistsError(path: destination, detail: "'\(destination)' exists; use --force to replace it")
             }
         }
         for name in names {
-            let destination = FileSystem.join(output, name)
+            let destination = try FileSystem.inside(directory, name, origin: "an output file")
             try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
             if rename(FileSystem.join(staging, name), destination) != 0 {
                 throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
@@ -223,7 +230,8 @@ public enum DFloat11Compression {
         defer { meter?.finish() }
         func write(_ index: Int, threads: Int) throws -> UnitFileWriter.Report {
             let report = try UnitFileWriter.write(unit: units[index], from: source,
-                                                  toPath: FileSystem.join(staging, units[index].fileName),
+                                                  toPath: FileSystem.inside(staging, units[index].fileName,
+                                                                            origin: "the unit file of module '\(units[index].module)'"),
                                                   overwrite: true, chunkWords: chunkWords, threads: threads)
             meter?.advance(by: sizes[index] * 2)
             return report

@@ -1,7 +1,7 @@
 import JSON
 
 /// The report of `df11 verify` on a DFloat11 model: JSON schema `df11.verify-dfloat11/1` (docs/JSON.md).
-public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
+public struct DFloat11VerifyReport: OperationReport {
     public struct Unit: Sendable {
         public var module: String
         public var file: String
@@ -77,5 +77,28 @@ public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
             ])
         })))
         return .object(members)
+    }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        units.map { u in
+            "\(u.module) (\(u.file)): \(u.weights) weights, \(u.blocksChecked) of \(u.blocks) blocks decoded"
+        }
+    }
+
+    public var text: String {
+        let what = sampleBlocks == nil ? "all \(blocks) blocks" : "\(blocksChecked) of \(blocks) blocks (sample, seed \(seed))"
+        var text = "ok: DFloat11 \(version) \(layout) layout, \(units.count) units, \(weights) weights, \(what) decoded, "
+            + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) bits/weight; "
+            + "\(ByteFormatting.bytes(decodedBytes)) of bf16 in \(ByteFormatting.formatted(seconds, digits: 2)) s "
+            + "(\(ByteFormatting.rate(bytes: decodedBytes, seconds: seconds)))"
+            + (against.map { "; equal to \($0) (\(remainderCompared) other tensors byte for byte)" }
+               ?? "; values not compared (the layout has no checksums): add --against SRC to prove them")
+        if !sourceBuffersNotInModel.isEmpty {
+            text += "\nnote: integer buffers of the source that the model does not hold (transformers does not "
+                + "save them): " + sourceBuffersNotInModel.joined(separator: ", ")
+        }
+        return text
     }
 }

@@ -55,7 +55,7 @@ public struct ShardPlan: Sendable {
     }
 
     /// `model.safetensors.index.json` as transformers writes it (`json.dumps(index, indent=2, sort_keys=True)`
-    /// and a newline, `ensure_ascii` included: `PythonJSON`): `metadata.total_size` (bytes of tensor data) and
+    /// and a newline, `ensure_ascii` included: `JSONStyle.python`): `metadata.total_size` (bytes of tensor data) and
     /// `weight_map`.
     public var indexJSON: [UInt8] {
         var map: [JSONMember] = []

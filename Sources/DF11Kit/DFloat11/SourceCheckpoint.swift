@@ -18,7 +18,8 @@ struct SourceCheckpoint {
         self.path = path
         let tensors: TensorSourceSet
         self.model = model
-        let checkpoint = try Checkpoint.open(path: path)
+        // Only read and compared, never copied: a source whose files link elsewhere is fine here.
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: true)
         guard checkpoint.kind != .standardInput else { throw UsageError("--against needs a file or a directory, not '-'") }
         tensors = TensorSourceSet(files: try checkpoint.weightFiles.map { try SafetensorsFile(path: $0.resolvedPath) })
         self.tensors = tensors
