@@ -5,7 +5,7 @@ DEMO_IN  := Fixtures/tiny-llama
 DEMO_OUT := demo-out
 DEB_PACKAGES := libzstd-dev libxxhash-dev pkg-config zstd
 
-.PHONY: all deps build test demo bench fixtures clean fuzz fuzz-smoke fuzz-seeds faults sanitize
+.PHONY: all deps build test demo bench fixtures clean man install uninstall fuzz fuzz-smoke fuzz-seeds faults sanitize
 
 all: build
 
@@ -37,6 +37,30 @@ demo: build
 	$(DF11) decompress $(DEMO_OUT)/tiny-llama.df11 -o $(DEMO_OUT)/restored
 	diff -r $(DEMO_IN) $(DEMO_OUT)/restored && echo "demo: restored checkpoint is byte-identical to $(DEMO_IN)"
 
+## man: regenerate docs/df11.1 from the argument parser's own help (committed; `make install` installs it)
+man:
+	$(SWIFT) build --product df11
+	.build/debug/df11 --experimental-dump-help | python3 tools/gen_manpage.py > docs/df11.1
+
+## install: the binary, the man page and bash/zsh/fish completions under PREFIX (default /usr/local);
+## DF11_BIN=path installs an already built binary instead of building the release one
+PREFIX  ?= /usr/local
+DESTDIR ?=
+DF11_BIN ?= $(DF11)
+install: $(if $(filter $(DF11),$(DF11_BIN)),build)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(DF11_BIN) $(DESTDIR)$(PREFIX)/bin/df11
+	install -m 644 docs/df11.1 $(DESTDIR)$(PREFIX)/share/man/man1/df11.1
+	$(DF11_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/df11
+	$(DF11_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_df11
+	$(DF11_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/df11.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/df11 $(DESTDIR)$(PREFIX)/share/man/man1/df11.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/df11 $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_df11 \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/df11.fish
 ## fuzz: build the libFuzzer targets (tools/fuzz) and run each for FUZZ_SECONDS (default 60) on its corpus in
 ## .build-fuzz/corpus; prints executions, exec/s, corpus, coverage; fails on any crash (input in .build-fuzz/crashes)
 FUZZ_SECONDS ?= 60

@@ -47,13 +47,13 @@ let package = Package(
         .target(name: "DF11Kit",
                 dependencies: ["DF11IO", "Safetensors", "EntropyCoding", "DF11Pipeline",
                                "DF11Container", "DFloat11Layout"]),
-        // The command-line tool: argument parsing and printing only.
+        // The command-line tool: argument parsing, printing and exit codes only; everything else is DF11Kit's.
         .executableTarget(name: "df11",
-                          dependencies: ["DF11Kit", "DF11IO", "DF11Pipeline",
+                          dependencies: ["DF11Kit",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Micro-benchmarks: `swift run -c release df11-bench entropy`.
-        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout"], path: "Benchmarks/df11-bench",
+        .executableTarget(name: "df11-bench", dependencies: ["EntropyCoding", "DF11Pipeline", "DFloat11Layout", "Safetensors"], path: "Benchmarks/df11-bench",
                           exclude: ["README.md"]),
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO"]),
@@ -61,8 +61,8 @@ let package = Package(
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Pipeline"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests", dependencies: ["DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "Safetensors", "DF11IO", "DF11Pipeline"]),
-        .testTarget(name: "DFloat11LayoutTests", dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "DF11Pipeline", "EntropyCoding"]),
+        .testTarget(name: "DF11KitTests", dependencies: ["DF11Kit", "DF11Container", "Safetensors", "DF11IO", "DF11Pipeline"]),
+        .testTarget(name: "DFloat11LayoutTests", dependencies: ["DFloat11Layout", "Safetensors", "DF11IO", "DF11Pipeline"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -124,7 +124,7 @@ struct EntropyBench {
                 for b in 0..<blocks {
                     let start = b * blockSize, count = Swift.min(blockSize, n - start)
                     let end = b + 1 < blocks ? offsets[b + 1] : capacity
-                    sizes[b] = encoder.encode(words: w.baseAddress! + start, count: count, signMantissa: sm + start,
+                    sizes[b] = try! encoder.encode(words: w.baseAddress! + start, count: count, signMantissa: sm + start,
                                               bits: UnsafeMutableRawBufferPointer(rebasing: bits[offsets[b]..<end]))
                 }
             }

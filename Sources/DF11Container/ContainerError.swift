@@ -24,6 +24,8 @@ public struct ContainerError: DF11Failure {
         case noSuchTensor(String)
         case notBF16Input(String)
         case notLosslessRefused(String)
+        /// The input's bytes changed between two reads of one segment (a file rewritten during compress).
+        case inputChanged(String)
     }
 
     public let file: String
@@ -61,6 +63,7 @@ public struct ContainerError: DF11Failure {
         case .noSuchTensor: return "no-such-tensor"
         case .notBF16Input: return "not-bf16"
         case .notLosslessRefused: return "refused"
+        case .inputChanged: return "input-changed"
         }
     }
 
@@ -109,6 +112,8 @@ public struct ContainerError: DF11Failure {
             return why
         case let .notLosslessRefused(why):
             return why
+        case let .inputChanged(why):
+            return "the input changed while it was being converted (\(why)); nothing was written"
         }
     }
 }

@@ -61,7 +61,7 @@ public struct ContainerWriter {
         let inFlight = threads + 2
         let inputs = BufferPool(count: positioned == nil ? inFlight + 1 : 0, capacity: parameters.segmentBytes)
         let outputs = BufferPool(count: inFlight + 1, capacity: SegmentEncoder.maxOutputBytes(parameters))
-        let encoder = SegmentEncoder(parameters: parameters)
+        let encoder = SegmentEncoder(parameters: parameters, inputName: source.name)
         let tensorDigest = TensorDigest()
         var index = IndexBuilder()
 

@@ -47,10 +47,13 @@ struct EncodedSegment {
 /// Turns one segment of a tensor into `CODE` and `BLK ` frames. Safe to call from many threads.
 final class SegmentEncoder: @unchecked Sendable {
     let parameters: ContainerParameters
+    /// The input's name, for errors.
+    let inputName: String
     private let compressors: ResourcePool<ZstdCompressor>
 
-    init(parameters: ContainerParameters) {
+    init(parameters: ContainerParameters, inputName: String = "input") {
         self.parameters = parameters
+        self.inputName = inputName
         let level = parameters.zstdLevel
         compressors = ResourcePool { ZstdCompressor(level: level) }
     }
@@ -102,8 +105,14 @@ final class SegmentEncoder: @unchecked Sendable {
                 let bitsRoom = BlockEncoder.maxBitsBytes(count: n, maxLength: ContainerFormat.maxCodeLength)
                 let bits = UnsafeMutableRawBufferPointer(start: frames.writer.base + frames.writer.count,
                                                          count: bitsRoom)
-                let sizes = encoder.encode(words: words.baseAddress! + start, count: n,
-                                           signMantissa: signMantissa, bits: bits)
+                let sizes: StreamSizes
+                do {
+                    sizes = try encoder.encode(words: words.baseAddress! + start, count: n,
+                                               signMantissa: signMantissa, bits: bits)
+                } catch let error as EntropyCodingError {
+                    throw ContainerError(file: inputName, tensor: job.tensor.name, block: firstBlock + b,
+                                         .inputChanged("\(error)"))
+                }
                 var total = 0
                 for i in 0..<4 {
                     frames.writer.patch(sizes[i], at: sizesAt + 4 * i)

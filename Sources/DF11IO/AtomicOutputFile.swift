@@ -6,7 +6,7 @@ import Darwin
 
 /// An output file that appears at its destination only when complete.
 ///
-/// Bytes go to a temporary file `.<name>.df11-<random>.tmp` in the destination's directory. `commit()`
+/// Bytes go to a temporary file `.<name>.df11-<host>-<pid>-<random>.tmp` in the destination's directory. `commit()`
 /// flushes, fsyncs, renames it over the destination and fsyncs the directory; `abort()` (or deinit without
 /// commit) deletes it, so a failed run never leaves a partial file behind.
 ///
@@ -62,14 +62,17 @@ public final class AtomicOutputFile: PositionedByteSink {
                             detail: "'\(path)' already exists; use --force to overwrite it", category: .couldNotRun)
         }
         let directory = FileSystem.directoryName(of: destination)
-        let suffix = String(UInt64.random(in: 0 ... UInt64.max), radix: 16)
-        temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: destination)).df11-\(suffix).tmp")
+        TemporaryFiles.removeStale(in: directory)
+        temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: destination)).df11-\(FileSystem.temporaryTag()).tmp")
+        // Registered before it exists: an interrupt between the two would otherwise leave it behind.
+        InterruptCleanup.register(temporaryPath)
         let opened = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if opened < 0 {
-            throw IOFailure(path: path, operation: .create, errno: currentErrno)
+            let code = currentErrno
+            InterruptCleanup.unregister(temporaryPath)
+            throw IOFailure(path: path, operation: .create, errno: code)
         }
         fd = opened
-        InterruptCleanup.register(temporaryPath)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 64)
     }
 
@@ -167,8 +170,17 @@ public final class AtomicOutputFile: PositionedByteSink {
             throw IOFailure(path: path, operation: .create, detail: "'\(path)' became a device, FIFO or socket "
                             + "while writing; nothing was replaced", category: .couldNotRun)
         }
-        if rename(temporaryPath, destination) != 0 {
-            let code = currentErrno
+        // Without overwrite, the check above is only a courtesy: the move itself refuses an existing destination,
+        // so of two runs writing one new file exactly one wins and the other's file never replaces it.
+        let code = overwrite ? (rename(temporaryPath, destination) == 0 ? 0 : currentErrno)
+            : FileSystem.renameWithoutReplacing(temporaryPath, to: destination)
+        if code == EEXIST || code == ENOTEMPTY {
+            abort()
+            throw IOFailure(path: path, operation: .create,
+                            detail: "'\(path)' appeared while writing; use --force to overwrite it",
+                            category: .couldNotRun)
+        }
+        if code != 0 {
             abort()
             throw IOFailure(path: path, operation: .rename, errno: code)
         }

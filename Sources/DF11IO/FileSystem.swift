@@ -103,6 +103,71 @@ public enum FileSystem {
         if unlink(path) != 0 { throw IOFailure(path: path, operation: .remove, errno: currentErrno) }
     }
 
+    /// Whether `name` is one path component that names an entry inside a directory: not empty, not `.` or
+    /// `..`, without `/` or NUL.
+    public static func isSafeComponent(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.utf8.contains(0x2F) && !name.utf8.contains(0)
+    }
+
+    /// Whether `path` is a relative path that stays inside its directory: one or more safe components
+    /// (`isSafeComponent`) separated by single `/`.
+    public static func isSafeRelativePath(_ path: String) -> Bool {
+        !path.isEmpty && path.split(separator: "/", omittingEmptySubsequences: false)
+            .allSatisfy { isSafeComponent(String($0)) }
+    }
+
+    /// `directory` joined with `relative`, a name derived from input data, after checking that it stays
+    /// inside `directory` (`isSafeRelativePath`); `origin` says where the name came from for the error.
+    public static func inside(_ directory: String, _ relative: String, origin: String) throws -> String {
+        guard isSafeRelativePath(relative) else { throw UnsafeOutputName(name: relative, origin: origin) }
+        return join(directory, relative)
+    }
+
+    /// Moves `source` (a file or a directory) to `destination` only if nothing is there, atomically: of two
+    /// processes moving onto one name, exactly one succeeds and the other fails with `EEXIST`, and nothing at
+    /// `destination` is ever replaced. Linux's `renameat2(RENAME_NOREPLACE)`; where the file system does not
+    /// support it, `link` + `unlink` for a file, and for a directory `mkdir` (the claim) + `rename` over the
+    /// claimed empty directory. Returns 0 or an errno value.
+    public static func renameWithoutReplacing(_ source: String, to destination: String) -> Int32 {
+        if let renameat2 = renameat2Function {
+            if renameat2(AT_FDCWD, source, AT_FDCWD, destination, 1 /* RENAME_NOREPLACE */) == 0 { return 0 }
+            let code = currentErrno
+            if code != EINVAL && code != ENOSYS && code != ENOTSUP { return code }
+        }
+        if kind(of: source) == .directory {
+            if mkdir(destination, 0o700) != 0 { return currentErrno }
+            if rename(source, destination) != 0 {
+                let code = currentErrno
+                rmdir(destination)      // ours, and empty unless someone wrote into it: then it stays
+                return code
+            }
+            return 0
+        }
+        if link(source, destination) != 0 { return currentErrno }
+        unlink(source)
+        return 0
+    }
+
+    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    private static let renameat2Function: Renameat2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: Renameat2.self)
+    }()
+
+    /// This host's name, for naming temporary files so that stale ones can be told apart on shared file systems.
+    public static let hostName: String = {
+        var bytes = [CChar](repeating: 0, count: 256)
+        guard gethostname(&bytes, bytes.count - 1) == 0 else { return "localhost" }
+        let name = String(cString: bytes).map { $0 == "/" || $0 == "-" ? "_" : $0 }
+        return name.isEmpty ? "localhost" : String(name)
+    }()
+
+    /// A tag for temporary names: `<host>-<pid>-<random hex>`; `isStaleTemporaryTag` recognises one left by a
+    /// dead process of this host.
+    public static func temporaryTag() -> String {
+        "\(hostName)-\(getpid())-" + String(UInt64.random(in: 0 ... UInt64.max), radix: 16)
+    }
+
     /// Joins two path parts with exactly one "/".
     public static func join(_ base: String, _ name: String) -> String {
         if base.isEmpty || name.hasPrefix("/") { return name }

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Removes the temporary files of unfinished outputs when the process is interrupted (SIGINT, SIGTERM,
 /// SIGHUP), then exits with status 130 (interrupt) or 128 + signal: an interrupted run leaves neither a
@@ -11,22 +14,43 @@ import Foundation
 public enum InterruptCleanup {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var pending: Set<String> = []
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var installed = false
 
-    /// Installs the handlers; the CLI calls this once at start.
+    /// Installs the handlers; the CLI calls this once, first thing at start.
+    ///
+    /// SIGINT, SIGTERM and SIGHUP are blocked on the calling thread before anything else happens, so every thread
+    /// started later inherits the block, and one thread takes them with `sigwait`. A signal that arrives at any
+    /// moment after the block stays pending until that thread takes it: none is ever ignored. (Before, the signals
+    /// were set to be ignored and a Dispatch source installed afterwards: one arriving in between, in the first
+    /// milliseconds of a run, was lost, and the run went on.)
     public static func install() {
         lock.lock()
         defer { lock.unlock() }
-        guard sources.isEmpty else { return }
-        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { interrupted(by: signalNumber) }
-            source.resume()
-            sources.append(source)
+        guard !installed else { return }
+        installed = true
+        var blocked = interruptSignals
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        // Blocked signals with the default action stay pending; ignored ones (a shell's background job inherits
+        // SIGINT ignored) would be discarded before sigwait could take them.
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { signal(signalNumber, SIG_DFL) }
+        let waiter = Thread {
+            var set = interruptSignals
+            var received: Int32 = 0
+            while sigwait(&set, &received) != 0 {}
+            interrupted(by: received)
         }
+        waiter.name = "df11-signals"
+        waiter.start()
         // SIGBUS arrives on the thread that touched the missing page, which cannot go on: handled there.
         signal(SIGBUS) { _ in InterruptCleanup.inputTruncated() }
+    }
+
+    /// SIGINT, SIGTERM and SIGHUP.
+    private static var interruptSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, signalNumber) }
+        return set
     }
 
     /// The SIGBUS handler. Not async-signal-safe in theory; in practice the faulting thread was reading

@@ -1,8 +1,9 @@
 /// Encodes blocks of bf16 words into the block format (see `BlockFormat`) with one canonical code.
 ///
-/// The code must have been built from a histogram that counts every exponent of the words it encodes:
-/// encoding a word whose exponent has no code (length 0) is a programming error, and `encode` stops the
-/// process (`precondition`) after the block rather than write a stream that cannot be decoded.
+/// The code must have been built from a histogram that counts every exponent of the words it encodes. A word
+/// whose exponent has no code (length 0) means the words changed after their histogram was taken (an input
+/// file rewritten while it is mapped): `encode` notices it after the block, at no cost in the hot loop, and
+/// throws `EntropyCodingError.exponentWithoutCode` rather than return a stream that cannot be decoded.
 public struct BlockEncoder: Sendable {
     /// The code in use.
     public let code: CanonicalCode
@@ -41,11 +42,12 @@ public struct BlockEncoder: Sendable {
     /// exponent streams, concatenated, to the start of `bits`; returns the streams' sizes.
     ///
     /// - Preconditions: `0 ≤ count ≤ BlockFormat.maxCount`; `bits.count ≥
-    ///   maxBitsBytes(count: count, maxLength: code.maxLength)`; every exponent in `words` has a code.
-    ///   Bytes of `bits` past the returned total are scratch and left unspecified.
+    ///   maxBitsBytes(count: count, maxLength: code.maxLength)`. Bytes of `bits` past the returned total are
+    ///   scratch and left unspecified.
+    /// - Throws: `EntropyCodingError.exponentWithoutCode` when an exponent in `words` has no code.
     public func encode(words: UnsafePointer<UInt16>, count: Int,
                        signMantissa: UnsafeMutablePointer<UInt8>,
-                       bits: UnsafeMutableRawBufferPointer) -> StreamSizes {
+                       bits: UnsafeMutableRawBufferPointer) throws -> StreamSizes {
         precondition(count >= 0 && count <= BlockFormat.maxCount, "block of \(count) words is out of range")
         precondition(bits.count >= Self.maxBitsBytes(count: count, maxLength: code.maxLength),
                      "exponent buffer of \(bits.count) bytes is below maxBitsBytes")
@@ -63,8 +65,12 @@ public struct BlockEncoder: Sendable {
                                    out: out, region: region, sizes: &sizes)
             }
         }
-        precondition(poison & Self.unusedEntry == 0,
-                     "BlockEncoder: a word's exponent has no code; build the code from this data's histogram")
+        if poison & Self.unusedEntry != 0 {
+            let missing = (0..<count).first { code.lengths[Int(BF16.exponent(words[$0]))] == 0 } ?? 0
+            throw EntropyCodingError.exponentWithoutCode(
+                "word \(missing) of the block has exponent \(BF16.exponent(words[missing])), which the code built "
+                + "from the words' histogram does not contain")
+        }
         // Close the gaps between regions: streams 1...3 move down behind their predecessors.
         var offset = Int(sizes.stream0)
         for stream in 1..<4 {

@@ -13,12 +13,16 @@ public enum EntropyCodingError: Error, Equatable, Sendable, CustomStringConverti
     /// Encoded bits that do not decode to exactly the expected block: a stream ran out early, decoded to an
     /// unused code, left bits over, had non-zero padding, or the stream sizes do not match the data.
     case corruptStream(String)
+    /// A word to encode whose exponent has no code: the words are not those the code's histogram counted
+    /// (they changed in between).
+    case exponentWithoutCode(String)
 
     public var description: String {
         switch self {
         case .invalidCodeLengths(let detail): return "invalid Huffman code lengths: \(detail)"
         case .invalidArgument(let detail): return "invalid argument: \(detail)"
         case .corruptStream(let detail): return "corrupt exponent stream: \(detail)"
+        case .exponentWithoutCode(let detail): return "exponent without a code: \(detail)"
         }
     }
 }

@@ -43,7 +43,13 @@ public struct Checkpoint {
     /// Opens `path`: "-", a `.safetensors` file, a directory (sharded or not), a Hugging Face cache snapshot,
     /// or a cache root `models--org--name` (its `refs/main` snapshot). Validates a sharded checkpoint's index
     /// against the shards' headers in both directions.
-    public static func open(path: String) throws -> Checkpoint {
+    ///
+    /// Symbolic links inside a directory: linked directories are never entered (a `self -> .` link would
+    /// otherwise repeat the tree without end, a link to `/` walk the file system); a linked file counts when it
+    /// resolves inside the checkpoint directory (or, for a Hugging Face snapshot, inside its repository's
+    /// `blobs/`), and one that resolves elsewhere (a secret copied into an output that gets published) is
+    /// refused (`.linkOutside`) unless `followSymlinks`.
+    public static func open(path: String, followSymlinks: Bool = false) throws -> Checkpoint {
         if path == "-" {
             return Checkpoint(kind: .standardInput, root: "-",
                               weightFiles: [WeightFile(displayPath: "-", resolvedPath: "-")],
@@ -61,19 +67,33 @@ public struct Checkpoint {
             throw CheckpointError(path: path, problem: .notSafetensors)
         case .directory:
             if let snapshot = try HuggingFaceCache.snapshotForCacheRoot(path) {
-                return try openDirectory(snapshot, isSnapshot: true)
+                return try openDirectory(snapshot, isSnapshot: true, followSymlinks: followSymlinks)
             }
-            return try openDirectory(path, isSnapshot: HuggingFaceCache.isSnapshotDirectory(path))
+            return try openDirectory(path, isSnapshot: HuggingFaceCache.isSnapshotDirectory(path),
+                                     followSymlinks: followSymlinks)
         }
     }
 
-    private static func openDirectory(_ directory: String, isSnapshot: Bool) throws -> Checkpoint {
+    private static func openDirectory(_ directory: String, isSnapshot: Bool, followSymlinks: Bool) throws -> Checkpoint {
         let files = try listFiles(directory, relativeTo: "")
+        let roots = try linkRoots(directory, isSnapshot: isSnapshot)
+        func checked(_ name: String) throws -> String {
+            let full = FileSystem.join(directory, name)
+            let resolved = try FileSystem.resolve(full)
+            if !followSymlinks, !isInside(resolved, roots) {
+                throw CheckpointError(path: full, problem: .linkOutside(target: resolved))
+            }
+            return resolved
+        }
+        for name in files { _ = try checked(name) }
         let indexPath = FileSystem.join(directory, indexFileName)
         var index: CheckpointIndex?
         var weightNames: [String]
         if files.contains(indexFileName) {
             let parsed = try CheckpointIndex.parse(try FileSystem.readSmallFile(indexPath), path: indexPath)
+            for name in parsed.files where FileSystem.kind(of: FileSystem.join(directory, name)) != .missing {
+                _ = try checked(name)
+            }
             try verify(parsed, directory: directory, indexPath: indexPath)
             index = parsed
             weightNames = parsed.files
@@ -83,21 +103,50 @@ public struct Checkpoint {
         }
         let weightSet = Set(weightNames)
         let weights = try weightNames.map { name in
-            WeightFile(displayPath: name, resolvedPath: try FileSystem.resolve(FileSystem.join(directory, name)))
+            WeightFile(displayPath: name, resolvedPath: try checked(name))
         }
         let others = files.filter { !weightSet.contains($0) && $0 != indexFileName }
         let kind: Kind = isSnapshot ? .huggingFaceSnapshot : (index != nil ? .shardedDirectory : .directory)
         return Checkpoint(kind: kind, root: directory, weightFiles: weights, otherFiles: others, index: index)
     }
 
-    /// Every non-hidden file under `directory` (following links), as sorted relative paths.
+    /// Refuses (`.linkOutside`) any of `names` (relative to `directory`) that resolves outside `directory`, unless
+    /// `followSymlinks`: for the files of a df11 container directory or a DFloat11 model about to be read or copied.
+    public static func checkLinks(_ names: [String], in directory: String, followSymlinks: Bool) throws {
+        guard !followSymlinks else { return }
+        let roots = try linkRoots(directory, isSnapshot: HuggingFaceCache.isSnapshotDirectory(directory))
+        for name in names {
+            let full = FileSystem.join(directory, name)
+            guard let resolved = try? FileSystem.resolve(full) else { continue }   // missing: reported where read
+            if !isInside(resolved, roots) {
+                throw CheckpointError(path: full, problem: .linkOutside(target: resolved))
+            }
+        }
+    }
+
+    /// Where linked files of `directory` may point: the directory itself, and a snapshot's repository `blobs/`.
+    private static func linkRoots(_ directory: String, isSnapshot: Bool) throws -> [String] {
+        var roots = [try FileSystem.resolve(directory)]
+        if isSnapshot, let blobs = try? FileSystem.resolve(
+            FileSystem.join(FileSystem.directoryName(of: FileSystem.directoryName(of: directory)), "blobs")) {
+            roots.append(blobs)
+        }
+        return roots
+    }
+
+    private static func isInside(_ resolved: String, _ roots: [String]) -> Bool {
+        roots.contains { resolved == $0 || resolved.hasPrefix($0 == "/" ? "/" : $0 + "/") }
+    }
+
+    /// Every non-hidden file under `directory`, as sorted relative paths: real subdirectories are entered,
+    /// linked ones never (no loops, no walk outside); linked files are listed (checked by the caller).
     private static func listFiles(_ directory: String, relativeTo prefix: String) throws -> [String] {
         var result: [String] = []
         for name in try FileSystem.entries(of: directory) where !name.hasPrefix(".") {
             let full = FileSystem.join(directory, name)
             let relative = prefix.isEmpty ? name : prefix + "/" + name
             switch FileSystem.kind(of: full) {
-            case .directory: result += try listFiles(full, relativeTo: relative)
+            case .directory where !FileSystem.isSymbolicLink(full): result += try listFiles(full, relativeTo: relative)
             case .regularFile: result.append(relative)
             default: continue
             }

@@ -20,6 +20,8 @@ public struct CheckpointError: DF11Failure, Equatable {
         case tensorNotInIndex(tensor: String, file: String)
         /// A Hugging Face cache folder without a usable `refs/main` or snapshot.
         case invalidCache(String)
+        /// A symbolic link in the checkpoint directory to a file outside it (`target`, resolved).
+        case linkOutside(target: String)
 
         /// A stable kebab-case identifier of the problem.
         public var code: String {
@@ -32,6 +34,7 @@ public struct CheckpointError: DF11Failure, Equatable {
             case .tensorNotInShard: return "tensor-not-in-shard"
             case .tensorNotInIndex: return "tensor-not-in-index"
             case .invalidCache: return "invalid-cache"
+            case .linkOutside: return "link-outside"
             }
         }
     }
@@ -53,7 +56,7 @@ public struct CheckpointError: DF11Failure, Equatable {
     /// `.couldNotRun` for a missing path or a path of the wrong kind; `.badData` for inconsistent contents.
     public var category: FailureCategory {
         switch problem {
-        case .notFound, .notSafetensors, .noWeightFiles: return .couldNotRun
+        case .notFound, .notSafetensors, .noWeightFiles, .linkOutside: return .couldNotRun
         default: return .badData
         }
     }
@@ -72,6 +75,9 @@ public struct CheckpointError: DF11Failure, Equatable {
         case .tensorNotInIndex(let tensor, let file):
             return "\(path): '\(file)' contains tensor '\(tensor)', which the index does not map to it"
         case .invalidCache(let words): return "\(path): \(words)"
+        case .linkOutside(let target):
+            return "'\(path)' is a symbolic link to '\(target)', outside the checkpoint directory; df11 reads and "
+                + "copies files from outside a checkpoint only when asked: pass --follow-symlinks if that is intended"
         }
     }
 }

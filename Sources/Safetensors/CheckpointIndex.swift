@@ -39,8 +39,9 @@ public struct CheckpointIndex: Equatable, Sendable {
             guard let file = member.value.stringValue else {
                 throw fail("weight_map entry '\(member.key)' must be a file name string")
             }
-            if file.isEmpty || file.hasPrefix("/") || file.split(separator: "/").contains("..") {
-                throw fail("weight_map entry '\(member.key)' names an unsafe path '\(file)'")
+            if !FileSystem.isSafeRelativePath(file) {
+                let shown = file.unicodeScalars.map { $0 == "\u{0}" ? "\\u0000" : String($0) }.joined()
+                throw fail("weight_map entry '\(member.key)' names an unsafe path '\(shown)'")
             }
             return WeightMapEntry(tensor: member.key, file: file)
         }

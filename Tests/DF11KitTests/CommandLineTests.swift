@@ -53,7 +53,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(malformed.stderr.contains("offsets-overlap.safetensors"), malformed.stderr)
 
         // Argument errors exit 2 as documented (ArgumentParser's own status would be 64).
-        for arguments in [["compress", "x.safetensors", "--threads", "0"], ["verify", "x", "--sample", "0"],
+        for arguments in [["compress", "x.safetensors", "--threads", "-1"], ["verify", "x", "--sample", "0"],
                           ["verify", "x", "--bogus"], ["nosuchcommand"], ["compress", "x", "--format", "bogus"],
                           ["verify", "x", "--sample", "-1"], ["cat", "x", "t", "--threads", "100000"]] {
             let badArgument = try runDF11(arguments)

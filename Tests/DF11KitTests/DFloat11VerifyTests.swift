@@ -296,6 +296,29 @@ final class DFloat11VerifyTests: XCTestCase {
         assertNamesUnitAndBlock(verifyFailure(dir), block: 4)
     }
 
+    /// Issue #12, defect 7: a split moved inside the unit (still increasing, so the structure looked fine) passed
+    /// verify, and decompress then exited 2 ("could not run", a shape it could not derive). Both now report bad
+    /// data: the splits disagree with the sizes config.json gives the unit's weights.
+    func testCorruptSplitPositionsFailVerifyAndDecompressAsBadData() throws {
+        let dir = try copyOfficial()
+        try patch(dir + unitFile, unit + ".split_positions") { bytes in bytes[0] &+= 8 }
+        let failure = verifyFailure(dir)
+        XCTAssertEqual(failure?.code, "bad-tensor", "\(String(describing: failure))")
+        XCTAssertEqual(failure?.badData, true)
+        XCTAssert(failure?.message.contains("\(unit).split_positions") == true, "\(String(describing: failure))")
+        XCTAssert(failure?.message.contains("disagree with the weights' sizes in config.json") == true, "\(String(describing: failure))")
+        let out = FileSystem.directoryName(of: dir) + "/restored"
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: dir, output: out, options: options)) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .badData, "\(error)")
+        }
+        XCTAssertEqual(FileSystem.kind(of: out), .missing)
+        let verify = try runDF11(["verify", dir])
+        XCTAssertEqual(verify.status, 1, verify.stderr)
+        let decompress = try runDF11(["decompress", dir, "-o", out])
+        XCTAssertEqual(decompress.status, 1, decompress.stderr)
+        XCTAssertEqual(FileSystem.kind(of: out), .missing)
+    }
+
     func testChangedGap() throws {
         let dir = try copyOfficial()
         // Window 2600 is in block 5; its 5-bit field starts at bit 13000 of `gaps`.

@@ -48,8 +48,10 @@ func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32
     return (process.terminationStatus, stdout, String(decoding: stderr, as: UTF8.self))
 }
 
-/// `.build/<config>/df11`, in the directory of the running test bundle.
+/// `.build/<config>/df11`, in the directory of the running test bundle; `DF11_BINARY` names another (to run the
+/// command-line tests against an older build, for instance).
 let df11Binary: URL = {
+    if let given = ProcessInfo.processInfo.environment["DF11_BINARY"] { return URL(fileURLWithPath: given) }
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         ?? CommandLine.arguments[0]
     var url = URL(fileURLWithPath: executable)

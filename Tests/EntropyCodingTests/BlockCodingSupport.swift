@@ -15,7 +15,7 @@ func encodeBlock(_ words: [UInt16], _ code: CanonicalCode) -> EncodedBlock {
     let sizes = words.withUnsafeBufferPointer { w in
         sm.withUnsafeMutableBufferPointer { s in
             bits.withUnsafeMutableBytes { b in
-                encoder.encode(words: w.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: words.count,
+                try! encoder.encode(words: w.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: words.count,
                                signMantissa: s.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, bits: b)
             }
         }

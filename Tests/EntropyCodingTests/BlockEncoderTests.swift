@@ -44,4 +44,36 @@ final class BlockEncoderTests: XCTestCase {
             XCTAssertEqual(UInt64(block.sizes[i]), (bits + 7) / 8)
         }
     }
+
+    /// Issue #12, defect 4: words whose exponent the code lacks (the input changed between the histogram pass and
+    /// the encode pass) used to stop the process with SIGILL (a precondition); now a typed error, at any position
+    /// and for every code length limit, while words the code covers still encode.
+    func testAnExponentWithoutACodeIsAnErrorNotATrap() throws {
+        var rng = SplitMix64(seed: 12)
+        for count in [1, 5, 100, 4096] {
+            for limit in [8, 15] {
+                let words = normalWords(count: count, sigma: 0.02, rng: &rng)
+                let code = try codeFor(words, limit: limit)
+                let missing = (0...255).map(UInt16.init).first { code.lengths[Int($0)] == 0 }!
+                for position in Set([0, count / 2, count - 1]) {
+                    var changed = words
+                    changed[position] = missing << 7 | 0x25
+                    let encoder = BlockEncoder(code: code)
+                    var sm = [UInt8](repeating: 0, count: count)
+                    var bits = [UInt8](repeating: 0, count: BlockEncoder.maxBitsBytes(count: count, maxLength: code.maxLength))
+                    XCTAssertThrowsError(try changed.withUnsafeBufferPointer { w in
+                        try sm.withUnsafeMutableBufferPointer { s in
+                            try bits.withUnsafeMutableBytes { b in
+                                try encoder.encode(words: w.baseAddress!, count: count, signMantissa: s.baseAddress!, bits: b)
+                            }
+                        }
+                    }) { error in
+                        XCTAssertEqual(error as? EntropyCodingError, .exponentWithoutCode(
+                            "word \(position) of the block has exponent \(missing), which the code built from the "
+                            + "words' histogram does not contain"))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,8 @@
+import DF11Pipeline
 import Safetensors
 
 /// What `df11 compress --format dfloat11` wrote. JSON schema `df11.compress-dfloat11/1` (docs/JSON.md).
-public struct DFloat11CompressReport: JSONRepresentable, Sendable {
+public struct DFloat11CompressReport: OperationReport {
     /// One unit written.
     public struct UnitResult: Sendable {
         public var module: String
@@ -93,5 +94,23 @@ public struct DFloat11CompressReport: JSONRepresentable, Sendable {
             "threads": .int(threads),
             "input_mb_per_s": .double(seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0),
         ])
+    }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        units.map { u in
+            "\(u.module)\(u.file.map { " → " + $0 } ?? ""): \(u.tensors) tensors, \(u.weights) weights, "
+                + "\(ByteFormatting.bytes(u.bytes)), \(ByteFormatting.formatted(u.bitsPerWeight, digits: 2)) bits/weight"
+        } + copied.map { "copied \($0)" }
+    }
+
+    public var text: String {
+        "DFloat11 (\(layout), \(architecture.map { "preset " + $0 } ?? patternSource)): "
+            + "\(units.count) units, \(unitWeights) weights; "
+            + "\(ByteFormatting.bytes(inputBytes)) → \(ByteFormatting.bytes(safetensorsBytes)) "
+            + "(\(Percent.text(fraction: ratio))) in "
+            + "\(ByteFormatting.formatted(seconds, digits: 2)) s, "
+            + ByteFormatting.rate(bytes: inputBytes, seconds: seconds)
     }
 }

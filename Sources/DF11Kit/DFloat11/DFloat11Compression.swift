@@ -72,17 +72,17 @@ public enum DFloat11Compression {
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
         let clock = Stopwatch()
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
-        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11)
+        let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11, followSymlinks: options.followSymlinks)
         let (checkpoint, source, units, rest) = (plan.checkpoint, plan.source, plan.units, plan.rest)
         let (configBytes, metadata) = (plan.configBytes, plan.metadata)
         let copied = CheckpointOperations.excludingOutput(plan.copied, root: checkpoint.root, output: output)
 
         // Output directory and staging.
-        return try CheckpointOperations.intoDirectory(output, input: checkpoint.root, force: options.force) {
-            let staging = FileSystem.join(output, ".df11-staging-\(ProcessInfo.processInfo.processIdentifier)")
-            try? FileManager.default.removeItem(atPath: staging)
-            try FileSystem.createDirectories(staging)
+        return try CheckpointOperations.intoDirectory(output, input: checkpoint.root, force: options.force) { directory in
+            TemporaryFiles.removeStale(in: directory)
+            let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
             InterruptCleanup.register(staging)
+            try FileSystem.createDirectories(staging)
             defer {
                 try? FileManager.default.removeItem(atPath: staging)
                 InterruptCleanup.unregister(staging)
@@ -114,7 +114,8 @@ public enum DFloat11Compression {
                                            overwrite: true)
                 for name in copied {
                     try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name),
-                                                      to: FileSystem.join(staging, name), force: true)
+                                                      to: FileSystem.inside(staging, name, origin: "a copied file"),
+                                                      force: true)
                 }
                 if !dfloat11.singleFile {
                     let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
@@ -172,22 +173,26 @@ public enum DFloat11Compression {
             }
             staged += ["model.safetensors", "config.json"]
 
+            // As private as the weight files they come from (copied files keep their own mode).
+            if let mode = FileAttributes.commonMode(of: checkpoint.weightFiles.map(\.resolvedPath)) {
+                for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }
+            }
             // Into place: every file or none (short of a failing rename).
             for name in staged + copied {
-                let destination = FileSystem.join(output, name)
+                let destination = try FileSystem.inside(directory, name, origin: "an output file")
                 if !options.force, FileSystem.kind(of: destination) != .missing {
-                    throw UsageError("'\(destination)' exists; use --force to replace it")
+                    throw OutputExistsError(path: destination, detail: "'\(destination)' exists; use --force to replace it")
                 }
             }
             for name in staged + copied {
-                let destination = FileSystem.join(output, name)
+                let destination = try FileSystem.inside(directory, name, origin: "an output file")
                 try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
                 if rename(FileSystem.join(staging, name), destination) != 0 {
                     throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
                 }
             }
             report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
-                ($0, try InputFile(path: FileSystem.join(output, $0)).size)
+                ($0, try InputFile(path: FileSystem.join(directory, $0)).size)
             }
             report.seconds = clock.seconds
             return report
@@ -218,7 +223,8 @@ public enum DFloat11Compression {
         defer { meter?.finish() }
         func write(_ index: Int, threads: Int) throws -> UnitFileWriter.Report {
             let report = try UnitFileWriter.write(unit: units[index], from: source,
-                                                  toPath: FileSystem.join(staging, units[index].fileName),
+                                                  toPath: FileSystem.inside(staging, units[index].fileName,
+                                                                            origin: "the unit file of module '\(units[index].module)'"),
                                                   overwrite: true, chunkWords: chunkWords, threads: threads)
             meter?.advance(by: sizes[index] * 2)
             return report

@@ -38,8 +38,8 @@ struct DFloat11CompressionPlan {
     /// The layout stores units as flat streams; the output is valid, but decompress will refuse it.
     let shapesNotDerivable: [(weight: String, why: String)]
 
-    init(input: String, dfloat11: DFloat11CompressOptions) throws {
-        let checkpoint = try Checkpoint.open(path: input)
+    init(input: String, dfloat11: DFloat11CompressOptions, followSymlinks: Bool = false) throws {
+        let checkpoint = try Checkpoint.open(path: input, followSymlinks: followSymlinks)
         guard checkpoint.kind != .standardInput else {
             throw UsageError("--format dfloat11 reads a checkpoint directory or file, not standard input")
         }
@@ -121,6 +121,19 @@ struct DFloat11CompressionPlan {
                 guard info.dtype == .bf16 else {
                     throw DFloat11LayoutError(unit: unit.module, .notBF16(tensor: weight.source, dtype: info.dtype.rawValue))
                 }
+            }
+        }
+
+        // Unit files are named after modules, that is after tensor names from the input: each name must stay one
+        // plain file name inside the output, distinct from the others and from model.safetensors and config.json.
+        var outputNames: Set<String> = ["model.safetensors", "config.json"]
+        for unit in units {
+            guard FileSystem.isSafeComponent(unit.fileName) else {
+                throw UnsafeOutputName(name: unit.fileName, origin: "the unit file of module '\(unit.module)'")
+            }
+            guard outputNames.insert(unit.fileName).inserted else {
+                throw DFloat11LayoutError(unit: unit.module, .badUnitDescription(
+                    "its file '\(unit.fileName)' would replace another output file of the same name"))
             }
         }
 

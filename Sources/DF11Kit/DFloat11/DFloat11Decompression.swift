@@ -5,7 +5,7 @@ import Foundation
 import Safetensors
 
 /// The report of `df11 decompress DIR` on a DFloat11 model: JSON schema `df11.decompress-dfloat11/1`.
-public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
+public struct DFloat11DecompressReport: OperationReport {
     public var input: String
     public var output: String
     public var version: String
@@ -41,6 +41,17 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
             JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
         ])
     }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] { weightFiles.map { "wrote \($0)" } + copied.map { "copied \($0)" } }
+
+    public var text: String {
+        let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
+        return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
+            + "\(ByteFormatting.bytes(outputBytes)) in \(ByteFormatting.formatted(seconds, digits: 2)) s, "
+            + ByteFormatting.rate(bytes: weights * 2, seconds: seconds)
+    }
 }
 
 /// `df11 decompress DIR -o OUT`: a DFloat11 model back to a plain bf16 safetensors checkpoint.
@@ -66,6 +77,8 @@ public enum DFloat11Decompression {
                                   maxShardSize: UInt64? = nil) throws -> DFloat11DecompressReport {
         let clock = Stopwatch()
         let model = try DFloat11Model(directory: input)
+        try Checkpoint.checkLinks(model.otherFiles + model.fileNames, in: model.directory,
+                                  followSymlinks: options.followSymlinks)
         var report = DFloat11DecompressReport(input: input, output: output, version: model.version,
                                               layout: model.fileNames.count == 1 ? "single-file" : "directory",
                                               threads: options.threads)
@@ -78,6 +91,7 @@ public enum DFloat11Decompression {
         let shapes = WeightShapes(config: config, configName: configName)
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         let unitNames = try unitWeightNames(decoders: decoders, model: model, shapes: shapes)
+        try checkSplitPositions(decoders: decoders, names: unitNames, shapes: shapes)
 
         // Plan: every unit weight (name, unit, weight range, shape), every remainder tensor.
         var pieces: [String: Piece] = [:]
@@ -113,39 +127,45 @@ public enum DFloat11Decompression {
                                   fileName: $0.fileName)
         }
 
-        try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) {
+        try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) { directory in
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
-            let previous = try previousWeightFiles(in: output)
+            let previous = try previousWeightFiles(in: directory)
             let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
-                throw UsageError("'\(output)' already holds \(stale.joined(separator: ", ")) from an earlier run, "
-                                 + "which a loader could take instead of the new files; use --force to replace them")
+                throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
+                                        + "from an earlier run, which a loader could take instead of the new files; "
+                                        + "use --force to replace them")
             }
             let meter = options.meter("decompress", total: writers.reduce(0) { $0 + $1.fileSize })
             defer { meter?.finish() }
             var files: [AtomicOutputFile] = []
             do {
                 for writer in writers {
-                    files.append(try AtomicOutputFile(path: FileSystem.join(output, writer.fileName),
+                    files.append(try AtomicOutputFile(path: FileSystem.join(directory, writer.fileName),
                                                       overwrite: options.force))
                 }
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
                 // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
                 if stale.contains(Checkpoint.indexFileName) {
-                    try FileSystem.removeFile(FileSystem.join(output, Checkpoint.indexFileName))
+                    try FileSystem.removeFile(FileSystem.join(directory, Checkpoint.indexFileName))
                 }
-                for file in files { try file.commit() }
+                // As private as the model's files.
+                let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
+                for file in files {
+                    if let mode { _ = chmod(file.temporaryPath, mode) }
+                    try file.commit()
+                }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
-                                               to: FileSystem.join(output, Checkpoint.indexFileName),
+                                               to: FileSystem.join(directory, Checkpoint.indexFileName),
                                                overwrite: options.force)
                 }
                 for name in stale where name != Checkpoint.indexFileName {
-                    try FileSystem.removeFile(FileSystem.join(output, name))
+                    try FileSystem.removeFile(FileSystem.join(directory, name))
                 }
             } catch {
                 for file in files { file.abort() }
@@ -161,9 +181,14 @@ public enum DFloat11Decompression {
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
             try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
-                                       to: FileSystem.join(output, "config.json"), overwrite: options.force)
+                                       to: FileSystem.join(directory, "config.json"), overwrite: options.force)
+            if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
+                _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+            }
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
-                try CheckpointOperations.copyFile(FileSystem.join(model.directory, name), to: FileSystem.join(output, name), force: options.force)
+                try CheckpointOperations.copyFile(FileSystem.join(model.directory, name),
+                                                  to: FileSystem.inside(directory, name, origin: "a copied file"),
+                                                  force: options.force)
                 report.copied.append(name)
             }
         }
@@ -299,6 +324,30 @@ public enum DFloat11Decompression {
                 owner[name] = decoder.module
             }
             return names
+        }
+    }
+
+    /// Checks each unit's `split_positions` against the weight sizes config.json gives its weights, where it gives
+    /// all of them and they add up to the unit's weights: the layout stores no checksum, so a corrupted split
+    /// would otherwise pass `verify` and fail `decompress` as if the shapes could not be derived. Bad data.
+    static func checkSplitPositions(decoders: [UnitDecoder], names: [[String]], shapes: WeightShapes) throws {
+        for (decoder, unitNames) in zip(decoders, names) {
+            let sizes = unitNames.compactMap { shapes.derivedElements(of: $0) }
+            guard sizes.count == unitNames.count, sizes.count == decoder.splitPositions.count + 1,
+                  sizes.reduce(0, { $0 &+ $1 }) == decoder.elementCount else { continue }
+            var expected: [Int64] = []
+            var total: UInt64 = 0
+            for size in sizes.dropLast() {
+                total += size
+                expected.append(Int64(total))
+            }
+            if expected != decoder.splitPositions {
+                throw DFloat11LayoutError(unit: decoder.module, .badTensor(
+                    name: decoder.module + "." + UnitTensor.splitPositions.rawValue,
+                    reason: "values \(decoder.splitPositions) disagree with the weights' sizes in config.json "
+                        + "(\(zip(unitNames, sizes).map { "\($0.0): \($0.1)" }.joined(separator: ", ")), so \(expected)); "
+                        + "the unit is corrupt"))
+            }
         }
     }
 

@@ -40,6 +40,33 @@ struct WeightShapes {
 
     /// The shape of weight `name` holding `elements` values.
     func shape(of name: String, elements: UInt64) throws -> [Int] {
+        let shape = try derivedShape(of: name)
+        var size: UInt64 = 1
+        for dimension in shape {
+            let (p, overflow) = size.multipliedReportingOverflow(by: UInt64(dimension))
+            guard !overflow else { throw refuse(name, "\(configName) gives \(shape), more weights than 2^64") }
+            size = p
+        }
+        guard size == elements else {
+            throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
+        }
+        return shape
+    }
+
+    /// The number of weights config.json gives `name`, or nil when it gives none (no rule, a missing value).
+    func derivedElements(of name: String) -> UInt64? {
+        guard let shape = try? derivedShape(of: name) else { return nil }
+        var size: UInt64 = 1
+        for dimension in shape {
+            let (p, overflow) = size.multipliedReportingOverflow(by: UInt64(dimension))
+            if overflow { return nil }
+            size = p
+        }
+        return size
+    }
+
+    /// The shape config.json gives `name`, whatever the unit holds.
+    func derivedShape(of name: String) throws -> [Int] {
         func need(_ key: String) throws -> Int {
             guard let v = value(key), v > 0 else {
                 throw refuse(name, "\(configName) has no positive '\(key)' of at most \(Self.maxDimension)")
@@ -83,15 +110,6 @@ struct WeightShapes {
             else if ends("output", "dense", "weight") { shape = [try hidden(), try intermediate()] }
         }
         guard let shape else { throw refuse(name, "df11 knows no rule for this tensor name") }
-        var size: UInt64 = 1
-        for dimension in shape {
-            let (p, overflow) = size.multipliedReportingOverflow(by: UInt64(dimension))
-            guard !overflow else { throw refuse(name, "\(configName) gives \(shape), more weights than 2^64") }
-            size = p
-        }
-        guard size == elements else {
-            throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
-        }
         return shape
     }
 }

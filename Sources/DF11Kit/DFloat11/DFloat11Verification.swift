@@ -36,7 +36,7 @@ public struct DFloat11VerifyOptions: Sendable {
 }
 
 /// The report of `df11 verify` on a DFloat11 model: JSON schema `df11.verify-dfloat11/1` (docs/JSON.md).
-public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
+public struct DFloat11VerifyReport: OperationReport {
     public struct Unit: Sendable {
         public var module: String
         public var file: String
@@ -113,6 +113,29 @@ public struct DFloat11VerifyReport: JSONRepresentable, Sendable {
         })))
         return .object(members)
     }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        units.map { u in
+            "\(u.module) (\(u.file)): \(u.weights) weights, \(u.blocksChecked) of \(u.blocks) blocks decoded"
+        }
+    }
+
+    public var text: String {
+        let what = sampleBlocks == nil ? "all \(blocks) blocks" : "\(blocksChecked) of \(blocks) blocks (sample, seed \(seed))"
+        var text = "ok: DFloat11 \(version) \(layout) layout, \(units.count) units, \(weights) weights, \(what) decoded, "
+            + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) bits/weight; "
+            + "\(ByteFormatting.bytes(decodedBytes)) of bf16 in \(ByteFormatting.formatted(seconds, digits: 2)) s "
+            + "(\(ByteFormatting.rate(bytes: decodedBytes, seconds: seconds)))"
+            + (against.map { "; equal to \($0) (\(remainderCompared) other tensors byte for byte)" }
+               ?? "; values not compared (the layout has no checksums): add --against SRC to prove them")
+        if !sourceBuffersNotInModel.isEmpty {
+            text += "\nnote: integer buffers of the source that the model does not hold (transformers does not "
+                + "save them): " + sourceBuffersNotInModel.joined(separator: ", ")
+        }
+        return text
+    }
 }
 
 /// `df11 verify DIR` for a model in the published DFloat11 layout (any producer, versions 0.2.0 and 0.5.0,
@@ -143,9 +166,9 @@ public enum DFloat11Verification {
         // 1. Structure.
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         // The weights' names, as decompress gives them: distinct from each other and from the other tensors.
-        _ = try DFloat11Decompression.unitWeightNames(
-            decoders: decoders, model: model,
-            shapes: WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json")))
+        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
+        let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
+        try DFloat11Decompression.checkSplitPositions(decoders: decoders, names: names, shapes: shapes)
         let source = try verify.against.map { try SourceCheckpoint(path: $0, model: model, decoders: decoders) }
 
         // 2. Which blocks.
@@ -233,7 +256,8 @@ struct SourceCheckpoint {
         self.path = path
         let tensors: TensorSourceSet
         self.model = model
-        let checkpoint = try Checkpoint.open(path: path)
+        // Only read and compared, never copied: a source whose files link elsewhere is fine here.
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: true)
         guard checkpoint.kind != .standardInput else { throw UsageError("--against needs a file or a directory, not '-'") }
         tensors = TensorSourceSet(files: try checkpoint.weightFiles.map { try SafetensorsFile(path: $0.resolvedPath) })
         self.tensors = tensors

@@ -2,7 +2,9 @@ import DF11Pipeline
 import Safetensors
 
 /// What `df11 inspect` reports for a checkpoint. JSON schema `df11.inspect/1` (docs/JSON.md).
-public struct InspectReport: JSONRepresentable, Sendable {
+public struct InspectReport: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     public let path: String
     public let kind: Checkpoint.Kind
     public let files: [FileSummary]
@@ -86,7 +88,7 @@ public struct InspectReport: JSONRepresentable, Sendable {
         }
         lines.append("\(path) (\(kindName), \(files.count) weight file\(files.count == 1 ? "" : "s"))")
         lines.append(pad("tensor", nameWidth) + "  " + pad("dtype", 7) + pad("shape", 18) + pad("size", 10, right: true)
-                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("DF11", 8, right: true))
+                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("DF11", 10, right: true))
         for t in tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             var line = pad(t.name, nameWidth) + "  " + pad(t.dtype.rawValue, 7) + pad(shape, 18)
@@ -94,7 +96,7 @@ public struct InspectReport: JSONRepresentable, Sendable {
             if let s = t.bf16, s.weights > 0 {
                 line += pad(ByteFormatting.formatted(s.entropyBits, digits: 3), 9, right: true)
                 line += pad(ByteFormatting.formatted(Double(s.huffmanBits) / Double(s.weights), digits: 3), 8, right: true)
-                line += pad(ByteFormatting.formatted(100 * Double(s.huffmanBytes) / Double(t.bytes), digits: 1) + "%", 8, right: true)
+                line += pad(Percent.text(Double(s.huffmanBytes), of: Double(t.bytes)), 10, right: true)
             }
             lines.append(line)
         }

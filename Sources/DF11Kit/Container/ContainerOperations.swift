@@ -2,31 +2,6 @@ import DF11Container
 import DF11IO
 import DF11Pipeline
 
-/// Settings shared by the commands that read or write containers.
-public struct RunOptions: Sendable {
-    /// Worker threads.
-    public var threads: Int
-    /// Replace existing outputs.
-    public var force: Bool
-    /// Draw a progress bar on standard error.
-    public var showProgress: Bool
-    /// Container parameters for writing.
-    public var parameters: ContainerParameters
-
-    public init(threads: Int, force: Bool = false, showProgress: Bool = false,
-                parameters: ContainerParameters = .default) {
-        self.threads = max(1, threads)
-        self.force = force
-        self.showProgress = showProgress
-        self.parameters = parameters
-    }
-
-    /// A progress meter when one is shown; `total` is only computed then (it may open every input file).
-    func meter(_ label: String, total: @autoclosure () -> UInt64) -> ProgressMeter? {
-        showProgress ? ProgressMeter(label: label, total: total(), enabled: true) : nil
-    }
-}
-
 /// Compress, decompress and verify one safetensors file or stream (`-`).
 public enum ContainerOperations {
     /// `input` (a safetensors file or `-`) → `output` (a container or `-`).
@@ -34,7 +9,7 @@ public enum ContainerOperations {
                                 progress: ProgressMeter? = nil) throws -> CompressionSummary {
         try Endpoints.checkDistinct(input: input, output: output)
         let source = try Endpoints.source(input)
-        let target = try Endpoints.sink(output, overwrite: options.force)
+        let target = try Endpoints.sink(output, overwrite: options.force, attributes: FileAttributes(of: input))
         let meter = progress ?? options.meter("compress", total: source.knownSize ?? 0)
         defer { if progress == nil { meter?.finish() } }
         var summary = try target.produce { sink in
@@ -50,7 +25,7 @@ public enum ContainerOperations {
                                   progress: ProgressMeter? = nil) throws -> DecompressionSummary {
         try Endpoints.checkDistinct(input: input, output: output)
         let source = try Endpoints.source(input)
-        let target = try Endpoints.sink(output, overwrite: options.force)
+        let target = try Endpoints.sink(output, overwrite: options.force, attributes: FileAttributes(of: input))
         let meter = progress ?? options.meter("decompress", total: 0)
         defer { if progress == nil { meter?.finish() } }
         return try target.produce { sink in

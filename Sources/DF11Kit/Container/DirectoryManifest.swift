@@ -19,6 +19,20 @@ struct DirectoryManifest {
     var files: [Entry]
     var copied: [String]
     var weightMap: [(tensor: String, container: String)]
+    /// XXH3-64 of each copied file (`copied_xxh3`); empty in a manifest written before df11 recorded them.
+    var copiedChecksums: [(name: String, xxh3: UInt64)]
+
+    /// Whether the manifest records the copied files' checksums (every directory df11 writes now does).
+    var recordsChecksums: Bool { !copiedChecksums.isEmpty || copied.isEmpty }
+
+    /// The recorded checksum of the copied file `name`, if any.
+    func checksum(of name: String) -> UInt64? { copiedChecksums.first { $0.name == name }?.xxh3 }
+
+    /// A checksum as stored: 16 lowercase hexadecimal digits.
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 
     var json: JSONValue {
         .object([
@@ -29,6 +43,7 @@ struct DirectoryManifest {
                          "original_size": .int(e.originalSize), "container_size": .int(e.containerSize)])
             }),
             "copied": .strings(copied),
+            "copied_xxh3": .object(copiedChecksums.map { JSONMember(key: $0.name, value: .string(Self.hex($0.xxh3))) }),
             "weight_map": .object(weightMap.map { JSONMember(key: $0.tensor, value: .string($0.container)) }),
         ])
     }
@@ -38,6 +53,7 @@ struct DirectoryManifest {
         let path = FileSystem.join(directory, fileName)
         guard FileSystem.kind(of: path) == .regularFile else {
             if DFloat11Model.isDFloat11Directory(directory) {
+                // Reached only by library callers: the df11 command sends DFloat11 models to their own operations.
                 throw UsageError("'\(directory)' is a DFloat11 model (config.json has dfloat11_config), not df11 containers: "
                                  + "use DFloat11Verification.verify or DFloat11Decompression.decompress (the df11 "
                                  + "command chooses them itself)")
@@ -89,11 +105,25 @@ struct DirectoryManifest {
         if let dangling = weightMap.first(where: { !containers.contains($0.1) }) {
             throw bad("weight_map sends '\(dangling.0)' to '\(dangling.1)', which no files entry holds")
         }
-        return DirectoryManifest(files: files, copied: copiedNames, weightMap: weightMap)
+        var checksums: [(String, UInt64)] = []
+        if let recorded = value["copied_xxh3"] {
+            guard let members = recorded.members else { throw bad("copied_xxh3 must be an object") }
+            for member in members {
+                guard copiedNames.contains(member.key), let text = member.value.stringValue, text.utf8.count == 16,
+                      let digest = UInt64(text, radix: 16) else {
+                    throw bad("copied_xxh3 entry '\(member.key)' is not a copied file with 16 hexadecimal digits")
+                }
+                checksums.append((member.key, digest))
+            }
+            if let missing = copiedNames.first(where: { name in !checksums.contains { $0.0 == name } }) {
+                throw bad("copied_xxh3 has no checksum for the copied file '\(missing)'")
+            }
+        }
+        return DirectoryManifest(files: files, copied: copiedNames, weightMap: weightMap, copiedChecksums: checksums)
     }
 
-    /// A relative path that stays inside its directory (no absolute paths, no `..`).
+    /// A relative path that stays inside its directory (no absolute paths, no `..` or `.`, no empty part, no NUL).
     static func isPlainRelativePath(_ path: String) -> Bool {
-        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+        FileSystem.isSafeRelativePath(path)
     }
 }

@@ -6,7 +6,9 @@ import Safetensors
 /// `df11 inspect DIR` on a model in the published DFloat11 layout: what it holds, read from the headers and
 /// the small unit tensors only (each unit's structure is checked as `verify` checks it; no block is decoded).
 /// JSON schema `df11.inspect-dfloat11/1`.
-public struct DFloat11InspectReport: JSONRepresentable, Sendable {
+public struct DFloat11InspectReport: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     /// One unit.
     public struct Unit: Sendable {
         public var module: String
@@ -73,7 +75,7 @@ public struct DFloat11InspectReport: JSONRepresentable, Sendable {
         var lines = ["\(input): DFloat11 \(version), \(layout) layout, \(units.count) units, \(weights) weights, "
                      + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) "
                      + "bits/weight; \(ByteFormatting.bytes(storedBytes + remainderBytes)) stored for "
-                     + "\(ByteFormatting.bytes(bf16Bytes)) of bf16 (\(ByteFormatting.formatted(ratio * 100, digits: 2)) %)"]
+                     + "\(ByteFormatting.bytes(bf16Bytes)) of bf16 (\(Percent.text(fraction: ratio)))"]
         let width = max(6, units.map(\.module.count).max() ?? 0)
         lines.append("unit".padding(toLength: width, withPad: " ", startingAt: 0)
                      + "      weights  blocks  bits/w  holds (<unit>.….weight)")

@@ -7,7 +7,7 @@ import Safetensors
 public enum Inspection {
     /// Inspects the checkpoint at `path` (a file, a directory, a cache snapshot or `-`).
     public static func run(path: String, options: RunOptions, lengthLimit: Int = 12) throws -> InspectReport {
-        let checkpoint = try Checkpoint.open(path: path)
+        let checkpoint = try Checkpoint.open(path: path, followSymlinks: options.followSymlinks)
         var files: [InspectReport.FileSummary] = []
         var tensors: [TensorReport] = []
         let sources = try checkpoint.weightFiles.map { try Endpoints.source($0.resolvedPath) }
