@@ -17,6 +17,7 @@ for sanitizer in ${SANITIZERS:-thread address}; do
   # reports leaks at exit.
   TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1} \
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
+  LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/lsan-suppressions.txt:print_suppressions=0} \
     swift test --disable-swift-testing --sanitize="$sanitizer" --scratch-path "$scratch" "$@"
   result=$?
   echo "sanitize: $sanitizer: $([ $result -eq 0 ] && echo clean || echo "FAILED (exit $result)") in $(( $(date +%s) - start )) s"
