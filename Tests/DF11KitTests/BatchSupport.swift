@@ -1,4 +1,5 @@
 @testable import DF11Kit
+import DF11TestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import DF11IO
 @testable import DF11Kit
+import DF11TestSupport
 import Foundation
 import XCTest
 
@@ -7,7 +8,7 @@ import XCTest
 final class BatchTests: XCTestCase {
     private var scratch = ""
 
-    override func setUp() { scratch = temporaryDirectory() }
+    override func setUp() { scratch = makeTemporaryDirectory() }
     override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
 
     /// The acceptance cache: bf16 Llama sharded and single-file, BERT, an F32 model, an unknown architecture and a

@@ -5,6 +5,7 @@ import DF11IO
 import DF11Pipeline
 import DFloat11Layout
 import Foundation
+import JSON
 import Safetensors
 
 /// What `df11 batch` is asked to do.

@@ -4,6 +4,7 @@ import Glibc
 import DF11Container
 import DF11IO
 import Foundation
+import JSON
 import Safetensors
 
 /// The record a finished checkpoint leaves beside its output, `OUT/NAME.df11-batch.json` (schema
