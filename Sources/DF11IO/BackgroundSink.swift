@@ -39,8 +39,17 @@ public final class BackgroundSink: ByteSink, @unchecked Sendable {
         queue.sync {}
     }
 
+    /// When true, every write happens on the calling thread before `write` returns (errors are still reported
+    /// by the next call and `finish()`): for in-process harnesses, as `OrderedPipeline.runsSingleThreadInline`.
+    nonisolated(unsafe) static var writesInline = false
+
     private func write(borrowing release: (() -> Void)?, _ body: @escaping (ByteSink) throws -> Void) throws {
         try rethrowFailure()
+        if Self.writesInline {
+            defer { release?() }
+            do { try body(sink) } catch { failure = error }
+            return
+        }
         queue.async { [self] in
             defer { release?() }
             lock.lock()

@@ -17,6 +17,11 @@ import Foundation
 /// If `produce`, `work` or `consume` throws, no further job is produced, jobs not yet started are skipped,
 /// running ones finish, and the first error in production order is rethrown.
 public enum OrderedPipeline {
+    /// When true, a pipeline of one thread runs each job on the calling thread, one at a time (same order, same
+    /// results, same errors): for in-process harnesses that run many tiny pipelines on a busy machine, where
+    /// handing each job to a worker thread costs more than the job (the fuzz targets, tools/fuzz). Off in df11.
+    nonisolated(unsafe) static var runsSingleThreadInline = false
+
     /// Runs the pipeline to completion. See the type's documentation.
     ///
     /// - Parameters:
@@ -29,6 +34,10 @@ public enum OrderedPipeline {
         work: @escaping (Job) throws -> Output,
         consume: (Output) throws -> Void
     ) throws {
+        if threads <= 1 && runsSingleThreadInline {
+            while let job = try produce() { try consume(try work(job)) }
+            return
+        }
         let workers = max(1, threads)
         let limit = max(workers, maxInFlight)
         let state = PipelineState<Job, Output>()
@@ -68,6 +77,26 @@ public enum OrderedPipeline {
                 throw error
             }
         }
+    }
+}
+
+extension OrderedPipeline {
+    /// Runs `work` on each of `items` on `threads` workers and `consume` on the calling thread in item order,
+    /// with at most twice `threads` items in flight; errors as in `run`. With one thread everything runs on the
+    /// calling thread: handing each item to a worker and its result back would only add two thread switches per
+    /// item (a unit is encoded on one thread when units run side by side).
+    public static func forEach<Item, Output>(_ items: [Item], threads: Int, work: @escaping (Item) throws -> Output,
+                                             consume: (Output) throws -> Void) throws {
+        if threads <= 1 {
+            for item in items { try consume(try work(item)) }
+            return
+        }
+        var next = 0
+        try run(threads: threads, maxInFlight: 2 * threads, produce: { () -> Item? in
+            guard next < items.count else { return nil }
+            defer { next += 1 }
+            return items[next]
+        }, work: work, consume: consume)
     }
 }
 

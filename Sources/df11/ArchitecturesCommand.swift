@@ -10,15 +10,9 @@ struct ArchitecturesCommand: ParsableCommand {
         --arch NAME picks one by name or alias, --pattern FILE gives a JSON {regex: [attributes]} instead.
         """)
 
-    @Flag(name: .long, help: "Print the presets as JSON (schema df11.architectures/1).")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let listing = ArchitectureListing()
-        if json {
-            print(listing.json.text)
-        } else {
-            print(listing.text, terminator: "")
-        }
+        try finish([Printer(common).perform { DF11.architectures() }])
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DF11Kit
-import Safetensors
-import DF11Pipeline
+
+extension CompressRequest.Format: ExpressibleByArgument {}
 
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,10 +10,15 @@ struct CompressCommand: ParsableCommand {
         discussion: """
         A .safetensors file becomes one container; a checkpoint directory becomes a directory with one \
         container per weight file (NAME.safetensors.df11), every other file copied unchanged, and \
-        df11.index.json. '-' reads standard input; '-o -' writes standard output, for pipelines.
+        df11.index.json with the checksum of every copied file. '-' reads standard input; '-o -' writes \
+        standard output, for pipelines (refused on a terminal unless -f; --json then reports on standard \
+        error). Without -o, INPUT becomes INPUT.df11; several inputs each go to their default output, or into \
+        -o DIR/ under their default names, as does one file with -o DIR/.
 
         Outputs are written to a temporary file and renamed into place only when complete, so an \
-        interrupted run leaves nothing half-written. Existing outputs are kept unless you pass --force.
+        interrupted run leaves nothing half-written; they keep the input's mode and modification time. A \
+        device such as /dev/null is written through (to time a run). Existing outputs are kept unless you \
+        pass -f (--force).
 
         With --format dfloat11 the output is the published DFloat11 layout instead (docs/DFLOAT11.md), as \
         the official dfloat11 0.5.0 compressor writes it: one NAME.safetensors per unit, model.safetensors with \
@@ -24,26 +29,27 @@ struct CompressCommand: ParsableCommand {
 
         Examples:
           df11 compress model.safetensors                 writes model.safetensors.df11
-          df11 compress model/ -o model.df11/
+          df11 compress a.safetensors b.safetensors -T0   each beside itself, on all cores
+          df11 compress model/                            writes model.df11/
           cat x.safetensors | df11 compress - -o - > x.df11
           df11 compress model/ --format dfloat11 -o model-df11/
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case container, dfloat11
-    }
+    @Argument(help: ArgumentHelp("Checkpoint files, directories, cache snapshots, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
-    @Argument(help: "Checkpoint file, directory, cache snapshot, or '-' for standard input.")
-    var input: String
-
-    @Option(name: .shortAndLong, help: "Output container or directory ('-' for standard output). Default: INPUT.df11 for a file.")
+    @Option(name: .shortAndLong, help: """
+        Output container or directory ('-' for standard output; DIR/ for a file input or several inputs: each \
+        under its default name). Default: INPUT.df11 (INPUT-df11 with --format dfloat11).
+        """)
     var output: String?
 
-    @Flag(name: .long, help: "Replace existing output files.")
+    @Flag(name: [.short, .long], help: "Replace existing output files; write binary to a terminal.")
     var force = false
 
     @Option(name: .long, help: "Output format: container (df11's own, default) or dfloat11 (the published layout).")
-    var format: Format = .container
+    var format: CompressRequest.Format = .container
 
     @Flag(name: .long, help: "dfloat11: write the single-file layout (one model.safetensors and config.json).")
     var singleFile = false
@@ -54,63 +60,23 @@ struct CompressCommand: ParsableCommand {
     @Option(name: .long, help: "dfloat11: a JSON file {regex: [attribute paths]} to use as pattern_dict.")
     var pattern: String?
 
-    /// Option combinations, checked in `run` so that a misuse exits 2 like every other could-not-run.
-    private func checkOptions() throws {
-        if format == .container, singleFile || arch != nil || pattern != nil {
-            throw UsageError("--single-file, --arch and --pattern go with --format dfloat11")
-        }
-        if arch != nil, pattern != nil { throw UsageError("give --arch or --pattern, not both") }
-    }
-
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input (a file, a directory, or '-')") }
+    }
+
     func run() throws {
-        if format == .dfloat11 { return try runDFloat11() }
-        try runReportingFailures(json: common.json) {
-            try checkOptions()
-            let destination = try output ?? defaultOutput()
-            let report = try CheckpointOperations.compress(input: input, output: destination,
-                                                           options: common.runOptions(force: force))
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("compressed \(ByteFormatting.bytes(report.originalBytes)) → "
-                    + "\(ByteFormatting.bytes(report.containerBytes)) "
-                    + "(\(ByteFormatting.formatted(100 * report.ratio, digits: 2)) %) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds)
-                    + (report.copied.isEmpty ? "" : "; copied \(report.copied.count) other files"))
+        let printer = Printer(common, inputs: inputs.count)
+        try printer.forEach(inputs, output: output) { input, into in
+            let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
+                                          singleFile: singleFile, arch: arch, pattern: pattern)
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
+                try refuseTerminalInput(input)
+                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
+                return try DF11.compress(request, options: common.runOptions(force: force),
+                                         warn: { Console.printError("df11: warning: " + $0) })
             }
         }
-    }
-
-    private func runDFloat11() throws {
-        try runReportingFailures(json: common.json) {
-            try checkOptions()
-            guard let output else { throw UsageError("give the output directory with -o OUT_DIR") }
-            let choice: DFloat11PatternChoice = arch.map { .preset($0) } ?? pattern.map { .file($0) } ?? .automatic
-            let report = try DFloat11Compression.compress(
-                input: input, output: output, options: common.runOptions(force: force),
-                dfloat11: DFloat11CompressOptions(singleFile: singleFile, pattern: choice),
-                warn: { warning in printError("df11: warning: " + warning.message) })
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("DFloat11 (\(report.layout), \(report.architecture.map { "preset " + $0 } ?? report.patternSource)): "
-                    + "\(report.units.count) units, \(report.unitWeights) weights; "
-                    + "\(ByteFormatting.bytes(report.inputBytes)) → \(ByteFormatting.bytes(report.safetensorsBytes)) "
-                    + "(\(ByteFormatting.formatted(100 * report.ratio, digits: 2)) %) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.inputBytes, seconds: report.seconds))
-            }
-        }
-    }
-
-    private func defaultOutput() throws -> String {
-        if input == "-" { return "-" }
-        // A missing input is the problem to report, not the missing -o.
-        _ = try Checkpoint.open(path: input, followSymlinks: common.followSymlinks)
-        if input.hasSuffix(".safetensors") { return input + ".df11" }
-        throw UsageError("give the output with -o (for a directory: -o OUT_DIR)")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DF11Kit
-import DF11Pipeline
 
 struct DecompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,17 +8,23 @@ struct DecompressCommand: ParsableCommand {
         discussion: """
         A container becomes its original .safetensors file; a directory written by 'df11 compress' becomes \
         the original checkpoint directory. Every block and every tensor is checked against its checksum \
-        while decoding; a mismatch stops with exit status 1 and nothing is left at the output path.
+        while decoding, and every copied file against the checksum df11.index.json records; a mismatch stops \
+        with exit status 1 and nothing is left at the output path. Without -o, INPUT.df11 becomes INPUT; \
+        several inputs each go to their default output, or into -o DIR/. '-o -' writes standard output \
+        (refused on a terminal unless -f); -o /dev/null is written through. Outputs keep the input's mode and \
+        modification time; existing outputs are kept unless -f.
 
         Examples:
           df11 decompress model.safetensors.df11          writes model.safetensors
-          df11 decompress model.df11/ -o model/
+          df11 decompress model.df11/                     writes model/
+          df11 decompress x.safetensors.df11 -o /dev/null timing only
           df11 decompress - -o - < x.df11 | sha256sum
 
         A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
         model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
         from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
         The single-file layout's config.json holds only dfloat11_config: give the model's config with --config. \
+        Without -o, DIR becomes DIR-bf16. \
         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does: \
         model-00001-of-0000N.safetensors and model.safetensors.index.json. With --force, weight files an \
         earlier run left in OUT that this one does not rewrite (a single file, or shards and their index) are \
@@ -29,13 +34,17 @@ struct DecompressCommand: ParsableCommand {
           df11 decompress Llama-3.1-8B-DF11/ -o Llama-3.1-8B-bf16/ --max-shard-size 5GB
         """)
 
-    @Argument(help: "Container, container directory, or '-' for standard input.")
-    var input: String
+    @Argument(help: ArgumentHelp("Containers, container directories, DFloat11 model directories, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
-    @Option(name: .shortAndLong, help: "Output file or directory ('-' for standard output). Default: INPUT without .df11.")
+    @Option(name: .shortAndLong, help: """
+        Output file or directory ('-' for standard output; DIR/ for a container file or several inputs: each \
+        under its default name). Default: INPUT without .df11 (INPUT-bf16 for a DFloat11 model).
+        """)
     var output: String?
 
-    @Flag(name: .long, help: "Replace existing output files.")
+    @Flag(name: [.short, .long], help: "Replace existing output files; write binary to a terminal.")
     var force = false
 
     @Option(name: .long, help: "DFloat11 models: the model's config.json to derive tensor shapes from (default: the model's own).")
@@ -48,54 +57,20 @@ struct DecompressCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    func run() throws {
-        try runReportingFailures(json: common.json) {
-            if DFloat11Decompression.isDFloat11Directory(input) {
-                guard let output, output != "-" else {
-                    throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")
-                }
-                var shardBytes: UInt64?
-                if let maxShardSize {
-                    guard let bytes = ShardPlan.parseSize(maxShardSize) else {
-                        throw UsageError("--max-shard-size '\(maxShardSize)' is not a size: give e.g. 5GB, 500MiB or a byte count")
-                    }
-                    shardBytes = bytes
-                }
-                let report = try DFloat11Decompression.decompress(input: input, output: output,
-                                                                  options: common.runOptions(force: force),
-                                                                  modelConfig: config, maxShardSize: shardBytes)
-                if common.json {
-                    print(report.json.text)
-                } else if !common.quiet {
-                    let files = report.weightFiles.count > 1 ? " in \(report.weightFiles.count - 1) shards" : ""
-                    printError("decoded \(report.units) DFloat11 units (\(report.weights) weights) into "
-                        + "\(report.tensors) tensors\(files), \(ByteFormatting.bytes(report.outputBytes)) in "
-                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                        + ByteFormatting.rate(bytes: report.weights * 2, seconds: report.seconds))
-                }
-                return
-            }
-            if config != nil { throw UsageError("--config applies to DFloat11 model directories only") }
-            if maxShardSize != nil {
-                throw UsageError("--max-shard-size applies to DFloat11 model directories only (a container restores "
-                                 + "the original files as they were)")
-            }
-            let destination = try output ?? defaultOutput()
-            let report = try CheckpointOperations.decompress(input: input, output: destination,
-                                                             options: common.runOptions(force: force))
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                printError("restored \(ByteFormatting.bytes(report.originalBytes)) in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s, "
-                    + ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds))
-            }
-        }
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input (a container, a directory, or '-')") }
     }
 
-    private func defaultOutput() throws -> String {
-        if input == "-" { return "-" }
-        if input.hasSuffix(".df11") && !input.hasSuffix("/.df11") { return String(input.dropLast(5)) }
-        throw UsageError("give the output with -o")
+    func run() throws {
+        let printer = Printer(common, inputs: inputs.count)
+        try printer.forEach(inputs, output: output) { input, into in
+            let request = DecompressRequest(input: input, output: output, intoDirectory: into, config: config,
+                                            maxShardSize: maxShardSize)
+            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
+                try refuseTerminalInput(input)
+                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
+                return try DF11.decompress(request, options: common.runOptions(force: force))
+            }
+        }
     }
 }

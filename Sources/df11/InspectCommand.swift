@@ -38,14 +38,9 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingFailures(json: common.json) {
-            if DFloat11Verification.isDFloat11Directory(path) {
-                let report = try DFloat11Inspection.inspect(directory: path)
-                print(common.json ? report.json.text : report.text)
-                return
-            }
-            let report = try Inspection.run(path: path, options: common.runOptions(), lengthLimit: lengthLimit)
-            print(common.json ? report.json.text : report.text)
-        }
+        try finish([Printer(common).perform {
+            try refuseTerminalInput(path)
+            return try DF11.inspect(path: path, lengthLimit: lengthLimit, options: common.runOptions())
+        }])
     }
 }

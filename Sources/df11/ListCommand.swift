@@ -4,23 +4,24 @@ import DF11Kit
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
-        abstract: "List the tensors in a container or container directory.",
-        discussion: "Reads only headers and footer indexes: instant, whatever the size.")
+        abstract: "List the tensors of df11 containers, a DFloat11 model or a safetensors checkpoint.",
+        discussion: """
+        Reads only headers and footer indexes: instant, whatever the size. For each tensor: name, dtype, shape, \
+        size, stored size and its share, and the file that holds it; then the total. A DFloat11 model's weights \
+        are named as 'df11 decompress' names them, each with its share of its unit's bytes.
 
-    @Argument(help: "Container or container directory.")
+        Examples:
+          df11 ls model.df11/
+          df11 ls Llama-3.1-8B-DF11/
+          df11 ls model.safetensors --json | jq '.tensors[].name'
+        """)
+
+    @Argument(help: "Container, container directory, DFloat11 model directory, or safetensors file or directory.")
     var input: String
 
-    @Flag(name: .long, help: "Print JSON (schema df11.ls/1).")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures(json: json) {
-            if input == "-" {
-                throw UsageError("ls reads the footer index at the end of a container, which a pipe cannot seek to: "
-                                 + "give a file (or use 'df11 verify -' to check a stream)")
-            }
-            let listing = try ContainerListing.list(path: input)
-            print(json ? listing.json.text : listing.text)
-        }
+        try finish([Printer(common).perform { try DF11.list(path: input) }])
     }
 }

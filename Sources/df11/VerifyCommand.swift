@@ -1,6 +1,5 @@
 import ArgumentParser
 import DF11Kit
-import DF11Pipeline
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +8,10 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
         Reads a container (or a directory written by 'df11 compress', or '-') front to back, checks the \
         checksum of every frame, decodes every block, and compares each tensor's decoded bytes with the \
-        checksum of the original tensor. Nothing is written.
+        checksum of the original tensor; in a directory, every copied file (config, tokenizer…) is checked \
+        against the checksum df11.index.json records (a directory written by an older df11 records none: the \
+        summary says so). Nothing is written. Several inputs are checked one after the other. The summary \
+        ('ok: …') goes to standard error, the --json report to standard output.
 
         A DFloat11 model (a directory whose config.json has dfloat11_config, version 0.2.0 or 0.5.0, directory \
         or single-file layout, written by df11 or by the official tool) is checked unit by unit: the tensors' \
@@ -34,8 +36,9 @@ struct VerifyCommand: ParsableCommand {
           df11 verify Llama-3.1-8B-DF11/ --sample 4 --seed 7
         """)
 
-    @Argument(help: "Container, container directory, DFloat11 model directory, or '-' for standard input.")
-    var input: String
+    @Argument(help: ArgumentHelp("Containers, container directories, DFloat11 model directories, or '-' for standard input.",
+                                 valueName: "input"))
+    var inputs: [String]
 
     @Option(name: .long, help: "DFloat11 models: the original bf16 checkpoint (file or directory) to compare with.")
     var against: String?
@@ -49,49 +52,18 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1") }
+        if inputs.isEmpty { throw ValidationError("give at least one input (a container, a directory, or '-')") }
     }
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try runReportingFailures(json: common.json) {
-            if DFloat11Verification.isDFloat11Directory(input) {
-                let report = try DFloat11Verification.verify(
-                    input: input, options: common.runOptions(),
-                    verify: DFloat11VerifyOptions(against: against, sampleBlocks: sample, seed: seed))
-                if common.json {
-                    print(report.json.text)
-                } else if !common.quiet {
-                    let what = report.sampleBlocks == nil ? "all \(report.blocks) blocks"
-                        : "\(report.blocksChecked) of \(report.blocks) blocks (sample, seed \(report.seed))"
-                    print("ok: DFloat11 \(report.version) \(report.layout) layout, \(report.units.count) units, "
-                        + "\(report.weights) weights, \(what) decoded, "
-                        + "\(ByteFormatting.formatted(report.bitsPerWeight, digits: 2)) bits/weight; "
-                        + "\(ByteFormatting.bytes(report.decodedBytes)) of bf16 in "
-                        + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
-                        + "(\(ByteFormatting.rate(bytes: report.decodedBytes, seconds: report.seconds)))"
-                        + (report.against.map { "; equal to \($0) (\(report.remainderCompared) other tensors byte for byte)" }
-                           ?? "; values not compared (the layout has no checksums): add --against SRC to prove them"))
-                    if !report.sourceBuffersNotInModel.isEmpty {
-                        print("note: integer buffers of the source that the model does not hold (transformers does not "
-                              + "save them): " + report.sourceBuffersNotInModel.joined(separator: ", "))
-                    }
-                }
-                return
-            }
-            if against != nil || sample != nil {
-                throw UsageError("--against and --sample apply to DFloat11 model directories (config.json with dfloat11_config)")
-            }
-            let report = try CheckpointOperations.verify(input: input, options: common.runOptions())
-            if common.json {
-                print(report.json.text)
-            } else if !common.quiet {
-                let tensors = report.files.reduce(0) { $0 + $1.tensors }
-                let blocks = report.files.reduce(0) { $0 + $1.blocks }
-                print("ok: \(report.files.count) container\(report.files.count == 1 ? "" : "s"), \(tensors) tensors, "
-                    + "\(blocks) blocks, \(ByteFormatting.bytes(report.originalBytes)) decoded losslessly in "
-                    + "\(ByteFormatting.formatted(report.seconds, digits: 2)) s "
-                    + "(\(ByteFormatting.rate(bytes: report.originalBytes, seconds: report.seconds)))")
+        let printer = Printer(common, inputs: inputs.count)
+        try printer.forEach(inputs, output: nil) { input, _ in
+            let request = VerifyRequest(input: input, against: against, sample: sample, seed: seed)
+            return printer.perform(input: input) {
+                try refuseTerminalInput(input)
+                return try DF11.verify(request, options: common.runOptions())
             }
         }
     }

@@ -1,4 +1,5 @@
 import DF11Container
+import DF11TestSupport
 import DF11IO
 import DF11Kit
 import Foundation
@@ -43,7 +44,7 @@ final class BoundedCostTests: XCTestCase {
     /// Before: `ls` read the index's stored sizes once per tensor (a property computed over all tensors), so 200k
     /// tensors took 38 s. Linear: four times the tensors cost about four times as much, not sixteen.
     func testListingIsLinearInTheTensorCount() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var seconds: [Double] = []
         for count in [3_000, 12_000] {
@@ -63,7 +64,7 @@ final class BoundedCostTests: XCTestCase {
     /// empty tensor: 10^6 empty tensors took 2.4 GB and over 20 s. Now an empty tensor's report holds nothing
     /// and costs no code.
     func testManyEmptyTensorsCostLittle() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try manyTensors(40_000, bytes: 0, at: dir + "/empty.safetensors")
         let before = residentBytes()

@@ -1,4 +1,5 @@
 import DF11IO
+import DF11TestSupport
 import DFloat11Layout
 import Safetensors
 import XCTest

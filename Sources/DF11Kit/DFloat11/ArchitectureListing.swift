@@ -1,8 +1,11 @@
+import JSON
 import DFloat11Layout
 import Safetensors
 
 /// `df11 architectures`: the DFloat11 presets. JSON schema `df11.architectures/1` (docs/JSON.md).
-public struct ArchitectureListing: JSONRepresentable {
+public struct ArchitectureListing: OperationReport {
+    public var textRole: ReportTextRole { .result }
+
     public let presets = ArchitecturePreset.all
 
     public init() {}
@@ -25,7 +28,7 @@ public struct ArchitectureListing: JSONRepresentable {
         ])
     }
 
-    /// One paragraph per preset.
+    /// One paragraph per preset, a blank line after each.
     public var text: String {
         var out = ""
         for p in presets {
@@ -39,6 +42,6 @@ public struct ArchitectureListing: JSONRepresentable {
             }
             out += "  " + p.description + "\n\n"
         }
-        return out
+        return String(out.dropLast())
     }
 }

@@ -1,7 +1,9 @@
+import JSON
+import DFloat11Layout
 import Safetensors
 
 /// What `df11 compress --format dfloat11` wrote. JSON schema `df11.compress-dfloat11/1` (docs/JSON.md).
-public struct DFloat11CompressReport: JSONRepresentable, Sendable {
+public struct DFloat11CompressReport: OperationReport {
     /// One unit written.
     public struct UnitResult: Sendable {
         public var module: String
@@ -16,7 +18,7 @@ public struct DFloat11CompressReport: JSONRepresentable, Sendable {
         public var limiterFinalK: Int?
         public var maxWeightsPerBlock: UInt32
         /// Shared memory the official GPU kernel requests per block for this unit.
-        public var sharedMemoryBytes: UInt64 { DFloat11Compression.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
+        public var sharedMemoryBytes: UInt64 { UnitGeometry.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
         /// Bits per weight of the unit's tensors (unit files include biases and norms).
         public var bitsPerWeight: Double { weights == 0 ? 0 : Double(bytes) * 8 / Double(weights) }
     }
@@ -93,5 +95,23 @@ public struct DFloat11CompressReport: JSONRepresentable, Sendable {
             "threads": .int(threads),
             "input_mb_per_s": .double(seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0),
         ])
+    }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] {
+        units.map { u in
+            "\(u.module)\(u.file.map { " → " + $0 } ?? ""): \(u.tensors) tensors, \(u.weights) weights, "
+                + "\(ByteFormatting.bytes(u.bytes)), \(ByteFormatting.formatted(u.bitsPerWeight, digits: 2)) bits/weight"
+        } + copied.map { "copied \($0)" }
+    }
+
+    public var text: String {
+        "DFloat11 (\(layout), \(architecture.map { "preset " + $0 } ?? patternSource)): "
+            + "\(units.count) units, \(unitWeights) weights; "
+            + "\(ByteFormatting.bytes(inputBytes)) → \(ByteFormatting.bytes(safetensorsBytes)) "
+            + "(\(Percent.text(fraction: ratio))) in "
+            + "\(ByteFormatting.formatted(seconds, digits: 2)) s, "
+            + ByteFormatting.rate(bytes: inputBytes, seconds: seconds)
     }
 }

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DF11Pipeline
 import DFloat11Layout
@@ -5,7 +6,7 @@ import Foundation
 import Safetensors
 
 /// The report of `df11 decompress DIR` on a DFloat11 model: JSON schema `df11.decompress-dfloat11/1`.
-public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
+public struct DFloat11DecompressReport: OperationReport {
     public var input: String
     public var output: String
     public var version: String
@@ -40,6 +41,17 @@ public struct DFloat11DecompressReport: JSONRepresentable, Sendable {
             JSONMember(key: "threads", value: .int(threads)),
             JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
         ])
+    }
+
+    public var textRole: ReportTextRole { .summary }
+
+    public var details: [String] { weightFiles.map { "wrote \($0)" } + copied.map { "copied \($0)" } }
+
+    public var text: String {
+        let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
+        return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
+            + "\(ByteFormatting.bytes(outputBytes)) in \(ByteFormatting.formatted(seconds, digits: 2)) s, "
+            + ByteFormatting.rate(bytes: weights * 2, seconds: seconds)
     }
 }
 
@@ -94,15 +106,15 @@ public enum DFloat11Decompression {
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
         }
-        // A tied lm_head, compressed twice by the official tool: left out when identical, as transformers saves it.
-        if case .bool(true)? = config["tie_word_embeddings"], pieces["lm_head.weight"] != nil,
-           pieces["model.embed_tokens.weight"] != nil || model.tensors.tensor(named: "model.embed_tokens.weight") != nil {
-            if try unitsIdentical("lm_head", "model.embed_tokens", model) || pieces["model.embed_tokens.weight"] == nil {
-                if pieces["model.embed_tokens.weight"] != nil {
-                    pieces["lm_head.weight"] = nil
-                    descriptions.removeAll { $0.name == "lm_head.weight" }
-                    report.droppedTied.append("lm_head.weight")
-                }
+        // A tied weight (the presets' tied_weights, e.g. lm_head), compressed twice by the official tool: left out
+        // when its unit is identical to its tensor's, as transformers saves it.
+        if case .bool(true)? = config["tie_word_embeddings"] {
+            for tie in ArchitecturePreset.tiedWeights(config: config) {
+                guard let piece = pieces[tie.name], let target = pieces[tie.source], piece.unit != target.unit,
+                      try unitsIdentical(decoders[piece.unit].module, decoders[target.unit].module, model) else { continue }
+                pieces[tie.name] = nil
+                descriptions.removeAll { $0.name == tie.name }
+                report.droppedTied.append(tie.name)
             }
         }
         for name in model.remainder {
@@ -124,8 +136,9 @@ public enum DFloat11Decompression {
             let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
-                throw UsageError("'\(output)' already holds \(stale.joined(separator: ", ")) from an earlier run, "
-                                 + "which a loader could take instead of the new files; use --force to replace them")
+                throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
+                                        + "from an earlier run, which a loader could take instead of the new files; "
+                                        + "use --force to replace them")
             }
             let meter = options.meter("decompress", total: writers.reduce(0) { $0 + $1.fileSize })
             defer { meter?.finish() }
@@ -141,7 +154,12 @@ public enum DFloat11Decompression {
                 if stale.contains(Checkpoint.indexFileName) {
                     try FileSystem.removeFile(FileSystem.join(directory, Checkpoint.indexFileName))
                 }
-                for file in files { try file.commit() }
+                // As private as the model's files.
+                let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
+                for file in files {
+                    if let mode { _ = chmod(file.temporaryPath, mode) }
+                    try file.commit()
+                }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
                                                to: FileSystem.join(directory, Checkpoint.indexFileName),
@@ -163,8 +181,11 @@ public enum DFloat11Decompression {
             // config.json without dfloat11_config; other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
+            try AtomicOutputFile.write(contents: configOut.encode(.indented) + [0x0A],
                                        to: FileSystem.join(directory, "config.json"), overwrite: options.force)
+            if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
+                _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+            }
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name),
                                                   to: FileSystem.inside(directory, name, origin: "a copied file"),
@@ -371,24 +392,5 @@ public enum DFloat11Decompression {
             if p != q { return false }
         }
         return true
-    }
-
-    /// JSON with 2-space indentation, members in their order (as transformers writes config.json, less the sort).
-    static func prettyJSON(_ value: JSONValue, indent: String = "") -> String {
-        let inner = indent + "  "
-        switch value {
-        case let .object(members):
-            if members.isEmpty { return "{}" }
-            return "{\n" + members.map { member -> String in
-                var key: [UInt8] = []
-                JSONValue.encodeString(member.key, into: &key)
-                return inner + String(decoding: key, as: UTF8.self) + ": " + prettyJSON(member.value, indent: inner)
-            }.joined(separator: ",\n") + "\n" + indent + "}"
-        case let .array(elements):
-            if elements.isEmpty { return "[]" }
-            return "[\n" + elements.map { inner + prettyJSON($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        default:
-            return value.text
-        }
     }
 }
