@@ -1,6 +1,4 @@
 import XCTest
-import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import DF11IO
 import struct DF11Kit.SplitMix64
 import DF11TestSupport
