@@ -24,7 +24,7 @@ for name, (deps, path) in sorted(targets.items()):
         for f in files:
             if f.endswith(".swift"):
                 for line in open(os.path.join(d, f)):
-                    m = re.match(r'\s*(?:@testable\s+|@_exported\s+)?import\s+(\w+)', line)
+                    m = re.match(r'\s*(?:@testable\s+|@_exported\s+)?import\s+(?:(?:struct|class|enum|func|protocol|typealias|var|let)\s+)?(\w+)', line)
                     if m: imports.add(m.group(1))
     local = {i for i in imports if i in targets or i in ("CZstd", "CXXHash")}
     declared = {d for d in deps if d in targets or d in ("CZstd", "CXXHash")}

@@ -1,5 +1,5 @@
+import struct DF11Kit.SplitMix64
 #if canImport(Glibc)
-import DF11Pipeline
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -11,8 +11,11 @@ import Safetensors
 /// `df11-bench unit`: speed of the published layout's exponent encoder (`UnitEncoder.encodeChunk`), one
 /// thread, chunks of 2^20 weights, on synthetic normal weights and on the data section of bf16 safetensors
 /// files treated as one unit each. Checks that the chunks splice into a stream of the announced size.
-/// With `--dfloat11 DIR`, also the block decoder (`UnitDecoder.decodeBlocks`, 16 blocks per call, every check
-/// of `df11 verify`) on every unit file of a DFloat11 directory.
+/// On the synthetic sets, also a whole unit's round trip (formerly the test suite's LayoutSpeedTests): the
+/// statistics pass, encoding with the stream assembled (bitstream, gaps, output positions), and the block
+/// decoder over the result, its words checked. With `--dfloat11 DIR`, also the block decoder
+/// (`UnitDecoder.decodeBlocks`, 16 blocks per call, every check of `df11 verify`) on every unit file of a
+/// DFloat11 directory.
 struct UnitBench {
     var repeats: Int
     var words: Int
@@ -28,6 +31,9 @@ struct UnitBench {
         print("df11-bench unit: UnitEncoder.encodeChunk, one thread, chunks of 2^20 weights, "
               + "\(repeats) timed runs; million weights per second.\n")
         for dataset in datasets { try measure(dataset) }
+        print("\nwhole unit, one thread: statistics, encode with the stream assembled, decodeBlocks (16 per call) "
+              + "with its words checked; million weights per second.\n")
+        for dataset in datasets.prefix(2) { try measureRoundTrip(dataset) }
     }
 
     private func measureDecoder(_ directory: String) throws {
@@ -101,5 +107,62 @@ struct UnitBench {
         if let failure { throw failure }
         print("\(dataset.name): \(words.count) weights, longest code \(encoder.code.maxLength) bits, "
               + "\(fmt(Double(bit) / Double(words.count), 3)) bits/weight; encode \(rate)")
+    }
+
+    /// Statistics, encode and assemble, and decode of `dataset` as one unit (chunks of 2^20 weights).
+    private func measureRoundTrip(_ dataset: Dataset) throws {
+        let words = dataset.words
+        let chunk = 1 << 20
+        var statistics = UnitStatistics()
+        let statisticsRate = Rate(items: words.count, repeats: repeats) {
+            statistics = UnitStatistics()
+            statistics.add(words: words)
+        }
+        let encoder = try UnitEncoder(unit: "m", statistics: statistics)
+        var stream: [UInt8] = []
+        var indexes: UnitStreamAssembler.Indexes?
+        var failure: Error?
+        let encodeRate = Rate(items: words.count, repeats: repeats) {
+            do {
+                stream.removeAll(keepingCapacity: true)
+                let assembler = UnitStreamAssembler(encoder: encoder) { bytes, _ in stream.append(contentsOf: bytes) }
+                var bit: UInt64 = 0
+                for start in stride(from: 0, to: words.count, by: chunk) {
+                    try words[start ..< min(start + chunk, words.count)].withUnsafeBufferPointer {
+                        try assembler.append(encoder.encodeChunk(words: $0, startingBit: bit,
+                                                                 firstElementIndex: UInt64(start)))
+                        bit += encoder.bitCount(of: $0)
+                    }
+                }
+                indexes = try assembler.finish()
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        guard let indexes else { throw BenchError("no stream assembled") }
+        let tensors = InMemoryTensors()
+        tensors.set("m.luts", dtype: .u8, shape: [encoder.tables.tableCount + 1, 256], bytes: encoder.tables.bytes)
+        tensors.set("m.encoded_exponent", dtype: .u8, shape: [stream.count], bytes: stream)
+        tensors.set("m.sign_mantissa", dtype: .u8, shape: [words.count],
+                    bytes: words.map { UInt8(($0 >> 8) & 0x80 | $0 & 0x7F) })
+        tensors.set("m.output_positions", dtype: .u8, shape: [indexes.outputPositions.count], bytes: indexes.outputPositions)
+        tensors.set("m.gaps", dtype: .u8, shape: [indexes.gaps.count], bytes: indexes.gaps)
+        tensors.set("m.split_positions", dtype: .i64, shape: [0], bytes: [])
+        let decoder = try UnitDecoder(module: "m", source: tensors)
+        let scratch = BlockDecodeScratch()
+        var mismatch = false
+        let decodeRate = Rate(items: words.count, repeats: repeats) {
+            do {
+                var decoded = 0
+                for start in stride(from: 0, to: decoder.blockCount, by: 16) {
+                    let block = try decoder.decodeBlocks(start ..< min(start + 16, decoder.blockCount), scratch: scratch)
+                    if !block.elementsEqual(words[decoded ..< decoded + block.count]) { mismatch = true }
+                    decoded += block.count
+                }
+                if decoded != words.count { mismatch = true }
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        if mismatch { throw BenchError("\(dataset.name): the decoded words differ from the encoded ones") }
+        print("\(dataset.name): statistics \(statisticsRate); encode+assemble \(encodeRate); decode+check \(decodeRate)")
     }
 }

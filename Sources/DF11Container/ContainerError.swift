@@ -22,8 +22,6 @@ public struct ContainerError: DF11Failure {
         case sizeMismatch(String)
         case indexMismatch(String)
         case noSuchTensor(String)
-        case notBF16Input(String)
-        case notLosslessRefused(String)
         /// The input's bytes changed between two reads of one segment (a file rewritten during compress).
         case inputChanged(String)
     }
@@ -61,8 +59,6 @@ public struct ContainerError: DF11Failure {
         case .sizeMismatch: return "size-mismatch"
         case .indexMismatch: return "index-mismatch"
         case .noSuchTensor: return "no-such-tensor"
-        case .notBF16Input: return "not-bf16"
-        case .notLosslessRefused: return "refused"
         case .inputChanged: return "input-changed"
         }
     }
@@ -108,10 +104,6 @@ public struct ContainerError: DF11Failure {
             return "footer index disagrees with the frames: \(what)"
         case let .noSuchTensor(name):
             return "no tensor named '\(name)' (df11 ls lists them)"
-        case let .notBF16Input(why):
-            return why
-        case let .notLosslessRefused(why):
-            return why
         case let .inputChanged(why):
             return "the input changed while it was being converted (\(why)); nothing was written"
         }

@@ -22,37 +22,36 @@ public final class ContainerFile {
         let file = try InputFile(path: path)
         self.file = file
         let fileName = file.name
-        guard file.size >= UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.trailerSize) else {
+        guard file.size >= UInt64(FileHeader.size + Trailer.size) else {
             var magic = [UInt8](repeating: 0, count: min(Int(file.size), ContainerFormat.magic.count))
             try magic.withUnsafeMutableBytes { try file.read(at: 0, into: $0) }
             if magic == ContainerFormat.magic { throw ContainerError(file: fileName, .truncated("in the file header")) }
             throw ContainerError(file: fileName, .notAContainer)
         }
-        var head = [UInt8](repeating: 0, count: ContainerFormat.fileHeaderSize)
+        var head = [UInt8](repeating: 0, count: FileHeader.size)
         try head.withUnsafeMutableBytes { try file.read(at: 0, into: $0) }
-        let fileHeader = try head.withUnsafeBytes { try FileHeader.parse($0, file: fileName) }
+        let fileHeader = try head.withUnsafeBytes { try FileHeader(parsing: $0, file: fileName) }
         parameters = fileHeader.parameters
         originalSize = fileHeader.originalSize
         reservedFieldsAreZero = fileHeader.reservedFieldsAreZero
 
-        let shdr = try ContainerFile.readFrame(file, at: UInt64(ContainerFormat.fileHeaderSize), expected: .header,
+        let shdr = try ContainerFile.readFrame(file, at: UInt64(FileHeader.size), expected: .header,
                                                limit: ContainerFormat.maxHeaderFrameBytes,
                                                reservedFieldsAreZero: fileHeader.reservedFieldsAreZero)
-        header = try parseOriginalHeader(shdr, file: fileName, originalSize: originalSize)
+        header = try HeaderPayload(parsing: shdr, file: fileName, originalSize: originalSize).header
 
-        var trailer = [UInt8](repeating: 0, count: ContainerFormat.trailerSize)
-        try trailer.withUnsafeMutableBytes { try file.read(at: file.size - UInt64(ContainerFormat.trailerSize), into: $0) }
-        guard Array(trailer[8...]) == ContainerFormat.trailerMagic else {
+        var trailer = [UInt8](repeating: 0, count: Trailer.size)
+        try trailer.withUnsafeMutableBytes { try file.read(at: file.size - UInt64(Trailer.size), into: $0) }
+        guard let indexOffset = Trailer(parsing: trailer)?.indexOffset else {
             throw ContainerError(file: fileName, .truncated("no trailer at the end: the container is incomplete"))
         }
-        let indexOffset = trailer.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard indexOffset < file.size else {
             throw ContainerError(file: fileName, .malformedFrame(frame: "trailer", reason: "index offset beyond the file"))
         }
         let payload = try ContainerFile.readFrame(file, at: indexOffset, expected: .index, limit: file.size,
                                                   reservedFieldsAreZero: fileHeader.reservedFieldsAreZero)
-        index = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: fileName) }
-        let firstFrame = UInt64(ContainerFormat.fileHeaderSize + ContainerFormat.frameHeaderSize + shdr.count
+        index = try payload.withUnsafeBytes { try ContainerIndex(parsing: $0, file: fileName) }
+        let firstFrame = UInt64(FileHeader.size + FrameHeader.size + shdr.count
                                 + ContainerFormat.frameChecksumSize)
         try index.validate(tensors: header.tensorsInFileOrder, blockBytes: UInt64(parameters.blockBytes),
                            firstFrame: firstFrame, indexOffset: indexOffset, file: fileName)
@@ -60,7 +59,7 @@ public final class ContainerFile {
 
     /// Stored bytes of each tensor (from its `TENS` to the end of its `TEND` frame), in file order.
     public var storedBytes: [UInt64] {
-        index.tensors.map { $0.endFrame + ContainerIndex.tensorEndFrameSize - $0.beginFrame }
+        index.tensors.map { $0.endFrame + TensorEndPayload.frameSize - $0.beginFrame }
     }
 
     /// Writes the original bytes of tensor `name` to `sink`, decoding only its blocks, `threads` at a time,
@@ -72,10 +71,10 @@ public final class ContainerFile {
         let tensor = header.tensorsInFileOrder[position]
         let entry = index.tensors[position]
         let payload = try ContainerFile.readFrame(file, at: entry.endFrame, expected: .tensorEnd,
-                                                  limit: UInt64(TensorEndFrame.payloadSize),
+                                                  limit: UInt64(TensorEndPayload.size),
                                                   reservedFieldsAreZero: reservedFieldsAreZero)
-        let end: TensorEndFrame
-        do { end = try TensorEndFrame(payload: payload, file: self.name) } catch let error as ContainerError {
+        let end: TensorEndPayload
+        do { end = try TensorEndPayload(parsing: payload, file: self.name) } catch let error as ContainerError {
             throw ContainerError(file: self.name, tensor: name, error.problem)
         }
         guard Int(end.tensorIndex) == position, Int(end.blocks) == entry.blockFrames.count else {
@@ -102,7 +101,7 @@ public final class ContainerFile {
                     var decoder: BlockDecoder?
                     if encoding == .bf16Exponents {
                         let lengths = try ContainerFile.readFrame(self.file, at: entry.codeFrames[block],
-                                                                  expected: .code, limit: 256,
+                                                                  expected: .code, limit: UInt64(CodePayload.size),
                                                                   reservedFieldsAreZero: self.reservedFieldsAreZero)
                         decoder = try BlockDecoder(lengths: lengths)
                     }
@@ -142,12 +141,10 @@ public final class ContainerFile {
     /// Reads a whole frame (header to checksum) at `offset`, checking its type, size and checksum.
     static func readWholeFrame(_ file: InputFile, at offset: UInt64, expected: FrameType,
                                limit: UInt64, reservedFieldsAreZero: Bool = true) throws -> [UInt8] {
-        var head = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
+        var head = [UInt8](repeating: 0, count: FrameHeader.size)
         try head.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
-        let (type, length) = head.withUnsafeBytes {
-            (UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)),
-             UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        }
+        let fields = head.withUnsafeBytes { FrameHeader(parsing: $0, offset: offset) }
+        let (type, length) = (fields.type, fields.length)
         guard type == expected.rawValue else {
             throw ContainerError(file: file.name, .unexpectedFrame(found: FrameType.name(of: type),
                                                                    expected: FrameType.name(of: expected.rawValue)))
@@ -155,13 +152,12 @@ public final class ContainerFile {
         guard length <= limit else {
             throw ContainerError(file: file.name, .frameTooLarge(frame: FrameType.name(of: type), length: length))
         }
-        let flags = head.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) }
+        let flags = fields.flags
         guard !reservedFieldsAreZero || flags & ~1 == 0 else {
             throw ContainerError(file: file.name, .malformedFrame(
                 frame: FrameType.name(of: type), reason: "flags 0x\(String(flags, radix: 16)) set reserved bits"))
         }
-        var frame = [UInt8](repeating: 0, count: Int(length) + ContainerFormat.frameHeaderSize
-                                                    + ContainerFormat.frameChecksumSize)
+        var frame = [UInt8](repeating: 0, count: Int(fields.totalSize))
         try frame.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
         return frame
     }

@@ -16,39 +16,6 @@ public struct IndexedTensor: Equatable, Sendable {
 public struct ContainerIndex: Equatable, Sendable {
     public var tensors: [IndexedTensor]
 
-    /// Parses an `INDX` payload.
-    static func parse(_ payload: UnsafeRawBufferPointer, file: String) throws -> ContainerIndex {
-        var reader = LittleEndianReader(payload)
-        func malformed(_ why: String) -> ContainerError {
-            ContainerError(file: file, .malformedFrame(frame: "INDX", reason: why))
-        }
-        guard let count = reader.read(UInt64.self), count <= UInt64(payload.count / 20) else {
-            throw malformed("tensor count does not fit the frame")
-        }
-        var tensors: [IndexedTensor] = []
-        tensors.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            guard let begin = reader.read(UInt64.self), let end = reader.read(UInt64.self),
-                  let blocks = reader.read(UInt32.self), Int(blocks) <= reader.remaining / 16 else {
-                throw malformed("a tensor entry does not fit the frame")
-            }
-            var blockFrames: [UInt64] = []
-            var codeFrames: [UInt64] = []
-            blockFrames.reserveCapacity(Int(blocks))
-            codeFrames.reserveCapacity(Int(blocks))
-            for _ in 0..<blocks {
-                blockFrames.append(reader.read(UInt64.self)!)
-                codeFrames.append(reader.read(UInt64.self)!)
-            }
-            tensors.append(IndexedTensor(beginFrame: begin, endFrame: end,
-                                         blockFrames: blockFrames, codeFrames: codeFrames))
-        }
-        guard reader.remaining == 0 else { throw malformed("\(reader.remaining) bytes left over") }
-        return ContainerIndex(tensors: tensors)
-    }
-
-    /// Bytes of a `TEND` frame (header, 16-byte payload, checksum).
-    static let tensorEndFrameSize = UInt64(ContainerFormat.frameHeaderSize + 16 + ContainerFormat.frameChecksumSize)
 
     /// Checks that the index can describe `tensors` (file order) in a file whose frames lie from `firstFrame`
     /// up to the index at `indexOffset`: one entry per tensor, one block per `blockBytes` of it, its frames in
@@ -81,16 +48,16 @@ public struct ContainerIndex: Equatable, Sendable {
                 }
                 previous = offset
             }
-            guard indexOffset >= Self.tensorEndFrameSize, entry.endFrame > previous,
-                  entry.endFrame <= indexOffset - Self.tensorEndFrameSize else {
+            guard indexOffset >= TensorEndPayload.frameSize, entry.endFrame > previous,
+                  entry.endFrame <= indexOffset - TensorEndPayload.frameSize else {
                 throw bad("its TEND frame is not between its last block and the index")
             }
-            next = entry.endFrame + Self.tensorEndFrameSize
+            next = entry.endFrame + TensorEndPayload.frameSize
         }
     }
 }
 
-/// Collects frame offsets while a container is written or read, and renders the `INDX` payload.
+/// Collects frame offsets while a container is written or read.
 struct IndexBuilder {
     private(set) var tensors: [IndexedTensor] = []
 
@@ -110,18 +77,4 @@ struct IndexBuilder {
     }
 
     var index: ContainerIndex { ContainerIndex(tensors: tensors) }
-
-    func payload() -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + tensors.reduce(0) { $0 + 20 + 16 * $1.blockFrames.count })
-        func put<T: FixedWidthInteger>(_ v: T) {
-            withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
-        }
-        put(UInt64(tensors.count))
-        for t in tensors {
-            put(t.beginFrame); put(t.endFrame); put(UInt32(t.blockFrames.count))
-            for (b, c) in zip(t.blockFrames, t.codeFrames) { put(b); put(c) }
-        }
-        return bytes
-    }
 }

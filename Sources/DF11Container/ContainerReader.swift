@@ -26,7 +26,7 @@ public struct ContainerReader {
 
     /// Decodes `source`; writes the original file to `sink` unless it is nil.
     public func decompress(source: ByteSource, to sink: ByteSink?,
-                           progress: ProgressMeter? = nil) throws -> DecompressionSummary {
+                           progress: (any ProgressObserver)? = nil) throws -> DecompressionSummary {
         let frames = FrameReader(source: source)
         let fileHeader = try frames.readFileHeader()
         let parameters = fileHeader.parameters
@@ -38,7 +38,7 @@ public struct ContainerReader {
             throw ContainerError(file: frames.file, .unexpectedFrame(found: first.name, expected: "SHDR"))
         }
         let shdr = try frames.readSmallFrame(first, limit: ContainerFormat.maxHeaderFrameBytes)
-        let header = try parseOriginalHeader(shdr, file: frames.file, originalSize: fileHeader.originalSize)
+        let header = try HeaderPayload(parsing: shdr, file: frames.file, originalSize: fileHeader.originalSize).header
         // Decoded bytes go out from the workers themselves, each at its place, when the sink is a file: the
         // kernel's share of writing (half the CPU on tmpfs) then runs on every worker. Otherwise (a pipe) they
         // go through a background writer, in order. Nowhere for verify. (Writing into a shared mapping of the
@@ -121,19 +121,6 @@ public struct ContainerReader {
         summary.containerBytes = frames.offset
         return summary
     }
-}
-
-/// Parses the `SHDR` payload (length prefix and JSON) with the strict safetensors parser.
-func parseOriginalHeader(_ shdr: [UInt8], file: String, originalSize: UInt64) throws -> SafetensorsHeader {
-    guard shdr.count >= 8 else {
-        throw ContainerError(file: file, .malformedFrame(frame: "SHDR", reason: "shorter than 8 bytes"))
-    }
-    let length = shdr.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-    guard length == UInt64(shdr.count - 8), originalSize >= UInt64(shdr.count) else {
-        throw ContainerError(file: file, .malformedFrame(frame: "SHDR", reason: "length prefix disagrees with the frame"))
-    }
-    return try SafetensorsHeader.parse(Array(shdr[8...]), fileName: file,
-                                       dataSectionSize: originalSize - UInt64(shdr.count))
 }
 
 /// One step of a container, as the reading pipeline sees it.

@@ -36,7 +36,7 @@ public struct ContainerWriter {
 
     /// Reads a safetensors file from `source` and writes its container to `sink`.
     public func compress(source: ByteSource, to sink: ByteSink,
-                         progress: ProgressMeter? = nil) throws -> CompressionSummary {
+                         progress: (any ProgressObserver)? = nil) throws -> CompressionSummary {
         if let problem = parameters.problem {
             throw ContainerError(file: source.name, .badParameters(problem))
         }
@@ -51,11 +51,9 @@ public struct ContainerWriter {
         summary.originalBytes = UInt64(header.dataStart) + header.dataSectionSize
 
         // File header and the original safetensors header.
-        try output.write(FileHeader(parameters: parameters, originalSize: summary.originalBytes).encoded())
-        try writeFrame(.header, to: output, payloadCapacity: 8 + header.rawHeader.count) { w in
-            w.append(UInt64(header.rawHeader.count))
-            w.append(header.rawHeader)
-        }
+        try output.write(FileHeader(parameters: parameters, originalSize: summary.originalBytes).encode())
+        let shdr = HeaderPayload(header: header)
+        try writeFrame(.header, to: output, payloadCapacity: shdr.size) { shdr.encode(into: &$0) }
 
         // Tensors, segment by segment.
         let inFlight = threads + 2
@@ -106,12 +104,11 @@ public struct ContainerWriter {
                         summary.bf16Tensors += 1
                         summary.bf16Bytes += job.tensor.byteCount
                     }
-                    try writeFrame(.tensorBegin, to: output, payloadCapacity: 16) { w in
-                        w.append(UInt32(job.tensorIndex))
-                        w.append(job.tensor.dtype == .bf16 ? TensorEncoding.bf16Exponents.rawValue
-                                                            : TensorEncoding.bytes.rawValue)
-                        w.append(UInt8(0)); w.append(UInt8(0)); w.append(UInt8(0))
-                        w.append(job.tensor.byteCount)
+                    let begin = TensorBeginPayload(tensorIndex: UInt32(job.tensorIndex),
+                                                   encoding: job.tensor.dtype == .bf16 ? .bf16Exponents : .bytes,
+                                                   byteCount: job.tensor.byteCount)
+                    try writeFrame(.tensorBegin, to: output, payloadCapacity: TensorBeginPayload.size) {
+                        begin.encode(into: &$0)
                     }
                 }
                 for digest in segment.blockDigests { tensorDigest.add(blockDigest: digest) }
@@ -127,22 +124,19 @@ public struct ContainerWriter {
                 progress?.advance(by: UInt64(job.count))
                 if job.isLastOfTensor {
                     let blocks = index.endTensor(at: output.offset)
-                    try writeFrame(.tensorEnd, to: output, payloadCapacity: 16) { w in
-                        w.append(UInt32(job.tensorIndex))
-                        w.append(UInt32(blocks))
-                        w.append(tensorDigest.value)
+                    let end = TensorEndPayload(tensorIndex: UInt32(job.tensorIndex), blocks: UInt32(blocks),
+                                               digest: tensorDigest.value)
+                    try writeFrame(.tensorEnd, to: output, payloadCapacity: TensorEndPayload.size) {
+                        end.encode(into: &$0)
                     }
                 }
             })
 
         // Footer index and trailer.
         let indexOffset = output.offset
-        let indexPayload = index.payload()
+        let indexPayload = index.index.encode()
         try writeFrame(.index, to: output, payloadCapacity: indexPayload.count) { w in w.append(indexPayload) }
-        try writeSmall(to: output, capacity: ContainerFormat.trailerSize) { w in
-            w.append(indexOffset)
-            w.append(ContainerFormat.trailerMagic)
-        }
+        try writeSmall(to: output, capacity: Trailer.size) { Trailer(indexOffset: indexOffset).encode(into: &$0) }
         try background.finish()
         summary.containerBytes = output.offset
         return summary

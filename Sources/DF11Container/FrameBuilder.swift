@@ -34,7 +34,7 @@ struct FrameBuilder {
     /// Ends the frame begun last: fills in its length and appends its checksum.
     mutating func end() {
         let payloadLength = writer.count - frameStart - ContainerFormat.frameHeaderSize
-        writer.patch(UInt64(payloadLength), at: frameStart + 8)
+        writer.patch(UInt64(payloadLength), at: frameStart + FrameHeader.lengthOffset)
         let frame = UnsafeRawBufferPointer(start: writer.base + frameStart, count: writer.count - frameStart)
         writer.append(Checksum.xxh3(frame))
     }

@@ -1,20 +1,5 @@
 import DF11IO
 
-/// The fixed fields in front of every frame.
-struct FrameHeader {
-    let type: UInt32
-    let flags: UInt32
-    let length: UInt64
-    /// Offset of the frame in the file.
-    let offset: UInt64
-
-    var name: String { FrameType.name(of: type) }
-    var known: FrameType? { FrameType(rawValue: type) }
-    var skippable: Bool { flags & 1 != 0 }
-    /// Bytes of the whole frame: header, payload, checksum.
-    var totalSize: UInt64 { UInt64(ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize) + length }
-}
-
 /// Reads a container's frames front to back from any byte source (a pipe too), tracking offsets.
 ///
 /// From a regular file it reads with positioned reads and can skip frame bodies, which workers then map
@@ -64,16 +49,16 @@ final class FrameReader {
     }
 
     func readFileHeader() throws -> FileHeader {
-        var bytes = [UInt8](repeating: 0, count: ContainerFormat.fileHeaderSize)
+        var bytes = [UInt8](repeating: 0, count: FileHeader.size)
         let got = try bytes.withUnsafeMutableBytes { try source.readFully(into: $0) }
         offset += UInt64(got)
         guard got == bytes.count else {
-            if got >= 8, Array(bytes[0..<8]) == ContainerFormat.magic {
+            if got >= ContainerFormat.magic.count, Array(bytes[0..<ContainerFormat.magic.count]) == ContainerFormat.magic {
                 throw ContainerError(file: file, .truncated("in the file header"))
             }
             throw ContainerError(file: file, .notAContainer)
         }
-        let header = try bytes.withUnsafeBytes { try FileHeader.parse($0, file: file) }
+        let header = try bytes.withUnsafeBytes { try FileHeader(parsing: $0, file: file) }
         reservedFieldsAreZero = header.reservedFieldsAreZero
         return header
     }
@@ -81,12 +66,9 @@ final class FrameReader {
     /// Reads the 16 fixed bytes of the next frame.
     func readFrameHeader(expecting: String) throws -> FrameHeader {
         let start = offset
-        var bytes = [UInt8](repeating: 0, count: ContainerFormat.frameHeaderSize)
+        var bytes = [UInt8](repeating: 0, count: FrameHeader.size)
         try bytes.withUnsafeMutableBytes { try readExactly($0, what: "before \(expecting)") }
-        let header = bytes.withUnsafeBytes { raw in
-            var r = LittleEndianReader(raw)
-            return FrameHeader(type: r.read()!, flags: r.read()!, length: r.read()!, offset: start)
-        }
+        let header = bytes.withUnsafeBytes { FrameHeader(parsing: $0, offset: start) }
         if reservedFieldsAreZero && header.flags & ~1 != 0 {
             throw ContainerError(file: file, .malformedFrame(
                 frame: header.name, reason: "flags 0x\(String(header.flags, radix: 16)) at offset \(start) set bits "
@@ -100,10 +82,8 @@ final class FrameReader {
     func readFrameBody(_ header: FrameHeader, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let total = Int(header.totalSize)
         precondition(total <= buffer.count)
-        buffer.storeBytes(of: header.type.littleEndian, toByteOffset: 0, as: UInt32.self)
-        buffer.storeBytes(of: header.flags.littleEndian, toByteOffset: 4, as: UInt32.self)
-        buffer.storeBytes(of: header.length.littleEndian, toByteOffset: 8, as: UInt64.self)
-        try readExactly(UnsafeMutableRawBufferPointer(rebasing: buffer[ContainerFormat.frameHeaderSize..<total]),
+        header.encode(into: buffer)
+        try readExactly(UnsafeMutableRawBufferPointer(rebasing: buffer[FrameHeader.size..<total]),
                         what: "inside a \(header.name) frame at offset \(header.offset)")
         return total
     }

@@ -61,10 +61,10 @@ final class SegmentEncoder: @unchecked Sendable {
     /// Output room one segment may need, whatever its content.
     static func maxOutputBytes(_ p: ContainerParameters) -> Int {
         let frameOverhead = ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize
-        let bf16Block = 12 + 16 + p.blockWeights
+        let bf16Block = BlockFields.size + BlockFields.streamSizesSize + p.blockWeights
             + BlockEncoder.maxBitsBytes(count: p.blockWeights, maxLength: ContainerFormat.maxCodeLength)
-        let bytesBlock = 12 + max(p.blockBytes, ZstdCompressor.bound(p.blockBytes))
-        return frameOverhead + 256 + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock))
+        let bytesBlock = BlockFields.size + max(p.blockBytes, ZstdCompressor.bound(p.blockBytes))
+        return frameOverhead + CodePayload.size + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock))
     }
 
     /// Throws `.inputChanged` when a block of a mapped input file no longer has the checksum taken before it was
@@ -97,7 +97,7 @@ final class SegmentEncoder: @unchecked Sendable {
             let lengths = try HuffmanCodeLengths.build(counts: histogram.counts, limit: parameters.lengthLimit)
             let encoder = BlockEncoder(code: try CanonicalCode(lengths: lengths))
             codeFrame = frames.count
-            frames.frame(.code) { $0.append(lengths) }
+            frames.frame(.code) { CodePayload(lengths: lengths).encode(into: &$0) }
             for b in 0..<blockCount {
                 let start = b * parameters.blockWeights
                 let n = min(parameters.blockWeights, words.count - start)
@@ -105,11 +105,10 @@ final class SegmentEncoder: @unchecked Sendable {
                                                                          count: 2 * n)))
                 blockFrames.append(frames.count)
                 frames.begin(.block)
-                frames.writer.append(UInt32(firstBlock + b))
-                frames.writer.append(BlockMethod.bf16Exponents.rawValue)
-                frames.writer.append(UInt32(2 * n))
+                BlockFields(index: UInt32(firstBlock + b), method: .bf16Exponents, byteCount: UInt32(2 * n))
+                    .encode(into: &frames.writer)
                 let sizesAt = frames.writer.count
-                frames.writer.skip(16)
+                frames.writer.skip(BlockFields.streamSizesSize)
                 let signMantissa = (frames.writer.base + frames.writer.count).assumingMemoryBound(to: UInt8.self)
                 frames.writer.skip(n)
                 let bitsRoom = BlockEncoder.maxBitsBytes(count: n, maxLength: ContainerFormat.maxCodeLength)
@@ -143,10 +142,9 @@ final class SegmentEncoder: @unchecked Sendable {
                     blockDigests.append(Checksum.xxh3(block))
                     blockFrames.append(frames.count)
                     frames.begin(.block)
-                    frames.writer.append(UInt32(firstBlock + b))
-                    let methodAt = frames.writer.count
-                    frames.writer.append(BlockMethod.raw.rawValue)
-                    frames.writer.append(UInt32(n))
+                    let methodAt = frames.writer.count + BlockFields.methodOffset
+                    BlockFields(index: UInt32(firstBlock + b), method: .raw, byteCount: UInt32(n))
+                        .encode(into: &frames.writer)
                     let room = UnsafeMutableRawBufferPointer(start: frames.writer.base + frames.writer.count,
                                                              count: frames.writer.capacity - frames.writer.count)
                     if n > 0, let packed = zstd.compress(block, into: room), packed < n {

@@ -137,15 +137,9 @@ struct SegmentFrameCollector {
         guard current == nil else {
             throw ContainerError(file: file, .unexpectedFrame(found: "TENS", expected: "TEND"))
         }
-        let payload = try frames.readSmallFrame(h, limit: 16)
-        guard payload.count == 16, let encoding = TensorEncoding(rawValue: payload[4]) else {
-            throw ContainerError(file: file, .malformedFrame(frame: "TENS", reason: "bad fields"))
-        }
-        if frames.reservedFieldsAreZero && payload[5..<8].contains(where: { $0 != 0 }) {
-            throw ContainerError(file: file, .malformedFrame(frame: "TENS", reason: "reserved bytes are not 0"))
-        }
-        let tensorIndex = payload.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-        let byteCount = payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        let begin = try TensorBeginPayload(parsing: try frames.readSmallFrame(h, limit: UInt64(TensorBeginPayload.size)),
+                                           file: file, reservedFieldsAreZero: frames.reservedFieldsAreZero)
+        let (tensorIndex, encoding, byteCount) = (begin.tensorIndex, begin.encoding, begin.byteCount)
         guard Int(tensorIndex) == nextTensor, nextTensor < header.tensorsInFileOrder.count else {
             throw ContainerError(file: file, .malformedFrame(
                 frame: "TENS", reason: "tensor number \(tensorIndex), expected \(nextTensor)"))
@@ -175,11 +169,8 @@ struct SegmentFrameCollector {
             guard tensor.encoding == .bf16Exponents else {
                 throw ContainerError(file: file, .unexpectedFrame(found: "CODE", expected: "BLK"))
             }
-            let payload = try frames.readSmallFrame(h, limit: 256)
-            guard payload.count == 256 else {
-                throw ContainerError(file: file, .malformedFrame(frame: "CODE", reason: "\(payload.count) bytes, not 256"))
-            }
-            lengths = payload
+            lengths = try CodePayload(parsing: try frames.readSmallFrame(h, limit: UInt64(CodePayload.size)),
+                                      file: file).lengths
             currentCode = h.offset
             h = try frames.readFrameHeader(expecting: "a block after CODE")
             guard h.known == .block else {
@@ -232,8 +223,8 @@ struct SegmentFrameCollector {
         guard let tensor = current else {
             throw ContainerError(file: file, .unexpectedFrame(found: "TEND", expected: "TENS"))
         }
-        let end = try TensorEndFrame(payload: try frames.readSmallFrame(h, limit: UInt64(TensorEndFrame.payloadSize)),
-                                     file: file)
+        let end = try TensorEndPayload(parsing: try frames.readSmallFrame(h, limit: UInt64(TensorEndPayload.size)),
+                                       file: file)
         guard Int(end.tensorIndex) == tensor.index, Int(end.blocks) == tensor.blocks, nextBlock == tensor.blocks else {
             throw ContainerError(file: file, .malformedFrame(
                 frame: "TEND", reason: "\(nextBlock) blocks read, \(end.blocks) recorded, \(tensor.blocks) expected"))
@@ -248,19 +239,18 @@ struct SegmentFrameCollector {
             throw ContainerError(file: file, .unexpectedFrame(found: "INDX", expected: "more tensors"))
         }
         let blocks = index.tensors.reduce(0) { $0 + $1.blockFrames.count }
-        let expectedLength = UInt64(8 + 20 * index.tensors.count + 16 * blocks)
+        let expectedLength = UInt64(ContainerIndex.payloadSize(tensors: index.tensors.count, blocks: blocks))
         guard h.length == expectedLength else {
             throw ContainerError(file: file, .indexMismatch("INDX holds \(h.length) bytes, expected \(expectedLength)"))
         }
         let payload = try frames.readSmallFrame(h, limit: expectedLength)
-        let stored = try payload.withUnsafeBytes { try ContainerIndex.parse($0, file: file) }
+        let stored = try payload.withUnsafeBytes { try ContainerIndex(parsing: $0, file: file) }
         guard stored == index.index else {
             throw ContainerError(file: file, .indexMismatch("frame offsets differ"))
         }
-        var trailer = [UInt8](repeating: 0, count: ContainerFormat.trailerSize)
+        var trailer = [UInt8](repeating: 0, count: Trailer.size)
         try trailer.withUnsafeMutableBytes { try frames.readExactly($0, what: "in the trailer") }
-        let indexOffset = trailer.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard indexOffset == h.offset, Array(trailer[8...]) == ContainerFormat.trailerMagic else {
+        guard let parsed = Trailer(parsing: trailer), parsed.indexOffset == h.offset else {
             throw ContainerError(file: file, .malformedFrame(frame: "trailer", reason: "does not point at the index"))
         }
         try frames.expectEnd()

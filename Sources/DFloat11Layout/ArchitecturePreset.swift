@@ -1,3 +1,4 @@
+import JSON
 import Safetensors
 
 /// A model family's `pattern_dict` for the published layout, chosen from a model's `config.json`.
@@ -54,6 +55,13 @@ public struct ArchitecturePreset: Sendable {
             return all.first { $0.modelTypes.contains(type) }
         }
         return nil
+    }
+
+    /// The tied weights of the preset `config` selects, or of every preset when it selects none (a single-file
+    /// DFloat11 model's config.json holds only `dfloat11_config`).
+    public static func tiedWeights(config: JSONValue?) -> [(name: String, source: String)] {
+        if let preset = config.flatMap(select(config:)) { return preset.tiedWeights }
+        return all.flatMap(\.tiedWeights)
     }
 
     /// The tied weights that apply to a checkpoint holding `tensorNames` with `config` (see the type's notes).

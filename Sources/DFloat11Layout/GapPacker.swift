@@ -29,12 +29,4 @@ struct GapPacker {
         }
         return bytes
     }
-
-    /// Field `index` of packed `bytes` (no bounds beyond the array: the caller checks the length).
-    static func field(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int, bitOffset: Int = 0) -> UInt8 {
-        let bit = index * 5 + bitOffset
-        let byte = bit >> 3
-        let high = UInt16(bytes[byte]) << 8 | UInt16(byte + 1 < bytes.count ? bytes[byte + 1] : 0)
-        return UInt8(truncatingIfNeeded: high >> UInt16(11 - (bit & 7))) & 31
-    }
 }

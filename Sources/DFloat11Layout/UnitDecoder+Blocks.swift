@@ -4,48 +4,21 @@ import Glibc
 import Darwin
 #endif
 
+import DF11Pipeline
 import EntropyCoding
 import Safetensors
 
 /// Buffers one thread reuses across `UnitDecoder.decodeBlocks` calls (any unit, any block range).
 public final class BlockDecodeScratch {
-    fileprivate var stream = ScratchBuffer<UInt8>()
-    fileprivate var gapBytes = ScratchBuffer<UInt8>()
-    fileprivate var gaps = ScratchBuffer<UInt8>()
-    fileprivate var exponents = ScratchBuffer<UInt8>()
-    fileprivate var signMantissa = ScratchBuffer<UInt8>()
-    fileprivate var words = ScratchBuffer<UInt16>()
-    fileprivate var slots = ScratchBuffer<UInt8>()
+    fileprivate let stream = ScratchBuffer<UInt8>()
+    fileprivate let gapBytes = ScratchBuffer<UInt8>()
+    fileprivate let gaps = ScratchBuffer<UInt8>()
+    fileprivate let exponents = ScratchBuffer<UInt8>()
+    fileprivate let signMantissa = ScratchBuffer<UInt8>()
+    fileprivate let words = ScratchBuffer<UInt16>()
+    fileprivate let slots = ScratchBuffer<UInt8>()
 
     public init() {}
-
-    deinit {
-        stream.release()
-        gapBytes.release()
-        gaps.release()
-        exponents.release()
-        signMantissa.release()
-        words.release()
-        slots.release()
-    }
-}
-
-/// A growable, never-shrinking raw buffer (no copy-on-write or bounds checks in the decoding loop).
-fileprivate struct ScratchBuffer<T> {
-    private(set) var base = UnsafeMutablePointer<T>.allocate(capacity: 1)
-    private(set) var capacity = 1
-
-    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<T> {
-        if count > capacity {
-            base.deallocate()
-            capacity = max(count, capacity * 2)
-            base = UnsafeMutablePointer<T>.allocate(capacity: capacity)
-        }
-        return base
-    }
-
-    /// Frees the buffer (the owner's deinit).
-    func release() { base.deallocate() }
 }
 
 extension UnitDecoder {
@@ -143,13 +116,11 @@ extension UnitDecoder {
         try luts.withUnsafeBufferPointer { luts in
             try fastEntries.withUnsafeBufferPointer { fast in
                 try pairEntries.withUnsafeBufferPointer { pairs in
+                    let range = BlockRange(first: b0, marked: marked, stream: stream, gaps: gaps,
+                                           gapBlocks: gapBlocks, slots: slots, luts: luts.baseAddress!,
+                                           fast: fast.baseAddress!, pairs: pairs.baseAddress!)
                     var out = exponents
-                    for block in b0 ..< b1 {
-                        out += try decodeBlock(block, relative: block - b0, marked: marked, stream: stream, gaps: gaps,
-                                               hasNextGap: block + 1 < b0 + gapBlocks, luts: luts.baseAddress!,
-                                               fast: fast.baseAddress!, pairs: pairs.baseAddress!, slots: slots,
-                                               out: out)
-                    }
+                    for block in b0 ..< b1 { out += try decodeBlock(block, in: range, out: out) }
                     precondition(out - exponents == weightCount)
                 }
             }
@@ -169,54 +140,46 @@ extension UnitDecoder {
         return UnsafeBufferPointer(start: words, count: weightCount)
     }
 
-    /// Decodes one block into `out`; returns the number of weights written. `stream` and `gaps` start at the
-    /// range's first block, `relative` blocks before this one.
-    ///
-    /// The codes are decoded first, without a branch per window: every code writes where the code after it
+    /// Decodes one block into `out`; returns the number of weights written. Three steps: the codes
+    /// (`decodeCodes`), then the checks of the windows they entered (`checkWindows`) and of where they end
+    /// (`checkEnd`), run in the order a sequential decoder meets them, so each failure is the one it reports.
+    @inline(__always)
+    private func decodeBlock(_ block: Int, in range: BlockRange, out: UnsafeMutablePointer<UInt8>) throws -> Int {
+        let relative = block - range.first
+        let blockGaps = range.gaps + relative * UnitGeometry.threadsPerBlock
+        guard block < range.marked else {
+            // No code starts here: the stream's last code may end here, the gaps are all padding.
+            try checkPaddingGaps(block, blockGaps, after: -1)
+            return 0
+        }
+        let base = relative * Int(UnitGeometry.blockBits)          // bit of this block in `stream`
+        let start = base + Int(blockGaps[0])
+        if block == 0 && start != 0 {
+            throw corrupt(block, "window 0: first code starts at bit offset 0, gap says \(blockGaps[0])")
+        }
+        let expected = Int(outputPositions[block + 1] - outputPositions[block])
+        let run = decodeCodes(block, from: start, base: base, expected: expected, in: range, out: out)
+        try checkWindows(block, run, base: base, blockGaps: blockGaps, slots: range.slots)
+        try checkEnd(block, run, base: base, expected: expected, blockGaps: blockGaps, in: range)
+        return run.count
+    }
+
+    /// The codes of one block, decoded without a branch per window: every code writes where the code after it
     /// starts (its offset in the window) into `slots[w + 1]`, `w` its own window. Codes are at most 32 bits, so
     /// no window is skipped and the last code of window `w` to write `slots[w + 1]` is the one after which window
     /// `w + 1` starts: the slot ends up holding where that window's first code starts, which the gaps must say.
-    /// The checks then run in the order a sequential decoder meets them, so each failure is the one it reports.
+    /// Stops after `expected` codes, at the block's end, or at the first code that does not decode.
     @inline(__always)
-    private func decodeBlock(_ block: Int, relative: Int, marked: Int, stream: UnsafeMutablePointer<UInt8>,
-                             gaps: UnsafeMutablePointer<UInt8>, hasNextGap: Bool, luts: UnsafePointer<UInt8>,
-                             fast: UnsafePointer<UInt16>, pairs: UnsafePointer<UInt32>,
-                             slots: UnsafeMutablePointer<UInt8>, out: UnsafeMutablePointer<UInt8>) throws -> Int {
-        func fail(_ why: String) -> DFloat11LayoutError {
-            DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
-        }
-        let windows = UnitGeometry.threadsPerBlock
-        let blockGaps = gaps + relative * windows
-        func checkPaddingGaps(after window: Int) throws {
-            for w in (window + 1) ..< windows where blockGaps[w] != 0 {
-                throw DFloat11LayoutError(unit: module, block: block, .corruptBitstream(
-                    "gap of window \(block * windows + w), after the end of the stream, is not zero"))
-            }
-        }
-        guard block < marked else {
-            // No code starts here: the stream's last code may end here, the gaps are all padding.
-            try checkPaddingGaps(after: -1)
-            return 0
-        }
-        let expected = Int(outputPositions[block + 1] - outputPositions[block])
-        let isLast = block == marked - 1
-        let base = relative * Int(UnitGeometry.blockBits)          // bit of this block in `stream`
+    private func decodeCodes(_ block: Int, from start: Int, base: Int, expected: Int, in range: BlockRange,
+                             out: UnsafeMutablePointer<UInt8>) -> CodeRun {
         let limit = base + Int(UnitGeometry.blockBits)
-        let absoluteBase = UInt64(block) * UnitGeometry.blockBits
-        var position = base + Int(blockGaps[0])
-        if block == 0 && position != 0 {
-            throw fail("window 0: first code starts at bit offset 0, gap says \(blockGaps[0])")
-        }
-        let slot = slots + 1 - (base >> 6)          // slot[p >> 6]: the slot of the window after bit p's
-        var count = 0
-        var lastStart = position                   // where the last code decoded starts
-        // The first code that does not decode (an invalid table walk), reported after the window checks
-        // before it.
-        var invalid: (start: Int, error: DFloat11LayoutError)?
-
-        let lengths = luts + tableCount * 256
-        decoding: while count < expected && position < limit {
+        let (stream, fast, pairs) = (range.stream, range.fast, range.pairs)
+        let slot = range.slots + 1 - (base >> 6)          // slot[p >> 6]: the slot of the window after bit p's
+        var run = CodeRun(count: 0, position: start, lastStart: start, invalid: nil)
+        while run.count < expected && run.position < limit && run.invalid == nil {
             // 57–64 valid bits; a batch reads at most 16 bytes past `limit`, inside the range's slack.
+            var position = run.position
+            var count = run.count
             var bits = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
                 << UInt64(position & 7)
             var budget = 45   // bits that may be consumed before refilling, keeping 12 bits of look-ahead
@@ -231,7 +194,7 @@ extension UnitDecoder {
                     slot[position &>> 6] = UInt8(truncatingIfNeeded: first) & 63
                     position &+= total
                     slot[first &>> 6] = UInt8(truncatingIfNeeded: position) & 63
-                    lastStart = first
+                    run.lastStart = first
                     bits = bits &<< UInt64(truncatingIfNeeded: pair)     // the shift takes the low 6 bits: total
                     count &+= 2
                     budget &-= total
@@ -246,59 +209,89 @@ extension UnitDecoder {
                     // A longer code, or an invalid one: walk the tables with every check.
                     let code = UInt64(bigEndian: UnsafeRawPointer(stream + (position >> 3)).loadUnaligned(as: UInt64.self))
                         << UInt64(position & 7)
-                    var table = 0, level = 0, shift = 56
-                    var value: UInt8
-                    while true {
-                        value = luts[table * 256 + Int(truncatingIfNeeded: (code >> UInt64(shift)) & 0xFF)]
-                        if value < 240 { break }
-                        table = 256 - Int(value)
-                        level += 1
-                        shift -= 8
-                        if table >= tableCount || level > 3 {
-                            invalid = (position, fail("weight \(outputPositions[block] + UInt32(count)): table pointer "
-                                                      + "\(value) leads nowhere (level \(level))"))
-                            break decoding
-                        }
+                    let walked = walkTables(code, luts: range.luts)
+                    if let why = walked.failure {
+                        run.invalid = (position, corrupt(block, "weight \(outputPositions[block] + UInt32(count)): \(why)"))
+                        break
                     }
-                    length = Int(lengths[Int(value)])
-                    if length == 0 || (length - 1) / 8 != level {
-                        invalid = (position, fail("weight \(outputPositions[block] + UInt32(count)): decoded exponent "
-                                                  + "\(value) whose code length \(length) does not fit table level \(level)"))
-                        break decoding
-                    }
-                    out[count] = value
+                    length = walked.length
+                    out[count] = walked.exponent
                     budget = -64   // refill after a long code
                 }
                 slot[position &>> 6] = UInt8(truncatingIfNeeded: position &+ length) & 63
-                lastStart = position
+                run.lastStart = position
                 position &+= length
                 count &+= 1
                 budget &-= length
             } while budget >= 0 && count < expected
+            run.position = position
+            run.count = count
         }
+        return run
+    }
 
-        // The windows the codes entered, in order, up to the first code that starts past the block or does not
-        // decode. Window 0 holds the block's first code (its gap set `position`).
-        let decodedEnd = count == 0 ? base + Int(blockGaps[0]) : lastStart   // start of the last code checked
-        var checkedUpTo = min((decodedEnd - base) >> 6, windows - 1)
-        if let invalid { checkedUpTo = min((invalid.start - base) >> 6, windows - 1) }
+    /// A table walk from the 64 bits at a code's start: its exponent and length, or why it does not decode (a
+    /// pointer to no table, or an exponent whose code length does not fit the level it was found at).
+    @inline(__always)
+    private func walkTables(_ code: UInt64, luts: UnsafePointer<UInt8>) -> (exponent: UInt8, length: Int, failure: String?) {
+        var table = 0, level = 0, shift = 56
+        var value: UInt8
+        while true {
+            value = luts[table * 256 + Int(truncatingIfNeeded: (code >> UInt64(shift)) & 0xFF)]
+            if value < 240 { break }
+            table = 256 - Int(value)
+            level += 1
+            shift -= 8
+            if table >= tableCount || level > 3 {
+                return (0, 0, "table pointer \(value) leads nowhere (level \(level))")
+            }
+        }
+        let length = Int(luts[tableCount * 256 + Int(value)])
+        if length == 0 || (length - 1) / 8 != level {
+            return (0, 0, "decoded exponent \(value) whose code length \(length) does not fit table level \(level)")
+        }
+        return (value, length, nil)
+    }
+
+    /// The windows the codes entered, in order, up to the first code that starts past the block or does not
+    /// decode, hold their first code where the gaps say; then the code that did not decode, if any; then whether
+    /// the block ended before its weights did.
+    @inline(__always)
+    private func checkWindows(_ block: Int, _ run: CodeRun, base: Int, blockGaps: UnsafeMutablePointer<UInt8>,
+                              slots: UnsafeMutablePointer<UInt8>) throws {
+        let windows = UnitGeometry.threadsPerBlock
+        // Window 0 holds the block's first code (its gap set where decoding started).
+        var checkedUpTo = min((run.decodedEnd(base: base, firstGap: blockGaps[0]) - base) >> 6, windows - 1)
+        if let invalid = run.invalid { checkedUpTo = min((invalid.start - base) >> 6, windows - 1) }
         if checkedUpTo >= 1, memcmp(slots + 1, blockGaps + 1, checkedUpTo) != 0 {
             var w = 1
             while slots[w] == blockGaps[w] { w += 1 }
-            throw fail("window \(block * windows + w): first code starts at bit offset \(slots[w]), gap says \(blockGaps[w])")
+            throw corrupt(block, "window \(block * windows + w): first code starts at bit offset \(slots[w]), gap says \(blockGaps[w])")
         }
-        if let invalid { throw invalid.error }
-        if count < expected || lastStart >= limit {
+        if let invalid = run.invalid { throw invalid.error }
+    }
+
+    /// Where the block's codes end: its weights all decoded inside it; the next code (or the end-of-file step) at
+    /// the gap of the window it starts; the stream's end in the last marked block, with zero gaps after it;
+    /// otherwise the next block starting where this one's last code ends.
+    @inline(__always)
+    private func checkEnd(_ block: Int, _ run: CodeRun, base: Int, expected: Int,
+                          blockGaps: UnsafeMutablePointer<UInt8>, in range: BlockRange) throws {
+        let windows = UnitGeometry.threadsPerBlock
+        let limit = base + Int(UnitGeometry.blockBits)
+        let position = run.position
+        let isLast = block == range.marked - 1
+        if run.count < expected || run.lastStart >= limit {
             // The block ended first (a code decoded past it belongs to the next block).
-            throw fail("the block ends before its \(expected) weights (output_positions delta) are decoded")
+            throw corrupt(block, "the block ends before its \(expected) weights (output_positions delta) are decoded")
         }
         // After the last code: where the next one starts.
-        var window = (decodedEnd - base) >> 6
+        var window = (run.decodedEnd(base: base, firstGap: blockGaps[0]) - base) >> 6
         let ended = position >= limit
         if ended {
             if isLast && position % 8 != 0 {
-                throw fail("the end-of-file step starts block \(block + 1) at weight \(elementCount), "
-                           + "output_positions has no such block")
+                throw corrupt(block, "the end-of-file step starts block \(block + 1) at weight \(elementCount), "
+                              + "output_positions has no such block")
             }
         } else if (position - base) >> 6 != window {
             // The next code (or the end-of-file step) starts a window; after the stream's last code only the
@@ -307,35 +300,75 @@ extension UnitDecoder {
                 let w = (position - base) >> 6
                 let offset = (position - base) & 63
                 if Int(blockGaps[w]) != offset {
-                    throw fail("window \(block * windows + w): first code starts at bit offset \(offset), gap says \(blockGaps[w])")
+                    throw corrupt(block, "window \(block * windows + w): first code starts at bit offset \(offset), gap says \(blockGaps[w])")
                 }
                 window = w
             }
         }
         if !ended {
             if !isLast {
-                throw fail("decodes more than its \(expected) weights (output_positions delta): "
-                           + "a code starts at bit \(position - base) of the block")
+                throw corrupt(block, "decodes more than its \(expected) weights (output_positions delta): "
+                              + "a code starts at bit \(position - base) of the block")
             }
             if expected == 0 && position % 8 == 0 {
-                throw fail("no code starts in the block but output_positions marks it")
+                throw corrupt(block, "no code starts in the block but output_positions marks it")
             }
         }
         if isLast {
-            let end = absoluteBase + UInt64(position - base)
+            let end = UInt64(block) * UnitGeometry.blockBits + UInt64(position - base)
             guard (end + 7) / 8 == encodedBytes else {
-                throw fail("the codes end at bit \(end) but the stream has \(encodedBytes) bytes")
+                throw corrupt(block, "the codes end at bit \(end) but the stream has \(encodedBytes) bytes")
             }
-            try checkPaddingGaps(after: window)
+            try checkPaddingGaps(block, blockGaps, after: window)
         } else {
-            guard hasNextGap else { throw fail("the block is marked but no block follows it") }
+            let relative = block - range.first
+            guard block + 1 < range.first + range.gapBlocks else {
+                throw corrupt(block, "the block is marked but no block follows it")
+            }
             // The next block's first window: reported there, as a sequential decoder would when it reaches it.
-            let gap = Int(gaps[(relative + 1) * windows])
+            let gap = Int(range.gaps[(relative + 1) * windows])
             if position != limit + gap {
-                throw DFloat11LayoutError(unit: module, block: block + 1, .corruptBitstream(
-                    "window \((block + 1) * windows): first code starts at bit offset \(position - limit), gap says \(gap)"))
+                throw corrupt(block + 1,
+                              "window \((block + 1) * windows): first code starts at bit offset \(position - limit), gap says \(gap)")
             }
         }
-        return count
     }
+
+    /// The gaps of the windows after `window` in the block, after the end of the stream, are zero.
+    private func checkPaddingGaps(_ block: Int, _ blockGaps: UnsafeMutablePointer<UInt8>, after window: Int) throws {
+        let windows = UnitGeometry.threadsPerBlock
+        for w in (window + 1) ..< windows where blockGaps[w] != 0 {
+            throw corrupt(block, "gap of window \(block * windows + w), after the end of the stream, is not zero")
+        }
+    }
+
+    private func corrupt(_ block: Int, _ why: String) -> DFloat11LayoutError {
+        DFloat11LayoutError(unit: module, block: block, .corruptBitstream(why))
+    }
+}
+
+/// The buffers and tables of one `decodeBlocks` call: the range's stream bytes and unpacked gaps start at block
+/// `first`; `gapBlocks` blocks of gaps were read (the range plus the next block's first window when there is one).
+private struct BlockRange {
+    let first: Int
+    let marked: Int
+    let stream: UnsafeMutablePointer<UInt8>
+    let gaps: UnsafeMutablePointer<UInt8>
+    let gapBlocks: Int
+    let slots: UnsafeMutablePointer<UInt8>
+    let luts: UnsafePointer<UInt8>
+    let fast: UnsafePointer<UInt16>
+    let pairs: UnsafePointer<UInt32>
+}
+
+/// Where one block's decoding loop stopped: `count` codes decoded, the next starting at bit `position`, the last
+/// decoded one at `lastStart`, and the first code that did not decode, if one did not.
+private struct CodeRun {
+    var count: Int
+    var position: Int
+    var lastStart: Int
+    var invalid: (start: Int, error: DFloat11LayoutError)?
+
+    /// The start of the last code checked: the last decoded one, or the block's first gap when none was.
+    func decodedEnd(base: Int, firstGap: UInt8) -> Int { count == 0 ? base + Int(firstGap) : lastStart }
 }

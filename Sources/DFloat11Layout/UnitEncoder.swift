@@ -31,10 +31,8 @@ public struct UnitEncoder: Sendable {
     public let geometry: UnitGeometry
     /// Code length per exponent byte (0: not in the code).
     public let lengths: [UInt8]
-    /// The code lengths and code bits (0 for exponents without a code) indexed by a word's top nine bits (sign and
-    /// exponent, `word >> 7`), so that the hot loop needs no mask.
-    let lengthsBySignExponent: [UInt8]
-    let valuesBySignExponent: [UInt32]
+    /// The code lengths and code bits indexed by a word's top nine bits, for the hot loop.
+    let bySignExponent: SignExponentTables
 
     /// The official code for the unit.
     public var code: DahuffmanCode { limited.code }
@@ -54,8 +52,7 @@ public struct UnitEncoder: Sendable {
         for entry in limited.code.entries {
             if case .exponent(let e) = entry.symbol { values[Int(e)] = UInt32(entry.value) }
         }
-        lengthsBySignExponent = lengths + lengths
-        valuesBySignExponent = values + values
+        bySignExponent = SignExponentTables(lengths: lengths, values: values)
         geometry = UnitGeometry(statistics: statistics, lengthsByExponent: lengths)
     }
 
@@ -68,9 +65,7 @@ public struct UnitEncoder: Sendable {
 
     /// The number of code bits of weights with these exponent counts.
     public func bitCount(of histogram: ExponentHistogram) -> UInt64 {
-        var bits: UInt64 = 0
-        for (e, count) in histogram.counts.enumerated() where count > 0 { bits += count * UInt64(lengths[e]) }
-        return bits
+        histogram.codedBits(lengths: lengths)
     }
 
     /// Encodes `words`, the unit's weights from index `firstElementIndex` on, whose first code starts at bit
@@ -107,23 +102,22 @@ public struct UnitEncoder: Sendable {
         let expectedBytes = Int((endBit + 7) / 8 - startingBit / 8)
         var bytes = Self.uninitialized(UInt8.self, count: expectedBytes + 24)
         bytes.withUnsafeMutableBytes { $0.storeBytes(of: 0, as: UInt64.self) }   // an empty chunk's lead byte
-        var gapSlots = Self.uninitialized(UInt8.self, count: Int(endBit / UnitGeometry.windowBits - firstWindow) + 3)
-        var blockSlots = Self.uninitialized(UInt64.self, count: Int(endBit / UnitGeometry.blockBits - firstBlock) + 3)
+        let gapSlots = UnsafeMutableBufferPointer<UInt8>.allocate(
+            capacity: Int(endBit / UnitGeometry.windowBits - firstWindow) + 3)
+        let blockSlots = UnsafeMutableBufferPointer<UInt64>.allocate(
+            capacity: Int(endBit / UnitGeometry.blockBits - firstBlock) + 3)
+        defer {
+            gapSlots.deallocate()
+            blockSlots.deallocate()
+        }
         var loop = EncodeLoop(position: startingBit, index: firstElementIndex)
         if !words.isEmpty {
             bytes.withUnsafeMutableBytes { out in
-                gapSlots.withUnsafeMutableBufferPointer { gaps in
-                    blockSlots.withUnsafeMutableBufferPointer { blocks in
-                        lengthsBySignExponent.withUnsafeBufferPointer { lengths in
-                            valuesBySignExponent.withUnsafeBufferPointer { values in
-                            loop.run(words, lengths: lengths.baseAddress!, values: values.baseAddress!,
-                                     out: out.baseAddress!, outLimit: expectedBytes,
-                                     gaps: gaps.baseAddress!, firstWindow: firstWindow,
-                                     blocks: blocks.baseAddress!, firstBlock: firstBlock,
-                                     codesPerFlush: (64 - 7) / maxLength)
-                        } }
-                    }
-                }
+                loop.run(words, lengths: bySignExponent.lengths, values: bySignExponent.values,
+                         out: out.baseAddress!, outLimit: expectedBytes,
+                         gaps: gapSlots.baseAddress!, firstWindow: firstWindow,
+                         blocks: blockSlots.baseAddress!, firstBlock: firstBlock,
+                         codesPerFlush: (64 - 7) / maxLength)
             }
         }
         let bitsWritten = loop.position - startingBit
@@ -138,13 +132,13 @@ public struct UnitEncoder: Sendable {
             let lastStart = loop.position - UInt64(lengths[Int(BF16.exponent(last))])
             gapSlots[0] = UInt8(truncatingIfNeeded: startingBit)
             blockSlots[0] = firstElementIndex
-            gapSlots.removeSubrange(Int(lastStart / UnitGeometry.windowBits - firstWindow + 1)...)
-            blockSlots.removeSubrange(Int(lastStart / UnitGeometry.blockBits - firstBlock + 1)...)
-            gapSlots.withUnsafeMutableBufferPointer { slots in         // the loop stores whole low bytes
+            let windows = Int(lastStart / UnitGeometry.windowBits - firstWindow + 1)
+            let blocks = Int(lastStart / UnitGeometry.blockBits - firstBlock + 1)
+            gapOffsets = Array(UnsafeMutableBufferPointer(rebasing: gapSlots[0 ..< windows]))
+            gapOffsets.withUnsafeMutableBufferPointer { slots in         // the loop stores whole low bytes
                 for i in slots.indices { slots[i] &= UInt8(UnitGeometry.windowBits - 1) }
             }
-            gapOffsets = gapSlots
-            blockPositions = blockSlots
+            blockPositions = Array(UnsafeMutableBufferPointer(rebasing: blockSlots[0 ..< blocks]))
         }
         bytes.removeSubrange(Int((loop.position + 7) / 8 - startingBit / 8)...)
         return EncodedChunk(startingBit: startingBit, bitCount: bitsWritten,
@@ -161,6 +155,28 @@ public struct UnitEncoder: Sendable {
     public static func splitSignMantissa(_ words: UnsafeBufferPointer<UInt16>, into output: UnsafeMutableBufferPointer<UInt8>) {
         precondition(output.count >= words.count)
         for i in 0..<words.count { output[i] = BF16.signMantissa(words[i]) }
+    }
+}
+
+/// The code lengths and code bits (0 for exponents without a code) indexed by a word's top nine bits (sign and
+/// exponent, `word >> 7`), so that the hot loop needs no mask: two copies of the per-exponent tables, allocated
+/// once per unit and read through plain pointers.
+final class SignExponentTables: @unchecked Sendable {
+    let lengths: UnsafeMutablePointer<UInt8>
+    let values: UnsafeMutablePointer<UInt32>
+
+    init(lengths byExponent: [UInt8], values valuesByExponent: [UInt32]) {
+        lengths = .allocate(capacity: 512)
+        values = .allocate(capacity: 512)
+        for i in 0 ..< 512 {
+            lengths[i] = byExponent[i & 255]
+            values[i] = valuesByExponent[i & 255]
+        }
+    }
+
+    deinit {
+        lengths.deallocate()
+        values.deallocate()
     }
 }
 

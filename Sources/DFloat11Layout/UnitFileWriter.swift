@@ -131,7 +131,7 @@ public enum UnitFileWriter {
         var statistics = UnitStatistics()
         var histograms: [ExponentHistogram] = []
         histograms.reserveCapacity(chunks.count)
-        try inOrder(chunks, threads: threads, work: { chunk -> (ExponentHistogram, UInt8?) in
+        try OrderedPipeline.forEach(chunks, threads: threads, work: { chunk -> (ExponentHistogram, UInt8?) in
             try reader.withWords(chunk) { words in
                 var histogram = ExponentHistogram()
                 histogram.add(words: words)
@@ -164,7 +164,7 @@ public enum UnitFileWriter {
         let largest = Int(chunks.map(\.words.count).max() ?? 0)
         let signBuffers = ResourcePool { UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(largest, 1)) }
         defer { signBuffers.drain { $0.deallocate() } }
-        try inOrder(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
+        try OrderedPipeline.forEach(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
             try reader.withWords(chunks[i]) { words in
                 let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
                                                     firstElementIndex: chunks[i].firstElementIndex, bitCount: bitCounts[i])
@@ -184,23 +184,6 @@ public enum UnitFileWriter {
             }
         }, consume: { chunk in try assembler.append(chunk, ownBytesWritten: true) })
         return try assembler.finish()
-    }
-
-    /// Runs `work` on each item on `threads` workers (reading happens there too) and `consume` in item order.
-    /// With one thread everything runs on the calling thread: handing each chunk to a worker and its result back
-    /// would only add two thread switches per chunk (a unit is encoded on one thread when units run side by side).
-    private static func inOrder<Item, Output>(_ items: [Item], threads: Int, work: @escaping (Item) throws -> Output,
-                                              consume: (Output) throws -> Void) throws {
-        if threads <= 1 {
-            for item in items { try consume(try work(item)) }
-            return
-        }
-        var next = 0
-        try OrderedPipeline.run(threads: max(1, threads), maxInFlight: 2 * max(1, threads), produce: { () -> Item? in
-            guard next < items.count else { return nil }
-            defer { next += 1 }
-            return items[next]
-        }, work: work, consume: consume)
     }
 
     private static func copy(_ tensor: TensorInfo, from source: TensorSource, to sink: PositionedByteSink,

@@ -7,6 +7,8 @@
 /// number of output positions when the stream ends on a byte boundary: then it depends on where the last code
 /// starts, hence on the last weight's exponent.
 public struct UnitGeometry: Equatable, Sendable {
+    /// `version` of the published config: the dfloat11 release whose layout this is.
+    public static let version = "0.5.0"
     /// `bytes_per_thread` of the published config.
     public static let bytesPerThread = 8
     /// `threads_per_block` of the published config.
@@ -19,6 +21,19 @@ public struct UnitGeometry: Equatable, Sendable {
     public static let blockBytes: UInt64 = 4096
     /// Bytes of packed gaps per block (512 fields of 5 bits).
     public static let gapBytesPerBlock: UInt64 = 320
+    /// CUDA's default limit of dynamic shared memory per block without an opt-in attribute, which the
+    /// official loader does not set.
+    public static let sharedMemoryLimit: UInt64 = 48 * 1024
+
+    /// The official loader's request: `threads_per_block * 4 + 4 + 2 * max(diff(output_positions))`.
+    public static func sharedMemoryBytes(maxWeightsPerBlock: UInt32) -> UInt64 {
+        UInt64(threadsPerBlock * 4 + 4) + 2 * UInt64(maxWeightsPerBlock)
+    }
+
+    /// The largest number of weights one block may decode to within `sharedMemoryLimit`: 23,550.
+    public static var maxWeightsPerBlockWithinLimit: UInt32 {
+        UInt32((sharedMemoryLimit - UInt64(threadsPerBlock * 4 + 4)) / 2)
+    }
 
     /// The number of weights (N).
     public let elementCount: UInt64
@@ -40,10 +55,7 @@ public struct UnitGeometry: Equatable, Sendable {
     /// The sizes for a unit with `statistics` coded with `lengthsByExponent` (256 entries).
     public init(statistics: UnitStatistics, lengthsByExponent lengths: [UInt8]) {
         elementCount = statistics.elementCount
-        var bits: UInt64 = 0
-        for (exponent, count) in statistics.histogram.counts.enumerated() where count > 0 {
-            bits += count * UInt64(lengths[exponent])
-        }
+        let bits = statistics.histogram.codedBits(lengths: lengths)
         payloadBits = bits
         let lastMark: UInt64
         if bits % 8 != 0 {

@@ -125,9 +125,4 @@ public struct ExponentHistogram: Hashable, Sendable {
         }
         return sum
     }
-
-    /// The same as `codedBits(lengths:)`; the name used in docs/ARCHITECTURE.md.
-    public func huffmanBits(lengths: [UInt8]) -> UInt64 {
-        codedBits(lengths: lengths)
-    }
 }

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 
 /// A parsed `model.safetensors.index.json`: `weight_map` (tensor → shard file) in file order and `metadata`.

@@ -1,3 +1,4 @@
+import JSON
 /// Turns header JSON into tensor descriptions, checking each entry on its own (types, dtype, shape, sizes).
 struct HeaderDecoder {
     let fileName: String

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 
 // How the official `safetensors` library (Rust crate 0.8, used by the Python package) serializes a file;

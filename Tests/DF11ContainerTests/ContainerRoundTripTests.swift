@@ -1,4 +1,6 @@
-import DF11Pipeline
+import JSON
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 import DF11Container
 import DF11IO
 import Safetensors

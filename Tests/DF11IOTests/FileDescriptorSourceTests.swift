@@ -1,20 +1,12 @@
+import DF11TestSupport
 import XCTest
 import Foundation
 @testable import DF11IO
 
 final class FileDescriptorSourceTests: XCTestCase {
     func testReadsEverythingWrittenIntoAPipe() throws {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
         let payload = (0 ..< 200_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        let writeEnd = fds[1]
-        let writer = Thread {
-            let sink = FileDescriptorSink(fd: writeEnd, name: "pipe")
-            try? payload.withUnsafeBytes { try sink.write($0) }
-            close(writeEnd)
-        }
-        writer.start()
-        let source = FileDescriptorSource(fd: fds[0], name: "pipe", closeOnDeinit: true)
+        let source = pipeSource(payload, name: "pipe")
         XCTAssertNil(source.knownSize)
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import XCTest
 @testable import DF11IO
 

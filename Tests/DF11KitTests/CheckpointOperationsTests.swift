@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DF11Container
 import DF11IO
 import DF11Kit
@@ -6,7 +7,7 @@ import XCTest
 
 final class CheckpointOperationsTests: XCTestCase {
     func testDirectoryRoundTripRestoresEveryFile() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let options = RunOptions(threads: 2)
         let compressed = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c",
@@ -28,7 +29,7 @@ final class CheckpointOperationsTests: XCTestCase {
     func testDFloat11DirectoriesAreSentToTheirOwnOperations() throws {
         let model = fixture("dfloat11-golden/bert-1layer/official")
         for attempt in [{ _ = try CheckpointOperations.verify(input: model, options: RunOptions(threads: 1)) },
-                        { _ = try CheckpointOperations.decompress(input: model, output: temporaryDirectory() + "/x",
+                        { _ = try CheckpointOperations.decompress(input: model, output: makeTemporaryDirectory() + "/x",
                                                                   options: RunOptions(threads: 1)) }] {
             XCTAssertThrowsError(try attempt()) { error in
                 XCTAssert("\(error)".contains("is a DFloat11 model"), "\(error)")
@@ -38,7 +39,7 @@ final class CheckpointOperationsTests: XCTestCase {
     }
 
     func testExistingOutputsAreKeptWithoutForce() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let output = dir + "/x.df11"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: output))
@@ -54,7 +55,7 @@ final class CheckpointOperationsTests: XCTestCase {
     }
 
     func testACorruptContainerLeavesNoOutputBehind() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let container = dir + "/m.df11"
         _ = try ContainerOperations.compress(input: fixture("tiny-llama/model-00001-of-00002.safetensors"),
@@ -71,7 +72,7 @@ final class CheckpointOperationsTests: XCTestCase {
 
     /// A directory decompress that fails half-way removes the output directory it created.
     func testAFailedDirectoryRunRemovesTheDirectoryItCreated() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c", options: RunOptions(threads: 2))
         // Corrupt the second shard's container: the first shard is restored before the failure.
@@ -93,7 +94,7 @@ final class CheckpointOperationsTests: XCTestCase {
     /// Found by fuzzing: an output directory inside its input was copied into the next run's output as one of
     /// the input's "other files" (out/out/…, one level deeper each run). Each command, run twice.
     func testAnOutputInsideItsInputIsNotCopiedIntoItself() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let options = RunOptions(threads: 2, force: true)
         func freshSource(_ name: String) throws -> String {
@@ -121,7 +122,7 @@ final class CheckpointOperationsTests: XCTestCase {
     /// file, a weight map into no container, a newer major version) passed verify, and decompress wrote one file
     /// twice. Each is now refused as bad data.
     func testInconsistentDirectoryIndexesAreRefused() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let options = RunOptions(threads: 2)
         _ = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c", options: options)
@@ -152,7 +153,7 @@ final class CheckpointOperationsTests: XCTestCase {
     }
 
     func testRefusesToWriteOverItsInput() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let input = dir + "/a.safetensors"
         try FileManager.default.copyItem(atPath: fixture("edge-cases.safetensors"), toPath: input)

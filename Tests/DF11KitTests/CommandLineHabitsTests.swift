@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import Foundation
 import Safetensors
 import XCTest
@@ -81,7 +83,7 @@ final class CommandLineHabitsTests: XCTestCase {
     }
 
     func testProgressBarOnATerminalAndWithProgress() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let bar = "\r\u{1B}[2Kcompress"
         let onTerminal = try runInTerminal("\(df11Binary.path) compress \(shard) -o \(dir)/a.df11")
@@ -99,7 +101,7 @@ final class CommandLineHabitsTests: XCTestCase {
     // MARK: 3. ls and cat read containers, DFloat11 models and plain safetensors
 
     func testListAndCatEveryFormat() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = fixture("tiny-llama")
         XCTAssertEqual(try runDF11(["compress", source, "--format", "dfloat11", "-o", dir + "/dfl", "-q"]).status, 0)
@@ -140,7 +142,7 @@ final class CommandLineHabitsTests: XCTestCase {
     // MARK: 4. copied files are checksummed
 
     func testVerifyChecksCopiedFiles() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/c"
         XCTAssertEqual(try runDF11(["compress", fixture("tiny-llama"), "-o", out, "-q"]).status, 0)
@@ -177,7 +179,7 @@ final class CommandLineHabitsTests: XCTestCase {
     // MARK: 5. zstd habits
 
     func testZstdHabits() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = dir + "/a.safetensors", b = dir + "/b.safetensors"
         try FileManager.default.copyItem(atPath: shard, toPath: a)
@@ -241,7 +243,7 @@ final class CommandLineHabitsTests: XCTestCase {
     }
 
     func testPrivateModelsGivePrivateDFloat11Outputs() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = dir + "/model"
         try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
@@ -261,7 +263,7 @@ final class CommandLineHabitsTests: XCTestCase {
     // MARK: 6. consistency
 
     func testEveryCommandTakesTheCommonOptionsAndPrintsAlike() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let container = dir + "/a.df11"
         XCTAssertEqual(try runDF11(["compress", shard, "-o", container, "--threads", "1", "--quiet"]).status, 0)
@@ -343,7 +345,7 @@ final class CommandLineHabitsTests: XCTestCase {
         }
 
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "no make")
-        let prefix = temporaryDirectory()
+        let prefix = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: prefix) }
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/make")

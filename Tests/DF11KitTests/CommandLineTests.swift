@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import Foundation
 import Safetensors
 import XCTest
@@ -76,7 +78,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testCatWritesTheOriginalTensorBytes() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = fixture("edge-cases.safetensors")
         XCTAssertEqual(try runDF11(["compress", path, "-o", dir + "/e.df11", "--quiet"]).status, 0)
@@ -113,7 +115,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testInterruptionLeavesNoTemporaryFiles() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (process, _) = try startWaitingCompress(in: dir)
         process.interrupt()
@@ -124,7 +126,7 @@ final class CommandLineTests: XCTestCase {
 
     /// SIGBUS (a mapped input truncated by another process; sent here by `kill`) is reported and cleaned up.
     func testInputTruncatedUnderAMappingIsAClearErrorAndLeavesNothing() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (process, errors) = try startWaitingCompress(in: dir)
         kill(process.processIdentifier, SIGBUS)
@@ -136,7 +138,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testFullDiskIsAClearErrorAndLeavesNothing() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer {
             _ = try? runProgram("/bin/umount", [dir])
             try? FileManager.default.removeItem(atPath: dir)

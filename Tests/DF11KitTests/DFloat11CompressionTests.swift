@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import DF11IO
 import DF11Kit
 import Foundation
@@ -7,7 +9,6 @@ import XCTest
 /// `compress --format dfloat11` against the official compressor's golden outputs (Fixtures/dfloat11-golden),
 /// byte for byte, plus the refusals and the shared-memory warning.
 final class DFloat11CompressionTests: XCTestCase {
-    private func golden(_ relative: String) -> String { fixture("dfloat11-golden/" + relative) }
 
     private func officialPattern(_ case_: String, single: Bool = false) throws -> JSONValue {
         let config = try JSONParser().parse(FileSystem.readSmallFile(
@@ -31,7 +32,7 @@ final class DFloat11CompressionTests: XCTestCase {
 
     private func compress(_ source: String, _ pattern: DFloat11PatternChoice, single: Bool, threads: Int = 2,
                           chunkWords: Int = 1 << 20) throws -> (String, DFloat11CompressReport) {
-        let out = temporaryDirectory() + "/out"
+        let out = makeTemporaryDirectory() + "/out"
         let report = try DFloat11Compression.compress(
             input: source, output: out, options: RunOptions(threads: threads),
             dfloat11: DFloat11CompressOptions(singleFile: single, pattern: pattern, chunkWords: chunkWords))
@@ -113,7 +114,7 @@ final class DFloat11CompressionTests: XCTestCase {
     /// A source whose config.json does not describe a unit weight's shape compresses (the layout does not need
     /// shapes) with a warning that decompress will not restore it.
     func testWarnsWhenDecompressCouldNotDeriveAShape() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: golden("llama-untied/source"), toPath: dir + "/src")
         var config = try String(contentsOfFile: dir + "/src/config.json", encoding: .utf8)
@@ -138,7 +139,7 @@ final class DFloat11CompressionTests: XCTestCase {
 
     /// Writes `model.safetensors` holding `tensors` (name, dtype, shape, bytes) into a new directory.
     private func checkpoint(_ tensors: [(String, DType, [Int], [UInt8])], config: String? = nil) throws -> String {
-        let dir = temporaryDirectory() + "/src"
+        let dir = makeTemporaryDirectory() + "/src"
         try FileSystem.createDirectories(dir)
         let writer = try SafetensorsWriter(tensors: tensors.map { TensorDescription(name: $0.0, dtype: $0.1, shape: $0.2) },
                                            metadata: [("format", "pt")], order: .safetensorsLibrary)
@@ -219,7 +220,7 @@ final class DFloat11CompressionTests: XCTestCase {
 
     func testCommandLineExitCodesAndJSON() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: df11Binary.path), "df11 not built")
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = golden("llama-untied/source")
         let first = try runDF11(["compress", src, "--format", "dfloat11", "-o", dir + "/out", "--json", "--threads", "2"])

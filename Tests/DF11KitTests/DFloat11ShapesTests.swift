@@ -1,4 +1,6 @@
+import JSON
 @testable import DF11Kit
+import DF11TestSupport
 import Safetensors
 import XCTest
 

@@ -1,6 +1,7 @@
+import JSON
+import DF11TestSupport
 import DF11IO
 import DF11Kit
-import DF11Pipeline
 import Foundation
 import Safetensors
 import XCTest
@@ -10,13 +11,12 @@ final class DFloat11VerifyTests: XCTestCase {
     let cases = ["bert-1layer", "llama-tied", "llama-untied"]
     let options = RunOptions(threads: 2)
 
-    func goldenDir(_ path: String) -> String { fixture("dfloat11-golden/" + path) }
 
     /// A copy of a golden official directory in a temporary directory.
     func copyOfficial(_ goldenCase: String = "bert-1layer") throws -> String {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         let target = dir + "/model"
-        try FileManager.default.copyItem(atPath: goldenDir(goldenCase + "/official"), toPath: target)
+        try FileManager.default.copyItem(atPath: golden(goldenCase + "/official"), toPath: target)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         return target
     }
@@ -51,42 +51,42 @@ final class DFloat11VerifyTests: XCTestCase {
     func testOfficialOutputsVerifyWithAndWithoutSource() throws {
         for c in cases {
             for layout in ["official", "official-single"] {
-                let dir = goldenDir(c + "/" + layout)
+                let dir = golden(c + "/" + layout)
                 XCTAssertTrue(DFloat11Verification.isDFloat11Directory(dir))
                 let plain = try DFloat11Verification.verify(input: dir, options: options, verify: .init())
                 XCTAssertEqual(plain.blocksChecked, plain.blocks)
                 XCTAssertEqual(plain.layout, layout == "official" ? "directory" : "single-file")
                 let against = try DFloat11Verification.verify(input: dir, options: options,
-                                                              verify: .init(against: goldenDir(c + "/source")))
+                                                              verify: .init(against: golden(c + "/source")))
                 XCTAssertGreaterThan(against.remainderCompared, 0)
                 XCTAssertEqual(against.weightsChecked, against.weights)
             }
         }
-        let layersOnly = try DFloat11Verification.verify(input: goldenDir("llama-tied-layers-only/official"), options: options,
-                                                         verify: .init(against: goldenDir("llama-tied/source")))
+        let layersOnly = try DFloat11Verification.verify(input: golden("llama-tied-layers-only/official"), options: options,
+                                                         verify: .init(against: golden("llama-tied/source")))
         XCTAssertEqual(layersOnly.units.count, 2)
         // A sample decodes fewer blocks, deterministically.
-        let a = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+        let a = try DFloat11Verification.verify(input: golden("bert-1layer/official"), options: options,
                                                 verify: .init(sampleBlocks: 2, seed: 9))
         XCTAssertEqual(a.blocksChecked, 4)
         XCTAssertLessThan(a.weightsChecked, a.weights)
-        let b = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+        let b = try DFloat11Verification.verify(input: golden("bert-1layer/official"), options: options,
                                                 verify: .init(sampleBlocks: 2, seed: 9))
         XCTAssertEqual(a.weightsChecked, b.weightsChecked)
         // A source that is not this model's is caught.
-        XCTAssertEqual(verifyFailure(goldenDir("llama-untied/official"), against: goldenDir("llama-tied/source"))?.code, "weights-differ")
+        XCTAssertEqual(verifyFailure(golden("llama-untied/official"), against: golden("llama-tied/source"))?.code, "weights-differ")
     }
 
     /// A source holding a tensor the model lacks: listed when it is an integer buffer (transformers does not save
     /// BERT's `position_ids`), a failure when it holds real values.
     func testSourceTensorsMissingFromTheModel() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func source(_ name: String, extra: TensorDescription) throws -> String {
             let path = dir + "/" + name
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             for file in ["model.safetensors", "config.json"] {
-                try FileManager.default.copyItem(atPath: goldenDir("bert-1layer/source/" + file), toPath: path + "/" + file)
+                try FileManager.default.copyItem(atPath: golden("bert-1layer/source/" + file), toPath: path + "/" + file)
             }
             let writer = try SafetensorsWriter(tensors: [extra], metadata: nil, order: .asGiven)
             let output = try AtomicOutputFile(path: path + "/extra.safetensors", overwrite: false)
@@ -98,12 +98,12 @@ final class DFloat11VerifyTests: XCTestCase {
             return path
         }
         let buffers = try source("buffers", extra: TensorDescription(name: "embeddings.position_ids", dtype: .i64, shape: [1, 512]))
-        let report = try DFloat11Verification.verify(input: goldenDir("bert-1layer/official"), options: options,
+        let report = try DFloat11Verification.verify(input: golden("bert-1layer/official"), options: options,
                                                      verify: .init(against: buffers))
         XCTAssertEqual(report.sourceBuffersNotInModel, ["embeddings.position_ids"])
         XCTAssertEqual(report.json["source_buffers_not_in_model"], .array([.string("embeddings.position_ids")]))
         let weights = try source("weights", extra: TensorDescription(name: "extra.dense.weight", dtype: .bf16, shape: [4, 4]))
-        let failure = verifyFailure(goldenDir("bert-1layer/official"), against: weights)
+        let failure = verifyFailure(golden("bert-1layer/official"), against: weights)
         XCTAssertEqual(failure?.code, "source-mismatch")
         XCTAssert(failure?.message.contains("'extra.dense.weight'") == true, failure?.message ?? "passed")
     }
@@ -112,42 +112,32 @@ final class DFloat11VerifyTests: XCTestCase {
     /// (`models--org--name`, through `refs/main`) and from the snapshot folder, whose files link into `blobs/`.
     func testHuggingFaceCacheRelease() throws {
         let manager = FileManager.default
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? manager.removeItem(atPath: root) }
         let repo = root + "/models--DFloat11--bert-1layer-DF11"
-        let revision = "4d5e6f"
-        let snapshot = repo + "/snapshots/" + revision
-        for folder in [repo + "/blobs", repo + "/refs", snapshot] {
-            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        try Data(revision.utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
-        for name in try manager.contentsOfDirectory(atPath: goldenDir("bert-1layer/official")) {
-            let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-")
-            try manager.copyItem(atPath: goldenDir("bert-1layer/official/" + name), toPath: repo + "/blobs/" + blob)
-            try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
-        }
+        let snapshot = try makeHuggingFaceCache(repo, revision: "4d5e6f", from: golden("bert-1layer/official"))
         for path in [repo, snapshot] {
             XCTAssertTrue(DFloat11Verification.isDFloat11Directory(path), path)
             let report = try DFloat11Verification.verify(input: path, options: options,
-                                                         verify: .init(against: goldenDir("bert-1layer/source")))
+                                                         verify: .init(against: golden("bert-1layer/source")))
             XCTAssertEqual(report.weightsChecked, report.weights, path)
         }
         let restored = try DFloat11Decompression.decompress(input: repo, output: root + "/restored", options: options)
         XCTAssertEqual(restored.units, 2)
-        XCTAssertEqual(contents(root + "/restored/model.safetensors"), contents(goldenDir("bert-1layer/source/model.safetensors")))
+        XCTAssertEqual(contents(root + "/restored/model.safetensors"), contents(golden("bert-1layer/source/model.safetensors")))
     }
 
     func testDecompressGivesBackTheSourceTensors() throws {
         for c in cases {
             for layout in ["official", "official-single"] {
-                let out = temporaryDirectory()
+                let out = makeTemporaryDirectory()
                 defer { try? FileManager.default.removeItem(atPath: out) }
                 let report = try DFloat11Decompression.decompress(
-                    input: goldenDir(c + "/" + layout), output: out + "/m", options: options,
-                    modelConfig: layout == "official" ? nil : goldenDir(c + "/source/config.json"))
+                    input: golden(c + "/" + layout), output: out + "/m", options: options,
+                    modelConfig: layout == "official" ? nil : golden(c + "/source/config.json"))
                 XCTAssertGreaterThan(report.weights, 0)
                 let mine = try SafetensorsFile(path: out + "/m/model.safetensors")
-                let source = try SafetensorsFile(path: goldenDir(c + "/source/model.safetensors"))
+                let source = try SafetensorsFile(path: golden(c + "/source/model.safetensors"))
                 XCTAssertEqual(mine.header.tensors.map(\.name).sorted(), source.header.tensors.map(\.name).sorted(), c)
                 for info in source.header.tensors {
                     let other = try XCTUnwrap(mine.header.tensor(named: info.name))
@@ -159,21 +149,21 @@ final class DFloat11VerifyTests: XCTestCase {
                     XCTAssert(x == y, "\(c)/\(layout): \(info.name)")
                 }
                 // As transformers writes it: the whole file is identical.
-                XCTAssertEqual(contents(out + "/m/model.safetensors"), contents(goldenDir(c + "/source/model.safetensors")), c)
+                XCTAssertEqual(contents(out + "/m/model.safetensors"), contents(golden(c + "/source/model.safetensors")), c)
                 let config = try JSONParser().parse(try FileSystem.readSmallFile(out + "/m/config.json"))
                 XCTAssertNil(config["dfloat11_config"])
-                XCTAssertEqual(config["hidden_size"], try JSONParser().parse(try FileSystem.readSmallFile(goldenDir(c + "/source/config.json")))["hidden_size"])
+                XCTAssertEqual(config["hidden_size"], try JSONParser().parse(try FileSystem.readSmallFile(golden(c + "/source/config.json")))["hidden_size"])
             }
         }
     }
 
     /// `maxShardSize`: shards and an index that a sharded-checkpoint reader follows to the source's tensors.
     func testDecompressIntoShards() throws {
-        let out = temporaryDirectory()
+        let out = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let source = try SafetensorsFile(path: goldenDir("llama-untied/source/model.safetensors"))
+        let source = try SafetensorsFile(path: golden("llama-untied/source/model.safetensors"))
         let limit = source.header.tensors.map(\.byteCount).max()! / 2 + 1
-        let report = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+        let report = try DFloat11Decompression.decompress(input: golden("llama-untied/official"), output: out + "/m",
                                                           options: options, maxShardSize: limit)
         XCTAssertGreaterThan(report.weightFiles.count, 2)
         XCTAssertEqual(report.weightFiles.last, Checkpoint.indexFileName)
@@ -200,12 +190,12 @@ final class DFloat11VerifyTests: XCTestCase {
         // With --force, a run of another layout replaces the earlier weight files instead of leaving them beside
         // its own (a single file beside shards, or the other way round, would be loaded instead).
         let forced = RunOptions(threads: 2, force: true)
-        let single = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+        let single = try DFloat11Decompression.decompress(input: golden("llama-untied/official"), output: out + "/m",
                                                           options: forced)
         XCTAssertEqual(single.weightFiles, ["model.safetensors"])
         let left = try FileManager.default.contentsOfDirectory(atPath: out + "/m").filter { $0.hasPrefix("model") }
         XCTAssertEqual(left, ["model.safetensors"])
-        _ = try DFloat11Decompression.decompress(input: goldenDir("llama-untied/official"), output: out + "/m",
+        _ = try DFloat11Decompression.decompress(input: golden("llama-untied/official"), output: out + "/m",
                                                  options: forced, maxShardSize: limit)
         let shards = try FileManager.default.contentsOfDirectory(atPath: out + "/m").filter { $0.hasPrefix("model") }.sorted()
         XCTAssertEqual(shards, report.weightFiles.sorted())
@@ -214,13 +204,13 @@ final class DFloat11VerifyTests: XCTestCase {
     /// `inspect` on a DFloat11 model: its units, the weights each holds (named as decompress names them) and
     /// the sizes, from the headers and small tensors alone.
     func testInspectSummarisesTheUnits() throws {
-        let report = try DFloat11Inspection.inspect(directory: goldenDir("llama-tied/official"))
+        let report = try DFloat11Inspection.inspect(directory: golden("llama-tied/official"))
         XCTAssertEqual(report.version, "0.5.0")
         XCTAssertEqual(report.units.map(\.module), ["lm_head", "model.embed_tokens", "model.layers.0", "model.layers.1"])
         XCTAssertEqual(report.units[2].weightNames.first, "model.layers.0.self_attn.q_proj.weight")
         XCTAssertEqual(report.units[2].weightNames.count, 7)
         XCTAssertEqual(report.weights, 114_688)
-        let verified = try DFloat11Verification.verify(input: goldenDir("llama-tied/official"), options: options,
+        let verified = try DFloat11Verification.verify(input: golden("llama-tied/official"), options: options,
                                                        verify: DFloat11VerifyOptions())
         XCTAssertEqual(report.storedBytes, verified.storedBytes)
         XCTAssertEqual(report.units.map(\.blocks), verified.units.map(\.blocks))
@@ -231,18 +221,18 @@ final class DFloat11VerifyTests: XCTestCase {
 
     func testDecompressRefusesUnknownShapesAndExistingOutput() throws {
         // The single-file layout has no model config: the shape cannot be derived.
-        let out = temporaryDirectory()
+        let out = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official-single"),
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: golden("bert-1layer/official-single"),
                                                                   output: out + "/m", options: options)) { error in
             XCTAssertEqual((error as? CodedFailure)?.code, "shape-unknown")
             XCTAssert("\(error)".contains("the shape of 'embeddings.word_embeddings.weight'"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/m/model.safetensors"))
-        _ = try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n", options: options)
-        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n",
+        _ = try DFloat11Decompression.decompress(input: golden("bert-1layer/official"), output: out + "/n", options: options)
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: golden("bert-1layer/official"), output: out + "/n",
                                                                   options: options))
-        _ = try DFloat11Decompression.decompress(input: goldenDir("bert-1layer/official"), output: out + "/n",
+        _ = try DFloat11Decompression.decompress(input: golden("bert-1layer/official"), output: out + "/n",
                                                  options: RunOptions(threads: 1, force: true))
     }
 
@@ -272,7 +262,7 @@ final class DFloat11VerifyTests: XCTestCase {
                 seenSilent = true   // a code turned into another code of the same length
             }
             // With the source every flip is caught.
-            let against = verifyFailure(dir, against: goldenDir("bert-1layer/source"))
+            let against = verifyFailure(dir, against: golden("bert-1layer/source"))
             assertNamesUnitAndBlock(against, block: 3)
             try patch(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
         }
@@ -387,14 +377,14 @@ final class DFloat11VerifyTests: XCTestCase {
         let dir = try copyOfficial()
         try patch(dir + unitFile, unit + ".sign_mantissa") { $0[50_000] ^= 0x01 }
         XCTAssertNil(verifyFailure(dir))   // the layout has no checksum
-        let failure = verifyFailure(dir, against: goldenDir("bert-1layer/source"))
+        let failure = verifyFailure(dir, against: golden("bert-1layer/source"))
         XCTAssertEqual(failure?.code, "weights-differ")
         XCTAssert(failure?.message.contains("weight 50000") == true, failure?.message ?? "")
         assertNamesUnitAndBlock(failure)
     }
 
     func testPickledReleaseIsRefusedWithoutReadingIt() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(#"{"dfloat11_config":{"version":"0.1.0","pattern_dict":{}}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
         try Data([0x80, 0x02]).write(to: URL(fileURLWithPath: dir + "/pytorch_model.bin"))
@@ -408,7 +398,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     func testCommandLineExitStatuses() throws {
         guard FileManager.default.isExecutableFile(atPath: df11Binary.path) else { throw XCTSkip("df11 not built") }
-        let ok = try runDF11(["verify", goldenDir("llama-untied/official"), "--against", goldenDir("llama-untied/source"), "--json"])
+        let ok = try runDF11(["verify", golden("llama-untied/official"), "--against", golden("llama-untied/source"), "--json"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let report = try JSONParser().parse(Array(ok.stdout))
         XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1")
@@ -419,7 +409,7 @@ final class DFloat11VerifyTests: XCTestCase {
         XCTAssert(bad.stderr.contains("DFloat11 unit 'encoder.layer.0', block 5"), bad.stderr)
         let missing = try runDF11(["verify", dir, "--against", dir + "/nothing"])
         XCTAssertEqual(missing.status, 2, missing.stderr)
-        let sample = try runDF11(["verify", goldenDir("bert-1layer/official"), "--sample", "1", "--seed", "3", "--json"])
+        let sample = try runDF11(["verify", golden("bert-1layer/official"), "--sample", "1", "--seed", "3", "--json"])
         XCTAssertEqual(sample.status, 0, sample.stderr)
     }
 }
@@ -433,7 +423,7 @@ final class DFloat11FuzzTests: XCTestCase {
         let unitFiles = try FileManager.default.contentsOfDirectory(atPath: golden)
             .filter { $0.hasSuffix(".safetensors") && $0 != "model.safetensors" }.sorted()
         XCTAssertEqual(unitFiles.count, 4)
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let boundary: [UInt64] = [0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF, UInt64(Int64.max), UInt64.max]
         var rng = SplitMix64(seed: 5)

@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import DF11Kit
 import Foundation
 import Safetensors

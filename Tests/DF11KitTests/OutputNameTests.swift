@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import DF11IO
 import DF11Kit
 import Foundation
@@ -29,7 +31,7 @@ final class OutputNameTests: XCTestCase {
     /// The report's case: a tensor `/tmp/x/victim.mlp.weight` and the pattern `{".*\\.mlp": []}` made df11 write
     /// (and overwrite, without --force) `/tmp/x/victim_mlp.safetensors`.
     func testAnAbsoluteModuleNameIsRefusedAndNothingIsWrittenOutside() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let victimDirectory = root + "/x"
         try FileSystem.createDirectories(victimDirectory)
@@ -54,7 +56,7 @@ final class OutputNameTests: XCTestCase {
 
     /// The same through the command line: exit 1 (bad data), the victim untouched.
     func testAnAbsoluteModuleNameExitsOneOnTheCommandLine() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let victim = root + "/victim_mlp.safetensors"
         try Data("precious".utf8).write(to: URL(fileURLWithPath: victim))
@@ -70,7 +72,7 @@ final class OutputNameTests: XCTestCase {
 
     /// `..` as a module: the unit file `__.safetensors` is harmless; a module with a NUL is refused.
     func testModuleNamesWithNULOrCollisionsAreRefused() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let src = try checkpoint(["evil\u{0}.mlp.weight", "a.b.weight", "a_b.weight"], in: root)
         XCTAssertThrowsError(try DFloat11Compression.compress(
@@ -91,7 +93,7 @@ final class OutputNameTests: XCTestCase {
 
     /// A NUL inside a df11.index.json path wrote `OUT/evil` for `"evil\u0000"`: refused as bad data.
     func testANULInADirectoryIndexPathIsRefused() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let options = RunOptions(threads: 2)
         _ = try CheckpointOperations.compress(input: fixture("tiny-llama"), output: dir + "/c", options: options)
@@ -141,7 +143,7 @@ final class OutputNameTests: XCTestCase {
 /// outside is not decompressed from.
 final class SymbolicLinkCommandTests: XCTestCase {
     func testCompressRefusesALinkedSecretAndNestsNothing() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let model = root + "/model"
         try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
@@ -169,7 +171,7 @@ final class SymbolicLinkCommandTests: XCTestCase {
 
     /// Compressing from a Hugging Face cache path (a README claim): the cache root and its snapshot.
     func testCompressFromAHuggingFaceCachePath() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let repo = root + "/models--org--tiny"
         let snapshot = repo + "/snapshots/rev1"

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import DF11IO
 import DF11Kit
 import Foundation
@@ -49,7 +50,7 @@ final class RaceTests: XCTestCase {
     /// exited 0 (native 2 of 40 races, DFloat11 11 of 40).
     func testConcurrentDirectoryRunsNeverDeleteTheWinnersOutput() throws {
         for round in 0..<3 {
-            let root = temporaryDirectory()
+            let root = makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: root) }
             let output = root + "/out"
             try assertOneWinner(try race(5, ["compress", fixture("tiny-llama"), "-o", output, "--quiet"]),
@@ -67,7 +68,7 @@ final class RaceTests: XCTestCase {
     /// the second silently replacing the first's file).
     func testConcurrentSingleFileRunsHaveExactlyOneWinner() throws {
         for _ in 0..<4 {
-            let root = temporaryDirectory()
+            let root = makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: root) }
             let output = root + "/x.df11"
             try assertOneWinner(try race(6, ["compress", fixture("edge-cases.safetensors"), "-o", output, "--quiet"]),
@@ -76,7 +77,7 @@ final class RaceTests: XCTestCase {
     }
 
     func testTheNoReplaceMoveRefusesAnExistingTarget() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         try Data("a".utf8).write(to: URL(fileURLWithPath: root + "/a"))
         try Data("b".utf8).write(to: URL(fileURLWithPath: root + "/b"))
@@ -93,7 +94,7 @@ final class RaceTests: XCTestCase {
     /// Before: a killed run's temporary files and staging directories (hidden, up to 172 MB) survived every later
     /// run. Now a run writing into a directory removes those of dead processes of this host, and only those.
     func testStaleTemporaryFilesOfDeadProcessesAreRemoved() throws {
-        let root = temporaryDirectory()
+        let root = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let dead = Process()
         dead.executableURL = URL(fileURLWithPath: "/bin/true")
@@ -119,7 +120,7 @@ final class RaceTests: XCTestCase {
     /// signal itself before df11 installed anything).
     func testAnInterruptAtAnyMomentOfTheStartEndsTheRun() throws {
         for attempt in 0..<40 {
-            let dir = temporaryDirectory()
+            let dir = makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let process = Process()
             process.executableURL = df11Binary

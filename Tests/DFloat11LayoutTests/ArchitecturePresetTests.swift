@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import DFloat11Layout
 import Foundation
 import Safetensors

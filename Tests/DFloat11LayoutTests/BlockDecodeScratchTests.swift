@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DF11TestSupport
 import Glibc
 #endif
 import XCTest

@@ -1,3 +1,5 @@
+import JSON
+import DF11TestSupport
 import XCTest
 import Safetensors
 import DF11IO

@@ -1,5 +1,6 @@
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 import XCTest
-import DF11Pipeline
 @testable import DFloat11Layout
 
 final class PatternDictionaryTests: XCTestCase {

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import XCTest
 import Safetensors
 @testable import DFloat11Layout

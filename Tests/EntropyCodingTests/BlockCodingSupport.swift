@@ -1,3 +1,4 @@
+import DF11TestSupport
 import EntropyCoding
 
 /// An encoded block held in arrays.

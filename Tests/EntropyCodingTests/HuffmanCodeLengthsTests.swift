@@ -1,4 +1,5 @@
-import DF11Pipeline
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 import XCTest
 @testable import EntropyCoding
 

@@ -1,6 +1,7 @@
-import DF11Pipeline
 import Foundation
 import EntropyCoding
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 
 /// Shapes of exponent histograms the property tests draw from.
 enum HistogramShape: CaseIterable {
@@ -49,23 +50,6 @@ func kraftScaled(_ lengths: [UInt8], maxShift: Int = 62) -> UInt64 {
 /// Cost Σ counts·lengths.
 func cost(_ counts: [UInt64], _ lengths: [UInt8]) -> UInt64 {
     ExponentHistogram(counts: counts).codedBits(lengths: lengths)
-}
-
-/// Random bf16 words whose exponents follow `counts`-like weights: exponents drawn from `alphabet`.
-func randomWords(count: Int, exponents alphabet: [UInt8], rng: inout SplitMix64) -> [UInt16] {
-    (0..<count).map { _ in
-        BF16.word(exponent: alphabet.randomElement(using: &rng)!, signMantissa: UInt8.random(in: 0...255, using: &rng))
-    }
-}
-
-/// Roughly normal(0, sigma) bf16 weights (Box–Muller, truncated to bf16).
-func normalWords(count: Int, sigma: Double, rng: inout SplitMix64) -> [UInt16] {
-    (0..<count).map { _ in
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
-        let u2 = Double.random(in: 0..<1, using: &rng)
-        let x = Float(sigma * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-        return UInt16(truncatingIfNeeded: x.bitPattern >> 16)
-    }
 }
 
 /// The histogram of `words`, counted naively.

@@ -1,3 +1,4 @@
+import DF11TestSupport
 import XCTest
 import Foundation
 import DF11IO
@@ -51,17 +52,7 @@ final class CheckpointTests: XCTestCase {
 
         // A Hugging Face cache: models--org--tiny/{blobs, refs/main, snapshots/<rev>/ -> ../../blobs}.
         let repo = root + "/models--org--tiny"
-        let revision = "0123abcd"
-        let snapshot = repo + "/snapshots/" + revision
-        try manager.createDirectory(atPath: repo + "/blobs", withIntermediateDirectories: true)
-        try manager.createDirectory(atPath: repo + "/refs", withIntermediateDirectories: true)
-        try manager.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
-        try Data(revision.utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
-        for name in try manager.contentsOfDirectory(atPath: fixture("tiny-llama")) {
-            let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-")
-            try manager.copyItem(atPath: fixture("tiny-llama/" + name), toPath: repo + "/blobs/" + blob)
-            try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
-        }
+        let snapshot = try makeHuggingFaceCache(repo, revision: "0123abcd", from: fixture("tiny-llama"))
         for path in [snapshot, repo] {
             let cached = try Checkpoint.open(path: path)
             XCTAssertEqual(cached.kind, .huggingFaceSnapshot, path)

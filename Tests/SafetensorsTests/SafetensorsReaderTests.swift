@@ -1,6 +1,7 @@
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 import XCTest
 import DF11IO
-import DF11Pipeline
 @testable import Safetensors
 
 final class SafetensorsReaderTests: XCTestCase {

@@ -18,19 +18,14 @@ import glob
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import stlib  # noqa: E402
+
 SLICE_WORDS = 8 << 20  # 16 MiB of bf16 per step (bincount makes an int64 copy: 64 MiB)
-
-
-def read_header(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n).decode("utf-8"))
-    return header, 8 + n
 
 
 def entropy_bits(counts: np.ndarray) -> float:
@@ -62,7 +57,7 @@ def analyse(paths):
     weighted = 0.0
     skipped = 0
     for path in paths:
-        header, data_start = read_header(path)
+        header, data_start = stlib.read_header(path)
         for name, info in header.items():
             if name == "__metadata__":
                 continue

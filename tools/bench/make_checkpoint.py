@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import stlib  # noqa: E402
 
 # hidden, intermediate, attention heads, kv heads
@@ -118,19 +118,6 @@ def tensor_specs(cfg):
     return out
 
 
-def to_bf16_inplace(x: np.ndarray) -> np.ndarray:
-    """float32 array (consumed) -> uint16 bf16 words, round-to-nearest-even."""
-    if np.isnan(x).any():  # not expected from the generators; take the careful path
-        return stlib.f32_to_bf16(x)
-    b = x.view(np.uint32)
-    t = b >> np.uint32(16)
-    t &= np.uint32(1)
-    t += np.uint32(0x7FFF)
-    t += b
-    t >>= np.uint32(16)
-    return t.astype(np.uint16)
-
-
 def gen_slice(seed, tidx, sidx, n, kind, std):
     rng = np.random.default_rng([seed, tidx, sidx])
     x = rng.standard_normal(n, dtype=np.float32)
@@ -145,7 +132,7 @@ def gen_slice(seed, tidx, sidx, n, kind, std):
         x *= np.float32(std / math.exp(0.7 ** 2))  # keep the rms near std
     else:
         x *= np.float32(std)
-    return to_bf16_inplace(x).tobytes()
+    return stlib.f32_to_bf16(x, inplace=True).tobytes()
 
 
 def shard_plan(specs, n_shards):

@@ -18,18 +18,13 @@ import os
 import random
 import re
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def header(path: str) -> tuple[int, dict]:
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        return 8 + n, json.loads(f.read(n))
+sys.path.insert(0, str(ROOT / "tools"))
+import stlib  # noqa: E402
 
 
 def verdict(binary: str, model: str) -> tuple[int, str | None, str | None, str]:
@@ -60,7 +55,7 @@ def main() -> None:
     agree = differ = detected = 0
     for _ in range(args.count):
         path = os.path.join(work, rng.choice(units))
-        start, tensors = header(path)
+        tensors, start = stlib.read_header(path)
         r = rng.random()
         kind = "encoded_exponent" if r < 0.7 else "gaps" if r < 0.85 else "output_positions" if r < 0.95 else "luts"
         name = next(k for k in tensors if k.endswith("." + kind))

@@ -105,6 +105,8 @@ def main():
     # The seed generator (tools/fuzz/make-seeds.py) links like a target.
     programs = targets + swift_files(os.path.join(ROOT, "tools", "fuzz", "seedgen"))
     support = swift_files(os.path.join(ROOT, "tools", "fuzz", "support"))
+    # The reference DFloat11 decoder (decodeAll) lives with the tests, outside the product.
+    support.append(os.path.join(ROOT, "Tests", "DF11TestSupport", "ReferenceUnitDecoder.swift"))
     order, seen = [], set()
 
     def visit(m):

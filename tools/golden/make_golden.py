@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "golden" / "cupy_stub"))
 sys.path.insert(0, str(ROOT / "tools" / "golden"))
+sys.path.insert(0, str(ROOT / "tools"))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import numpy as np  # noqa: E402
@@ -41,6 +42,7 @@ from dfloat11 import compress_model  # noqa: E402
 from dfloat11.dfloat11_utils import get_codec, get_32bit_codec, get_luts  # noqa: E402
 
 import df11_ref  # noqa: E402
+import stlib  # noqa: E402
 
 FIX = ROOT / "Fixtures" / "dfloat11-golden"
 BENCH = ROOT / "bench-data"
@@ -83,17 +85,10 @@ def minilm():
         return {k: f.get_tensor(k) for k in f.keys()}
 
 
-def f32_to_bf16_bits(a):
-    """Round-to-nearest-even f32 -> bf16, as uint16 bit patterns (inputs are finite)."""
-    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    assert np.isfinite(a).all()
-    r = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
-    return r.astype(np.uint16)
-
-
 def to_bf16(a):
     """f32 numpy -> bf16 torch tensor, checked against torch's own (RNE) cast."""
-    bits = f32_to_bf16_bits(a)
+    assert np.isfinite(a).all()
+    bits = stlib.f32_to_bf16(a)
     t = torch.from_numpy(bits.view(np.int16).copy()).view(torch.bfloat16)
     ref = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(torch.bfloat16)
     assert torch.equal(t.view(torch.int16), ref.view(torch.int16)), "RNE cast mismatch"

@@ -1,3 +1,4 @@
+import JSON
 import DF11Pipeline
 import Safetensors
 

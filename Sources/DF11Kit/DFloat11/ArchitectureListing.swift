@@ -1,3 +1,4 @@
+import JSON
 import DFloat11Layout
 import Safetensors
 

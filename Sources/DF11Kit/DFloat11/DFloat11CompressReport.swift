@@ -1,4 +1,5 @@
-import DF11Pipeline
+import JSON
+import DFloat11Layout
 import Safetensors
 
 /// What `df11 compress --format dfloat11` wrote. JSON schema `df11.compress-dfloat11/1` (docs/JSON.md).
@@ -17,7 +18,7 @@ public struct DFloat11CompressReport: OperationReport {
         public var limiterFinalK: Int?
         public var maxWeightsPerBlock: UInt32
         /// Shared memory the official GPU kernel requests per block for this unit.
-        public var sharedMemoryBytes: UInt64 { DFloat11Compression.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
+        public var sharedMemoryBytes: UInt64 { UnitGeometry.sharedMemoryBytes(maxWeightsPerBlock: maxWeightsPerBlock) }
         /// Bits per weight of the unit's tensors (unit files include biases and norms).
         public var bitsPerWeight: Double { weights == 0 ? 0 : Double(bytes) * 8 / Double(weights) }
     }

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DF11Pipeline
 import DFloat11Layout
@@ -49,153 +50,159 @@ public struct DFloat11CompressOptions: Sendable {
 /// refusal or failure leaves OUT as it was. Units are encoded in parallel; a unit larger than the rest's share
 /// is encoded alone with its chunks in parallel. Memory is bounded by the chunk size times the threads.
 public enum DFloat11Compression {
-    /// The published layout's constants (dfloat11 0.5.0).
-    public static let version = "0.5.0"
-    public static let threadsPerBlock = 512
-    public static let bytesPerThread = 8
-    /// CUDA's default limit of dynamic shared memory per block without an opt-in attribute, which the
-    /// official loader does not set.
-    public static let sharedMemoryLimit: UInt64 = 48 * 1024
-
-    /// The official loader's request: `threads_per_block * 4 + 4 + 2 * max(diff(output_positions))`.
-    public static func sharedMemoryBytes(maxWeightsPerBlock: UInt32) -> UInt64 {
-        UInt64(threadsPerBlock * 4 + 4) + 2 * UInt64(maxWeightsPerBlock)
-    }
-
-    /// The largest number of weights one block may decode to within `sharedMemoryLimit`: 23,550.
-    public static var maxWeightsPerBlockWithinLimit: UInt32 {
-        UInt32((sharedMemoryLimit - UInt64(threadsPerBlock * 4 + 4)) / 2)
-    }
-
     public static func compress(input: String, output: String, options: RunOptions,
                                 dfloat11: DFloat11CompressOptions,
                                 warn: ((DFloat11CompressReport.Warning) -> Void)? = nil) throws -> DFloat11CompressReport {
         let clock = Stopwatch()
         guard output != "-" else { throw UsageError("the DFloat11 layout is a directory; give -o DIR") }
         let plan = try DFloat11CompressionPlan(input: input, dfloat11: dfloat11, followSymlinks: options.followSymlinks)
-        let (checkpoint, source, units, rest) = (plan.checkpoint, plan.source, plan.units, plan.rest)
-        let (configBytes, metadata) = (plan.configBytes, plan.metadata)
-        let copied = CheckpointOperations.excludingOutput(plan.copied, root: checkpoint.root, output: output)
+        let copied = CheckpointOperations.excludingOutput(plan.copied, root: plan.checkpoint.root, output: output)
 
-        // Output directory and staging.
-        return try CheckpointOperations.intoDirectory(output, input: checkpoint.root, force: options.force) { directory in
-            TemporaryFiles.removeStale(in: directory)
-            let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
-            InterruptCleanup.register(staging)
-            try FileSystem.createDirectories(staging)
-            defer {
-                try? FileManager.default.removeItem(atPath: staging)
-                InterruptCleanup.unregister(staging)
-            }
-
-            var report = DFloat11CompressReport(input: input, output: output,
-                                                layout: dfloat11.singleFile ? "single-file" : "directory",
-                                                architecture: plan.preset?.name, patternSource: plan.patternSource,
-                                                patternDict: plan.patternJSON, threads: options.threads)
-            report.inputBytes = plan.inputBytes
-            report.copied = copied
-            if let first = plan.shapesNotDerivable.first {
-                let more = plan.shapesNotDerivable.count > 1 ? " (and \(plan.shapesNotDerivable.count - 1) more)" : ""
-                let warning = DFloat11CompressReport.Warning(
-                    code: "shape-not-derivable", unit: nil,
-                    message: "df11 decompress will not be able to restore '\(first.weight)'\(more): \(first.why) "
-                        + "(the layout stores unit weights without shapes; decompress derives them from config.json). "
-                        + "The DFloat11 output itself is valid")
-                report.warnings.append(warning)
-                warn?(warning)
-            }
-
-            // The files that do not need the units (config.json, the copies and, in the directory layout,
-            // model.safetensors with the rest) are written by the units' workers, after the last unit starts: on a
-            // small model they would otherwise run alone after the last unit.
-            let modelPath = FileSystem.join(staging, "model.safetensors")
-            let sideFiles = {
-                try AtomicOutputFile.write(contents: configBytes, to: FileSystem.join(staging, "config.json"),
-                                           overwrite: true)
-                for name in copied {
-                    try CheckpointOperations.copyFile(FileSystem.join(checkpoint.root, name),
-                                                      to: FileSystem.inside(staging, name, origin: "a copied file"),
-                                                      force: true)
-                }
-                if !dfloat11.singleFile {
-                    let entries = rest.map { tensor -> (description: TensorDescription, from: TensorSource, source: String) in
-                        let info = source.tensor(named: tensor.source)!
-                        return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source)
-                    }
-                    try writeSafetensors(entries, metadata: metadata, to: modelPath)
-                }
-            }
-
-            // Units, written to staging.
-            let unitReports = try encodeUnits(units, source: source, staging: staging, options: options,
-                                              chunkWords: dfloat11.chunkWords, alongside: sideFiles)
-            var staged: [String] = []       // file names in staging, to move into output
-            for (unit, r) in zip(units, unitReports) {
-                let tensors = 6 + unit.otherTensors.count
-                report.units.append(.init(module: unit.module, file: dfloat11.singleFile ? nil : unit.fileName,
-                                          tensors: tensors, weights: r.elementCount, encodedBytes: r.encodedBytes,
-                                          bytes: r.fileSize, maxCodeLength: r.maxCodeLength,
-                                          limiterFinalK: r.limiterFinalK, maxWeightsPerBlock: r.maxWeightsPerBlock))
-                if r.maxWeightsPerBlock > maxWeightsPerBlockWithinLimit {
-                    let warning = DFloat11CompressReport.Warning(
-                        code: "shared-memory", unit: unit.module,
-                        message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
-                            + "official GPU kernel then asks for \(sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
-                            + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
-                            + "\(maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
-                            + "official loader may fail to launch it; the file itself is valid")
+        return try CheckpointOperations.intoDirectory(output, input: plan.checkpoint.root, force: options.force) { directory in
+            try withStaging(in: directory) { staging in
+                var report = DFloat11CompressReport(input: input, output: output,
+                                                    layout: dfloat11.singleFile ? "single-file" : "directory",
+                                                    architecture: plan.preset?.name, patternSource: plan.patternSource,
+                                                    patternDict: plan.patternJSON, threads: options.threads)
+                report.inputBytes = plan.inputBytes
+                report.copied = copied
+                if let warning = shapeWarning(plan) {
                     report.warnings.append(warning)
                     warn?(warning)
                 }
-            }
 
-            // In the single-file layout, model.safetensors holds the rest and the units' tensors.
-            if dfloat11.singleFile {
-                let unitFiles = try units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
-                let unitSource = TensorSourceSet(files: unitFiles)
-                var entries: [(description: TensorDescription, from: TensorSource, source: String)] = []
-                for tensor in rest {
-                    let info = source.tensor(named: tensor.source)!
-                    entries.append((TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), source, tensor.source))
-                }
-                for file in unitFiles {
-                    for info in file.header.tensors {
-                        entries.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.shape), unitSource, info.name))
+                // The files that do not need the units are written by the units' workers, after the last unit
+                // starts: on a small model they would otherwise run alone after the last unit.
+                let unitReports = try encodeUnits(plan.units, source: plan.source, staging: staging, options: options,
+                                                  chunkWords: dfloat11.chunkWords, alongside: {
+                    try writeSideFiles(plan, copied: copied, singleFile: dfloat11.singleFile, staging: staging)
+                })
+                for (unit, unitReport) in zip(plan.units, unitReports) {
+                    report.units.append(.init(unit, unitReport, singleFile: dfloat11.singleFile))
+                    if let warning = sharedMemoryWarning(unit, unitReport) {
+                        report.warnings.append(warning)
+                        warn?(warning)
                     }
                 }
-                try writeSafetensors(entries, metadata: nil, to: modelPath)
-                for (i, unit) in units.enumerated() {
-                    report.units[i].bytes = unitFiles[i].header.tensors.reduce(0) { $0 + $1.byteCount }
-                    try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
+                var staged: [String] = []       // file names in staging, to move into output
+                if dfloat11.singleFile {
+                    try writeSingleFileModel(plan, staging: staging, report: &report)
+                } else {
+                    staged += plan.units.map(\.fileName)
                 }
-            } else {
-                staged += units.map(\.fileName)
+                staged += ["model.safetensors", "config.json"]
+                // As private as the weight files they come from (copied files keep their own mode).
+                if let mode = FileAttributes.commonMode(of: plan.checkpoint.weightFiles.map(\.resolvedPath)) {
+                    for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }
+                }
+                try moveIntoPlace(staged + copied, from: staging, to: directory, output: output, force: options.force)
+                report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
+                    ($0, try InputFile(path: FileSystem.join(directory, $0)).size)
+                }
+                report.seconds = clock.seconds
+                return report
             }
-            staged += ["model.safetensors", "config.json"]
+        }
+    }
 
-            // As private as the weight files they come from (copied files keep their own mode).
-            if let mode = FileAttributes.commonMode(of: checkpoint.weightFiles.map(\.resolvedPath)) {
-                for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }
+    /// Runs `body` with a fresh staging directory inside `directory` (stale ones of dead runs removed first),
+    /// removed afterwards (and on an interrupt), so that a refusal or failure leaves `directory` as it was.
+    private static func withStaging<T>(in directory: String, _ body: (String) throws -> T) throws -> T {
+        TemporaryFiles.removeStale(in: directory)
+        let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
+        InterruptCleanup.register(staging)
+        try FileSystem.createDirectories(staging)
+        defer {
+            try? FileManager.default.removeItem(atPath: staging)
+            InterruptCleanup.unregister(staging)
+        }
+        return try body(staging)
+    }
+
+    /// The warning that decompress will not restore some unit weights, whose shapes config.json does not give.
+    private static func shapeWarning(_ plan: DFloat11CompressionPlan) -> DFloat11CompressReport.Warning? {
+        guard let first = plan.shapesNotDerivable.first else { return nil }
+        let more = plan.shapesNotDerivable.count > 1 ? " (and \(plan.shapesNotDerivable.count - 1) more)" : ""
+        return DFloat11CompressReport.Warning(
+            code: "shape-not-derivable", unit: nil,
+            message: "df11 decompress will not be able to restore '\(first.weight)'\(more): \(first.why) "
+                + "(the layout stores unit weights without shapes; decompress derives them from config.json). "
+                + "The DFloat11 output itself is valid")
+    }
+
+    /// The warning that the official GPU kernel may not launch a unit whose blocks decode to many weights.
+    private static func sharedMemoryWarning(_ unit: DFloat11Unit,
+                                            _ r: UnitFileWriter.Report) -> DFloat11CompressReport.Warning? {
+        guard r.maxWeightsPerBlock > UnitGeometry.maxWeightsPerBlockWithinLimit else { return nil }
+        return DFloat11CompressReport.Warning(
+            code: "shared-memory", unit: unit.module,
+            message: "unit '\(unit.module)': a 4096-byte block decodes to \(r.maxWeightsPerBlock) weights; the "
+                + "official GPU kernel then asks for \(UnitGeometry.sharedMemoryBytes(maxWeightsPerBlock: r.maxWeightsPerBlock)) "
+                + "bytes of shared memory per block, more than CUDA's default 48 KiB (at most "
+                + "\(UnitGeometry.maxWeightsPerBlockWithinLimit) weights per block, about 1.39 bits per weight), so the "
+                + "official loader may fail to launch it; the file itself is valid")
+    }
+
+    /// config.json, the copies and, in the directory layout, model.safetensors with the rest: the files that do
+    /// not need the units.
+    private static func writeSideFiles(_ plan: DFloat11CompressionPlan, copied: [String], singleFile: Bool,
+                                       staging: String) throws {
+        try AtomicOutputFile.write(contents: plan.configBytes, to: FileSystem.join(staging, "config.json"),
+                                   overwrite: true)
+        for name in copied {
+            try CheckpointOperations.copyFile(FileSystem.join(plan.checkpoint.root, name),
+                                              to: FileSystem.inside(staging, name, origin: "a copied file"),
+                                              force: true)
+        }
+        if !singleFile {
+            try writeSafetensors(restEntries(plan), metadata: plan.metadata,
+                                 to: FileSystem.join(staging, "model.safetensors"))
+        }
+    }
+
+    /// The tensors no unit holds, each read from its source tensor.
+    private static func restEntries(_ plan: DFloat11CompressionPlan)
+        -> [(description: TensorDescription, from: TensorSource, source: String)] {
+        plan.rest.map { tensor in
+            let info = plan.source.tensor(named: tensor.source)!
+            return (TensorDescription(name: tensor.name, dtype: info.dtype, shape: info.shape), plan.source, tensor.source)
+        }
+    }
+
+    /// The single-file layout: model.safetensors holds the rest and the units' tensors; the unit files go.
+    private static func writeSingleFileModel(_ plan: DFloat11CompressionPlan, staging: String,
+                                             report: inout DFloat11CompressReport) throws {
+        let unitFiles = try plan.units.map { try SafetensorsFile(path: FileSystem.join(staging, $0.fileName)) }
+        let unitSource = TensorSourceSet(files: unitFiles)
+        var entries = restEntries(plan)
+        for file in unitFiles {
+            for info in file.header.tensors {
+                entries.append((TensorDescription(name: info.name, dtype: info.dtype, shape: info.shape), unitSource, info.name))
             }
-            // Into place: every file or none (short of a failing rename).
-            for name in staged + copied {
-                let destination = try FileSystem.inside(directory, name, origin: "an output file")
-                if !options.force, FileSystem.kind(of: destination) != .missing {
-                    throw OutputExistsError(path: destination, detail: "'\(destination)' exists; use --force to replace it")
-                }
+        }
+        try writeSafetensors(entries, metadata: nil, to: FileSystem.join(staging, "model.safetensors"))
+        for (i, unit) in plan.units.enumerated() {
+            report.units[i].bytes = unitFiles[i].header.tensors.reduce(0) { $0 + $1.byteCount }
+            try? FileManager.default.removeItem(atPath: FileSystem.join(staging, unit.fileName))
+        }
+    }
+
+    /// Moves `names` from `staging` into `directory` (the output `output` names): every file or none (short of a
+    /// failing rename).
+    private static func moveIntoPlace(_ names: [String], from staging: String, to directory: String, output: String,
+                                      force: Bool) throws {
+        for name in names {
+            let destination = try FileSystem.inside(directory, name, origin: "an output file")
+            if !force, FileSystem.kind(of: destination) != .missing {
+                throw OutputExistsError(path: destination, detail: "'\(destination)' exists; use --force to replace it")
             }
-            for name in staged + copied {
-                let destination = try FileSystem.inside(directory, name, origin: "an output file")
-                try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-                if rename(FileSystem.join(staging, name), destination) != 0 {
-                    throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
-                }
+        }
+        for name in names {
+            let destination = try FileSystem.inside(directory, name, origin: "an output file")
+            try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+            if rename(FileSystem.join(staging, name), destination) != 0 {
+                throw UsageError("cannot move '\(name)' into '\(output)': \(String(cString: strerror(errno)))")
             }
-            report.files = try (staged + copied).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map {
-                ($0, try InputFile(path: FileSystem.join(directory, $0)).size)
-            }
-            report.seconds = clock.seconds
-            return report
         }
     }
 
@@ -293,3 +300,13 @@ public enum DFloat11Compression {
     }
 }
 
+
+extension DFloat11CompressReport.UnitResult {
+    /// What `UnitFileWriter` reported for `unit` (its file named only in the directory layout).
+    fileprivate init(_ unit: DFloat11Unit, _ r: UnitFileWriter.Report, singleFile: Bool) {
+        self.init(module: unit.module, file: singleFile ? nil : unit.fileName, tensors: 6 + unit.otherTensors.count,
+                  weights: r.elementCount, encodedBytes: r.encodedBytes, bytes: r.fileSize,
+                  maxCodeLength: r.maxCodeLength, limiterFinalK: r.limiterFinalK,
+                  maxWeightsPerBlock: r.maxWeightsPerBlock)
+    }
+}

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DFloat11Layout
 import Safetensors
@@ -159,17 +160,17 @@ struct DFloat11CompressionPlan {
 
         // config.json bytes.
         let dfloat11Config: JSONValue = .object([
-            "version": .string(DFloat11Compression.version),
-            "threads_per_block": .array([.int(DFloat11Compression.threadsPerBlock)]),
-            "bytes_per_thread": .int(DFloat11Compression.bytesPerThread),
+            "version": .string(UnitGeometry.version),
+            "threads_per_block": .array([.int(UnitGeometry.threadsPerBlock)]),
+            "bytes_per_thread": .int(UnitGeometry.bytesPerThread),
             "pattern_dict": patternJSON,
         ])
         let configBytes: [UInt8]
         if dfloat11.singleFile || plainModule {
-            configBytes = PythonJSON.dumps(.object(["dfloat11_config": dfloat11Config]), sortKeys: false)
+            configBytes = JSONValue.object(["dfloat11_config": dfloat11Config]).encode(.python(sortKeys: false))
         } else {
             let members = config!.members! + [JSONMember(key: "dfloat11_config", value: dfloat11Config)]
-            configBytes = PythonJSON.dumps(.object(members), sortKeys: true) + [0x0A]
+            configBytes = JSONValue.object(members).encode(.python(sortKeys: true)) + [0x0A]
         }
 
         // Other files to copy.

@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DF11Pipeline
 import DFloat11Layout
@@ -105,15 +106,15 @@ public enum DFloat11Decompression {
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
         }
-        // A tied lm_head, compressed twice by the official tool: left out when identical, as transformers saves it.
-        if case .bool(true)? = config["tie_word_embeddings"], pieces["lm_head.weight"] != nil,
-           pieces["model.embed_tokens.weight"] != nil || model.tensors.tensor(named: "model.embed_tokens.weight") != nil {
-            if try unitsIdentical("lm_head", "model.embed_tokens", model) || pieces["model.embed_tokens.weight"] == nil {
-                if pieces["model.embed_tokens.weight"] != nil {
-                    pieces["lm_head.weight"] = nil
-                    descriptions.removeAll { $0.name == "lm_head.weight" }
-                    report.droppedTied.append("lm_head.weight")
-                }
+        // A tied weight (the presets' tied_weights, e.g. lm_head), compressed twice by the official tool: left out
+        // when its unit is identical to its tensor's, as transformers saves it.
+        if case .bool(true)? = config["tie_word_embeddings"] {
+            for tie in ArchitecturePreset.tiedWeights(config: config) {
+                guard let piece = pieces[tie.name], let target = pieces[tie.source], piece.unit != target.unit,
+                      try unitsIdentical(decoders[piece.unit].module, decoders[target.unit].module, model) else { continue }
+                pieces[tie.name] = nil
+                descriptions.removeAll { $0.name == tie.name }
+                report.droppedTied.append(tie.name)
             }
         }
         for name in model.remainder {
@@ -180,7 +181,7 @@ public enum DFloat11Decompression {
             // config.json without dfloat11_config; other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: Array(prettyJSON(configOut).utf8) + [0x0A],
+            try AtomicOutputFile.write(contents: configOut.encode(.indented) + [0x0A],
                                        to: FileSystem.join(directory, "config.json"), overwrite: options.force)
             if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
                 _ = chmod(FileSystem.join(directory, "config.json"), configMode)
@@ -391,24 +392,5 @@ public enum DFloat11Decompression {
             if p != q { return false }
         }
         return true
-    }
-
-    /// JSON with 2-space indentation, members in their order (as transformers writes config.json, less the sort).
-    static func prettyJSON(_ value: JSONValue, indent: String = "") -> String {
-        let inner = indent + "  "
-        switch value {
-        case let .object(members):
-            if members.isEmpty { return "{}" }
-            return "{\n" + members.map { member -> String in
-                var key: [UInt8] = []
-                JSONValue.encodeString(member.key, into: &key)
-                return inner + String(decoding: key, as: UTF8.self) + ": " + prettyJSON(member.value, indent: inner)
-            }.joined(separator: ",\n") + "\n" + indent + "}"
-        case let .array(elements):
-            if elements.isEmpty { return "[]" }
-            return "[\n" + elements.map { inner + prettyJSON($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        default:
-            return value.text
-        }
     }
 }

@@ -1,3 +1,4 @@
+import JSON
 import Foundation
 import Safetensors
 
@@ -54,7 +55,7 @@ public struct ShardPlan: Sendable {
     }
 
     /// `model.safetensors.index.json` as transformers writes it (`json.dumps(index, indent=2, sort_keys=True)`
-    /// and a newline, `ensure_ascii` included: `PythonJSON`): `metadata.total_size` (bytes of tensor data) and
+    /// and a newline, `ensure_ascii` included: `JSONStyle.python`): `metadata.total_size` (bytes of tensor data) and
     /// `weight_map`.
     public var indexJSON: [UInt8] {
         var map: [JSONMember] = []
@@ -69,7 +70,7 @@ public struct ShardPlan: Sendable {
             JSONMember(key: "metadata", value: .object([JSONMember(key: "total_size", value: .int(total))])),
             JSONMember(key: "weight_map", value: .object(map)),
         ])
-        return PythonJSON.dumps(index, sortKeys: true) + [0x0A]
+        return index.encode(.python(sortKeys: true)) + [0x0A]
     }
 
     /// Bytes from a size such as `5GB` (10^9), `500MiB` (2^20), `1.5GB` or `123456` (bytes); nil if malformed

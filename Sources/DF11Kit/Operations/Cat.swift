@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import Safetensors
 

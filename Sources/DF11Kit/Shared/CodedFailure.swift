@@ -1,3 +1,4 @@
+import JSON
 import DF11Container
 import DF11IO
 import DFloat11Layout

@@ -1,3 +1,4 @@
+import JSON
 import Safetensors
 
 /// Something with a stable JSON form for `--json` (schemas in docs/JSON.md).

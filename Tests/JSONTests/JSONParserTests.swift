@@ -1,5 +1,7 @@
+import JSON
+import DF11TestSupport
 import XCTest
-@testable import Safetensors
+@testable import JSON
 
 final class JSONParserTests: XCTestCase {
     let parser = JSONParser()

@@ -1,10 +1,12 @@
+import DF11Pipeline
 import Foundation
 
 /// A one-line progress bar for a whole job on standard error: bytes done, percentage, rate and ETA.
 ///
+/// The top of the program decides where progress goes; the pipelines below only report it (`ProgressObserver`).
 /// It draws only when enabled (by default: when standard error is a terminal), at most ten times a second,
 /// and is safe to advance from any thread.
-public final class ProgressMeter: @unchecked Sendable {
+public final class ProgressMeter: ProgressObserver, @unchecked Sendable {
     private let label: String
     private var total: UInt64
     private let enabled: Bool

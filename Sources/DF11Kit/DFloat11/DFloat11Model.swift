@@ -1,3 +1,4 @@
+import JSON
 import DF11IO
 import DFloat11Layout
 import Foundation
@@ -61,11 +62,12 @@ struct DFloat11Model {
                               + "versions \(Self.supportedVersions.joined(separator: " and ")) and never unpickles "
                               + "anything (0.1.x releases are pickled)")
         }
-        if let threads = dfConfig["threads_per_block"], threads != .array([.integer(512)]), threads != .integer(512) {
-            throw Self.refuse("dfloat11_config.threads_per_block is \(threads.text), df11 reads [512] only")
+        if let threads = dfConfig["threads_per_block"], threads != .array([.integer(UInt64(UnitGeometry.threadsPerBlock))]),
+           threads != .integer(UInt64(UnitGeometry.threadsPerBlock)) {
+            throw Self.refuse("dfloat11_config.threads_per_block is \(threads.text), df11 reads [\(UnitGeometry.threadsPerBlock)] only")
         }
-        if let bytes = dfConfig["bytes_per_thread"], bytes != .integer(8) {
-            throw Self.refuse("dfloat11_config.bytes_per_thread is \(bytes.text), df11 reads 8 only")
+        if let bytes = dfConfig["bytes_per_thread"], bytes != .integer(UInt64(UnitGeometry.bytesPerThread)) {
+            throw Self.refuse("dfloat11_config.bytes_per_thread is \(bytes.text), df11 reads \(UnitGeometry.bytesPerThread) only")
         }
         let patterns = try PatternDictionary(configJSON: config)
         self.patterns = patterns
@@ -111,74 +113,4 @@ struct DFloat11Model {
     func storedBytes(ofUnit module: String) -> UInt64 {
         UnitTensor.allCases.reduce(UInt64(0)) { $0 + (tensors.tensor(named: module + "." + $1.rawValue)?.byteCount ?? 0) }
     }
-}
-
-/// A checkpoint's tensors seen as one concatenation (a unit's weights in unit order).
-struct ConcatenatedTensors {
-    let tensors: [TensorInfo]
-    let source: TensorSource
-    /// Start of each tensor in the concatenation, in elements, plus the total.
-    let starts: [UInt64]
-
-    init(tensors: [TensorInfo], source: TensorSource) {
-        self.tensors = tensors
-        self.source = source
-        var starts: [UInt64] = [0]
-        for t in tensors { starts.append(starts.last! + t.elementCount) }
-        self.starts = starts
-    }
-
-    var count: UInt64 { starts.last! }
-
-    /// The tensor holding element `index` and the element's index inside it.
-    func locate(_ index: UInt64) -> (tensor: TensorInfo, element: UInt64) {
-        var i = 0
-        while starts[i + 1] <= index { i += 1 }
-        return (tensors[i], index - starts[i])
-    }
-
-    /// Reads the bf16 words `range` into `buffer`.
-    func read(_ range: Range<UInt64>, into buffer: UnsafeMutablePointer<UInt16>) throws {
-        var done: UInt64 = 0
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let (tensor, element) = locate(index)
-            let n = min(range.upperBound - index, tensor.elementCount - element)
-            try source.read(tensor: tensor, range: element * 2 ..< (element + n) * 2,
-                            into: UnsafeMutableRawBufferPointer(start: buffer + Int(done), count: Int(n) * 2))
-            done += n
-            index += n
-        }
-    }
-}
-
-/// Runs `count` tasks on `threads` threads; stops handing out tasks after the first failure and rethrows the
-/// failure of the lowest-numbered failing task (so the error named is the same whatever the scheduling).
-func runTasksInParallel(count: Int, threads: Int, _ body: @escaping (_ task: Int, _ thread: Int) throws -> Void) throws {
-    final class State: @unchecked Sendable {
-        let lock = NSLock()
-        var next = 0
-        var failedTask = Int.max
-        var failure: Error?
-    }
-    let state = State()
-    let workers = max(1, min(threads, count))
-    DispatchQueue.concurrentPerform(iterations: workers) { thread in
-        while true {
-            state.lock.lock()
-            let task = state.next
-            state.next += 1
-            let stop = task >= count || task > state.failedTask
-            state.lock.unlock()
-            if stop { return }
-            do {
-                try body(task, thread)
-            } catch {
-                state.lock.lock()
-                if task < state.failedTask { state.failedTask = task; state.failure = error }
-                state.lock.unlock()
-            }
-        }
-    }
-    if let failure = state.failure { throw failure }
 }

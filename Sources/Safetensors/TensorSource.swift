@@ -1,5 +1,4 @@
 import DF11IO
-import Safetensors
 
 /// Where tensors are read from: a checkpoint (one or more safetensors files) or a unit file. Reads may be
 /// issued from several threads.

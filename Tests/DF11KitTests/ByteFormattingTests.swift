@@ -1,5 +1,5 @@
 import XCTest
-import DF11Pipeline
+import DF11Kit
 
 final class ByteFormattingTests: XCTestCase {
     func testBytes() {

@@ -1,26 +1,7 @@
 import Foundation
-import XCTest
-
-/// The repository root: three levels up from this file.
-let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-func fixture(_ relative: String) -> String { repositoryRoot + "/Fixtures/" + relative }
-
-/// A fresh temporary directory, removed by the caller's `defer`.
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "df11-kit-" + String(UInt64.random(in: 0 ... .max), radix: 16)
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
 /// Runs the built `df11` binary (next to the test bundle) with `arguments`, feeding `input` on stdin.
-func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+public func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
     let process = Process()
     process.executableURL = df11Binary
     process.arguments = arguments
@@ -50,7 +31,7 @@ func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32
 
 /// `.build/<config>/df11`, in the directory of the running test bundle; `DF11_BINARY` names another (to run the
 /// command-line tests against an older build, for instance).
-let df11Binary: URL = {
+public let df11Binary: URL = {
     if let given = ProcessInfo.processInfo.environment["DF11_BINARY"] { return URL(fileURLWithPath: given) }
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         ?? CommandLine.arguments[0]

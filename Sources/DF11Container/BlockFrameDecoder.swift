@@ -15,15 +15,14 @@ struct BlockFrameDecoder {
     func decode(frame: UnsafeRawBufferPointer, decoder: BlockDecoder?, zstd: ZstdDecompressor,
                 into output: UnsafeMutableRawBufferPointer) throws -> ContainerError.Problem? {
         let checked = frame.count - ContainerFormat.frameChecksumSize
-        guard checked >= ContainerFormat.frameHeaderSize + 12 else {
+        guard checked >= FrameHeader.size + BlockFields.size else {
             return .malformedFrame(frame: "BLK", reason: "shorter than its fixed fields")
         }
         guard frameIsIntact(frame) else { return .frameChecksum(frame: "BLK") }
         var reader = LittleEndianReader(UnsafeRawBufferPointer(
-            rebasing: frame[ContainerFormat.frameHeaderSize..<checked]))
-        let index = reader.read(UInt32.self)!
-        let methodRaw = reader.read(UInt32.self)!
-        let count = reader.read(UInt32.self)!
+            rebasing: frame[FrameHeader.size..<checked]))
+        let fields = BlockFields(parsing: &reader)!
+        let (index, methodRaw, count) = (fields.index, fields.method, fields.byteCount)
         guard index == expectedIndex else {
             return .malformedFrame(frame: "BLK", reason: "block number \(index), expected \(expectedIndex)")
         }

@@ -1,4 +1,10 @@
-"""Small, dependency-free (numpy only) helpers for the bench tools.
+"""Small, dependency-free (numpy only) helpers shared by df11's Python tools (tools/bench, tools/golden).
+
+A script in tools/bench or tools/golden imports it with:
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import stlib
+
 
 - safetensors header reading and writing (compact JSON, space padding to 8)
 - float32 -> bfloat16 round-to-nearest-even on raw bits
@@ -82,7 +88,19 @@ def f32_bits_to_bf16(bits: np.ndarray) -> np.ndarray:
     return out
 
 
-def f32_to_bf16(x: np.ndarray) -> np.ndarray:
+def f32_to_bf16(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """float32 values -> uint16 bfloat16 bit patterns, round-to-nearest-even.
+
+    inplace=True consumes a contiguous float32 array without NaNs as scratch (no uint32 copy: for large
+    generated tensors); otherwise, or when it holds a NaN, the careful path above is taken."""
+    if inplace and x.dtype == np.float32 and x.flags.c_contiguous and not np.isnan(x).any():
+        b = x.view(np.uint32)
+        t = b >> np.uint32(16)
+        t &= np.uint32(1)
+        t += np.uint32(0x7FFF)
+        t += b
+        t >>= np.uint32(16)
+        return t.astype(np.uint16)
     return f32_bits_to_bf16(np.ascontiguousarray(x, dtype=np.float32).view(np.uint32))
 
 
