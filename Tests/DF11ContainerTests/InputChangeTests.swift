@@ -1,4 +1,6 @@
 import XCTest
+import DF11TestSupport
+import struct DF11Kit.SplitMix64
 import DF11IO
 import DF11Pipeline
 import Safetensors
