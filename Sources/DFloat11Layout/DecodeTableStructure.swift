@@ -26,6 +26,20 @@ public enum DecodeTableStructure {
     /// Why `luts` (k tables then the code-length row, 256 bytes each) is not exactly a prefix code's tables,
     /// naming the table and entry; nil when it is.
     public static func problem(_ luts: [UInt8], tableCount k: Int) -> String? {
+        if case .invalid(let why) = analyse(luts, tableCount: k) { return why }
+        return nil
+    }
+
+    /// The outcome of the check: the end-of-file code the tables leave (its length and bits, read off where
+    /// its run is), or why the tables are not a prefix code's.
+    public enum Outcome: Equatable, Sendable {
+        case valid(endOfFileLength: Int, endOfFileBits: UInt32)
+        case invalid(String)
+    }
+
+    /// The check, with the end-of-file code when the tables pass.
+    public static func analyse(_ luts: [UInt8], tableCount k: Int) -> Outcome {
+        func invalid(_ why: String) -> Outcome { .invalid(why) }
         precondition(luts.count == (k + 1) * 256 && k >= 1)
         let row = k * 256
         // Lengths and Kraft's equality, in units of 2^-32.
@@ -34,17 +48,17 @@ public enum DecodeTableStructure {
         for e in 0 ..< 256 {
             let length = Int(luts[row + e])
             guard length > 0 else { continue }
-            if e >= 240 { return "exponent \(e) has a code length but 240–255 are pointers" }
-            if length > 32 { return "exponent \(e) has code length \(length), more than 32" }
+            if e >= 240 { return invalid("exponent \(e) has a code length but 240–255 are pointers") }
+            if length > 32 { return invalid("exponent \(e) has code length \(length), more than 32") }
             used += 1 << UInt64(32 - length)
         }
         guard used < total else {
-            return "code lengths leave no room for the end-of-file code (Kraft sum \(Double(used) / Double(total)))"
+            return invalid("code lengths leave no room for the end-of-file code (Kraft sum \(Double(used) / Double(total)))")
         }
         let left = total - used
         guard left & (left - 1) == 0 else {
-            return "code lengths break Kraft's equality: with the end-of-file code the sum of 2^-length must be "
-                + "exactly 1, but the exponents' lengths leave \(left)/2^32, which no single code fills"
+            return invalid("code lengths break Kraft's equality: with the end-of-file code the sum of 2^-length must be "
+                + "exactly 1, but the exponents' lengths leave \(left)/2^32, which no single code fills")
         }
         let endLength = 32 - left.trailingZeroBitCount
         let endLevel = (endLength - 1) / 8
@@ -54,9 +68,11 @@ public enum DecodeTableStructure {
         level[0] = 0
         var hasRun = [Bool](repeating: false, count: 240)
         var endFound = false
+        var endBits: UInt32 = 0
+        var prefixBits = [UInt32](repeating: 0, count: k)
         for t in 0 ..< k {
             let m = level[t]
-            guard m >= 0 else { return "table \(t) is not reached through a pointer entry of an earlier table" }
+            guard m >= 0 else { return invalid("table \(t) is not reached through a pointer entry of an earlier table") }
             var i = 0
             while i < 256 {
                 let flat = t * 256 + i
@@ -73,6 +89,7 @@ public enum DecodeTableStructure {
                         why = "points to table \(target) at a fifth level (codes are at most 32 bits)"
                     } else {
                         level[target] = m + 1
+                        prefixBits[target] = prefixBits[t] << 8 | UInt32(i)
                         i += 1
                         continue
                     }
@@ -103,18 +120,20 @@ public enum DecodeTableStructure {
                 if !endFound && m == endLevel && i % endRun == 0 && flat > 0 && (v == luts[flat - 1] || v == 0)
                     && luts[flat ..< flat + endRun].allSatisfy({ $0 == v }) {
                     endFound = true
+                    let rest = endLength - 8 * m
+                    endBits = (m == 0 ? 0 : prefixBits[t] << UInt32(rest)) | UInt32(i >> (8 - rest))
                     i += endRun
                     continue
                 }
-                return "table \(t) (level \(m)), entry \(i): \(why)"
+                return invalid("table \(t) (level \(m)), entry \(i): \(why)")
             }
         }
         for e in 0 ..< 240 where luts[row + e] > 0 && !hasRun[e] {
-            return "exponent \(e) has code length \(luts[row + e]) but no table holds its run of entries"
+            return invalid("exponent \(e) has code length \(luts[row + e]) but no table holds its run of entries")
         }
         if !endFound {
-            return "no table holds the run of the end-of-file code (length \(endLength)) that the code lengths leave"
+            return invalid("no table holds the run of the end-of-file code (length \(endLength)) that the code lengths leave")
         }
-        return nil
+        return .valid(endOfFileLength: endLength, endOfFileBits: endBits)
     }
 }

@@ -37,6 +37,10 @@ public struct UnitDecoder {
     /// Blocks of 4096 bytes.
     public var blockCount: Int { Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes) }
 
+    /// The end-of-file code the tables leave (its run's place): the bits after the last code, to the end of
+    /// the stream's last byte, are its first bits, zero-padded.
+    public let endOfFileCode: (length: Int, bits: UInt32)
+
     /// Where the unit's tensors are read from.
     public let source: TensorSource
     let encodedInfo: TensorInfo
@@ -87,7 +91,10 @@ public struct UnitDecoder {
         }
         luts = try readAll(lutsInfo)
         tableCount = lutsInfo.shape[0] - 1
-        try Self.checkTables(luts, tableCount: tableCount) { fail(.badDecodeTables($0)) }
+        switch DecodeTableStructure.analyse(luts, tableCount: tableCount) {
+        case let .invalid(why): throw fail(.badDecodeTables(why))
+        case let .valid(length, bits): endOfFileCode = (length, bits)
+        }
         fastEntries = Self.fastEntries(luts, tableCount: tableCount)
         pairEntries = Self.pairEntries(fastEntries)
 
@@ -136,9 +143,4 @@ public struct UnitDecoder {
         }
     }
 
-    /// The structural checks of `luts`: the tables must be exactly the tables of a prefix code (see
-    /// `DecodeTableStructure`).
-    static func checkTables(_ luts: [UInt8], tableCount k: Int, _ fail: (String) -> Error) throws {
-        if let problem = DecodeTableStructure.problem(luts, tableCount: k) { throw fail(problem) }
-    }
 }

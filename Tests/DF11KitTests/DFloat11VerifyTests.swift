@@ -428,7 +428,7 @@ final class DFloat11VerifyTests: XCTestCase {
         let ok = try runDF11(["verify", golden("llama-untied/official"), "--against", golden("llama-untied/source"), "--json"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let report = try JSONParser().parse(Array(ok.stdout))
-        XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1")
+        XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1.1")
         let dir = try copyOfficial()
         try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
         let bad = try runDF11(["verify", dir])

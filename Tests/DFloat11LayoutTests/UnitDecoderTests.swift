@@ -135,6 +135,33 @@ final class UnitDecoderTests: XCTestCase {
         XCTAssert(error?.description.contains("invalid decode tables (luts): table 0") == true, error?.description ?? "")
     }
 
+    /// The bits after the last code, to the end of the stream, are the end-of-file code's first bits (the code
+    /// the tables leave, read off its run); a change there decodes the same weights but is not what was written.
+    func testChangedBitsAfterTheLastCodeAreDetected() throws {
+        var detected = 0, units = 0
+        _ = try forEachOfficialUnit { _, unit, _, decoder in
+            XCTAssertGreaterThan(decoder.endOfFileCode.length, 0)
+            let copy = InMemoryTensors()
+            for kind in UnitTensor.allCases {
+                let info = decoder.source.tensor(named: unit.module + "." + kind.rawValue)!
+                var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+                try bytes.withUnsafeMutableBytes { try decoder.source.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+                copy.set(info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
+            }
+            // The last bit of the stream: after the last code unless the stream ends on a byte boundary.
+            modify(copy, unit.module + ".encoded_exponent") { $0[$0.count - 1] ^= 1 }
+            units += 1
+            do {
+                let changed = try UnitDecoder(module: unit.module, source: copy)
+                _ = try changed.decodeBlocks(0 ..< changed.blockCount, scratch: BlockDecodeScratch())
+            } catch let error as DFloat11LayoutError {
+                if error.description.contains("not the end-of-file code's first bits") { detected += 1 }
+            }
+        }
+        XCTAssertEqual(units, 12)
+        XCTAssertGreaterThanOrEqual(detected, 6)
+    }
+
     func testTruncatedTensorsAreRefused() throws {
         for name in ["encoded_exponent", "sign_mantissa", "output_positions", "gaps"] {
             let (tensors, module) = try bertLayer()
