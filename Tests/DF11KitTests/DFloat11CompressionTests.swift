@@ -123,12 +123,20 @@ final class DFloat11CompressionTests: XCTestCase {
         try config.write(toFile: dir + "/src/config.json", atomically: true, encoding: .utf8)
         var warnings: [DFloat11CompressReport.Warning] = []
         let report = try DFloat11Compression.compress(input: dir + "/src", output: dir + "/out",
-                                                      options: RunOptions(threads: 2), dfloat11: DFloat11CompressOptions(),
+                                                      options: RunOptions(threads: 2),
+                                                      dfloat11: DFloat11CompressOptions(manifest: false),
                                                       warn: { warnings.append($0) })
         XCTAssertEqual(report.warnings.map(\.code), ["shape-not-derivable"])
         XCTAssertEqual(warnings.count, 1)
         XCTAssert(report.warnings[0].message.contains("mlp"), report.warnings[0].message)
         XCTAssert(report.warnings[0].message.contains("more)"), report.warnings[0].message)
+        // With the manifest (the default) decompress takes the shapes from it: no warning, and it restores them.
+        let withManifest = try DFloat11Compression.compress(input: dir + "/src", output: dir + "/out2",
+                                                            options: RunOptions(threads: 2), dfloat11: DFloat11CompressOptions())
+        XCTAssertEqual(withManifest.warnings.map(\.code), [])
+        _ = try DFloat11Decompression.decompress(input: dir + "/out2", output: dir + "/restored", options: RunOptions(threads: 2))
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/restored/model.safetensors"),
+                       FileManager.default.contents(atPath: dir + "/src/model.safetensors"))
         // The golden sources warn about nothing.
         let (out, clean) = try compress(golden("llama-untied/source"), .automatic, single: false)
         try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out))

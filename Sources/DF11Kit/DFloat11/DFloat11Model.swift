@@ -106,6 +106,11 @@ struct DFloat11Model {
         remainder = PatternDictionary.naturallySorted(all.filter { !unitTensors.contains($0) })
     }
 
+    /// The shapes the release's manifest records (empty without one); a manifest that cannot be read throws.
+    func recordedShapes() throws -> [String: [Int]] {
+        try manifestPath.map { try ReleaseManifest(path: $0).shapes } ?? [:]
+    }
+
     /// The file a tensor is stored in (for messages).
     func file(of tensor: String) -> String {
         for (name, file) in zip(fileNames, files) where file.header.tensor(named: tensor) != nil { return name }

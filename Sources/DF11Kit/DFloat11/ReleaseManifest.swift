@@ -134,6 +134,13 @@ struct ReleaseManifest: Equatable {
                       otherFiles: others, tied: tied)
     }
 
+    /// Every recorded shape by weight name, tied weights under their own names too (`WeightShapes`).
+    var shapes: [String: [Int]] {
+        var shapes = Dictionary(tensors.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        for tie in tied { if let shape = shapes[tie.source] { shapes[tie.name] = shape } }
+        return shapes
+    }
+
     // MARK: - JSON
 
     var json: JSONValue {
