@@ -48,6 +48,45 @@ extension ArchitecturePreset {
   "tied_weights": {}
 }
 """##),
+        ("flux.json", ##"""
+{
+  "name": "flux",
+  "description": "FLUX.1 diffusion transformers in the diffusers layout (FluxTransformer2DModel: FLUX.1-dev, FLUX.1-schnell, FLUX.1-Krea-dev, FLUX.1-Kontext-dev; the transformer/ component, or a checkpoint of it alone). Per double-stream block (transformer_blocks.N) the adaptive norms, image and context attention projections and both feed-forwards, 14 tensors; per single-stream block (single_transformer_blocks.N) norm, MLP and output projections and q, k, v, 6 tensors; embedders, norms and proj_out stay raw.",
+  "source": "github.com/LeanModels/DFloat11, examples/compress_flux1/compress_flux.py (the official compressor's FLUX.1 example, pattern_dict passed to compress_model; commit 4123f5b)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": ["FluxTransformer2DModel"],
+  "aliases": ["flux.1", "flux1", "flux-dev", "flux-schnell", "flux-krea", "flux-kontext"],
+  "pattern_dict": {
+    "transformer_blocks\\.\\d+": [
+      "norm1.linear",
+      "norm1_context.linear",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "ff_context.net.0.proj",
+      "ff_context.net.2"
+    ],
+    "single_transformer_blocks\\.\\d+": [
+      "norm.linear",
+      "proj_mlp",
+      "proj_out",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
         ("gemma.json", ##"""
 {
   "name": "gemma",
