@@ -95,7 +95,7 @@ final class PresetRoundTripTests: XCTestCase {
     }
 
     func testEveryPresetIsRecognisedCompressedVerifiedAndRestored() throws {
-        XCTAssertGreaterThanOrEqual(ArchitecturePreset.all.count, 9)
+        XCTAssertGreaterThanOrEqual(ArchitecturePreset.all.count, 21)
         for preset in ArchitecturePreset.all {
             let source = try checkpoint(for: preset)
             let out = makeTemporaryDirectory() + "/out"
@@ -113,6 +113,21 @@ final class PresetRoundTripTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: out + "/restored/model.safetensors"),
                            FileManager.default.contents(atPath: source + "/model.safetensors"), preset.name)
         }
+    }
+
+    /// Single files without a config.json are recognised by their tensor names; the most specific preset wins
+    /// (Chroma-Radiance holds every name Chroma requires, and more).
+    func testTensorNamesSelectTheMostSpecificPreset() throws {
+        func select(_ preset: String) -> String? {
+            ArchitecturePreset.select(tensorNames: Set(ArchitecturePreset.named(preset)!.tensorNames))?.name
+        }
+        for preset in ArchitecturePreset.all where !preset.tensorNames.isEmpty {
+            XCTAssertEqual(select(preset.name), preset.name)
+            XCTAssertFalse(preset.source.isEmpty, preset.name)
+        }
+        XCTAssertNil(ArchitecturePreset.select(tensorNames: ["model.layers.0.self_attn.q_proj.weight"]))
+        let radiance = Set(ArchitecturePreset.named("chroma-radiance")!.tensorNames)
+        XCTAssertEqual(ArchitecturePreset.select(tensorNames: radiance.union(["x.weight"]))?.name, "chroma-radiance")
     }
 
     func testFluxIsSelectedByTheDiffusersClassName() throws {

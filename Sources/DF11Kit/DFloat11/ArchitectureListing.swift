@@ -22,6 +22,7 @@ public struct ArchitectureListing: OperationReport {
                     "model_types": .strings(p.modelTypes),
                     "class_names": .strings(p.classNames),
                     "source": .string(p.source),
+                    "tensor_names": .strings(p.tensorNames),
                     "pattern_dict": p.patternDictJSON,
                     "standalone": .strings(p.standalone),
                     "tied_weights": .object(p.tiedWeights.map { JSONMember(key: $0.name, value: .string($0.source)) }),
@@ -36,7 +37,9 @@ public struct ArchitectureListing: OperationReport {
         for p in presets {
             out += p.name + (p.aliases.isEmpty ? "" : " (also: " + p.aliases.joined(separator: ", ") + ")") + "\n"
             out += "  selected by: " + (p.architectures + p.modelTypes.map { "model_type=" + $0 }
-                                         + p.classNames.map { "_class_name=" + $0 }).joined(separator: ", ") + "\n"
+                                         + p.classNames.map { "_class_name=" + $0 }
+                                         + (p.tensorNames.isEmpty ? [] : ["tensors " + p.tensorNames.joined(separator: " + ")]))
+                .joined(separator: ", ") + "\n"
             if let entries = try? p.patternDictionary().entries {
                 for entry in entries {
                     let standalone = p.standalone.contains(entry.pattern) ? "  (standalone)" : ""
