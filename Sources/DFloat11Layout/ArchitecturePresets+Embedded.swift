@@ -63,6 +63,7 @@ extension ArchitecturePreset {
 {
   "name": "bert-head",
   "description": "BERT encoders with a task head (BertForMaskedLM, BertForSequenceClassification, …): the encoder lives under bert., so the patterns of the bert preset with that prefix. The head's weights stay in model.safetensors; a masked-LM decoder tied to the word embeddings and absent from the checkpoint is stored there as the embedding tensor.",
+  "source": "Fixtures/dfloat11-golden/bert-1layer/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py), with the task models' bert. prefix",
   "architectures": ["BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification",
                     "BertForTokenClassification", "BertForQuestionAnswering", "BertForMultipleChoice",
                     "BertForNextSentencePrediction"],
@@ -87,6 +88,7 @@ extension ArchitecturePreset {
 {
   "name": "bert",
   "description": "BERT-style encoders without a task head (BertModel, RobertaModel, XLMRobertaModel; sentence-transformers models such as all-MiniLM-L6-v2): per encoder layer the six linears; embeddings.word_embeddings as a standalone unit.",
+  "source": "Fixtures/dfloat11-golden/bert-1layer/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py)",
   "architectures": ["BertModel", "RobertaModel", "XLMRobertaModel"],
   "model_types": ["bert", "roberta", "xlm-roberta"],
   "aliases": [],
@@ -388,6 +390,7 @@ extension ArchitecturePreset {
 {
   "name": "gemma",
   "description": "Gemma 2 and Gemma 3 text decoders (Gemma2ForCausalLM, Gemma3ForCausalLM): Llama's projection names under model.layers; the four per-layer norms (and Gemma 3's q_norm/k_norm) stay in the unit file. Gemma ties lm_head to model.embed_tokens: with both as standalone units the shared tensor is compressed twice, as the official tool does. Gemma 3 multimodal checkpoints (Gemma3ForConditionalGeneration) use other module names and are not covered: give --pattern.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Gemma2ForCausalLM", "Gemma3ForCausalLM"],
   "model_types": ["gemma2", "gemma3_text"],
   "aliases": ["gemma2", "gemma3"],
@@ -412,6 +415,7 @@ extension ArchitecturePreset {
 {
   "name": "llama",
   "description": "Llama 2/3/3.x decoders (LlamaForCausalLM), and DeepSeek-R1-Distill-Llama-8B/70B, which are Llama models. Per decoder layer the seven projections in the order of the published releases; lm_head and model.embed_tokens as standalone units.",
+  "source": "Fixtures/dfloat11-golden/llama-untied/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py)",
   "architectures": ["LlamaForCausalLM"],
   "model_types": ["llama"],
   "aliases": ["deepseek-r1-distill-llama"],
@@ -481,6 +485,7 @@ extension ArchitecturePreset {
 {
   "name": "mistral",
   "description": "Mistral decoders (MistralForCausalLM): Llama's module names. Per decoder layer the seven projections; lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["MistralForCausalLM"],
   "model_types": ["mistral"],
   "aliases": [],
@@ -545,6 +550,7 @@ extension ArchitecturePreset {
 {
   "name": "phi3",
   "description": "Phi-3, Phi-3.5 and Phi-4 decoders (Phi3ForCausalLM), whose projections are fused: self_attn.qkv_proj and mlp.gate_up_proj. Per decoder layer qkv_proj, o_proj, gate_up_proj, down_proj (the release order of the unfused names, fused); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json; Phi-3 fuses q, k, v into qkv_proj and gate, up into gate_up_proj",
   "architectures": ["Phi3ForCausalLM"],
   "model_types": ["phi3"],
   "aliases": ["phi4"],
@@ -566,6 +572,7 @@ extension ArchitecturePreset {
 {
   "name": "qwen2",
   "description": "Qwen2 and Qwen2.5 decoders (Qwen2ForCausalLM), and DeepSeek-R1-Distill-Qwen-1.5B/7B/14B/32B, which are Qwen2 models. Per decoder layer the seven projections (their biases stay in the unit file); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Qwen2ForCausalLM"],
   "model_types": ["qwen2"],
   "aliases": ["qwen2.5", "deepseek-r1-distill-qwen"],
@@ -590,6 +597,7 @@ extension ArchitecturePreset {
 {
   "name": "qwen3",
   "description": "Qwen3 dense decoders (Qwen3ForCausalLM). Per decoder layer the seven projections (q_norm and k_norm stay in the unit file); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Qwen3ForCausalLM"],
   "model_types": ["qwen3"],
   "aliases": [],

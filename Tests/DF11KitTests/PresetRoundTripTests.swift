@@ -103,6 +103,7 @@ final class PresetRoundTripTests: XCTestCase {
             let report = try DFloat11Compression.compress(input: source, output: out + "/release", options: options,
                                                           dfloat11: DFloat11CompressOptions())
             XCTAssertEqual(report.architecture, preset.name, "recognised")
+            XCTAssertFalse(preset.source.isEmpty, "\(preset.name) cites no source")
             XCTAssertGreaterThan(report.units.count, 0, preset.name)
             let verified = try DFloat11Verification.verify(input: out + "/release", options: options, verify: .init())
             XCTAssertEqual(verified.manifest, "checked", preset.name)
