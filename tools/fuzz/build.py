@@ -64,7 +64,10 @@ def remember_command(output, command):
 
 def run(label, command):
     print("fuzz:", label, flush=True)
-    subprocess.run(command, check=True, cwd=ROOT)
+    # In a scratch directory: linking with -g leaves module files (NAME-1.swiftmodule…) in the working directory.
+    scratch = os.path.join(OUT, "work")
+    os.makedirs(scratch, exist_ok=True)
+    subprocess.run(command, check=True, cwd=scratch)
 
 
 def probe():
