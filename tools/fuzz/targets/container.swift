@@ -139,7 +139,8 @@ public func fuzzContainer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if size >= 24 {
         let blockWeights = UInt64(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
         let segmentBlocks = UInt64(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: 20, as: UInt32.self)))
-        if 2 * blockWeights * segmentBlocks > 1 << 20 { return 0 }
+        let segmentBytes = (2 * blockWeights).multipliedReportingOverflow(by: segmentBlocks)
+        if segmentBytes.overflow || segmentBytes.partialValue > 1 << 20 { return 0 }
     }
     let sealed = resealed(input)
     if sealed.elementsEqual(input) {
