@@ -90,37 +90,55 @@ public struct UnitDecoder {
         fastEntries = Self.fastEntries(luts, tableCount: tableCount)
         pairEntries = Self.pairEntries(fastEntries)
 
-        // Split positions.
-        let splitBytes = try readAll(splitsInfo)
-        splitPositions = stride(from: 0, to: splitBytes.count, by: 8).map { i in
-            Int64(littleEndian: splitBytes[i..<i + 8].reversed().reduce(0) { $0 << 8 | Int64($1) })
+        // Split positions: strictly increasing inside 1..<N, read in pieces of 64 KiB and checked as they come, so
+        // a header claiming a huge tensor costs nothing before its first bad value (issue #12, defect 5).
+        let splitsName = module + "." + UnitTensor.splitPositions.rawValue
+        guard splitsInfo.byteCount % 8 == 0, splitsInfo.byteCount / 8 < max(elementCount, 1) else {
+            throw fail(.badTensor(name: splitsName, reason: "\(splitsInfo.byteCount) bytes hold more values than fit "
+                                  + "strictly increasing inside 1..<\(elementCount)"))
         }
+        var splits: [Int64] = []
         var previous: Int64 = 0
-        for split in splitPositions {
-            guard split > previous, UInt64(split) < elementCount || elementCount == 0 else {
-                throw fail(.badTensor(name: module + ".split_positions",
-                                      reason: "values \(splitPositions) are not increasing inside 1..<\(elementCount)"))
+        let piece: UInt64 = 64 << 10
+        var pieceBytes = [UInt8](repeating: 0, count: Int(min(piece, splitsInfo.byteCount)))
+        var done: UInt64 = 0
+        while done < splitsInfo.byteCount {
+            let n = min(piece, splitsInfo.byteCount - done)
+            try pieceBytes.withUnsafeMutableBytes {
+                try source.read(tensor: splitsInfo, range: done ..< done + n, into: UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< Int(n)]))
             }
-            previous = split
+            for i in stride(from: 0, to: Int(n), by: 8) {
+                let split = Int64(littleEndian: pieceBytes[i..<i + 8].reversed().reduce(0) { $0 << 8 | Int64($1) })
+                guard split > previous, UInt64(split) < elementCount || elementCount == 0 else {
+                    let shown = splits.count < 16 ? "\(splits + [split])" : "[…, \(previous), \(split)]"
+                    throw fail(.badTensor(name: splitsName,
+                                          reason: "values \(shown) are not increasing inside 1..<\(elementCount)"))
+                }
+                splits.append(split)
+                previous = split
+            }
+            done += n
         }
+        splitPositions = splits
 
-        // Output positions.
+        // Output positions: their count follows from the bitstream's size, checked before they are read (a header
+        // claiming gigabytes of them made verify allocate gigabytes first).
         let positionsName = module + "." + UnitTensor.outputPositions.rawValue
-        let positionBytes = try readAll(positionsInfo)
-        guard positionBytes.count % 4 == 0, positionBytes.count >= 8 else {
-            throw fail(.badTensor(name: positionsName, reason: "\(positionBytes.count) bytes, expected 4 per entry and at least 2 entries"))
-        }
-        outputPositions = stride(from: 0, to: positionBytes.count, by: 4).map { i in
-            UInt32(positionBytes[i]) | UInt32(positionBytes[i + 1]) << 8 | UInt32(positionBytes[i + 2]) << 16
-                | UInt32(positionBytes[i + 3]) << 24
-        }
         let blocks = Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes)
         guard encodedBytes > 0, elementCount > 0 else {
             throw fail(.badTensor(name: module + ".encoded_exponent", reason: "empty unit"))
         }
-        let marked = outputPositions.count - 1
-        guard marked == blocks || marked == blocks - 1 else {
-            throw fail(.badTensor(name: positionsName, reason: "\(outputPositions.count) entries for \(blocks) blocks"))
+        guard positionsInfo.byteCount % 4 == 0, positionsInfo.byteCount >= 8 else {
+            throw fail(.badTensor(name: positionsName, reason: "\(positionsInfo.byteCount) bytes, expected 4 per entry and at least 2 entries"))
+        }
+        let entries = positionsInfo.byteCount / 4
+        guard entries - 1 == UInt64(blocks) || entries - 1 == UInt64(blocks) - 1 else {
+            throw fail(.badTensor(name: positionsName, reason: "\(entries) entries for \(blocks) blocks"))
+        }
+        let positionBytes = try readAll(positionsInfo)
+        outputPositions = stride(from: 0, to: positionBytes.count, by: 4).map { i in
+            UInt32(positionBytes[i]) | UInt32(positionBytes[i + 1]) << 8 | UInt32(positionBytes[i + 2]) << 16
+                | UInt32(positionBytes[i + 3]) << 24
         }
         guard outputPositions.first == 0, UInt64(outputPositions.last!) == elementCount else {
             throw fail(.badTensor(name: positionsName,

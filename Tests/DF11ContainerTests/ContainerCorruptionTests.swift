@@ -72,7 +72,9 @@ final class ContainerCorruptionTests: XCTestCase {
 
     func testTrailingBytesAreRejected() throws {
         let (_, container) = try makeContainer()
-        XCTAssertThrowsError(try verify(container + [0]))
+        XCTAssertThrowsError(try verify(container + [0])) { error in
+            XCTAssertEqual((error as? ContainerError)?.code, "malformed-frame", "\(error)")
+        }
     }
 }
 

@@ -1,8 +1,7 @@
 import XCTest
 import DF11IO
-import DF11TestSupport
 import struct DF11Kit.SplitMix64
-import DF11Pipeline
+import DF11TestSupport
 import Safetensors
 @testable import DF11Container
 

@@ -7,8 +7,7 @@ import XCTest
 /// The command line as zstd, xz and Hugging Face users type it (issue #14), run through the built binary.
 final class CommandLineHabitsTests: XCTestCase {
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: df11Binary.path),
-                          "df11 binary not built at \(df11Binary.path)")
+        try requireBuiltBinary()
     }
 
     let shard = fixture("tiny-llama/model-00001-of-00002.safetensors")

@@ -219,7 +219,7 @@ final class DFloat11CompressionTests: XCTestCase {
     // MARK: Command line
 
     func testCommandLineExitCodesAndJSON() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: df11Binary.path), "df11 not built")
+        try requireBuiltBinary()
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = golden("llama-untied/source")

@@ -397,7 +397,7 @@ final class DFloat11VerifyTests: XCTestCase {
     // MARK: - The command line
 
     func testCommandLineExitStatuses() throws {
-        guard FileManager.default.isExecutableFile(atPath: df11Binary.path) else { throw XCTSkip("df11 not built") }
+        try requireBuiltBinary()
         let ok = try runDF11(["verify", golden("llama-untied/official"), "--against", golden("llama-untied/source"), "--json"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let report = try JSONParser().parse(Array(ok.stdout))

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Runs the built `df11` binary (next to the test bundle) with `arguments`, feeding `input` on stdin.
 public func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
@@ -45,3 +46,13 @@ public let df11Binary: URL = {
 }()
 
 private final class DataBox: @unchecked Sendable { var data = Data() }
+
+/// For tests of the built binary: skips (visibly) when `df11` is not built, except under CI (`CI=true`, set by
+/// `.ci/run`), where a missing binary is a failure rather than a silent pass.
+public func requireBuiltBinary(file: StaticString = #filePath, line: UInt = #line) throws {
+    let built = FileManager.default.isExecutableFile(atPath: df11Binary.path)
+    if ProcessInfo.processInfo.environment["CI"] == "true" && !built {
+        XCTFail("\(df11Binary.path) missing: `make test` builds it before the tests", file: file, line: line)
+    }
+    try XCTSkipUnless(built, "df11 binary not built at \(df11Binary.path)", file: file, line: line)
+}

@@ -16,10 +16,14 @@ final class SafetensorsHeaderTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(manifest.count, 18)
         for (name, expected) in manifest.sorted(by: { $0.key < $1.key }) {
             let path = fixture("malformed/" + name)
-            for via in ["path", "pipe"] {
+            // Each reader on its own: the streaming reader (compress, inspect), the random-access parser
+            // (`--format dfloat11`, `verify --against`, `ls`), and the streaming reader over a pipe. Before, one
+            // `do` ran the first two in turn, so the random-access parser never saw a fixture the reader refused.
+            for via in ["stream", "random-access", "pipe"] {
                 do {
-                    if via == "path" {
+                    if via == "stream" {
                         _ = try readAllChunks(try InputFile(path: path), bufferSize: 64)
+                    } else if via == "random-access" {
                         _ = try SafetensorsFile(path: path)
                     } else {
                         let bytes = try FileSystem.readSmallFile(path)

@@ -20,8 +20,9 @@ Five families of cases, each on small inputs built in a scratch directory from F
   disk     Outputs into a full file system: a small tmpfs (mounted as root), else a file-size limit
            (RLIMIT_FSIZE). Violation: an exit status other than 2, or anything left on the file system.
   links    Symbolic-link tricks in an input directory: a link to itself (a loop), a link to /, a link to a
-           file outside the checkpoint. Violation: a hang or a crash, a file outside the output written, an
-           output holding the outside file's bytes, or more output files than the checkpoint has.
+           file outside the checkpoint; and tensor names that make module (unit file) names absolute, with
+           `..` or with a NUL. Violation: a hang or a crash, a file outside the output written, an output
+           holding the outside file's bytes, or more output files than the checkpoint has.
 
 Prints a table of counts per family and check and exits 1 on any violation (0 otherwise).
 """
@@ -496,6 +497,36 @@ def family_links(runner, inputs, refs, work, tally):
             tally.case("links", "a file written outside -o", not outside_changed, "%s: %s" % (label, outside_changed))
             clean(out)
             clean(src)
+
+    # Output names taken from the input: unit files are named after module names, which come from tensor names.
+    header, data = read_safetensors(os.path.join(inputs["tiny"], "model-00001-of-00002.safetensors"))
+    begin, end = header["model.layers.0.mlp.up_proj.weight"]["data_offsets"]
+    weight = data[begin:begin + 2 * 4096]
+    victim_dir = os.path.join(area, "victim")
+    os.makedirs(victim_dir)
+    names = {"absolute module name": os.path.join(victim_dir, "x.mlp.weight"),
+             "module name with ..": "../../victim/y.mlp.weight",
+             "module name with a NUL": "z\u0000.mlp.weight"}
+    for trick, name in names.items():
+        src = os.path.join(area, "src")
+        clean(src)
+        os.makedirs(src)
+        shutil.copy(os.path.join(inputs["tiny"], "config.json"), src)
+        write_safetensors(os.path.join(src, "model.safetensors"),
+                          [(name, "BF16", [4096], weight)])
+        with open(os.path.join(area, "pattern.json"), "w") as f:
+            json.dump({".*\\.mlp": ["weight"]}, f)
+        out = os.path.join(area, "out", "deeper")
+        before = sorted(os.listdir(victim_dir)) + sorted(os.listdir(area))
+        status, err = runner.run(["compress", src, "--format", "dfloat11", "--pattern",
+                                  os.path.join(area, "pattern.json"), "-o", out])
+        after = sorted(os.listdir(victim_dir)) + sorted(os.listdir(area))
+        label = "%s: compress --format dfloat11 --pattern" % trick
+        tally.case("links", "hang or crash", status in (0, 1, 2), "%s: %s" % (label, describe(status)))
+        escaped = sorted(set(after) - set(before) - {"out"})
+        tally.case("links", "a file written outside -o", not escaped, "%s: %s" % (label, escaped))
+        clean(os.path.join(area, "out"))
+        clean(src)
 
 
 # --------------------------------------------------------------------------------------------------------------

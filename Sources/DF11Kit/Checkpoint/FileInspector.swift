@@ -31,7 +31,7 @@ struct FileInspector {
             },
             work: { (chunk, buffer) -> (TensorChunk, ExponentHistogram?) in
                 defer { buffers.give(buffer) }
-                guard chunk.tensor.dtype == .bf16 else { return (chunk, nil) }
+                guard chunk.tensor.dtype == .bf16, chunk.count > 0 else { return (chunk, nil) }
                 var partial = ExponentHistogram()
                 partial.add(words: UnsafeRawBufferPointer(rebasing: buffer[0..<chunk.count])
                     .bindMemory(to: UInt16.self))

@@ -61,9 +61,11 @@ public struct TensorListing: OperationReport {
         var entries: [Entry] = []
         for (display, file) in try ContainerListing.containers(at: path) {
             let container = try ContainerFile(path: file)
+            let stored = container.storedBytes     // computed from the index: once, not once per tensor
+            entries.reserveCapacity(entries.count + stored.count)
             for (i, tensor) in container.header.tensorsInFileOrder.enumerated() {
                 entries.append(Entry(name: tensor.name, container: display, dtype: tensor.dtype, shape: tensor.shape,
-                                     bytes: tensor.byteCount, storedBytes: container.storedBytes[i],
+                                     bytes: tensor.byteCount, storedBytes: stored[i],
                                      blocks: container.index.tensors[i].blockFrames.count, unit: nil))
             }
         }
