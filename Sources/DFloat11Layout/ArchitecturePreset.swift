@@ -8,7 +8,11 @@ import Safetensors
 /// resource). Each file holds:
 /// - `name`, `description`, `aliases` (other names `--arch` accepts);
 /// - `architectures` and `model_types`: the `config.json` values that select it (`architectures[0]` first,
-///   then `model_type`);
+///   then `model_type`); optional `class_names`: a diffusers model's `config.json` `_class_name` (tried last);
+/// - optional `tensor_names`: tensor names that, all present, identify a checkpoint that no `config.json`
+///   names (a single-file ComfyUI model); the preset requiring the most of them wins;
+/// - optional `source`: where the pattern comes from (a published release's config, the official
+///   repository's examples, the community ComfyUI nodes), cited;
 /// - `pattern_dict`: written to `dfloat11_config.pattern_dict` exactly as given (order kept);
 /// - `standalone`: which of those entries are whole-tensor units (embeddings, `lm_head`). Published releases
 ///   from 8B up include them, smaller ones leave them raw to spare GPU memory for the decode buffers; df11
@@ -22,6 +26,12 @@ public struct ArchitecturePreset: Sendable {
     public let aliases: [String]
     public let architectures: [String]
     public let modelTypes: [String]
+    /// diffusers `_class_name` values that select it.
+    public let classNames: [String]
+    /// Where the pattern comes from.
+    public let source: String
+    /// Tensor names that identify a checkpoint of this family when no config.json selects a preset.
+    public let tensorNames: [String]
     /// The `pattern_dict` object as written in the file (member order kept).
     public let patternDictJSON: JSONValue
     public let standalone: [String]
@@ -51,10 +61,20 @@ public struct ArchitecturePreset: Sendable {
            let preset = all.first(where: { $0.architectures.contains(architecture) }) {
             return preset
         }
-        if let type = config["model_type"]?.stringValue {
-            return all.first { $0.modelTypes.contains(type) }
+        if let type = config["model_type"]?.stringValue, let preset = all.first(where: { $0.modelTypes.contains(type) }) {
+            return preset
+        }
+        if let className = config["_class_name"]?.stringValue {
+            return all.first { $0.classNames.contains(className) }
         }
         return nil
+    }
+
+    /// The preset a checkpoint holding `names` is recognised as by its tensor names (every one of a preset's
+    /// `tensor_names` present; the preset requiring the most wins); nil if none.
+    public static func select(tensorNames names: Set<String>) -> ArchitecturePreset? {
+        all.filter { !$0.tensorNames.isEmpty && $0.tensorNames.allSatisfy(names.contains) }
+            .max { $0.tensorNames.count < $1.tensorNames.count }
     }
 
     /// The tied weights of the preset `config` selects, or of every preset when it selects none (a single-file
@@ -95,6 +115,9 @@ public struct ArchitecturePreset: Sendable {
         aliases = try strings("aliases")
         architectures = try strings("architectures")
         modelTypes = try strings("model_types")
+        classNames = json["class_names"] == nil ? [] : try strings("class_names")
+        source = json["source"] == nil ? "" : try string("source")
+        tensorNames = json["tensor_names"] == nil ? [] : try strings("tensor_names")
         guard let dict = json["pattern_dict"] else { throw bad("'pattern_dict' is missing") }
         patternDictJSON = dict
         standalone = try strings("standalone")

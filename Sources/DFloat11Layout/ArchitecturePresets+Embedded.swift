@@ -2,10 +2,68 @@
 extension ArchitecturePreset {
     /// The preset files: file name and text, in file-name order.
     static let embeddedFiles: [(name: String, json: String)] = [
+        ("anima.json", ##"""
+{
+  "name": "anima",
+  "description": "Anima (Cosmos-Predict2 based, with an LLM adapter) as a ComfyUI single file: Cosmos-Predict2's units plus the adapter's embedding (standalone) and per adapter block self- and cross-attention q, k, v, o and the MLP. Recognised by its tensor names (Cosmos-Predict2's and llm_adapter).",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Anima\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "t_embedder.1.linear_1.weight",
+    "blocks.0.self_attn.output_proj.weight",
+    "blocks.0.adaln_modulation_self_attn.1.weight",
+    "llm_adapter.blocks.0.self_attn.q_proj.weight"
+  ],
+  "aliases": [],
+  "pattern_dict": {
+    "t_embedder\\.1": [
+      "linear_1",
+      "linear_2"
+    ],
+    "blocks\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.output_proj",
+      "cross_attn.q_proj",
+      "cross_attn.k_proj",
+      "cross_attn.v_proj",
+      "cross_attn.output_proj",
+      "mlp.layer1",
+      "mlp.layer2",
+      "adaln_modulation_self_attn.1",
+      "adaln_modulation_self_attn.2",
+      "adaln_modulation_cross_attn.1",
+      "adaln_modulation_cross_attn.2",
+      "adaln_modulation_mlp.1",
+      "adaln_modulation_mlp.2"
+    ],
+    "llm_adapter\\.embed": [],
+    "llm_adapter\\.blocks\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "cross_attn.q_proj",
+      "cross_attn.k_proj",
+      "cross_attn.v_proj",
+      "cross_attn.o_proj",
+      "mlp.0",
+      "mlp.2"
+    ]
+  },
+  "standalone": [
+    "llm_adapter\\.embed"
+  ],
+  "tied_weights": {}
+}
+"""##),
         ("bert-head.json", ##"""
 {
   "name": "bert-head",
   "description": "BERT encoders with a task head (BertForMaskedLM, BertForSequenceClassification, …): the encoder lives under bert., so the patterns of the bert preset with that prefix. The head's weights stay in model.safetensors; a masked-LM decoder tied to the word embeddings and absent from the checkpoint is stored there as the embedding tensor.",
+  "source": "Fixtures/dfloat11-golden/bert-1layer/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py), with the task models' bert. prefix",
   "architectures": ["BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification",
                     "BertForTokenClassification", "BertForQuestionAnswering", "BertForMultipleChoice",
                     "BertForNextSentencePrediction"],
@@ -30,6 +88,7 @@ extension ArchitecturePreset {
 {
   "name": "bert",
   "description": "BERT-style encoders without a task head (BertModel, RobertaModel, XLMRobertaModel; sentence-transformers models such as all-MiniLM-L6-v2): per encoder layer the six linears; embeddings.word_embeddings as a standalone unit.",
+  "source": "Fixtures/dfloat11-golden/bert-1layer/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py)",
   "architectures": ["BertModel", "RobertaModel", "XLMRobertaModel"],
   "model_types": ["bert", "roberta", "xlm-roberta"],
   "aliases": [],
@@ -48,10 +107,290 @@ extension ArchitecturePreset {
   "tied_weights": {}
 }
 """##),
+        ("chroma-radiance.json", ##"""
+{
+  "name": "chroma-radiance",
+  "description": "Chroma-Radiance (pixel-space Chroma) as a ComfyUI single file: Chroma's units plus the NeRF head blocks' parameter generators. Recognised by its tensor names (Chroma's and nerf_blocks).",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"ChromaRadiance\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "distilled_guidance_layer.layers.0.in_layer.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "single_blocks.0.linear1.weight",
+    "nerf_blocks.0.param_generator.weight"
+  ],
+  "aliases": [],
+  "pattern_dict": {
+    "distilled_guidance_layer\\.layers\\.\\d+": [
+      "in_layer",
+      "out_layer"
+    ],
+    "double_blocks\\.\\d+": [
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.0",
+      "img_mlp.2",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.0",
+      "txt_mlp.2"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2"
+    ],
+    "nerf_blocks\\.\\d+": [
+      "param_generator"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("chroma.json", ##"""
+{
+  "name": "chroma",
+  "description": "Chroma (FLUX.1-schnell derived, modulation from a distilled guidance network) as a ComfyUI single file: the guidance layers' in/out projections, per double-stream block the image and text attention and MLP projections (8 tensors), per single-stream block linear1 and linear2. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Chroma\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "distilled_guidance_layer.layers.0.in_layer.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "single_blocks.0.linear1.weight"
+  ],
+  "aliases": [],
+  "pattern_dict": {
+    "distilled_guidance_layer\\.layers\\.\\d+": [
+      "in_layer",
+      "out_layer"
+    ],
+    "double_blocks\\.\\d+": [
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.0",
+      "img_mlp.2",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.0",
+      "txt_mlp.2"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("cosmos-predict2.json", ##"""
+{
+  "name": "cosmos-predict2",
+  "description": "Cosmos-Predict2 text-to-image (MiniTrainDIT) as a ComfyUI single file: the timestep embedder's two linears; per block self- and cross-attention q, k, v and output projections, the MLP's two layers and the six adaLN modulation linears, 16 tensors. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"CosmosT2IPredict2\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "t_embedder.1.linear_1.weight",
+    "blocks.0.self_attn.output_proj.weight",
+    "blocks.0.adaln_modulation_self_attn.1.weight"
+  ],
+  "aliases": [
+    "cosmos-t2i-predict2"
+  ],
+  "pattern_dict": {
+    "t_embedder\\.1": [
+      "linear_1",
+      "linear_2"
+    ],
+    "blocks\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.output_proj",
+      "cross_attn.q_proj",
+      "cross_attn.k_proj",
+      "cross_attn.v_proj",
+      "cross_attn.output_proj",
+      "mlp.layer1",
+      "mlp.layer2",
+      "adaln_modulation_self_attn.1",
+      "adaln_modulation_self_attn.2",
+      "adaln_modulation_cross_attn.1",
+      "adaln_modulation_cross_attn.2",
+      "adaln_modulation_mlp.1",
+      "adaln_modulation_mlp.2"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("ernie-image.json", ##"""
+{
+  "name": "ernie-image",
+  "description": "ERNIE-Image as a ComfyUI single file: the time embedding's two linears, the shared adaLN modulation and final norm linears as standalone units, per layer q, k, v and output attention projections and the gate/up/fc2 MLP projections. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"ErnieImage\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "time_embedding.linear_1.weight",
+    "layers.0.self_attention.to_q.weight",
+    "layers.0.mlp.linear_fc2.weight"
+  ],
+  "aliases": [],
+  "pattern_dict": {
+    "time_embedding": [
+      "linear_1",
+      "linear_2"
+    ],
+    "adaLN_modulation.1": [],
+    "layers\\.\\d+": [
+      "self_attention.to_q",
+      "self_attention.to_k",
+      "self_attention.to_v",
+      "self_attention.to_out.0",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.linear_fc2"
+    ],
+    "final_norm.linear": []
+  },
+  "standalone": [
+    "adaLN_modulation.1",
+    "final_norm.linear"
+  ],
+  "tied_weights": {}
+}
+"""##),
+        ("flux-comfyui.json", ##"""
+{
+  "name": "flux-comfyui",
+  "description": "FLUX.1 (dev, schnell, Krea, Kontext) as a ComfyUI / Black Forest Labs single file (double_blocks.N, single_blocks.N naming, no config.json): per double-stream block the image and text modulation, attention and MLP projections, 10 tensors; per single-stream block linear1, linear2 and the modulation, 3 tensors. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Flux\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "double_blocks.0.img_mod.lin.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "single_blocks.0.linear1.weight",
+    "single_blocks.0.modulation.lin.weight"
+  ],
+  "aliases": [
+    "flux-bfl",
+    "flux-schnell-comfyui"
+  ],
+  "pattern_dict": {
+    "double_blocks\\.\\d+": [
+      "img_mod.lin",
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.0",
+      "img_mlp.2",
+      "txt_mod.lin",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.0",
+      "txt_mlp.2"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2",
+      "modulation.lin"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("flux.json", ##"""
+{
+  "name": "flux",
+  "description": "FLUX.1 diffusion transformers in the diffusers layout (FluxTransformer2DModel: FLUX.1-dev, FLUX.1-schnell, FLUX.1-Krea-dev, FLUX.1-Kontext-dev; the transformer/ component, or a checkpoint of it alone). Per double-stream block (transformer_blocks.N) the adaptive norms, image and context attention projections and both feed-forwards, 14 tensors; per single-stream block (single_transformer_blocks.N) norm, MLP and output projections and q, k, v, 6 tensors; embedders, norms and proj_out stay raw.",
+  "source": "github.com/LeanModels/DFloat11, examples/compress_flux1/compress_flux.py (the official compressor's FLUX.1 example, pattern_dict passed to compress_model; commit 4123f5b)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": ["FluxTransformer2DModel"],
+  "aliases": ["flux.1", "flux1", "flux-dev", "flux-schnell", "flux-krea", "flux-kontext"],
+  "pattern_dict": {
+    "transformer_blocks\\.\\d+": [
+      "norm1.linear",
+      "norm1_context.linear",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "ff_context.net.0.proj",
+      "ff_context.net.2"
+    ],
+    "single_transformer_blocks\\.\\d+": [
+      "norm.linear",
+      "proj_mlp",
+      "proj_out",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("flux2.json", ##"""
+{
+  "name": "flux2",
+  "description": "FLUX.2 as a ComfyUI single file: per double-stream block the image and text attention and MLP projections (8 tensors), per single-stream block linear1 and linear2; the three shared modulation linears as standalone units. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Flux2\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "double_stream_modulation_img.lin.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "single_blocks.0.linear1.weight"
+  ],
+  "aliases": [
+    "flux.2"
+  ],
+  "pattern_dict": {
+    "double_blocks\\.\\d+": [
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.0",
+      "img_mlp.2",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.0",
+      "txt_mlp.2"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2"
+    ],
+    "double_stream_modulation_img\\.lin": [],
+    "double_stream_modulation_txt\\.lin": [],
+    "single_stream_modulation\\.lin": []
+  },
+  "standalone": [
+    "double_stream_modulation_img\\.lin",
+    "double_stream_modulation_txt\\.lin",
+    "single_stream_modulation\\.lin"
+  ],
+  "tied_weights": {}
+}
+"""##),
         ("gemma.json", ##"""
 {
   "name": "gemma",
   "description": "Gemma 2 and Gemma 3 text decoders (Gemma2ForCausalLM, Gemma3ForCausalLM): Llama's projection names under model.layers; the four per-layer norms (and Gemma 3's q_norm/k_norm) stay in the unit file. Gemma ties lm_head to model.embed_tokens: with both as standalone units the shared tensor is compressed twice, as the official tool does. Gemma 3 multimodal checkpoints (Gemma3ForConditionalGeneration) use other module names and are not covered: give --pattern.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Gemma2ForCausalLM", "Gemma3ForCausalLM"],
   "model_types": ["gemma2", "gemma3_text"],
   "aliases": ["gemma2", "gemma3"],
@@ -76,6 +415,7 @@ extension ArchitecturePreset {
 {
   "name": "llama",
   "description": "Llama 2/3/3.x decoders (LlamaForCausalLM), and DeepSeek-R1-Distill-Llama-8B/70B, which are Llama models. Per decoder layer the seven projections in the order of the published releases; lm_head and model.embed_tokens as standalone units.",
+  "source": "Fixtures/dfloat11-golden/llama-untied/official/config.json: the pattern_dict the official dfloat11 0.5.0 compressor wrote (tools/golden/make_golden.py)",
   "architectures": ["LlamaForCausalLM"],
   "model_types": ["llama"],
   "aliases": ["deepseek-r1-distill-llama"],
@@ -96,10 +436,56 @@ extension ArchitecturePreset {
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
 }
 """##),
+        ("lumina2.json", ##"""
+{
+  "name": "lumina2",
+  "description": "Lumina-Image 2.0 (NextDiT) as a ComfyUI single file: per noise-refiner and main layer the fused qkv, attention output, the three feed-forward projections and adaLN_modulation.1; per context-refiner layer the same without modulation. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Lumina2\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "noise_refiner.0.attention.qkv.weight",
+    "context_refiner.0.attention.qkv.weight",
+    "layers.0.adaLN_modulation.1.weight"
+  ],
+  "aliases": [
+    "lumina-image-2",
+    "lumina-2"
+  ],
+  "pattern_dict": {
+    "noise_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.1"
+    ],
+    "context_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3"
+    ],
+    "layers\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.1"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
         ("mistral.json", ##"""
 {
   "name": "mistral",
   "description": "Mistral decoders (MistralForCausalLM): Llama's module names. Per decoder layer the seven projections; lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["MistralForCausalLM"],
   "model_types": ["mistral"],
   "aliases": [],
@@ -120,10 +506,51 @@ extension ArchitecturePreset {
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
 }
 """##),
+        ("ovis-image.json", ##"""
+{
+  "name": "ovis-image",
+  "description": "Ovis-Image as a ComfyUI single file: FLUX naming with gated MLPs: per double-stream block image and text modulation, attention and gate/up/down projections (12 tensors), per single-stream block linear1, linear2 and the modulation. Recognised by its tensor names (FLUX's and img_mlp.gate_proj).",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"OvisImage\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "double_blocks.0.img_mod.lin.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "single_blocks.0.linear1.weight",
+    "single_blocks.0.modulation.lin.weight",
+    "double_blocks.0.img_mlp.gate_proj.weight"
+  ],
+  "aliases": [],
+  "pattern_dict": {
+    "double_blocks\\.\\d+": [
+      "img_mod.lin",
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.gate_proj",
+      "img_mlp.up_proj",
+      "img_mlp.down_proj",
+      "txt_mod.lin",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.gate_proj",
+      "txt_mlp.up_proj",
+      "txt_mlp.down_proj"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2",
+      "modulation.lin"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
         ("phi3.json", ##"""
 {
   "name": "phi3",
   "description": "Phi-3, Phi-3.5 and Phi-4 decoders (Phi3ForCausalLM), whose projections are fused: self_attn.qkv_proj and mlp.gate_up_proj. Per decoder layer qkv_proj, o_proj, gate_up_proj, down_proj (the release order of the unfused names, fused); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json; Phi-3 fuses q, k, v into qkv_proj and gate, up into gate_up_proj",
   "architectures": ["Phi3ForCausalLM"],
   "model_types": ["phi3"],
   "aliases": ["phi4"],
@@ -145,6 +572,7 @@ extension ArchitecturePreset {
 {
   "name": "qwen2",
   "description": "Qwen2 and Qwen2.5 decoders (Qwen2ForCausalLM), and DeepSeek-R1-Distill-Qwen-1.5B/7B/14B/32B, which are Qwen2 models. Per decoder layer the seven projections (their biases stay in the unit file); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Qwen2ForCausalLM"],
   "model_types": ["qwen2"],
   "aliases": ["qwen2.5", "deepseek-r1-distill-qwen"],
@@ -169,6 +597,7 @@ extension ArchitecturePreset {
 {
   "name": "qwen3",
   "description": "Qwen3 dense decoders (Qwen3ForCausalLM). Per decoder layer the seven projections (q_norm and k_norm stay in the unit file); lm_head and model.embed_tokens as standalone units.",
+  "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json",
   "architectures": ["Qwen3ForCausalLM"],
   "model_types": ["qwen3"],
   "aliases": [],
@@ -187,6 +616,289 @@ extension ArchitecturePreset {
   },
   "standalone": ["lm_head", "model\\.embed_tokens"],
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
+}
+"""##),
+        ("sdxl-unet.json", ##"""
+{
+  "name": "sdxl-unet",
+  "description": "The SDXL UNet (ComfyUI / original naming; load it in bf16): the time and label embeddings' linears, each resnet's embedding projection (emb_layers.1), and per transformer block the self- and cross-attention projections and the feed-forward, 10 tensors. Convolutions stay raw. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"SDXL\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "label_emb.0.0.weight",
+    "input_blocks.4.1.transformer_blocks.0.attn1.to_q.weight",
+    "middle_block.1.transformer_blocks.0.attn2.to_k.weight"
+  ],
+  "aliases": [
+    "sdxl"
+  ],
+  "pattern_dict": {
+    "time_embed": [
+      "0",
+      "2"
+    ],
+    "label_emb.0": [
+      "0",
+      "2"
+    ],
+    "input_blocks\\.[12]\\.0": [
+      "emb_layers.1"
+    ],
+    "input_blocks\\.4\\.0": [
+      "emb_layers.1"
+    ],
+    "input_blocks\\.4\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "input_blocks\\.5\\.0": [
+      "emb_layers.1"
+    ],
+    "input_blocks\\.5\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "input_blocks\\.7\\.0": [
+      "emb_layers.1"
+    ],
+    "input_blocks\\.7\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "input_blocks\\.8\\.0": [
+      "emb_layers.1"
+    ],
+    "input_blocks\\.8\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "middle_block\\.0": [
+      "emb_layers.1"
+    ],
+    "middle_block\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "middle_block\\.2": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.[01]\\.0": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.[01]\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "output_blocks\\.2\\.0": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.2\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "output_blocks\\.3\\.0": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.3\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "output_blocks\\.4\\.0": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.4\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "output_blocks\\.5\\.0": [
+      "emb_layers.1"
+    ],
+    "output_blocks\\.5\\.1\\.transformer_blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0"
+    ],
+    "output_blocks\\.[678]\\.0": [
+      "emb_layers.1"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("z-image-pixel.json", ##"""
+{
+  "name": "z-image-pixel",
+  "description": "Z-Image in pixel space as a ComfyUI single file: Z-Image's units plus, per decoder residual block, the MLP's two linears and adaLN_modulation.1. Recognised by its tensor names (Z-Image's and dec_net).",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"ZImagePixelSpace\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "noise_refiner.0.attention.qkv.weight",
+    "context_refiner.0.attention.qkv.weight",
+    "layers.0.adaLN_modulation.0.weight",
+    "dec_net.res_blocks.0.mlp.0.weight"
+  ],
+  "aliases": [
+    "zimage-pixel-space"
+  ],
+  "pattern_dict": {
+    "noise_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.0"
+    ],
+    "context_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3"
+    ],
+    "layers\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.0"
+    ],
+    "dec_net\\.res_blocks\\.\\d+": [
+      "mlp.0",
+      "mlp.2",
+      "adaLN_modulation.1"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("z-image.json", ##"""
+{
+  "name": "z-image",
+  "description": "Z-Image (Tongyi-MAI, S3-DiT) as a ComfyUI single file: Lumina 2's layout with adaLN_modulation.0: per noise-refiner and main layer qkv, attention output, three feed-forward projections and the modulation; per context-refiner layer without modulation. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"ZImage\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "noise_refiner.0.attention.qkv.weight",
+    "context_refiner.0.attention.qkv.weight",
+    "layers.0.adaLN_modulation.0.weight"
+  ],
+  "aliases": [
+    "zimage",
+    "z-image-turbo"
+  ],
+  "pattern_dict": {
+    "noise_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.0"
+    ],
+    "context_refiner\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3"
+    ],
+    "layers\\.\\d+": [
+      "attention.qkv",
+      "attention.out",
+      "feed_forward.w1",
+      "feed_forward.w2",
+      "feed_forward.w3",
+      "adaLN_modulation.0"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
 }
 """##),
     ]

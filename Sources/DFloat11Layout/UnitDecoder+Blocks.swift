@@ -319,6 +319,18 @@ extension UnitDecoder {
             guard (end + 7) / 8 == encodedBytes else {
                 throw corrupt(block, "the codes end at bit \(end) but the stream has \(encodedBytes) bytes")
             }
+            if position % 8 != 0 {
+                // The rest of the last byte: the end-of-file code, cut or zero-padded.
+                let free = 8 - position % 8
+                let (length, bits) = endOfFileCode
+                let want = UInt8(truncatingIfNeeded: length >= free ? bits >> UInt32(length - free) : bits << UInt32(free - length))
+                    & UInt8((1 << free) - 1)
+                let got = range.stream[position / 8] & UInt8((1 << free) - 1)
+                if got != want {
+                    throw corrupt(block, "the last \(free) bits of the stream are \(got), not the end-of-file code's "
+                                  + "first bits (\(want))")
+                }
+            }
             try checkPaddingGaps(block, blockGaps, after: window)
         } else {
             let relative = block - range.first

@@ -4,8 +4,8 @@ import Safetensors
 /// Decodes a unit of the published layout on the CPU, checking it as it goes.
 ///
 /// `init` reads and checks the small tensors: the six tensors' presence, dtypes and shapes against each other;
-/// the decode tables (1–16 tables; the code-length row: only exponents below 240, lengths 1–32, Kraft sum
-/// below 1, each coded exponent present in a table of the level its length implies); `output_positions`
+/// the decode tables (1–16 tables that are exactly the tables of a prefix code, `DecodeTableStructure`);
+/// `output_positions`
 /// (starts at 0, never decreases, ends at N, one entry per block with a code start plus N); the size of `gaps`
 /// (320 bytes per 4096-byte block).
 ///
@@ -16,8 +16,9 @@ import Safetensors
 /// gap padding is zero. Any disagreement is a `DFloat11LayoutError` naming the unit and the block. Memory: one
 /// block of stream, gaps and sign-mantissa bytes at a time; the weights go to the caller one block at a time.
 ///
-/// What no check can see: a corruption that turns one code into another code of the same length (the layout
-/// has no checksum). Compare the decoded weights with a reference where one exists.
+/// What no check can see: a code of the stream turned into another code of the same length, or the runs of two
+/// exponents of the same length swapped in the tables (the layout has no checksum). Compare the decoded weights
+/// with a reference (the source, or the checksums of a df11 manifest) where one exists.
 public struct UnitDecoder {
     /// The unit's module name.
     public let module: String
@@ -35,6 +36,10 @@ public struct UnitDecoder {
     public let encodedBytes: UInt64
     /// Blocks of 4096 bytes.
     public var blockCount: Int { Int((encodedBytes + UnitGeometry.blockBytes - 1) / UnitGeometry.blockBytes) }
+
+    /// The end-of-file code the tables leave (its run's place): the bits after the last code, to the end of
+    /// the stream's last byte, are its first bits, zero-padded.
+    public let endOfFileCode: (length: Int, bits: UInt32)
 
     /// Where the unit's tensors are read from.
     public let source: TensorSource
@@ -86,7 +91,10 @@ public struct UnitDecoder {
         }
         luts = try readAll(lutsInfo)
         tableCount = lutsInfo.shape[0] - 1
-        try Self.checkTables(luts, tableCount: tableCount) { fail(.badDecodeTables($0)) }
+        switch DecodeTableStructure.analyse(luts, tableCount: tableCount) {
+        case let .invalid(why): throw fail(.badDecodeTables(why))
+        case let .valid(length, bits): endOfFileCode = (length, bits)
+        }
         fastEntries = Self.fastEntries(luts, tableCount: tableCount)
         pairEntries = Self.pairEntries(fastEntries)
 
@@ -153,39 +161,4 @@ public struct UnitDecoder {
         }
     }
 
-    /// The structural checks of `luts` (see the type's documentation).
-    static func checkTables(_ luts: [UInt8], tableCount k: Int, _ fail: (String) -> Error) throws {
-        let lengths = luts[(k * 256)...]
-        var kraft: Double = 0
-        for (e, length) in lengths.enumerated() where length > 0 {
-            if e >= 240 { throw fail("exponent \(e) has a code length but 240–255 are pointers") }
-            if length > 32 { throw fail("exponent \(e) has code length \(length), more than 32") }
-            kraft += 1 / Double(UInt64(1) << UInt64(length))
-        }
-        if kraft >= 1 { throw fail("code lengths leave no room for the end-of-file code (Kraft sum \(kraft))") }
-        // Levels of the tables reachable from table 0 (breadth first, first reach wins).
-        var level = [Int](repeating: -1, count: k)
-        level[0] = 0
-        var queue = [0]
-        while let t = queue.first {
-            queue.removeFirst()
-            for i in 0..<256 {
-                let v = Int(luts[t * 256 + i])
-                guard v >= 240 else { continue }
-                let target = 256 - v
-                guard target >= 1, target < k else { continue }   // unreachable carried values are checked at decode
-                if level[target] < 0 { level[target] = level[t] + 1; queue.append(target) }
-            }
-        }
-        var seenAtLevel = Set<Int>()
-        for t in 0..<k where level[t] >= 0 {
-            for i in 0..<256 where luts[t * 256 + i] < 240 {
-                let e = Int(luts[t * 256 + i])
-                if lengths[k * 256 + e] > 0 && (Int(lengths[k * 256 + e]) - 1) / 8 == level[t] { seenAtLevel.insert(e) }
-            }
-        }
-        for (e, length) in lengths.enumerated() where length > 0 && !seenAtLevel.contains(e) {
-            throw fail("exponent \(e) has code length \(length) but no table of level \((Int(length) - 1) / 8) holds it")
-        }
-    }
 }

@@ -82,7 +82,7 @@ struct DF11Command: ParsableCommand {
         command; 'man df11' after 'make install'.
         """,
         version: DF11.version,
-        subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self,
+        subcommands: [InspectCommand.self, CompressCommand.self, DecompressCommand.self, VerifyCommand.self, ManifestCommand.self,
                       ListCommand.self, CatCommand.self, ArchitecturesCommand.self, VersionCommand.self]
     )
 }

@@ -24,7 +24,10 @@ struct VerifyCommand: ParsableCommand {
         The DFloat11 layout stores no checksums: without --against, verify proves that the model is consistent \
         and that every block decodes as the GPU kernel expects, not that the values are the original ones (a \
         flipped sign-mantissa bit, or two codes of one length swapped in a decode table, decode cleanly to \
-        other weights). Only --against proves a DFloat11 model lossless.
+        other weights). A release df11 wrote carries df11-manifest.json (checksums of every original tensor; \
+        'df11 manifest DIR --against SRC' adds one to any release): verify then checks every decoded weight \
+        and every other tensor against it, a proof of losslessness without the source. Without a manifest \
+        only --against proves a DFloat11 model lossless; the summary says which was checked.
 
         Exit status: 0 lossless (containers; DFloat11 models with --against) or consistent (DFloat11 models \
         without --against); 1 a check failed (the message names the file, tensor or DFloat11 unit and block); \

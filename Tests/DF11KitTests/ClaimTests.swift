@@ -85,7 +85,7 @@ final class ClaimTests: XCTestCase {
         let architectures = try runDF11(["architectures", "--json"])
         XCTAssertEqual(architectures.status, 0, architectures.stderr)
         let list = try JSONParser().parse(Array(architectures.stdout))
-        XCTAssertEqual(list["schema"]?.stringValue, "df11.architectures/1")
+        XCTAssertEqual(list["schema"]?.stringValue, "df11.architectures/1.1")
         XCTAssertNotNil(list["architectures"]?.elements?.first?["pattern_dict"]?.members)
 
         let dir = makeTemporaryDirectory()

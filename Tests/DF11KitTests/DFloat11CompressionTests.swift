@@ -2,6 +2,7 @@ import JSON
 import DF11TestSupport
 import DF11IO
 import DF11Kit
+import DFloat11Layout
 import Foundation
 import Safetensors
 import XCTest
@@ -123,12 +124,20 @@ final class DFloat11CompressionTests: XCTestCase {
         try config.write(toFile: dir + "/src/config.json", atomically: true, encoding: .utf8)
         var warnings: [DFloat11CompressReport.Warning] = []
         let report = try DFloat11Compression.compress(input: dir + "/src", output: dir + "/out",
-                                                      options: RunOptions(threads: 2), dfloat11: DFloat11CompressOptions(),
+                                                      options: RunOptions(threads: 2),
+                                                      dfloat11: DFloat11CompressOptions(manifest: false),
                                                       warn: { warnings.append($0) })
         XCTAssertEqual(report.warnings.map(\.code), ["shape-not-derivable"])
         XCTAssertEqual(warnings.count, 1)
         XCTAssert(report.warnings[0].message.contains("mlp"), report.warnings[0].message)
         XCTAssert(report.warnings[0].message.contains("more)"), report.warnings[0].message)
+        // With the manifest (the default) decompress takes the shapes from it: no warning, and it restores them.
+        let withManifest = try DFloat11Compression.compress(input: dir + "/src", output: dir + "/out2",
+                                                            options: RunOptions(threads: 2), dfloat11: DFloat11CompressOptions())
+        XCTAssertEqual(withManifest.warnings.map(\.code), [])
+        _ = try DFloat11Decompression.decompress(input: dir + "/out2", output: dir + "/restored", options: RunOptions(threads: 2))
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/restored/model.safetensors"),
+                       FileManager.default.contents(atPath: dir + "/src/model.safetensors"))
         // The golden sources warn about nothing.
         let (out, clean) = try compress(golden("llama-untied/source"), .automatic, single: false)
         try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out))
@@ -257,6 +266,7 @@ final class DFloat11CompressionTests: XCTestCase {
         let list = try runDF11(["architectures", "--json"])
         XCTAssertEqual(list.status, 0)
         let names = try JSONParser().parse(Array(list.stdout))["architectures"]?.elements?.compactMap { $0["name"]?.stringValue }
-        XCTAssertEqual(Set(names ?? []), ["bert", "bert-head", "gemma", "llama", "mistral", "phi3", "qwen2", "qwen3"])
+        XCTAssertEqual(Set(names ?? []), Set(ArchitecturePreset.all.map(\.name)))
+        XCTAssert(Set(names ?? []).isSuperset(of: ["bert", "bert-head", "flux", "gemma", "llama", "mistral", "phi3", "qwen2", "qwen3"]))
     }
 }

@@ -331,7 +331,34 @@ final class DFloat11VerifyTests: XCTestCase {
             let replacement = (0 ..< 240).first { lengths[$0] > 0 && lengths[$0] <= 8 && lengths[$0] != lengths[old] }!
             luts[Int(first)] = UInt8(replacement)
         }
-        assertNamesUnitAndBlock(verifyFailure(dir), block: 0)
+        assertNamesUnitAndTable(verifyFailure(dir), table: 0)
+    }
+
+    func assertNamesUnitAndTable(_ failure: (code: String, message: String, badData: Bool)?, table: Int,
+                                 file: StaticString = #filePath, line: UInt = #line) {
+        guard let failure else { return XCTFail("verify passed", file: file, line: line) }
+        XCTAssertTrue(failure.badData, failure.message, file: file, line: line)
+        XCTAssertEqual(failure.code, "bad-decode-tables", file: file, line: line)
+        let prefix = "DFloat11 unit '\(unit)': invalid decode tables (luts): table \(table) "
+        XCTAssert(failure.message.hasPrefix(prefix), failure.message, file: file, line: line)
+    }
+
+    /// Issue #11, point 5: one first-level entry changed to another exponent of the same code length. It decodes
+    /// (to other weights) and used to pass `verify` without `--against`; the tables are no longer a prefix
+    /// code's, and verify now says so, naming the unit and the table.
+    func testSameLengthExponentInTheFirstTableFailsVerifyWithoutTheSource() throws {
+        let dir = try copyOfficial()
+        try patch(dir + unitFile, unit + ".luts") { luts in
+            let k = luts.count / 256 - 1
+            let lengths = luts[(k * 256)...].map { Int($0) }
+            let entry = (0 ..< 256).first { i in
+                luts[i] < 240 && lengths[Int(luts[i])] <= 8
+                    && (0 ..< 240).contains { $0 != Int(luts[i]) && lengths[$0] == lengths[Int(luts[i])] }
+            }!
+            let old = Int(luts[entry])
+            luts[entry] = UInt8((0 ..< 240).first { $0 != old && lengths[$0] == lengths[old] }!)
+        }
+        assertNamesUnitAndTable(verifyFailure(dir), table: 0)
     }
 
     func testTruncatedTensor() throws {
@@ -401,7 +428,7 @@ final class DFloat11VerifyTests: XCTestCase {
         let ok = try runDF11(["verify", golden("llama-untied/official"), "--against", golden("llama-untied/source"), "--json"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let report = try JSONParser().parse(Array(ok.stdout))
-        XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1")
+        XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1.1")
         let dir = try copyOfficial()
         try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
         let bad = try runDF11(["verify", dir])

@@ -137,6 +137,21 @@ extension UnitDecoder {
         guard (position + 7) / 8 == encodedBytes else {
             throw fail("the codes end at bit \(position) but the stream has \(encodedBytes) bytes")
         }
+        if position % 8 != 0 {
+            // The rest of the last byte is the end-of-file code's first bits, zero-padded.
+            var last: UInt8 = 0
+            try withUnsafeMutableBytes(of: &last) {
+                try source.read(tensor: info(.encodedExponent), range: encodedBytes - 1 ..< encodedBytes, into: $0)
+            }
+            let free = 8 - Int(position % 8)
+            let (length, bits) = endOfFileCode
+            let mask = UInt8((1 << free) - 1)
+            let want = UInt8(truncatingIfNeeded: length >= free ? bits >> UInt32(length - free) : bits << UInt32(free - length)) & mask
+            if last & mask != want {
+                throw DFloat11LayoutError(unit: module, block: marked - 1, .corruptBitstream(
+                    "the last \(free) bits of the stream are \(last & mask), not the end-of-file code's first bits (\(want))"))
+            }
+        }
         guard lastBlock + 1 == marked else {
             throw fail("codes start in \(lastBlock + 1) blocks, output_positions has \(marked)")
         }

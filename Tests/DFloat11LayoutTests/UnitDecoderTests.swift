@@ -129,8 +129,37 @@ final class UnitDecoderTests: XCTestCase {
         let old = Int(luts[Int(first)])
         let replacement = (0..<240).first { lengths[$0] > 0 && lengths[$0] <= 8 && lengths[$0] != lengths[old] }!
         modify(tensors, module + ".luts", shape: [k + 1, 256]) { $0[Int(first)] = UInt8(replacement) }
+        // Refused before any block is decoded: the tables are no longer a prefix code's (DecodeTableStructure).
         let error = decodeError(tensors, module)
-        XCTAssertEqual(error?.block, 0)
+        XCTAssertNil(error?.block)
+        XCTAssert(error?.description.contains("invalid decode tables (luts): table 0") == true, error?.description ?? "")
+    }
+
+    /// The bits after the last code, to the end of the stream, are the end-of-file code's first bits (the code
+    /// the tables leave, read off its run); a change there decodes the same weights but is not what was written.
+    func testChangedBitsAfterTheLastCodeAreDetected() throws {
+        var detected = 0, units = 0
+        _ = try forEachOfficialUnit { _, unit, _, decoder in
+            XCTAssertGreaterThan(decoder.endOfFileCode.length, 0)
+            let copy = InMemoryTensors()
+            for kind in UnitTensor.allCases {
+                let info = decoder.source.tensor(named: unit.module + "." + kind.rawValue)!
+                var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+                try bytes.withUnsafeMutableBytes { try decoder.source.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+                copy.set(info.name, dtype: info.dtype, shape: info.shape, bytes: bytes)
+            }
+            // The last bit of the stream: after the last code unless the stream ends on a byte boundary.
+            modify(copy, unit.module + ".encoded_exponent") { $0[$0.count - 1] ^= 1 }
+            units += 1
+            do {
+                let changed = try UnitDecoder(module: unit.module, source: copy)
+                _ = try changed.decodeBlocks(0 ..< changed.blockCount, scratch: BlockDecodeScratch())
+            } catch let error as DFloat11LayoutError {
+                if error.description.contains("not the end-of-file code's first bits") { detected += 1 }
+            }
+        }
+        XCTAssertEqual(units, 12)
+        XCTAssertGreaterThanOrEqual(detected, 6)
     }
 
     func testTruncatedTensorsAreRefused() throws {

@@ -64,7 +64,10 @@ def remember_command(output, command):
 
 def run(label, command):
     print("fuzz:", label, flush=True)
-    subprocess.run(command, check=True, cwd=ROOT)
+    # In a scratch directory: linking with -g leaves module files (NAME-1.swiftmodule…) in the working directory.
+    scratch = os.path.join(OUT, "work")
+    os.makedirs(scratch, exist_ok=True)
+    subprocess.run(command, check=True, cwd=scratch)
 
 
 def probe():
@@ -143,13 +146,22 @@ def main():
         built[m] = os.path.getmtime(obj)
 
     objects = [os.path.join(OUT, "modules", m + ".o") for m in order]
+
+    def extra_sources(target):
+        """Files a target names on a line `// fuzz-sources: PATH...` (relative to the repository), compiled into it:
+        test-support code such as the reference unit decoder, which is not part of any library module."""
+        with open(target, encoding="utf-8") as f:
+            found = re.findall(r"^// fuzz-sources:(.*)$", f.read(), re.M)
+        return [os.path.join(ROOT, p) for line in found for p in line.split()]
+
     for target in programs:
         name = os.path.basename(target)[:-len(".swift")]
         binary = os.path.join(OUT, "bin", name)
-        stamp = max([newest([target] + support)] + list(built.values()))
+        extra = extra_sources(target)
+        stamp = max([newest([target] + support + extra)] + list(built.values()))
         # lld: gold warns about every AddressSanitizer helper symbol.
         command = [SWIFTC] + flags + ["-use-ld=lld", "-module-name", "Fuzz_" + re.sub(r"\W", "_", name),
-                                      target] + support + objects + links + ["-o", binary]
+                                      ] + list(dict.fromkeys([target] + support + extra)) + objects + links + ["-o", binary]
         if not os.path.exists(binary) or os.path.getmtime(binary) < stamp or not same_command(binary, command):
             run("linking " + name, command)
             remember_command(binary, command)

@@ -12,7 +12,7 @@ public struct ArchitectureListing: OperationReport {
 
     public var json: JSONValue {
         .object([
-            "schema": .string("df11.architectures/1"),
+            "schema": .string("df11.architectures/1.1"),
             "architectures": .array(presets.map { p in
                 .object([
                     "name": .string(p.name),
@@ -20,6 +20,9 @@ public struct ArchitectureListing: OperationReport {
                     "aliases": .strings(p.aliases),
                     "architectures": .strings(p.architectures),
                     "model_types": .strings(p.modelTypes),
+                    "class_names": .strings(p.classNames),
+                    "source": .string(p.source),
+                    "tensor_names": .strings(p.tensorNames),
                     "pattern_dict": p.patternDictJSON,
                     "standalone": .strings(p.standalone),
                     "tied_weights": .object(p.tiedWeights.map { JSONMember(key: $0.name, value: .string($0.source)) }),
@@ -33,14 +36,19 @@ public struct ArchitectureListing: OperationReport {
         var out = ""
         for p in presets {
             out += p.name + (p.aliases.isEmpty ? "" : " (also: " + p.aliases.joined(separator: ", ") + ")") + "\n"
-            out += "  selected by: " + (p.architectures + p.modelTypes.map { "model_type=" + $0 }).joined(separator: ", ") + "\n"
+            out += "  selected by: " + (p.architectures + p.modelTypes.map { "model_type=" + $0 }
+                                         + p.classNames.map { "_class_name=" + $0 }
+                                         + (p.tensorNames.isEmpty ? [] : ["tensors " + p.tensorNames.joined(separator: " + ")]))
+                .joined(separator: ", ") + "\n"
             if let entries = try? p.patternDictionary().entries {
                 for entry in entries {
                     let standalone = p.standalone.contains(entry.pattern) ? "  (standalone)" : ""
                     out += "  " + entry.pattern + ": [" + entry.attributes.joined(separator: ", ") + "]" + standalone + "\n"
                 }
             }
-            out += "  " + p.description + "\n\n"
+            out += "  " + p.description + "\n"
+            if !p.source.isEmpty { out += "  source: " + p.source + "\n" }
+            out += "\n"
         }
         return String(out.dropLast())
     }

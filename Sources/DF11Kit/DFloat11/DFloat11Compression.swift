@@ -26,7 +26,12 @@ public struct DFloat11CompressOptions: Sendable {
     /// Weights per encoding job inside one unit.
     public var chunkWords: Int
 
-    public init(singleFile: Bool = false, pattern: DFloat11PatternChoice = .automatic, chunkWords: Int = 1 << 20) {
+    /// Write `df11-manifest.json` (checksums of every source tensor) beside the release's files.
+    public var manifest: Bool
+
+    public init(singleFile: Bool = false, pattern: DFloat11PatternChoice = .automatic, chunkWords: Int = 1 << 20,
+                manifest: Bool = true) {
+        self.manifest = manifest
         self.singleFile = singleFile
         self.pattern = pattern
         self.chunkWords = chunkWords
@@ -66,7 +71,8 @@ public enum DFloat11Compression {
                                                     patternDict: plan.patternJSON, threads: options.threads)
                 report.inputBytes = plan.inputBytes
                 report.copied = copied
-                if let warning = shapeWarning(plan) {
+                // With the manifest, decompress takes every shape from it.
+                if !dfloat11.manifest, let warning = shapeWarning(plan) {
                     report.warnings.append(warning)
                     warn?(warning)
                 }
@@ -76,6 +82,10 @@ public enum DFloat11Compression {
                 let unitReports = try encodeUnits(plan.units, source: plan.source, staging: staging, options: options,
                                                   chunkWords: dfloat11.chunkWords, alongside: {
                     try writeSideFiles(plan, copied: copied, singleFile: dfloat11.singleFile, staging: staging)
+                    if dfloat11.manifest {
+                        try AtomicOutputFile.write(contents: try ReleaseManifest.of(plan).bytes,
+                                                   to: FileSystem.join(staging, ReleaseManifest.fileName), overwrite: false)
+                    }
                 })
                 for (unit, unitReport) in zip(plan.units, unitReports) {
                     report.units.append(.init(unit, unitReport, singleFile: dfloat11.singleFile))
@@ -91,6 +101,12 @@ public enum DFloat11Compression {
                     staged += plan.units.map(\.fileName)
                 }
                 staged += ["model.safetensors", "config.json"]
+                if dfloat11.manifest {
+                    // The manifest names every source tensor with its checksum: `verify` proves the release
+                    // lossless with it, without the source (docs/DFLOAT11.md, "The manifest").
+                    // Written by the units' workers with the side files (one more read of the source).
+                    staged.append(ReleaseManifest.fileName)
+                }
                 // As private as the weight files they come from (copied files keep their own mode).
                 if let mode = FileAttributes.commonMode(of: plan.checkpoint.weightFiles.map(\.resolvedPath)) {
                     for name in staged { _ = chmod(FileSystem.join(staging, name), mode) }

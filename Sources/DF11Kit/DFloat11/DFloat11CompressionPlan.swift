@@ -65,12 +65,20 @@ struct DFloat11CompressionPlan {
         }
 
         // The pattern dictionary and the tied weights.
-        let selected = config.flatMap { ArchitecturePreset.select(config: $0) }
+        let byConfig = config.flatMap { ArchitecturePreset.select(config: $0) }
+        let byTensors = byConfig == nil ? ArchitecturePreset.select(tensorNames: Set(source.tensorNames)) : nil
+        let selected = byConfig ?? byTensors
         var preset: ArchitecturePreset? = nil
         let patternJSON: JSONValue
         let patternSource: String
         switch dfloat11.pattern {
         case .automatic:
+            if let found = byTensors {
+                preset = found
+                patternJSON = found.patternDictJSON
+                patternSource = "tensor-names"
+                break
+            }
             guard let config else {
                 throw UsageError("no config.json next to the input to choose an architecture from; give --arch NAME "
                                  + "or --pattern FILE (see `df11 architectures`)")

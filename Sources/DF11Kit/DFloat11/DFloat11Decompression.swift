@@ -89,7 +89,7 @@ public enum DFloat11Decompression {
             config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
             configName = modelConfig
         }
-        let shapes = WeightShapes(config: config, configName: configName)
+        let shapes = WeightShapes(config: config, configName: configName, recorded: try model.recordedShapes())
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         let unitNames = try unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         try checkSplitPositions(decoders: decoders, names: unitNames, shapes: shapes)

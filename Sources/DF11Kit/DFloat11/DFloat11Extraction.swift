@@ -18,7 +18,8 @@ enum DFloat11Extraction {
     /// Every unit weight of `model`, unit by unit.
     static func unitWeights(of model: DFloat11Model) throws -> [UnitWeight] {
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
-        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
+        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"),
+                                  recorded: (try? model.recordedShapes()) ?? [:])
         let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         var weights: [UnitWeight] = []
         for (decoder, unitNames) in zip(decoders, names) {

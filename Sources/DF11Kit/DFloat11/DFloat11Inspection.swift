@@ -113,7 +113,8 @@ public enum DFloat11Inspection {
                                            version: model.version,
                                            patternDict: model.config["dfloat11_config"]?["pattern_dict"] ?? .null)
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
-        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
+        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"),
+                                  recorded: (try? model.recordedShapes()) ?? [:])
         let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         for (decoder, weightNames) in zip(decoders, names) {
             let stored = model.storedBytes(ofUnit: decoder.module)

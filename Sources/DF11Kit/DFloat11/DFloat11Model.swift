@@ -27,6 +27,8 @@ struct DFloat11Model {
     let remainder: [String]
     /// Files of the directory that are neither safetensors nor config.json (tokenizer, generation config…).
     let otherFiles: [String]
+    /// `df11-manifest.json`, when the release has one (not among `otherFiles`: decompress does not copy it).
+    let manifestPath: String?
 
     /// Whether `path` is a directory with a `config.json` that has `dfloat11_config` (a Hugging Face cache root
     /// `models--org--name` counts by its `refs/main` snapshot).
@@ -76,7 +78,8 @@ struct DFloat11Model {
             let pickleNote = pickled.isEmpty ? "" : "; it holds \(pickled.joined(separator: ", ")), which df11 never unpickles"
             throw Self.refuse("\(directory) has dfloat11_config but no .safetensors file\(pickleNote)")
         }
-        otherFiles = names.filter { !$0.hasSuffix(".safetensors") && $0 != "config.json"
+        manifestPath = names.contains(ReleaseManifest.fileName) ? FileSystem.join(directory, ReleaseManifest.fileName) : nil
+        otherFiles = names.filter { !$0.hasSuffix(".safetensors") && $0 != "config.json" && $0 != ReleaseManifest.fileName
             && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile }
         files = try fileNames.map { try SafetensorsFile(path: FileSystem.join(directory, $0)) }
         var seen: [String: String] = [:]
@@ -101,6 +104,11 @@ struct DFloat11Model {
         }
         let unitTensors = Set(units.flatMap { unit in UnitTensor.allCases.map { unit + "." + $0.rawValue } })
         remainder = PatternDictionary.naturallySorted(all.filter { !unitTensors.contains($0) })
+    }
+
+    /// The shapes the release's manifest records (empty without one); a manifest that cannot be read throws.
+    func recordedShapes() throws -> [String: [Int]] {
+        try manifestPath.map { try ReleaseManifest(path: $0).shapes } ?? [:]
     }
 
     /// The file a tensor is stored in (for messages).

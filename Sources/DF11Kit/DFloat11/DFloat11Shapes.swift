@@ -20,11 +20,23 @@ import Safetensors
 /// - BERT `attention.self.{query,key,value}.weight` and `attention.output.dense.weight` `[hidden, hidden]`,
 ///   `intermediate.dense.weight` `[intermediate, hidden]`, `output.dense.weight` `[hidden, intermediate]`.
 ///
-/// Values come from the top level of `config.json`, else from its `text_config` (multimodal wrappers). Anything
-/// else is refused, naming the tensor; so is a derived shape whose size differs from the unit's.
+/// Values come from the top level of `config.json`, else from its `text_config` (multimodal wrappers).
+///
+/// A shape the release's `df11-manifest.json` records (`recorded`: every source tensor's shape, a tied weight
+/// under its own name) comes first: it is the original's, of any rank (4-D convolution kernels, 3-D expert
+/// stacks), for any name. Anything neither gives is refused, naming the tensor; so is a shape whose size
+/// differs from the unit's.
 struct WeightShapes {
     let config: JSONValue
     let configName: String
+    /// Shapes from the release's manifest, by weight name.
+    var recorded: [String: [Int]] = [:]
+
+    init(config: JSONValue, configName: String, recorded: [String: [Int]] = [:]) {
+        self.config = config
+        self.configName = configName
+        self.recorded = recorded
+    }
 
     /// Largest dimension taken from a config; larger values (or products of them) are refused, not trusted.
     static let maxDimension: UInt64 = 1 << 40
@@ -49,7 +61,8 @@ struct WeightShapes {
             size = p
         }
         guard size == elements else {
-            throw refuse(name, "\(configName) gives \(shape) = \(size) weights, the unit holds \(elements)")
+            let from = recorded[name] != nil ? ReleaseManifest.fileName + " records" : configName + " gives"
+            throw refuse(name, "\(from) \(shape) = \(size) weights, the unit holds \(elements)")
         }
         return shape
     }
@@ -68,6 +81,7 @@ struct WeightShapes {
 
     /// The shape config.json gives `name`, whatever the unit holds.
     func derivedShape(of name: String) throws -> [Int] {
+        if let shape = recorded[name] { return shape }
         func need(_ key: String) throws -> Int {
             guard let v = value(key), v > 0 else {
                 throw refuse(name, "\(configName) has no positive '\(key)' of at most \(Self.maxDimension)")
@@ -110,7 +124,10 @@ struct WeightShapes {
             } else if ends("intermediate", "dense", "weight") { shape = [try intermediate(), try hidden()] }
             else if ends("output", "dense", "weight") { shape = [try hidden(), try intermediate()] }
         }
-        guard let shape else { throw refuse(name, "df11 knows no rule for this tensor name") }
+        guard let shape else {
+            throw refuse(name, "df11 knows no rule for this tensor name, and the release has no "
+                         + "\(ReleaseManifest.fileName) recording its shape")
+        }
         return shape
     }
 }

@@ -13,7 +13,10 @@ import Safetensors
 ///    320 bytes per block; `split_positions` increasing inside the unit.
 /// 2. A full decode of every block of every unit (or `sampleBlocks` random blocks per unit) on `threads`
 ///    threads: units and block ranges are independent tasks (`UnitDecoder.decodeBlocks`).
-/// 3. With `against`: each unit's decoded weights equal the source tensors its module's pattern lists
+/// 3. With a manifest (`df11-manifest.json`, unless sampling): every decoded weight and every other tensor
+///    has the checksum, dtype and shape the manifest records, and every tensor of the manifest is in the
+///    release (`ManifestChecker`).
+/// 4. With `against`: each unit's decoded weights equal the source tensors its module's pattern lists
 ///    (`split_positions` must match their sizes), every other tensor equals the source tensor of the same name
 ///    byte for byte, and every floating-point source tensor is accounted for (integer buffers that
 ///    transformers does not save, such as `position_ids`, are listed instead).
@@ -33,10 +36,18 @@ public enum DFloat11Verification {
         // 1. Structure.
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         // The weights' names, as decompress gives them: distinct from each other and from the other tensors.
-        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"))
+        let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"),
+                                  recorded: verify.ignoreManifest ? [:] : try model.recordedShapes())
         let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         try DFloat11Decompression.checkSplitPositions(decoders: decoders, names: names, shapes: shapes)
         let source = try verify.against.map { try SourceCheckpoint(path: $0, model: model, decoders: decoders) }
+        // The manifest's checksums need every weight: not checked with --sample.
+        let manifest = verify.ignoreManifest ? nil : try model.manifestPath.map { try ReleaseManifest(path: $0) }
+        let checker = verify.sampleBlocks == nil ? manifest.map {
+            ManifestChecker(manifest: $0, decoders: decoders, names: names)
+        } : nil
+        try checker?.checkHeaders(model)
+        report.manifest = manifest == nil ? "absent" : checker == nil ? "not-checked" : "checked"
 
         // 2. Which blocks.
         var tasks: [(unit: Int, blocks: Range<Int>)] = []
@@ -63,7 +74,8 @@ public enum DFloat11Verification {
         let scratches = ResourcePool { BlockDecodeScratch() }
         let references = ResourcePool { ScratchBuffer<UInt16>() }
         var counts = [UInt64](repeating: 0, count: decoders.count)
-        try OrderedPipeline.forEach(tasks, threads: options.threads, work: { task -> (unit: Int, weights: Int) in
+        try OrderedPipeline.forEach(tasks, threads: options.threads, work: {
+            task -> (unit: Int, weights: Int, words: [UInt16]?) in
             let decoder = decoders[task.unit]
             return try scratches.withResource { scratch in
                 let words = try decoder.decodeBlocks(task.blocks, scratch: scratch)
@@ -73,9 +85,10 @@ public enum DFloat11Verification {
                                            buffer: buffer)
                     }
                 }
-                return (task.unit, words.count)
+                return (task.unit, words.count, checker == nil ? nil : Array(words))
             }
         }, consume: { done in
+            if let checker, let words = done.words { try checker.add(unit: done.unit, words: words) }
             counts[done.unit] += UInt64(done.weights)
             meter?.advance(by: UInt64(done.weights) * 2)
         })
@@ -83,6 +96,10 @@ public enum DFloat11Verification {
 
         // 3. The rest of the model.
         report.remainderTensors = model.remainder.count
+        if let checker {
+            try checker.checkRemainder(model)
+            report.manifestTensorsChecked = checker.checked.count
+        }
         if let source {
             report.remainderCompared = try source.compareRemainder()
             report.sourceBuffersNotInModel = source.omittedBuffers

@@ -7,7 +7,11 @@ public struct DFloat11VerifyOptions: Sendable {
     /// Seed of the block choice.
     public var seed: UInt64
 
-    public init(against: String? = nil, sampleBlocks: Int? = nil, seed: UInt64 = 0) {
+    /// Do not read `df11-manifest.json` (`df11 manifest` replacing it).
+    public var ignoreManifest: Bool
+
+    public init(against: String? = nil, sampleBlocks: Int? = nil, seed: UInt64 = 0, ignoreManifest: Bool = false) {
+        self.ignoreManifest = ignoreManifest
         self.against = against
         self.sampleBlocks = sampleBlocks
         self.seed = seed

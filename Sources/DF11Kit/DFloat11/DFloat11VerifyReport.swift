@@ -28,6 +28,11 @@ public struct DFloat11VerifyReport: OperationReport {
     public var sourceBuffersNotInModel: [String] = []
     public var seconds: Double = 0
     public var threads: Int
+    /// `df11-manifest.json`: "checked" (every tensor's checksum), "absent" (only the structure could be
+    /// checked without --against), or "not-checked" (with --sample).
+    public var manifest = "absent"
+    /// Tensors whose checksum, dtype and shape matched the manifest.
+    public var manifestTensorsChecked = 0
 
     public var weights: UInt64 { units.reduce(0) { $0 + $1.weights } }
     public var weightsChecked: UInt64 { units.reduce(0) { $0 + $1.weightsChecked } }
@@ -42,7 +47,7 @@ public struct DFloat11VerifyReport: OperationReport {
 
     public var json: JSONValue {
         var members: [JSONMember] = [
-            JSONMember(key: "schema", value: .string("df11.verify-dfloat11/1")),
+            JSONMember(key: "schema", value: .string("df11.verify-dfloat11/1.1")),
             JSONMember(key: "status", value: .string("ok")),
             JSONMember(key: "input", value: .string(input)),
             JSONMember(key: "layout", value: .string(layout)),
@@ -64,6 +69,8 @@ public struct DFloat11VerifyReport: OperationReport {
             JSONMember(key: "seconds", value: .double(seconds)),
             JSONMember(key: "threads", value: .int(threads)),
             JSONMember(key: "bf16_mb_per_s", value: .double(megabytesPerSecond)),
+            JSONMember(key: "manifest", value: .string(manifest)),
+            JSONMember(key: "manifest_tensors_checked", value: .int(manifestTensorsChecked)),
         ]
         members.append(JSONMember(key: "unit_list", value: .array(units.map { u in
             .object([
@@ -93,8 +100,12 @@ public struct DFloat11VerifyReport: OperationReport {
             + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) bits/weight; "
             + "\(ByteFormatting.bytes(decodedBytes)) of bf16 in \(ByteFormatting.formatted(seconds, digits: 2)) s "
             + "(\(ByteFormatting.rate(bytes: decodedBytes, seconds: seconds)))"
+            + (manifest == "checked" ? "; all \(manifestTensorsChecked) tensors match the checksums of \(ReleaseManifest.fileName) (lossless)" : "")
             + (against.map { "; equal to \($0) (\(remainderCompared) other tensors byte for byte)" }
-               ?? "; values not compared (the layout has no checksums): add --against SRC to prove them")
+               ?? (manifest == "checked" ? ""
+                   : manifest == "absent" ? "; no \(ReleaseManifest.fileName): only the structure was checked, the values were not "
+                       + "(the layout has no checksums): add --against SRC, or write one with df11 manifest DIR --against SRC"
+                   : "; values not compared (--sample skips the manifest's checksums): add --against SRC to prove them"))
         if !sourceBuffersNotInModel.isEmpty {
             text += "\nnote: integer buffers of the source that the model does not hold (transformers does not "
                 + "save them): " + sourceBuffersNotInModel.joined(separator: ", ")

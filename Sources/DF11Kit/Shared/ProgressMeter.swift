@@ -65,7 +65,7 @@ public final class ProgressMeter: ProgressObserver, @unchecked Sendable {
             let fraction = min(1, Double(done) / Double(total))
             let width = 24
             let filled = Int(fraction * Double(width))
-            line += " / \(ByteFormatting.bytes(total))  \(Int(fraction * 100))%  ["
+            line += " / \(ByteFormatting.bytes(total))  \(Int(fraction * 100)) %  ["
                 + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
             line += "  " + ByteFormatting.rate(bytes: done, seconds: seconds)
             if done > 0 && fraction < 1 {

@@ -6,6 +6,9 @@
 // all blocks at once and block by block (`decodeBlocks`, the path the parallel verify and decompress take, over
 // the bytes in memory). Besides memory errors and traps, it checks: only typed errors; the three agree (all
 // refuse, or all return the same words); the decoder reads only inside each tensor.
+//
+// The reference walk is test support, not product code (tools/fuzz/build.py compiles this file with it):
+// fuzz-sources: Tests/DF11TestSupport/ReferenceUnitDecoder.swift
 import DF11IO
 import DFloat11Layout
 import Safetensors

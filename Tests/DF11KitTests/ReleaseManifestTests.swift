@@ -1,0 +1,188 @@
+import DF11IO
+import DF11Kit
+import DF11TestSupport
+import Foundation
+import JSON
+import Safetensors
+import XCTest
+
+/// Releases that prove themselves (issue #11, point 4): df11 writes `df11-manifest.json` beside the unit files;
+/// `verify` decodes everything and checks every checksum without the source.
+final class ReleaseManifestTests: XCTestCase {
+    let options = RunOptions(threads: 2)
+
+    /// A df11-made release of a golden source (directory layout), in a temporary directory.
+    func release(_ goldenCase: String = "llama-tied") throws -> String {
+        let out = makeTemporaryDirectory() + "/release"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+        _ = try DFloat11Compression.compress(input: golden(goldenCase + "/source"), output: out, options: options,
+                                             dfloat11: DFloat11CompressOptions())
+        return out
+    }
+
+    func verifyFailure(_ dir: String) -> (code: String, message: String, badData: Bool)? {
+        do {
+            _ = try DFloat11Verification.verify(input: dir, options: options, verify: DFloat11VerifyOptions())
+            return nil
+        } catch {
+            let failure = error as? DF11Failure
+            return ((error as? CodedFailure)?.code ?? "?", failure?.description ?? "\(error)", failure?.category == .badData)
+        }
+    }
+
+    func testCompressWritesAManifestAndVerifyProvesTheReleaseWithoutTheSource() throws {
+        for goldenCase in ["llama-tied", "llama-untied", "bert-1layer"] {
+            let dir = try release(goldenCase)
+            // The unit files, model.safetensors and config.json are still the official tool's bytes.
+            for name in try FileManager.default.contentsOfDirectory(atPath: golden(goldenCase + "/official")) {
+                XCTAssertEqual(FileManager.default.contents(atPath: dir + "/" + name),
+                               FileManager.default.contents(atPath: golden(goldenCase + "/official/" + name)), name)
+            }
+            let manifest = try JSONParser().parse(FileSystem.readSmallFile(dir + "/df11-manifest.json"))
+            XCTAssertEqual(manifest["format"]?.stringValue, "df11-manifest/1")
+            XCTAssertEqual(manifest["df11_version"]?.stringValue, DF11.version)
+            let source = try SafetensorsFile(path: golden(goldenCase + "/source/model.safetensors"))
+            XCTAssertEqual(manifest["tensors"]?.elements?.count, source.header.tensors.count)
+            XCTAssertEqual(manifest["source_files"]?.elements?.first?["name"]?.stringValue, "model.safetensors")
+
+            let report = try DFloat11Verification.verify(input: dir, options: options, verify: .init())
+            XCTAssertEqual(report.manifest, "checked", goldenCase)
+            XCTAssertGreaterThanOrEqual(report.manifestTensorsChecked, source.header.tensors.count - 1)
+            XCTAssert(report.text.contains("match the checksums of df11-manifest.json"), report.text)
+            XCTAssertEqual(report.json["schema"]?.stringValue, "df11.verify-dfloat11/1.1")
+
+            // Decompress does not copy the manifest into the bf16 checkpoint.
+            let restored = makeTemporaryDirectory() + "/restored"
+            _ = try DFloat11Decompression.decompress(input: dir, output: restored, options: options)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: restored + "/df11-manifest.json"))
+            try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: restored))
+        }
+    }
+
+    func testTiedWeightIsRecorded() throws {
+        let dir = try release("llama-tied")
+        let manifest = try JSONParser().parse(FileSystem.readSmallFile(dir + "/df11-manifest.json"))
+        XCTAssertEqual(manifest["tied"]?["lm_head.weight"]?.stringValue, "model.embed_tokens.weight")
+    }
+
+    func testWithoutAManifestVerifySaysOnlyTheStructureWasChecked() throws {
+        let report = try DFloat11Verification.verify(input: golden("llama-tied/official"), options: options, verify: .init())
+        XCTAssertEqual(report.manifest, "absent")
+        XCTAssert(report.text.contains("no df11-manifest.json: only the structure was checked"), report.text)
+        XCTAssertEqual(report.json["manifest"]?.stringValue, "absent")
+    }
+
+    /// The runs of two exponents of the same code length swapped in a unit's tables: still a valid prefix code,
+    /// so only the manifest can see it.
+    func testSameLengthSymbolSwapIsCaughtByTheManifestOnly() throws {
+        let dir = try release("llama-untied")
+        let file = dir + "/model_layers_0.safetensors"
+        try patch(file, "model.layers.0.luts") { luts in
+            let k = luts.count / 256 - 1
+            let lengths = Array(luts[(k * 256)...])
+            let first = Array(luts[0 ..< 256])
+            let pair = (0 ..< 240).lazy.compactMap { a -> (Int, Int)? in
+                guard lengths[a] > 0, lengths[a] <= 8, first.contains(UInt8(a)) else { return nil }
+                return (a + 1 ..< 240).first { lengths[$0] == lengths[a] && first.contains(UInt8($0)) }.map { (a, $0) }
+            }.first!
+            for i in 0 ..< 256 where luts[i] == UInt8(pair.0) || luts[i] == UInt8(pair.1) {
+                luts[i] = luts[i] == UInt8(pair.0) ? UInt8(pair.1) : UInt8(pair.0)
+            }
+        }
+        let failure = try XCTUnwrap(verifyFailure(dir))
+        XCTAssertEqual(failure.code, "manifest-mismatch", failure.message)
+        XCTAssert(failure.badData)
+        XCTAssert(failure.message.hasPrefix("DFloat11 unit 'model.layers.0', tensor 'model.layers.0."), failure.message)
+        try FileManager.default.removeItem(atPath: dir + "/df11-manifest.json")
+        XCTAssertNil(verifyFailure(dir))
+    }
+
+    func testMissingAndChangedRemainderTensors() throws {
+        let dir = try release("llama-untied")
+        try patch(dir + "/model.safetensors", "model.norm.weight") { $0[0] ^= 1 }
+        let failure = try XCTUnwrap(verifyFailure(dir))
+        XCTAssertEqual(failure.code, "manifest-mismatch")
+        XCTAssert(failure.message.contains("'model.norm.weight'"), failure.message)
+    }
+
+    /// Random single-byte changes to the unit files of a df11-made release are all detected: exit 1 (bad data),
+    /// naming the unit, or the file and tensor. `DF11_CHANGES` sets the count (100 here;
+    /// tools/manifest/single_byte_changes.py runs 1,000 through the binary).
+    func testRandomSingleByteChangesToUnitFilesAreAllDetected() throws {
+        let count = Int(ProcessInfo.processInfo.environment["DF11_CHANGES"] ?? "") ?? 100
+        let dir = try release("llama-tied")
+        let units = try FileManager.default.contentsOfDirectory(atPath: dir)
+            .filter { $0.hasSuffix(".safetensors") && $0 != "model.safetensors" }.sorted()
+        XCTAssertEqual(units.count, 4)
+        let originals = try units.map { try XCTUnwrap(FileManager.default.contents(atPath: dir + "/" + $0)) }
+        let total = originals.reduce(0) { $0 + $1.count }
+        var rng = SplitMix64(seed: 20261130)
+        for round in 0 ..< count {
+            var at = Int(rng.next() % UInt64(total))
+            var f = 0
+            while at >= originals[f].count { at -= originals[f].count; f += 1 }
+            var bytes = [UInt8](originals[f])
+            let old = bytes[at]
+            bytes[at] = UInt8(truncatingIfNeeded: (UInt64(old) + 1 + rng.next() % 255) & 0xFF)
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + units[f]))
+            let failure = verifyFailure(dir)
+            XCTAssertNotNil(failure, "round \(round): \(units[f]) byte \(at) \(old) → \(bytes[at]) passed verify")
+            if let failure {
+                XCTAssert(failure.badData, "round \(round): \(failure.message)")
+                XCTAssert(failure.message.contains("DFloat11 unit '") || failure.message.contains(units[f])
+                          || failure.message.contains("tensor '"), "round \(round): \(failure.message)")
+            }
+            try originals[f].write(to: URL(fileURLWithPath: dir + "/" + units[f]))
+        }
+        XCTAssertNil(verifyFailure(dir))
+    }
+
+    /// `df11 manifest DIR --against SRC` on an official release: proves it, writes the manifest, and verify then
+    /// checks every tensor without the source; against the wrong source nothing is written (exit 1).
+    func testManifestCommandProvesThenWrites() throws {
+        let dir = makeTemporaryDirectory() + "/official"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: dir)) }
+        try FileManager.default.copyItem(atPath: golden("llama-tied/official"), toPath: dir)
+
+        XCTAssertThrowsError(try DF11.manifest(ManifestRequest(release: dir, against: golden("llama-untied/source")),
+                                               options: options)) { error in
+            XCTAssertEqual((error as? DF11Failure)?.category, .badData)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/df11-manifest.json"))
+
+        let report = try DF11.manifest(ManifestRequest(release: dir, against: golden("llama-tied/source")), options: options)
+        XCTAssertEqual(report.json["schema"]?.stringValue, "df11.manifest/1")
+        XCTAssertEqual(report.weightsProved, 114_688)
+        let verified = try DFloat11Verification.verify(input: dir, options: options, verify: .init())
+        XCTAssertEqual(verified.manifest, "checked")
+        // The same manifest df11 compress writes for the same source.
+        let made = try release("llama-tied")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/df11-manifest.json"),
+                       FileManager.default.contents(atPath: made + "/df11-manifest.json"))
+
+        guard FileManager.default.isExecutableFile(atPath: df11Binary.path) else { throw XCTSkip("df11 not built") }
+        let again = try runDF11(["manifest", dir, "--against", golden("llama-tied/source")])
+        XCTAssertEqual(again.status, 2, again.stderr)     // exists: --force replaces it
+        let forced = try runDF11(["manifest", dir, "--against", golden("llama-tied/source"), "--force", "--json"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        let wrong = try runDF11(["manifest", dir, "--against", golden("llama-untied/source"), "-f"])
+        XCTAssertEqual(wrong.status, 1, wrong.stderr)
+        let verify = try runDF11(["verify", dir])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        XCTAssert(verify.stderr.contains("match the checksums of df11-manifest.json"), verify.stderr)
+    }
+
+    /// Changes bytes of tensor `name` of `file` in place.
+    func patch(_ file: String, _ name: String, _ change: (inout [UInt8]) -> Void) throws {
+        let st = try SafetensorsFile(path: file)
+        let info = st.header.tensor(named: name)!
+        var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
+        try bytes.withUnsafeMutableBytes { try st.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
+        st.close()
+        change(&bytes)
+        let handle = FileHandle(forUpdatingAtPath: file)!
+        try handle.seek(toOffset: st.header.dataStart + info.dataOffsets.lowerBound)
+        handle.write(Data(bytes))
+        try handle.close()
+    }
+}
