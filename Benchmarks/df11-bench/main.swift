@@ -13,6 +13,7 @@ import Darwin
 let usage = """
     usage: df11-bench entropy [--words N] [--repeats R] [--limits A-B] [--block N] [--file PATH]...
            df11-bench unit [--words N] [--repeats R] [--file PATH]... [--dfloat11 DIR]...
+           df11-bench rans [--words N] [--repeats R] [--block N] [--file PATH]...
       --words N     words per synthetic data set (default 16777216)
       --repeats R   timed repetitions per measurement; best and median are reported (default 7)
       --limits A-B  code length limits to compare (default 10-15)
@@ -21,7 +22,7 @@ let usage = """
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first, command == "entropy" || command == "unit" else {
+guard let command = arguments.first, ["entropy", "unit", "rans"].contains(command) else {
     fputs(usage + "\n", stderr)
     exit(2)
 }
@@ -30,6 +31,8 @@ do {
     let options = try EntropyBenchOptions.parse(arguments)
     if command == "entropy" {
         try EntropyBench(options: options).run()
+    } else if command == "rans" {
+        try RANSBench(options: options).run()
     } else {
         try UnitBench(repeats: options.repeats, words: options.words, files: options.files,
                       dfloat11: options.dfloat11).run()

@@ -36,7 +36,7 @@ def read_file(path: str) -> bytes:
         return f.read()
 
 
-def bench_file(path: str, threads: int, repeat: int):
+def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
     from zipnn import ZipNN
 
     read_times = []
@@ -46,10 +46,11 @@ def bench_file(path: str, threads: int, repeat: int):
         read_times.append(time.perf_counter() - t0)
     n = len(data)
     digest = hashlib.sha256(data).hexdigest()
-    if n % 2:
-        raise SystemExit(f"{path}: odd length {n}, not bf16 words")
+    width = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}.get(dtype, 1)
+    if n % width:
+        raise SystemExit(f"{path}: length {n} is not a whole number of {dtype} elements")
 
-    znn = ZipNN(input_format="byte", bytearray_dtype="bfloat16", threads=threads)
+    znn = ZipNN(input_format="byte", bytearray_dtype=dtype, threads=threads)
     comp_times, decomp_times = [], []
     comp = None
     input_mutated = False
@@ -146,9 +147,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--dtype", default="bfloat16",
+                    help="ZipNN's bytearray_dtype: bfloat16 (default), float16, float32, float8_e4m3fn, float8_e5m2")
     args = ap.parse_args()
 
-    rows = [bench_file(p, args.threads, args.repeat) for p in args.files]
+    rows = [bench_file(p, args.threads, args.repeat, args.dtype) for p in args.files]
     report = {"tool": "zipnn", "version": importlib.metadata.version("zipnn"), "threads": args.threads,
               "repeat": args.repeat, "files": rows}
     if len(rows) > 1:
