@@ -179,13 +179,18 @@ final class BatchTests: XCTestCase {
         let hub = try makeCache()
         try FileManager.default.removeItem(atPath: hub + "/models--acme--broken")
         let reference = scratch + "/reference"
+        let started = Date()
         XCTAssertEqual(try runDF11(["batch", hub, "-o", reference, "-q", "-T2"], environment: [:]).status, 0)
+        // Kills at random moments within an uninterrupted run's duration (fast or slow machine alike).
+        let span = UInt32(max(20_000, Date().timeIntervalSince(started) * 800_000))
         let out = scratch + "/killed"
         var generator = SystemRandomNumberGenerator()
         var hits = 0
-        for _ in 0..<10 {
-            let process = try startDF11(["batch", hub, "-o", out, "-q", "-T2", "-j2"])
-            usleep(UInt32.random(in: 5_000...300_000, using: &generator))
+        for i in 0..<10 {
+            // Every other run with --force: a resumed run has less left to do and may end before its kill; a forced
+            // one redoes everything, so its kill lands in the middle of rewriting complete outputs.
+            let process = try startDF11(["batch", hub, "-o", out, "-q", "-T2", "-j2"] + (i % 2 == 1 ? ["--force"] : []))
+            usleep(UInt32.random(in: 5_000...span, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             if process.terminationReason == .uncaughtSignal { hits += 1 }
