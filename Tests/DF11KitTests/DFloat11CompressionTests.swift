@@ -150,17 +150,7 @@ final class DFloat11CompressionTests: XCTestCase {
     private func checkpoint(_ tensors: [(String, DType, [Int], [UInt8])], config: String? = nil) throws -> String {
         let dir = makeTemporaryDirectory() + "/src"
         try FileSystem.createDirectories(dir)
-        let writer = try SafetensorsWriter(tensors: tensors.map { TensorDescription(name: $0.0, dtype: $0.1, shape: $0.2) },
-                                           metadata: [("format", "pt")], order: .safetensorsLibrary)
-        let file = try AtomicOutputFile(path: dir + "/model.safetensors", overwrite: false)
-        let stream = try writer.start(sink: file)
-        for info in writer.tensors {
-            try stream.beginTensor(info.name)
-            try tensors.first { $0.0 == info.name }!.3.withUnsafeBytes { try stream.write($0) }
-        }
-        try stream.finish()
-        try file.commit()
-        if let config { try AtomicOutputFile.write(contents: Array(config.utf8), to: dir + "/config.json", overwrite: false) }
+        try writeCheckpoint(tensors, config: config, into: dir)
         return dir
     }
 

@@ -21,20 +21,6 @@ final class DFloat11VerifyTests: XCTestCase {
         return target
     }
 
-    /// Changes bytes of tensor `name` of `file` in place.
-    func patch(_ file: String, _ name: String, _ change: (inout [UInt8]) -> Void) throws {
-        let st = try SafetensorsFile(path: file)
-        let info = st.header.tensor(named: name)!
-        var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
-        try bytes.withUnsafeMutableBytes { try st.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
-        st.close()
-        change(&bytes)
-        let handle = FileHandle(forUpdatingAtPath: file)!
-        try handle.seek(toOffset: st.header.dataStart + info.dataOffsets.lowerBound)
-        handle.write(Data(bytes))
-        try handle.close()
-    }
-
     /// The failure of verifying `dir`, or nil.
     func verifyFailure(_ dir: String, against: String? = nil) -> (code: String, message: String, badData: Bool)? {
         do {
@@ -253,7 +239,7 @@ final class DFloat11VerifyTests: XCTestCase {
         let dir = try copyOfficial()
         var seenDetected = false, seenSilent = false
         for bit in stride(from: 4096 * 8 * 3 + 1000, to: 4096 * 8 * 3 + 1400, by: 7) {
-            try patch(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
+            try patchTensor(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
             let plain = verifyFailure(dir)
             if plain != nil {
                 assertNamesUnitAndBlock(plain, block: 3)
@@ -264,7 +250,7 @@ final class DFloat11VerifyTests: XCTestCase {
             // With the source every flip is caught.
             let against = verifyFailure(dir, against: golden("bert-1layer/source"))
             assertNamesUnitAndBlock(against, block: 3)
-            try patch(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
+            try patchTensor(dir + unitFile, unit + ".encoded_exponent") { $0[bit / 8] ^= UInt8(0x80 >> (bit % 8)) }
         }
         XCTAssertTrue(seenDetected)
         _ = seenSilent
@@ -273,7 +259,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     func testSwappedOutputPositionDeltas() throws {
         let dir = try copyOfficial()
-        try patch(dir + unitFile, unit + ".output_positions") { bytes in
+        try patchTensor(dir + unitFile, unit + ".output_positions") { bytes in
             var p: [UInt32] = []
             for i in stride(from: 0, to: bytes.count, by: 4) {
                 var v: UInt32 = 0
@@ -291,7 +277,7 @@ final class DFloat11VerifyTests: XCTestCase {
     /// data: the splits disagree with the sizes config.json gives the unit's weights.
     func testCorruptSplitPositionsFailVerifyAndDecompressAsBadData() throws {
         let dir = try copyOfficial()
-        try patch(dir + unitFile, unit + ".split_positions") { bytes in bytes[0] &+= 8 }
+        try patchTensor(dir + unitFile, unit + ".split_positions") { bytes in bytes[0] &+= 8 }
         let failure = verifyFailure(dir)
         XCTAssertEqual(failure?.code, "bad-tensor", "\(String(describing: failure))")
         XCTAssertEqual(failure?.badData, true)
@@ -312,7 +298,7 @@ final class DFloat11VerifyTests: XCTestCase {
     func testChangedGap() throws {
         let dir = try copyOfficial()
         // Window 2600 is in block 5; its 5-bit field starts at bit 13000 of `gaps`.
-        try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
+        try patchTensor(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
         let failure = verifyFailure(dir)
         assertNamesUnitAndBlock(failure, block: 5)
         XCTAssert(failure?.message.contains("window 2600") == true, failure?.message ?? "")
@@ -324,7 +310,7 @@ final class DFloat11VerifyTests: XCTestCase {
         let streamInfo = st.header.tensor(named: unit + ".encoded_exponent")!
         var first: UInt8 = 0
         try withUnsafeMutableBytes(of: &first) { try st.read(tensor: streamInfo, range: 0 ..< 1, into: $0) }
-        try patch(dir + unitFile, unit + ".luts") { luts in
+        try patchTensor(dir + unitFile, unit + ".luts") { luts in
             let k = luts.count / 256 - 1
             let old = Int(luts[Int(first)])
             let lengths = luts[(k * 256)...].map { Int($0) }
@@ -348,7 +334,7 @@ final class DFloat11VerifyTests: XCTestCase {
     /// code's, and verify now says so, naming the unit and the table.
     func testSameLengthExponentInTheFirstTableFailsVerifyWithoutTheSource() throws {
         let dir = try copyOfficial()
-        try patch(dir + unitFile, unit + ".luts") { luts in
+        try patchTensor(dir + unitFile, unit + ".luts") { luts in
             let k = luts.count / 256 - 1
             let lengths = luts[(k * 256)...].map { Int($0) }
             let entry = (0 ..< 256).first { i in
@@ -402,7 +388,7 @@ final class DFloat11VerifyTests: XCTestCase {
 
     func testChangedSignMantissaByteNeedsTheSource() throws {
         let dir = try copyOfficial()
-        try patch(dir + unitFile, unit + ".sign_mantissa") { $0[50_000] ^= 0x01 }
+        try patchTensor(dir + unitFile, unit + ".sign_mantissa") { $0[50_000] ^= 0x01 }
         XCTAssertNil(verifyFailure(dir))   // the layout has no checksum
         let failure = verifyFailure(dir, against: golden("bert-1layer/source"))
         XCTAssertEqual(failure?.code, "weights-differ")
@@ -430,7 +416,7 @@ final class DFloat11VerifyTests: XCTestCase {
         let report = try JSONParser().parse(Array(ok.stdout))
         XCTAssertEqual(report["schema"]?.stringValue, "df11.verify-dfloat11/1.1")
         let dir = try copyOfficial()
-        try patch(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
+        try patchTensor(dir + unitFile, unit + ".gaps") { $0[13000 / 8] ^= UInt8(0x80 >> (13000 % 8)) }
         let bad = try runDF11(["verify", dir])
         XCTAssertEqual(bad.status, 1)
         XCTAssert(bad.stderr.contains("DFloat11 unit 'encoder.layer.0', block 5"), bad.stderr)

@@ -31,18 +31,7 @@ final class ManifestShapesTests: XCTestCase {
             tensors.append(("blocks.\(b).experts.gate_up.weight", .bf16, [4, 32, 16], bf16(4 * 32 * 16, seed: 3 + b)))
         }
         tensors.append(("head.weight", .bf16, [10, 16], bf16(160, seed: 9)))
-        let writer = try SafetensorsWriter(tensors: tensors.map { TensorDescription(name: $0.0, dtype: $0.1, shape: $0.2) },
-                                           metadata: [("format", "pt")], order: .safetensorsLibrary)
-        let file = try AtomicOutputFile(path: dir + "/model.safetensors", overwrite: false)
-        let stream = try writer.start(sink: file)
-        for info in writer.tensors {
-            try stream.beginTensor(info.name)
-            try tensors.first { $0.0 == info.name }!.3.withUnsafeBytes { try stream.write($0) }
-        }
-        try stream.finish()
-        try file.commit()
-        try AtomicOutputFile.write(contents: Array(#"{"model_type": "toy-conv-moe", "hidden_size": 16}"#.utf8),
-                                   to: dir + "/config.json", overwrite: false)
+        try writeCheckpoint(tensors, config: #"{"model_type": "toy-conv-moe", "hidden_size": 16}"#, into: dir)
         return dir
     }
 

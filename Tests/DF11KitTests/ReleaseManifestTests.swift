@@ -77,7 +77,7 @@ final class ReleaseManifestTests: XCTestCase {
     func testSameLengthSymbolSwapIsCaughtByTheManifestOnly() throws {
         let dir = try release("llama-untied")
         let file = dir + "/model_layers_0.safetensors"
-        try patch(file, "model.layers.0.luts") { luts in
+        try patchTensor(file, "model.layers.0.luts") { luts in
             let k = luts.count / 256 - 1
             let lengths = Array(luts[(k * 256)...])
             let first = Array(luts[0 ..< 256])
@@ -99,7 +99,7 @@ final class ReleaseManifestTests: XCTestCase {
 
     func testMissingAndChangedRemainderTensors() throws {
         let dir = try release("llama-untied")
-        try patch(dir + "/model.safetensors", "model.norm.weight") { $0[0] ^= 1 }
+        try patchTensor(dir + "/model.safetensors", "model.norm.weight") { $0[0] ^= 1 }
         let failure = try XCTUnwrap(verifyFailure(dir))
         XCTAssertEqual(failure.code, "manifest-mismatch")
         XCTAssert(failure.message.contains("'model.norm.weight'"), failure.message)
@@ -170,19 +170,5 @@ final class ReleaseManifestTests: XCTestCase {
         let verify = try runDF11(["verify", dir])
         XCTAssertEqual(verify.status, 0, verify.stderr)
         XCTAssert(verify.stderr.contains("match the checksums of df11-manifest.json"), verify.stderr)
-    }
-
-    /// Changes bytes of tensor `name` of `file` in place.
-    func patch(_ file: String, _ name: String, _ change: (inout [UInt8]) -> Void) throws {
-        let st = try SafetensorsFile(path: file)
-        let info = st.header.tensor(named: name)!
-        var bytes = [UInt8](repeating: 0, count: Int(info.byteCount))
-        try bytes.withUnsafeMutableBytes { try st.read(tensor: info, range: 0 ..< info.byteCount, into: $0) }
-        st.close()
-        change(&bytes)
-        let handle = FileHandle(forUpdatingAtPath: file)!
-        try handle.seek(toOffset: st.header.dataStart + info.dataOffsets.lowerBound)
-        handle.write(Data(bytes))
-        try handle.close()
     }
 }
