@@ -71,11 +71,9 @@ struct CompressCommand: ParsableCommand {
         try printer.forEach(inputs, output: output) { input, into in
             let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
                                           singleFile: singleFile, arch: arch, pattern: pattern)
-            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
-                try refuseTerminalInput(input)
-                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
-                return try DF11.compress(request, options: common.runOptions(force: force),
-                                         warn: { Console.printError("df11: warning: " + $0) })
+            return printer.convert(input, writesStandardOutput: request.writesStandardOutput, force: force) {
+                try DF11.compress(request, options: common.runOptions(force: force),
+                                  warn: { Console.printError("df11: warning: " + $0) })
             }
         }
     }

@@ -66,10 +66,8 @@ struct DecompressCommand: ParsableCommand {
         try printer.forEach(inputs, output: output) { input, into in
             let request = DecompressRequest(input: input, output: output, intoDirectory: into, config: config,
                                             maxShardSize: maxShardSize)
-            return printer.perform(dataOnStandardOutput: request.writesStandardOutput, input: input) {
-                try refuseTerminalInput(input)
-                if request.writesStandardOutput { try refuseTerminalOutput(force: force) }
-                return try DF11.decompress(request, options: common.runOptions(force: force))
+            return printer.convert(input, writesStandardOutput: request.writesStandardOutput, force: force) {
+                try DF11.decompress(request, options: common.runOptions(force: force))
             }
         }
     }

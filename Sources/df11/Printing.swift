@@ -46,6 +46,17 @@ struct Printer {
         return 0
     }
 
+    /// `perform` for a conversion of `input` (compress, decompress): refuses `-` read from a terminal and, unless
+    /// forced, binary written to one, before running `operation`.
+    func convert(_ input: String, writesStandardOutput: Bool, force: Bool,
+                 _ operation: () throws -> any OperationReport) -> Int32 {
+        perform(dataOnStandardOutput: writesStandardOutput, input: input) {
+            try refuseTerminalInput(input)
+            if writesStandardOutput { try refuseTerminalOutput(force: force) }
+            return try operation()
+        }
+    }
+
     /// Prints a failure; returns its exit status.
     func fail(_ error: Error, dataOnStandardOutput: Bool = false) -> Int32 {
         if json { emitJSON(failureJSON(error), toStandardError: dataOnStandardOutput) }
