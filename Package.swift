@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "DF11ContainerTests",
                     dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
         .testTarget(name: "DF11KitTests",
-                    dependencies: ["DF11Kit", "DF11Container", "JSON", "Safetensors", "DF11IO", "EntropyCoding", "DF11TestSupport"]),
+                    dependencies: ["DF11Kit", "DF11Container", "JSON", "Safetensors", "DF11IO", "EntropyCoding", "DFloat11Layout", "DF11TestSupport"]),
         .testTarget(name: "DFloat11LayoutTests",
                     dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Kit", "EntropyCoding", "DF11TestSupport"]),
     ],
