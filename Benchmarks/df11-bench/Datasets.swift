@@ -1,4 +1,5 @@
 import struct DF11Kit.SplitMix64
+import Safetensors
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,6 +10,8 @@ import Darwin
 struct Dataset {
     var name: String
     var words: [UInt16]
+    /// The word ranges of the BF16 tensors, where the data set is a file (empty for generated data).
+    var tensors: [Range<Int>] = []
 }
 
 enum Datasets {
@@ -52,7 +55,14 @@ enum Datasets {
         let read = words.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
         guard read == words.count * 2 else { throw BenchError("\(path): short read") }
         let name = path.split(separator: "/").suffix(2).joined(separator: "/")
-        return Dataset(name: name, words: words)
+        let safetensors = try SafetensorsFile(path: path)
+        defer { safetensors.close() }
+        var tensors: [Range<Int>] = []
+        for tensor in safetensors.header.tensorsInFileOrder where tensor.dtype == .bf16 {
+            let lower = Int(tensor.dataOffsets.lowerBound) / 2, upper = Int(tensor.dataOffsets.upperBound) / 2
+            tensors.append(lower..<upper)
+        }
+        return Dataset(name: name, words: words, tensors: tensors)
     }
 }
 

@@ -50,14 +50,14 @@ struct RANSBench {
         print("")
     }
 
-    private func line(_ name: String, _ bits: Double, _ raw: Int, _ e: Rate, _ d: Rate) {
+    func line(_ name: String, _ bits: Double, _ raw: Int, _ e: Rate, _ d: Rate) {
         print("\(name.padding(toLength: 30, withPad: " ", startingAt: 0))  \(pad(fmt(bits, 4), 11))"
               + "  \(pad(fmt((Double(raw) + bits) / 16 * 100, 3) + "%", 9))"
               + "  \(pad(fmt(e.best / 1e6, 0), 8)) / \(pad(fmt(e.median / 1e6, 0), 5))"
               + "  \(pad(fmt(d.best / 1e6, 0), 8)) / \(pad(fmt(d.median / 1e6, 0), 5))")
     }
 
-    private func rans(_ symbols: [UInt16], _ table: RANSTable) throws -> (Int, Rate, Rate) {
+    func rans(_ symbols: [UInt16], _ table: RANSTable) throws -> (Int, Rate, Rate) {
         let n = symbols.count, blockSize = options.block
         let blocks = (n + blockSize - 1) / blockSize
         let stride = RANSEncoder.maxBytes(count: blockSize)
@@ -90,7 +90,7 @@ struct RANSBench {
         return (sizes.reduce(0, +), encode, decode)
     }
 
-    private func huffman(_ words: [UInt16], _ code: CanonicalCode) throws -> (Rate, Rate) {
+    func huffman(_ words: [UInt16], _ code: CanonicalCode) throws -> (Rate, Rate) {
         let n = words.count, blockSize = options.block
         let blocks = (n + blockSize - 1) / blockSize
         let stride = BlockEncoder.maxBitsBytes(count: blockSize, maxLength: code.maxLength)

@@ -78,65 +78,15 @@ public struct RANSTable: Sendable, Equatable {
         try RANSTable(frequencies: normalize(counts: counts, precisionBits: precisionBits), precisionBits: precisionBits)
     }
 
-    /// The frequencies `build` uses.
+    /// The frequencies `build` uses (`ANSFrequencies.normalize`, shared with tANS).
     public static func normalize(counts: [UInt64], precisionBits: Int) throws -> [UInt32] {
-        guard precisionRange.contains(precisionBits) else {
-            throw EntropyCodingError.invalidArgument("rANS precision \(precisionBits) is outside \(precisionRange)")
-        }
-        guard !counts.isEmpty, counts.count <= maxAlphabet else {
-            throw EntropyCodingError.invalidArgument("rANS alphabet of \(counts.count) symbols is outside 1...\(maxAlphabet)")
-        }
-        let m = 1 << precisionBits
-        let used = counts.indices.filter { counts[$0] > 0 }
-        guard !used.isEmpty else { throw EntropyCodingError.invalidArgument("rANS table for no symbols") }
-        guard used.count <= m else {
-            throw EntropyCodingError.invalidArgument("\(used.count) symbols do not fit a rANS table of 2^\(precisionBits)")
-        }
-        let total = Double(counts.reduce(UInt64(0), &+))
-        var freq = [UInt32](repeating: 0, count: counts.count)
-        var sum = 0
-        for s in used {
-            let f = Swift.max(1, Int((Double(counts[s]) * Double(m) / total).rounded()))
-            freq[s] = UInt32(f)
-            sum += f
-        }
-        // Settle the difference one unit at a time: add where the saving c·log2((f+1)/f) is largest, take
-        // where the loss c·log2(f/(f−1)) is smallest (never below 1). After rounding to nearest this is a
-        // handful of steps, except when many rare symbols were raised to 1 (then at most `used.count`).
-        func cost(_ s: Int, _ f: UInt32) -> Double {
-            f == 0 ? .infinity : Double(counts[s]) * (-log2(Double(f)))
-        }
-        while sum != m {
-            var best = -1
-            var bestDelta = Double.infinity
-            if sum < m {
-                for s in used {
-                    let delta = cost(s, freq[s] + 1) - cost(s, freq[s])
-                    if delta < bestDelta { bestDelta = delta; best = s }
-                }
-                freq[best] += 1
-                sum += 1
-            } else {
-                for s in used where freq[s] > 1 {
-                    let delta = cost(s, freq[s] - 1) - cost(s, freq[s])
-                    if delta < bestDelta { bestDelta = delta; best = s }
-                }
-                freq[best] -= 1
-                sum -= 1
-            }
-        }
-        return freq
+        try ANSFrequencies.normalize(counts: counts, precisionBits: precisionBits)
     }
 
     /// The ideal size in bits of coding `counts` with this table (the states' 256 bits not counted); nil
     /// when a counted symbol has frequency 0.
     public func codedBits(counts: [UInt64]) -> Double? {
-        var bits = 0.0
-        for (s, c) in counts.enumerated() where c > 0 {
-            guard s < frequencies.count, frequencies[s] > 0 else { return nil }
-            bits += Double(c) * (Double(precisionBits) - log2(Double(frequencies[s])))
-        }
-        return bits
+        ANSFrequencies.codedBits(counts: counts, frequencies: frequencies, precisionBits: precisionBits)
     }
 }
 

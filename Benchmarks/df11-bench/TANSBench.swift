@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import EntropyCoding
+
+/// `df11-bench tans`: the tANS building block (`TANSEncoder` / `TANSDecoder`, not yet in the container)
+/// side by side with the container's Huffman `BlockEncoder` / `BlockDecoder` and with `RANSEncoder` /
+/// `RANSDecoder` on the same words, one thread, blocks of `--block` words, one table per data set. Symbols
+/// as in `rans`: the exponent with the top k mantissa bits, extracted before timing. Huffman rates are whole
+/// bf16 words; ANS rates are symbols only.
+///
+/// Also prints, per coder, the stream's bits against the table's ideal cost (`codedBits`: what the
+/// quantized probabilities cost; tANS adds its spread's loss, the first states and padding), and for a file,
+/// the same per tensor (one tANS table per tensor, as the "ANS 2^12" column of docs/CODER2.md §2, tables not
+/// counted).
+struct TANSBench {
+    var options: EntropyBenchOptions
+
+    func run() throws {
+        var datasets = [Datasets.normal("normal σ=0.02", count: options.words, sigmas: [0.02], seed: 1)]
+        for path in options.files { datasets.append(try Datasets.safetensorsData(path: path)) }
+        print("df11-bench tans: \(options.repeats) timed runs per figure (after one warm-up), one thread, blocks of "
+              + "\(options.block) words; rates in million symbols (words) per second; bits per weight of the coded part.\n")
+        for dataset in datasets {
+            try measure(dataset)
+            if !dataset.tensors.isEmpty { try perTensor(dataset) }
+        }
+    }
+
+    private func symbols(_ words: ArraySlice<UInt16>, k: Int) -> [UInt16] {
+        words.map { ($0 >> UInt16(7 - k)) & UInt16((1 << (8 + k)) - 1) }
+    }
+
+    private func histogram(_ symbols: [UInt16], k: Int) -> [UInt64] {
+        var counts = [UInt64](repeating: 0, count: 1 << (8 + k))
+        for s in symbols { counts[Int(s)] += 1 }
+        return counts
+    }
+
+    private func measure(_ dataset: Dataset) throws {
+        let words = dataset.words
+        let n = words.count
+        let ransBench = RANSBench(options: options)
+        print("== \(dataset.name): \(n) words")
+        print("coder                          bits/weight  size/bf16   encode best/median   decode best/median  ideal bits  stream/ideal")
+        var exponents = ExponentHistogram()
+        words.withUnsafeBufferPointer { exponents.add(words: $0) }
+        let code = try CanonicalCode(lengths: HuffmanCodeLengths.build(counts: exponents.counts, limit: 12))
+        let huffBits = Double(exponents.codedBits(lengths: code.lengths)) / Double(n)
+        let (he, hd) = try ransBench.huffman(words, code)
+        ransBench.line("Huffman-12, exponent (now)", huffBits, 8, he, hd)
+        for (k, log) in [(0, 12), (2, 11), (2, 12), (2, 15)] {
+            let symbols = symbols(words[...], k: k)
+            let counts = histogram(symbols, k: k)
+            let table = try TANSTable.build(counts: counts, tableLog: log)
+            let (bytes, e, d) = try tans(symbols, table)
+            let ideal = table.codedBits(counts: counts)!
+            lineWithIdeal("tANS-\(log), exponent+\(k) bits", Double(8 * bytes), ideal, n, 8 - k, e, d, hd)
+        }
+        let symbols = symbols(words[...], k: 2)
+        let counts = histogram(symbols, k: 2)
+        let rTable = try RANSTable.build(counts: counts, precisionBits: 12)
+        let (bytes, e, d) = try ransBench.rans(symbols, rTable)
+        lineWithIdeal("rANS-12, exponent+2 bits", Double(8 * bytes), rTable.codedBits(counts: counts)!, n, 6, e, d, hd)
+        print("")
+    }
+
+    private func lineWithIdeal(_ name: String, _ bits: Double, _ ideal: Double, _ n: Int, _ raw: Int,
+                               _ e: Rate, _ d: Rate, _ huffmanDecode: Rate) {
+        RANSBench(options: options).line(name, bits / Double(n), raw, e, d)
+        print("    ideal \(fmt(ideal / Double(n), 4)) bits/weight, stream/ideal \(fmt(bits / ideal, 5)); "
+              + "decode best/Huffman best \(fmt(d.best / huffmanDecode.best, 2)), median/median \(fmt(d.median / huffmanDecode.median, 2))")
+    }
+
+    /// One tANS table per tensor: the real stream against the ideal cost, as % of the bf16 bytes (tables
+    /// not counted).
+    private func perTensor(_ dataset: Dataset) throws {
+        print("-- per tensor (\(dataset.tensors.count) BF16 tensors), one table each, blocks of \(options.block):")
+        print("model                         ideal % of bf16   tANS stream % of bf16   spread+states cost (points)")
+        for (k, log) in [(0, 12), (2, 12), (2, 15)] {
+            var ideal = 0.0, real = 0, n = 0
+            for range in dataset.tensors where !range.isEmpty {
+                let symbols = symbols(dataset.words[range], k: k)
+                let counts = histogram(symbols, k: k)
+                let table = try TANSTable.build(counts: counts, tableLog: log)
+                ideal += table.codedBits(counts: counts)!
+                let encoder = TANSEncoder(table: table)
+                var out = [UInt8](repeating: 0, count: TANSEncoder.maxBytes(count: options.block, tableLog: log))
+                var start = 0
+                while start < symbols.count {
+                    let end = Swift.min(symbols.count, start + options.block)
+                    let sizes = try symbols[start..<end].withUnsafeBufferPointer { s in
+                        try out.withUnsafeMutableBytes { try encoder.encode(s, into: $0) }
+                    }
+                    real += 8 * sizes.total
+                    start = end
+                }
+                n += symbols.count
+            }
+            let raw = Double((8 - k) * n)
+            let idealPct = (raw + ideal) / Double(16 * n) * 100
+            let realPct = (raw + Double(real)) / Double(16 * n) * 100
+            print("tANS-\(log), exponent+\(k) bits".padding(toLength: 30, withPad: " ", startingAt: 0)
+                  + "\(pad(fmt(idealPct, 4), 15))   \(pad(fmt(realPct, 4), 21))   \(pad(fmt(realPct - idealPct, 4), 12))")
+        }
+        print("")
+    }
+
+    private func tans(_ symbols: [UInt16], _ table: TANSTable) throws -> (Int, Rate, Rate) {
+        let n = symbols.count, blockSize = options.block
+        let blocks = (n + blockSize - 1) / blockSize
+        let stride = TANSEncoder.maxBytes(count: blockSize, tableLog: table.tableLog)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        let out = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
+        defer { buffer.deallocate(); out.deallocate() }
+        var sizes = [StreamSizes](repeating: StreamSizes(0, 0, 0, 0), count: blocks)
+        let encoder = TANSEncoder(table: table), decoder = TANSDecoder(table: table)
+        let encode = symbols.withUnsafeBufferPointer { s in
+            Rate(items: n, repeats: options.repeats) {
+                for b in 0..<blocks {
+                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
+                    sizes[b] = try! encoder.encode(UnsafeBufferPointer(rebasing: s[start..<(start + count)]),
+                                                   into: UnsafeMutableRawBufferPointer(rebasing: buffer[(b * stride)..<((b + 1) * stride)]))
+                }
+            }
+        }
+        var failure: Error?
+        let decode = Rate(items: n, repeats: options.repeats) {
+            do {
+                for b in 0..<blocks {
+                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[(b * stride)..<(b * stride + sizes[b].total)]),
+                                       sizes: sizes[b], count: count,
+                                       into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + count)]))
+                }
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        guard Array(out) == symbols else { throw BenchError("tANS round trip failed") }
+        return (sizes.reduce(0) { $0 + $1.total }, encode, decode)
+    }
+}

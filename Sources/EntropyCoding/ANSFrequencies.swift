@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Quantized probabilities for the ANS coders (`RANSTable`, `TANSTable`): counts normalized to sum `2^n`, and
+/// the exact cost of coding a histogram with them. One implementation for both coders, so that a table's
+/// predicted size is the same whichever codes it.
+public enum ANSFrequencies {
+    /// The largest alphabet: 4096 symbols (an 8-bit exponent with 4 mantissa bits, or any 12-bit symbol).
+    public static let maxAlphabet = 4096
+    /// Probability precision (the tANS table log): `M = 2^precisionBits`.
+    public static let precisionRange = 10...15
+
+    /// Frequencies for `counts` (one per symbol; 1...4096 of them, at least one non-zero) that sum to
+    /// `2^precisionBits`: every symbol with a non-zero count gets a frequency of at least 1, the rest in
+    /// proportion, the rounding settled where it costs least (each step moves one unit of frequency to or from
+    /// the symbol whose coded size changes least). Fails when more symbols are used than `2^precisionBits`.
+    public static func normalize(counts: [UInt64], precisionBits: Int) throws -> [UInt32] {
+        guard precisionRange.contains(precisionBits) else {
+            throw EntropyCodingError.invalidArgument("ANS precision \(precisionBits) is outside \(precisionRange)")
+        }
+        guard !counts.isEmpty, counts.count <= maxAlphabet else {
+            throw EntropyCodingError.invalidArgument("ANS alphabet of \(counts.count) symbols is outside 1...\(maxAlphabet)")
+        }
+        let m = 1 << precisionBits
+        let used = counts.indices.filter { counts[$0] > 0 }
+        guard !used.isEmpty else { throw EntropyCodingError.invalidArgument("ANS table for no symbols") }
+        guard used.count <= m else {
+            throw EntropyCodingError.invalidArgument("\(used.count) symbols do not fit an ANS table of 2^\(precisionBits)")
+        }
+        let total = Double(counts.reduce(UInt64(0), &+))
+        var freq = [UInt32](repeating: 0, count: counts.count)
+        var sum = 0
+        for s in used {
+            let f = Swift.max(1, Int((Double(counts[s]) * Double(m) / total).rounded()))
+            freq[s] = UInt32(f)
+            sum += f
+        }
+        // Settle the difference one unit at a time: add where the saving c·log2((f+1)/f) is largest, take
+        // where the loss c·log2(f/(f−1)) is smallest (never below 1). After rounding to nearest this is a
+        // handful of steps, except when many rare symbols were raised to 1 (then at most `used.count`).
+        func cost(_ s: Int, _ f: UInt32) -> Double {
+            f == 0 ? .infinity : Double(counts[s]) * (-log2(Double(f)))
+        }
+        while sum != m {
+            var best = -1
+            var bestDelta = Double.infinity
+            if sum < m {
+                for s in used {
+                    let delta = cost(s, freq[s] + 1) - cost(s, freq[s])
+                    if delta < bestDelta { bestDelta = delta; best = s }
+                }
+                freq[best] += 1
+                sum += 1
+            } else {
+                for s in used where freq[s] > 1 {
+                    let delta = cost(s, freq[s] - 1) - cost(s, freq[s])
+                    if delta < bestDelta { bestDelta = delta; best = s }
+                }
+                freq[best] -= 1
+                sum -= 1
+            }
+        }
+        return freq
+    }
+
+    /// The ideal size in bits of coding `counts` with `frequencies` of precision `precisionBits`:
+    /// `Σ c(s)·(n − log2 f(s))` (what an ANS coder spends up to its final states; tANS adds its spread's
+    /// small loss). Nil when a counted symbol has frequency 0 or lies outside the frequencies.
+    public static func codedBits(counts: [UInt64], frequencies: [UInt32], precisionBits: Int) -> Double? {
+        var bits = 0.0
+        for (s, c) in counts.enumerated() where c > 0 {
+            guard s < frequencies.count, frequencies[s] > 0 else { return nil }
+            bits += Double(c) * (Double(precisionBits) - log2(Double(frequencies[s])))
+        }
+        return bits
+    }
+}
