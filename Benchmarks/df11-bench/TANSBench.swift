@@ -25,6 +25,7 @@ struct TANSBench {
         print("df11-bench tans: \(options.repeats) timed runs per figure (after one warm-up), one thread, blocks of "
               + "\(options.block) words; rates in million symbols (words) per second; bits per weight of the coded part.\n")
         for dataset in datasets {
+            try gate(dataset)
             try measure(dataset)
             if !dataset.tensors.isEmpty { try perTensor(dataset) }
         }
@@ -73,6 +74,106 @@ struct TANSBench {
         RANSBench(options: options).line(name, bits / Double(n), raw, e, d)
         print("    ideal \(fmt(ideal / Double(n), 4)) bits/weight, stream/ideal \(fmt(bits / ideal, 5)); "
               + "decode best/Huffman best \(fmt(d.best / huffmanDecode.best, 2)), median/median \(fmt(d.median / huffmanDecode.median, 2))")
+    }
+
+    /// The gate of docs/CODER2.md §7 step 1: decode rates of Huffman-12 (whole words, format 1.0), tANS-12
+    /// and rANS-12 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds) so that they see the
+    /// same load.
+    private func gate(_ dataset: Dataset) throws {
+        let words = dataset.words
+        let n = words.count, blockSize = options.block
+        let blocks = (n + blockSize - 1) / blockSize
+        func range(_ b: Int) -> Range<Int> { (b * blockSize)..<Swift.min(n, (b + 1) * blockSize) }
+        // Huffman, format 1.0's coder.
+        var exponents = ExponentHistogram()
+        words.withUnsafeBufferPointer { exponents.add(words: $0) }
+        let code = try CanonicalCode(lengths: HuffmanCodeLengths.build(counts: exponents.counts, limit: 12))
+        let hStride = BlockEncoder.maxBitsBytes(count: blockSize, maxLength: code.maxLength)
+        let hBits = UnsafeMutableRawBufferPointer.allocate(byteCount: hStride * blocks, alignment: 64)
+        let signMantissa = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        let hOut = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
+        var hSizes = [StreamSizes]()
+        let hEncoder = BlockEncoder(code: code), hDecoder = BlockDecoder(code: code)
+        try words.withUnsafeBufferPointer { w in
+            for b in 0..<blocks {
+                let r = range(b)
+                hSizes.append(try hEncoder.encode(words: w.baseAddress! + r.lowerBound, count: r.count,
+                                                  signMantissa: signMantissa + r.lowerBound,
+                                                  bits: UnsafeMutableRawBufferPointer(rebasing: hBits[(b * hStride)..<((b + 1) * hStride)])))
+            }
+        }
+        // tANS-12 and rANS-12 over exponent + 2 bits, one table for the data set.
+        let symbols = symbols(words[...], k: 2)
+        let counts = histogram(symbols, k: 2)
+        let tTable = try TANSTable.build(counts: counts, tableLog: 12)
+        let tStride = TANSEncoder.maxBytes(count: blockSize, tableLog: 12)
+        let tBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: tStride * blocks, alignment: 64)
+        let tOut = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
+        var tSizes = [StreamSizes]()
+        let tEncoder = TANSEncoder(table: tTable), tDecoder = TANSDecoder(table: tTable)
+        let rTable = try RANSTable.build(counts: counts, precisionBits: 12)
+        let rStride = RANSEncoder.maxBytes(count: blockSize)
+        let rBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rStride * blocks, alignment: 64)
+        let rOut = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
+        var rSizes = [Int]()
+        let rEncoder = RANSEncoder(table: rTable), rDecoder = RANSDecoder(table: rTable)
+        defer {
+            hBits.deallocate(); signMantissa.deallocate(); hOut.deallocate()
+            tBuffer.deallocate(); tOut.deallocate(); rBuffer.deallocate(); rOut.deallocate()
+        }
+        try symbols.withUnsafeBufferPointer { s in
+            for b in 0..<blocks {
+                let r = range(b)
+                tSizes.append(try tEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
+                                                  into: UnsafeMutableRawBufferPointer(rebasing: tBuffer[(b * tStride)..<((b + 1) * tStride)])))
+                rSizes.append(try rEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
+                                                  into: UnsafeMutableRawBufferPointer(rebasing: rBuffer[(b * rStride)..<((b + 1) * rStride)])))
+            }
+        }
+        var failure: Error?
+        let rates = Rate.alternating(items: n, repeats: 2 * options.repeats + 1, [
+            {
+                do {
+                    for b in 0..<blocks {
+                        let r = range(b)
+                        try hDecoder.decode(bits: UnsafeRawBufferPointer(rebasing: hBits[(b * hStride)..<(b * hStride + hSizes[b].total)]),
+                                            sizes: hSizes[b], signMantissa: signMantissa + r.lowerBound, count: r.count,
+                                            into: hOut + r.lowerBound)
+                    }
+                } catch { failure = error }
+            },
+            {
+                do {
+                    for b in 0..<blocks {
+                        let r = range(b)
+                        try tDecoder.decode(UnsafeRawBufferPointer(rebasing: tBuffer[(b * tStride)..<(b * tStride + tSizes[b].total)]),
+                                            sizes: tSizes[b], count: r.count, into: UnsafeMutableBufferPointer(rebasing: tOut[r]))
+                    }
+                } catch { failure = error }
+            },
+            {
+                do {
+                    for b in 0..<blocks {
+                        let r = range(b)
+                        try rDecoder.decode(UnsafeRawBufferPointer(rebasing: rBuffer[(b * rStride)..<(b * rStride + rSizes[b])]),
+                                            count: r.count, into: UnsafeMutableBufferPointer(rebasing: rOut[r]))
+                    }
+                } catch { failure = error }
+            },
+        ])
+        if let failure { throw failure }
+        guard words.withUnsafeBufferPointer({ memcmp($0.baseAddress!, hOut, 2 * n) == 0 }),
+              Array(tOut) == symbols, Array(rOut) == symbols else { throw BenchError("gate round trip failed") }
+        var load = [Double](repeating: 0, count: 3)
+        let loadText = getloadavg(&load, 3) == 3 ? "load average \(fmt(load[0], 2)), \(fmt(load[1], 2)), \(fmt(load[2], 2))" : "load unknown"
+        print("== gate on \(dataset.name): decode, one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
+        let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits"]
+        for (name, rate) in zip(names, rates) {
+            print("\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rate.best / 1e6, 0), 5)) M/s"
+                  + "  median \(pad(fmt(rate.median / 1e6, 0), 5)) M/s   best/Huffman \(fmt(rate.best / rates[0].best, 2))"
+                  + "  median/Huffman \(fmt(rate.median / rates[0].median, 2))")
+        }
+        print("")
     }
 
     /// One tANS table per tensor: the real stream against the ideal cost, as % of the bf16 bytes (tables

@@ -32,6 +32,27 @@ struct Rate: CustomStringConvertible {
         spread = (times.last! - times.first!) / times.first!
     }
 
+    /// Rates of several bodies timed in alternation (one run of each per round, after one warm-up round), so
+    /// that a change of the machine's load affects them alike.
+    static func alternating(items: Int, repeats: Int, _ bodies: [() -> Void]) -> [Rate] {
+        for body in bodies { body() }
+        var times = [[Double]](repeating: [], count: bodies.count)
+        for _ in 0..<repeats {
+            for (i, body) in bodies.enumerated() {
+                let start = now()
+                body()
+                times[i].append(now() - start)
+            }
+        }
+        return times.map { Rate(items: items, sortedTimes: $0.sorted()) }
+    }
+
+    private init(items: Int, sortedTimes times: [Double]) {
+        best = Double(items) / times.first!
+        median = Double(items) / times[times.count / 2]
+        spread = (times.last! - times.first!) / times.first!
+    }
+
     var description: String {
         "best \(fmt(best / 1e6, 0)) M/s, median \(fmt(median / 1e6, 0)) M/s (spread \(fmt(spread * 100, 0))%)"
     }

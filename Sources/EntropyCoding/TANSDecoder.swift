@@ -1,7 +1,6 @@
 /// Decodes the four interleaved streams `TANSEncoder` writes, with the same table.
 ///
-/// One table lookup per symbol gives the number of bits to read and the next state's base (a second, off the
-/// dependency chain, gives the symbol); the
+/// One table entry per state gives the symbol, the bits to read and the next state's base; the
 /// four lanes are four independent dependency chains, each reading its own stream through a 64-bit window
 /// refilled once per round. Rounds that cannot leave any stream run without checks; the rest of each message
 /// is decoded with every read checked.
@@ -18,25 +17,25 @@
 /// message), which the container's block checksum catches. It does not promise that every changed bit throws.
 public struct TANSDecoder: Sendable {
     public let table: TANSTable
-    /// Per state: bits to read (bits 0–3; 4–15 are 0) and the next state's base (bits 16–31).
-    private let transitions: [UInt32]
-    /// Per state: its symbol (the table's spread).
-    private var symbols: [UInt16] { table.spread }
+    /// Per state, 8 bytes (`DecodingEntry`): the bit count, the symbol, the mask of the bits to read and the
+    /// next state's base, each loaded on its own so that a step needs almost no arithmetic.
+    private let entries: [UInt64]
 
     public init(table: TANSTable) {
         self.table = table
         let log = table.tableLog
         let size = 1 << log
         var next = table.frequencies.map { Int($0) }
-        var transitions = [UInt32](repeating: 0, count: size)
-        for (u, s) in table.spread.enumerated() {
-            let x = next[Int(s)]
-            next[Int(s)] += 1
-            let bits = log - (Int.bitWidth - 1 - x.leadingZeroBitCount)
-            let base = (x << bits) - size
-            transitions[u] = UInt32(bits) | UInt32(base) << 16
+        var entries = [UInt64](repeating: 0, count: size)
+        entries.withUnsafeMutableBytes { entries in
+            for (u, s) in table.spread.enumerated() {
+                let x = next[Int(s)]
+                next[Int(s)] += 1
+                let bits = log - (Int.bitWidth - 1 - x.leadingZeroBitCount)
+                DecodingEntry.store(bits: bits, symbol: s, base: (x << bits) - size, at: entries.baseAddress! + 8 * u)
+            }
         }
-        self.transitions = transitions
+        self.entries = entries
     }
 
     /// Decodes `count` symbols from `stream` (the four lanes' streams concatenated, `sizes` their lengths)
@@ -73,9 +72,8 @@ public struct TANSDecoder: Sendable {
         var r0 = lanes[0], r1 = lanes[1], r2 = lanes[2], r3 = lanes[3]
         let dst = out.baseAddress!
         var i = 0
-        try transitions.withUnsafeBufferPointer { transitions throws(EntropyCodingError) in
-          try symbols.withUnsafeBufferPointer { symbols throws(EntropyCodingError) in
-            let t = transitions.baseAddress!, spread = symbols.baseAddress!
+        try entries.withUnsafeBufferPointer { entries throws(EntropyCodingError) in
+            let t = UnsafeRawPointer(entries.baseAddress!)
             // Symbols per lane between two refills: a window holds 56 bits.
             let perRefill = log <= 14 ? 4 : 3
             let step = perRefill * log
@@ -84,21 +82,20 @@ public struct TANSDecoder: Sendable {
                 rounds = Swift.min(rounds, r0.safeRounds(step), r1.safeRounds(step), r2.safeRounds(step), r3.safeRounds(step))
                 if rounds <= 0 { break }
                 if perRefill == 4 {
-                    Self.fastRounds(rounds, perRefill: 4, t, spread, dst, &i, &r0, &r1, &r2, &r3)
+                    Self.fastRounds(rounds, perRefill: 4, t, dst, &i, &r0, &r1, &r2, &r3)
                 } else {
-                    Self.fastRounds(rounds, perRefill: 3, t, spread, dst, &i, &r0, &r1, &r2, &r3)
+                    Self.fastRounds(rounds, perRefill: 3, t, dst, &i, &r0, &r1, &r2, &r3)
                 }
             }
             while i < count {
                 switch i & 3 {
-                case 0: dst[i] = try r0.checkedSymbol(t, spread, lane: 0, index: i)
-                case 1: dst[i] = try r1.checkedSymbol(t, spread, lane: 1, index: i)
-                case 2: dst[i] = try r2.checkedSymbol(t, spread, lane: 2, index: i)
-                default: dst[i] = try r3.checkedSymbol(t, spread, lane: 3, index: i)
+                case 0: dst[i] = try r0.checkedSymbol(t, lane: 0, index: i)
+                case 1: dst[i] = try r1.checkedSymbol(t, lane: 1, index: i)
+                case 2: dst[i] = try r2.checkedSymbol(t, lane: 2, index: i)
+                default: dst[i] = try r3.checkedSymbol(t, lane: 3, index: i)
                 }
                 i += 1
             }
-          }
         }
         for (lane, reader) in [r0, r1, r2, r3].enumerated() where TANSEncoder.laneCount(lane, count: count) > 0 {
             guard reader.position == 8 * reader.size else {
@@ -115,8 +112,7 @@ public struct TANSDecoder: Sendable {
     /// Each window is refilled with 56 stream bits and a marker bit above them; the bits a round consumed are
     /// read back from where the marker went, so the positions need no update per symbol.
     @inline(__always)
-    private static func fastRounds(_ rounds: Int, perRefill: Int, _ t: UnsafePointer<UInt32>,
-                                   _ symbols: UnsafePointer<UInt16>,
+    private static func fastRounds(_ rounds: Int, perRefill: Int, _ t: UnsafeRawPointer,
                                    _ dst: UnsafeMutablePointer<UInt16>, _ i: inout Int,
                                    _ r0: inout LaneReader, _ r1: inout LaneReader,
                                    _ r2: inout LaneReader, _ r3: inout LaneReader) {
@@ -124,13 +120,14 @@ public struct TANSDecoder: Sendable {
         var out = dst + i
         for _ in 0..<rounds {
             var w0 = r0.window56(), w1 = r1.window56(), w2 = r2.window56(), w3 = r3.window56()
-            for _ in 0..<perRefill {
-                step(t, symbols, &s0, &w0, out)
-                step(t, symbols, &s1, &w1, out + 1)
-                step(t, symbols, &s2, &w2, out + 2)
-                step(t, symbols, &s3, &w3, out + 3)
-                out += 4
+            // Written out: the compiler keeps a loop over `perRefill` otherwise.
+            step(t, &s0, &w0, out); step(t, &s1, &w1, out + 1); step(t, &s2, &w2, out + 2); step(t, &s3, &w3, out + 3)
+            step(t, &s0, &w0, out + 4); step(t, &s1, &w1, out + 5); step(t, &s2, &w2, out + 6); step(t, &s3, &w3, out + 7)
+            step(t, &s0, &w0, out + 8); step(t, &s1, &w1, out + 9); step(t, &s2, &w2, out + 10); step(t, &s3, &w3, out + 11)
+            if perRefill == 4 {
+                step(t, &s0, &w0, out + 12); step(t, &s1, &w1, out + 13); step(t, &s2, &w2, out + 14); step(t, &s3, &w3, out + 15)
             }
+            out += 4 * perRefill
             r0.consumed(w0); r1.consumed(w1); r2.consumed(w2); r3.consumed(w3)
         }
         i = out - dst
@@ -138,17 +135,35 @@ public struct TANSDecoder: Sendable {
     }
 
     /// One decoding step: stores the state's symbol and reads its bits from the window into the next state.
-    /// The transition's low 6 bits are the bit count (bits 4 and 5 are 0), so the masking shifts use it as is.
     @inline(__always)
-    private static func step(_ t: UnsafePointer<UInt32>, _ symbols: UnsafePointer<UInt16>, _ state: inout Int,
-                             _ window: inout UInt64, _ out: UnsafeMutablePointer<UInt16>) {
-        let e = t[state]
-        out.pointee = symbols[state]
-        let bits = UInt64(truncatingIfNeeded: e)
-        let value = window & ((1 &<< bits) &- 1)
-        window &>>= bits
-        state = Int(truncatingIfNeeded: e &>> 16) &+ Int(truncatingIfNeeded: value)
+    private static func step(_ t: UnsafeRawPointer, _ state: inout Int, _ window: inout UInt64,
+                             _ out: UnsafeMutablePointer<UInt16>) {
+        let entry = t + state &<< 3
+        out.pointee = DecodingEntry.symbol(entry)
+        let value = window & DecodingEntry.mask(entry)
+        window &>>= DecodingEntry.bits(entry)
+        state = DecodingEntry.base(entry) &+ Int(truncatingIfNeeded: value)
     }
+}
+
+/// The decoder's 8-byte entry for one state, in native byte order: byte 0 the number of bits to read
+/// (0...15), byte 1 zero, bytes 2–3 the symbol, 4–5 the mask `2^bits − 1`, 6–7 the next state's base.
+enum DecodingEntry {
+    static func store(bits: Int, symbol: UInt16, base: Int, at entry: UnsafeMutableRawPointer) {
+        entry.storeBytes(of: UInt16(bits), as: UInt16.self)
+        entry.storeBytes(of: symbol, toByteOffset: 2, as: UInt16.self)
+        entry.storeBytes(of: UInt16((1 << bits) - 1), toByteOffset: 4, as: UInt16.self)
+        entry.storeBytes(of: UInt16(base), toByteOffset: 6, as: UInt16.self)
+    }
+
+    @inline(__always)
+    static func bits(_ entry: UnsafeRawPointer) -> UInt64 { UInt64(entry.load(as: UInt8.self)) }
+    @inline(__always)
+    static func symbol(_ entry: UnsafeRawPointer) -> UInt16 { entry.load(fromByteOffset: 2, as: UInt16.self) }
+    @inline(__always)
+    static func mask(_ entry: UnsafeRawPointer) -> UInt64 { UInt64(entry.load(fromByteOffset: 4, as: UInt16.self)) }
+    @inline(__always)
+    static func base(_ entry: UnsafeRawPointer) -> Int { Int(entry.load(fromByteOffset: 6, as: UInt16.self)) }
 }
 
 /// One lane's stream as the decoder reads it: where it is, how far it has read, its state.
@@ -212,16 +227,14 @@ struct LaneReader {
     }
 
     /// One decoding step with the read checked against the lane's end.
-    mutating func checkedSymbol(_ t: UnsafePointer<UInt32>, _ symbols: UnsafePointer<UInt16>, lane: Int,
-                                index: Int) throws(EntropyCodingError) -> UInt16 {
-        let e = t[state]
-        let symbol = symbols[state]
-        let count = Int(e & 0xF)
+    mutating func checkedSymbol(_ t: UnsafeRawPointer, lane: Int, index: Int) throws(EntropyCodingError) -> UInt16 {
+        let entry = t + 8 * state
+        let count = Int(DecodingEntry.bits(entry))
         guard position + count <= 8 * size else {
             throw .corruptStream("tANS lane \(lane) ends inside the bits of symbol \(index)")
         }
-        state = Int(e >> 16) + Int(bits(at: position) & ((1 << UInt64(count)) - 1))
+        state = DecodingEntry.base(entry) + Int(bits(at: position) & DecodingEntry.mask(entry))
         position += count
-        return symbol
+        return DecodingEntry.symbol(entry)
     }
 }
