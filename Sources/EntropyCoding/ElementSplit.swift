@@ -1,0 +1,173 @@
+/// How the structured coder (docs/CODER2.md §3–§4) takes a floating-point element apart, and puts it back.
+///
+/// An element of a `FloatLayout` (`sign | exponent (e bits) | mantissa (m bits)`, little-endian in `width`
+/// bytes) becomes three parts:
+///
+/// - the **symbol**: the exponent with the top `k` mantissa bits below it, `e + k` bits — or, with
+///   `signInSymbol`, the sign too (`1 + e + k` bits; FP8 codes its whole byte this way). At most 12 bits,
+///   the ANS coders' alphabet of 4096;
+/// - the **raw bits**: the sign (unless it is in the symbol) above the mantissa bits between the planes and
+///   the symbol, `rawBits` in all: `raw = sign << r | (element >> 8p) mod 2^r` with `r = m − k − 8p`;
+/// - the **low planes**: the `p` low bytes of the element (`planeCount`), byte `j` of each element in plane `j`.
+///
+/// The split is a bijection between element bit patterns and in-range parts, whatever the pattern means
+/// (NaN payloads, infinities, subnormals, negative zero, every FP8 code): `element(symbol:raw:low:)` inverts
+/// `symbol(of:)`, `raw(of:)` and `low(of:)` exactly. With BF16, `k = 0` and no planes it is format 1.0's split
+/// (`BF16.exponent`, `BF16.signMantissa`).
+public struct ElementSplit: Hashable, Sendable, CustomStringConvertible {
+    /// The largest symbol: 12 bits.
+    public static let maxSymbolBits = 12
+
+    public let layout: FloatLayout
+    /// `k`: the mantissa bits joined to the exponent in the symbol.
+    public let symbolMantissaBits: Int
+    /// Whether the sign is the symbol's top bit (else it is the raw bits' top bit).
+    public let signInSymbol: Bool
+    /// `p`: the low bytes split off into planes.
+    public let planeCount: Int
+
+    /// A split of `layout` with `k` mantissa bits in the symbol and `planeCount` low byte planes.
+    ///
+    /// - Throws: `EntropyCodingError.invalidArgument` when `k` is outside `0...m`, the symbol would be wider
+    ///   than 12 bits, or the planes would reach into the symbol (`8p > m − k`).
+    public init(layout: FloatLayout, symbolMantissaBits k: Int, signInSymbol: Bool = false, planeCount: Int = 0) throws(EntropyCodingError) {
+        guard (0...layout.mantissaBits).contains(k) else {
+            throw .invalidArgument("\(layout): \(k) mantissa bits in the symbol is outside 0...\(layout.mantissaBits)")
+        }
+        let symbolBits = layout.exponentBits + k + (signInSymbol ? 1 : 0)
+        guard symbolBits <= Self.maxSymbolBits else {
+            throw .invalidArgument("\(layout): a symbol of \(symbolBits) bits is wider than \(Self.maxSymbolBits)")
+        }
+        guard planeCount >= 0, 8 * planeCount <= layout.mantissaBits - k else {
+            throw .invalidArgument("\(layout): \(planeCount) low byte planes do not fit below a symbol with \(k) mantissa bits")
+        }
+        self.layout = layout
+        self.symbolMantissaBits = k
+        self.signInSymbol = signInSymbol
+        self.planeCount = planeCount
+    }
+
+    /// The whole element as the symbol (FP8: no raw bits, no planes).
+    public static func wholeElement(_ layout: FloatLayout) throws(EntropyCodingError) -> ElementSplit {
+        try ElementSplit(layout: layout, symbolMantissaBits: layout.mantissaBits, signInSymbol: true)
+    }
+
+    /// Bits per symbol.
+    public var symbolBits: Int { layout.exponentBits + symbolMantissaBits + (signInSymbol ? 1 : 0) }
+    /// Symbols in the alphabet: `2^symbolBits`.
+    public var alphabetSize: Int { 1 << symbolBits }
+    /// Mantissa bits kept raw: between the planes and the symbol.
+    public var rawMantissaBits: Int { layout.mantissaBits - symbolMantissaBits - 8 * planeCount }
+    /// Raw bits per element: the sign (unless in the symbol) and `rawMantissaBits`.
+    public var rawBits: Int { rawMantissaBits + (signInSymbol ? 0 : 1) }
+    /// Bits per element in the planes: `8p`.
+    public var planeBits: Int { 8 * planeCount }
+
+    /// The bit at which the symbol starts: `m − k`.
+    @usableFromInline var symbolShift: UInt64 { UInt64(layout.mantissaBits - symbolMantissaBits) }
+
+    @usableFromInline static func mask(_ bits: Int) -> UInt64 { bits >= 64 ? ~0 : (UInt64(1) << UInt64(bits)) - 1 }
+
+    /// The symbol of an element (its bit pattern in the low `8·width` bits).
+    @inlinable
+    public func symbol(of element: UInt64) -> UInt16 {
+        UInt16(truncatingIfNeeded: (element >> symbolShift) & Self.mask(symbolBits))
+    }
+
+    /// The raw bits of an element: `sign << rawMantissaBits | mantissa bits`, `rawBits` bits.
+    @inlinable
+    public func raw(of element: UInt64) -> UInt64 {
+        let mantissa = (element >> UInt64(planeBits)) & Self.mask(rawMantissaBits)
+        if signInSymbol { return mantissa }
+        return ((element >> UInt64(layout.bits - 1)) & 1) << UInt64(rawMantissaBits) | mantissa
+    }
+
+    /// The low planes' bits of an element: its `p` low bytes.
+    @inlinable
+    public func low(of element: UInt64) -> UInt64 { element & Self.mask(planeBits) }
+
+    /// The element with these parts; bits of a part above its width are ignored.
+    @inlinable
+    public func element(symbol: UInt16, raw: UInt64, low: UInt64) -> UInt64 {
+        var x = (UInt64(symbol) & Self.mask(symbolBits)) << symbolShift
+        x |= (raw & Self.mask(rawMantissaBits)) << UInt64(planeBits)
+        if !signInSymbol { x |= ((raw >> UInt64(rawMantissaBits)) & 1) << UInt64(layout.bits - 1) }
+        return x | (low & Self.mask(planeBits))
+    }
+
+    public var description: String {
+        "\(layout) split: \(symbolBits)-bit symbol (exponent\(signInSymbol ? ", sign" : "") and \(symbolMantissaBits) mantissa bits), "
+            + "\(rawBits) raw bits, \(planeCount) low byte planes"
+    }
+}
+
+/// The parts of many elements, as `ElementSplit.split` makes them.
+public struct SplitElements: Equatable, Sendable {
+    /// One symbol per element.
+    public var symbols: [UInt16]
+    /// One value of `rawBits` bits per element.
+    public var raw: [UInt64]
+    /// `planeCount` planes, plane `j` holding byte `j` of each element.
+    public var planes: [[UInt8]]
+
+    public init(symbols: [UInt16], raw: [UInt64], planes: [[UInt8]]) {
+        self.symbols = symbols
+        self.raw = raw
+        self.planes = planes
+    }
+}
+
+extension ElementSplit {
+    /// Splits the little-endian elements in `bytes` (a whole number of elements).
+    ///
+    /// - Throws: `EntropyCodingError.invalidArgument` when `bytes` is not a whole number of elements.
+    public func split(_ bytes: UnsafeRawBufferPointer) throws(EntropyCodingError) -> SplitElements {
+        let width = layout.width
+        guard bytes.count % width == 0 else {
+            throw .invalidArgument("\(bytes.count) bytes are not a whole number of \(width)-byte \(layout) elements")
+        }
+        let count = bytes.count / width
+        var parts = SplitElements(symbols: [UInt16](repeating: 0, count: count), raw: [UInt64](repeating: 0, count: count),
+                                  planes: [[UInt8]](repeating: [UInt8](repeating: 0, count: count), count: planeCount))
+        for i in 0..<count {
+            let x = Self.load(bytes, i, width)
+            parts.symbols[i] = symbol(of: x)
+            parts.raw[i] = raw(of: x)
+            for j in 0..<planeCount { parts.planes[j][i] = UInt8(truncatingIfNeeded: x >> UInt64(8 * j)) }
+        }
+        return parts
+    }
+
+    /// The little-endian bytes of the elements with these parts.
+    ///
+    /// - Throws: `EntropyCodingError.invalidArgument` when the parts' counts differ, the number of planes is
+    ///   not `planeCount`, or a symbol or raw value does not fit its width (parts that no split makes).
+    public func join(_ parts: SplitElements) throws(EntropyCodingError) -> [UInt8] {
+        let count = parts.symbols.count
+        guard parts.raw.count == count, parts.planes.count == planeCount, parts.planes.allSatisfy({ $0.count == count }) else {
+            throw .invalidArgument("\(layout) parts of different lengths: \(count) symbols, \(parts.raw.count) raw values, "
+                                   + "planes of \(parts.planes.map(\.count))")
+        }
+        let width = layout.width
+        var bytes = [UInt8](repeating: 0, count: count * width)
+        for i in 0..<count {
+            let symbol = parts.symbols[i], raw = parts.raw[i]
+            guard Int(symbol) < alphabetSize, raw <= Self.mask(rawBits) else {
+                throw .invalidArgument("element \(i): symbol \(symbol) or raw value \(raw) is wider than the \(self)")
+            }
+            var low: UInt64 = 0
+            for j in 0..<planeCount { low |= UInt64(parts.planes[j][i]) << UInt64(8 * j) }
+            let x = element(symbol: symbol, raw: raw, low: low)
+            for b in 0..<width { bytes[i * width + b] = UInt8(truncatingIfNeeded: x >> UInt64(8 * b)) }
+        }
+        return bytes
+    }
+
+    /// Element `i` of little-endian `width`-byte elements.
+    @inline(__always)
+    static func load(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ width: Int) -> UInt64 {
+        var x: UInt64 = 0
+        for b in 0..<width { x |= UInt64(bytes[i * width + b]) << UInt64(8 * b) }
+        return x
+    }
+}
