@@ -14,9 +14,11 @@ public enum ANSFrequencies {
     public static let precisionRange = 10...15
 
     /// Frequencies for `counts` (one per symbol; 1...4096 of them, at least one non-zero) that sum to
-    /// `2^precisionBits`: every symbol with a non-zero count gets a frequency of at least 1, the rest in
-    /// proportion, the rounding settled where it costs least (each step moves one unit of frequency to or from
-    /// the symbol whose coded size changes least). Fails when more symbols are used than `2^precisionBits`.
+    /// `2^precisionBits` and minimize the coded size `Σ c(s)·(n − log2 f(s))`: every symbol with a non-zero
+    /// count gets a frequency of at least 1, the rest in proportion, the rounding settled where it costs least
+    /// (each step moves one unit of frequency to or from the symbol whose coded size changes least), then units
+    /// exchanged between symbols while that saves bits. Fails when more symbols are used than
+    /// `2^precisionBits`.
     public static func normalize(counts: [UInt64], precisionBits: Int) throws -> [UInt32] {
         guard precisionRange.contains(precisionBits) else {
             throw EntropyCodingError.invalidArgument("ANS precision \(precisionBits) is outside \(precisionRange)")
@@ -63,8 +65,32 @@ public enum ANSFrequencies {
                 sum -= 1
             }
         }
+        // Then exchange units while that makes the cost smaller: take one from the symbol that loses least,
+        // give it to the one that gains most. The cost is a separable convex function of the frequencies, so
+        // when no such exchange helps the frequencies are optimal (the same optimum as
+        // tools/bench/coder_bounds.py's `normalize`, whatever the starting point).
+        while used.count > 1 {
+            var gainer = -1, loser = -1
+            var gain = -Double.infinity, loss = Double.infinity
+            for s in used {
+                let c = Double(counts[s]), f = Double(freq[s])
+                let g = c * log2((f + 1) / f)
+                if g > gain { gain = g; gainer = s }
+                if freq[s] > 1 {
+                    let l = c * log2(f / (f - 1))
+                    if l < loss { loss = l; loser = s }
+                }
+            }
+            guard loser >= 0, gainer != loser, gain > loss * (1 + Self.exchangeTolerance) else { break }
+            freq[gainer] += 1
+            freq[loser] -= 1
+        }
         return freq
     }
+
+    /// How much an exchange must gain, relative to its loss, to be made (so that rounding cannot make two
+    /// equal-cost tables exchange units forever).
+    static let exchangeTolerance = 1e-12
 
     /// The ideal size in bits of coding `counts` with `frequencies` of precision `precisionBits`:
     /// `Σ c(s)·(n − log2 f(s))` (what an ANS coder spends up to its final states; tANS adds its spread's

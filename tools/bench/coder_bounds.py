@@ -59,7 +59,8 @@ def entropy_bits(c: np.ndarray) -> float:
 
 
 def normalize(c: np.ndarray, tl: int):
-    """Counts of the used symbols `c` (> 0) quantized to sum 2^tl, each ≥ 1; None if impossible."""
+    """Counts of the used symbols `c` (> 0) quantized to sum 2^tl, each ≥ 1, at the smallest coded size
+    Σ c·(tl − log2 q); None if impossible."""
     L = 1 << tl
     if len(c) > L:
         return None
@@ -69,7 +70,7 @@ def normalize(c: np.ndarray, tl: int):
     for _ in range(1 << 16):  # one unit per used symbol per pass; a surplus on one big symbol takes many
         d = L - int(q.sum())
         if d == 0:
-            return q
+            return exchange(cf, q)
         if d > 0:
             gain = cf * np.log2((q + 1) / q)
             idx = np.argsort(-gain, kind="stable")[:d]
@@ -80,6 +81,25 @@ def normalize(c: np.ndarray, tl: int):
             idx = np.argsort(loss, kind="stable")[:k]
             q[idx] -= 1
     raise RuntimeError("normalization did not converge")
+
+
+EXCHANGE_TOLERANCE = 1e-12  # as ANSFrequencies.exchangeTolerance in df11
+
+
+def exchange(cf: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Moves single units from the symbol that loses least to the one that gains most while that saves bits.
+    The cost is separable and convex in q, so the result is the optimum (the same as df11's
+    ANSFrequencies.normalize, whatever the starting point)."""
+    if len(q) <= 1:
+        return q
+    while True:
+        gain = cf * np.log2((q + 1) / q)
+        loss = np.where(q > 1, cf * np.log2(q / np.maximum(q - 1, 1)), np.inf)
+        b, a = int(np.argmax(gain)), int(np.argmin(loss))
+        if a == b or not np.isfinite(loss[a]) or not gain[b] > loss[a] * (1 + EXCHANGE_TOLERANCE):
+            return q
+        q[b] += 1
+        q[a] -= 1
 
 
 def ans_bits(c: np.ndarray, tl: int):
