@@ -76,9 +76,9 @@ struct TANSBench {
               + "decode best/Huffman best \(fmt(d.best / huffmanDecode.best, 2)), median/median \(fmt(d.median / huffmanDecode.median, 2))")
     }
 
-    /// The gate of docs/CODER2.md §7 step 1: decode rates of Huffman-12 (whole words, format 1.0), tANS-12
-    /// and rANS-12 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds) so that they see the
-    /// same load.
+    /// The gate of docs/CODER2.md §7 step 1: decode (and encode) rates of Huffman-12 (whole words, format
+    /// 1.0), tANS-12 and rANS-12 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds) so that
+    /// they see the same load.
     private func gate(_ dataset: Dataset) throws {
         let words = dataset.words
         let n = words.count, blockSize = options.block
@@ -130,6 +130,35 @@ struct TANSBench {
                                                   into: UnsafeMutableRawBufferPointer(rebasing: rBuffer[(b * rStride)..<((b + 1) * rStride)])))
             }
         }
+        // Encoding, timed the same way (the streams are rewritten with the same bytes).
+        let encodeRates = words.withUnsafeBufferPointer { w in
+            symbols.withUnsafeBufferPointer { s in
+                Rate.alternating(items: n, repeats: 2 * options.repeats + 1, [
+                    {
+                        for b in 0..<blocks {
+                            let r = range(b)
+                            _ = try! hEncoder.encode(words: w.baseAddress! + r.lowerBound, count: r.count,
+                                                     signMantissa: signMantissa + r.lowerBound,
+                                                     bits: UnsafeMutableRawBufferPointer(rebasing: hBits[(b * hStride)..<((b + 1) * hStride)]))
+                        }
+                    },
+                    {
+                        for b in 0..<blocks {
+                            let r = range(b)
+                            _ = try! tEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
+                                                     into: UnsafeMutableRawBufferPointer(rebasing: tBuffer[(b * tStride)..<((b + 1) * tStride)]))
+                        }
+                    },
+                    {
+                        for b in 0..<blocks {
+                            let r = range(b)
+                            _ = try! rEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
+                                                     into: UnsafeMutableRawBufferPointer(rebasing: rBuffer[(b * rStride)..<((b + 1) * rStride)]))
+                        }
+                    },
+                ])
+            }
+        }
         var failure: Error?
         let rates = Rate.alternating(items: n, repeats: 2 * options.repeats + 1, [
             {
@@ -166,12 +195,14 @@ struct TANSBench {
               Array(tOut) == symbols, Array(rOut) == symbols else { throw BenchError("gate round trip failed") }
         var load = [Double](repeating: 0, count: 3)
         let loadText = getloadavg(&load, 3) == 3 ? "load average \(fmt(load[0], 2)), \(fmt(load[1], 2)), \(fmt(load[2], 2))" : "load unknown"
-        print("== gate on \(dataset.name): decode, one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
+        print("== gate on \(dataset.name): one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
         let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits"]
-        for (name, rate) in zip(names, rates) {
-            print("\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rate.best / 1e6, 0), 5)) M/s"
-                  + "  median \(pad(fmt(rate.median / 1e6, 0), 5)) M/s   best/Huffman \(fmt(rate.best / rates[0].best, 2))"
-                  + "  median/Huffman \(fmt(rate.median / rates[0].median, 2))")
+        for (what, list) in [("decode", rates), ("encode", encodeRates)] {
+            for (name, rate) in zip(names, list) {
+                print("\(what) \(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rate.best / 1e6, 0), 5)) M/s"
+                      + "  median \(pad(fmt(rate.median / 1e6, 0), 5)) M/s   best/Huffman \(fmt(rate.best / list[0].best, 2))"
+                      + "  median/Huffman \(fmt(rate.median / list[0].median, 2))")
+            }
         }
         print("")
     }

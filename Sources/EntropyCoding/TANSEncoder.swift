@@ -19,16 +19,20 @@
 /// is that value's in `s`'s list of states.
 public struct TANSEncoder: Sendable {
     public let table: TANSTable
-    /// Per symbol of 0..<4096: `deltaNbBits` (bits 0–31) and `deltaFindState + 2^L` (bits 32–63), as FSE's
-    /// symbol transform. `b = (x + deltaNbBits) >> 16`, next index `(x >> b) + deltaFindState`. A symbol
-    /// without frequency gets `b = 16` (which flags it) and index 0.
-    private let transforms: [UInt64]
+    /// Per symbol of 0..<4096, FSE's symbol transform: the bit count is `(x + deltaNbBits) >> 16`, the next
+    /// state `nextStates[(x >> bits) + deltaFindState]`. A symbol without frequency gets `L` bits and index
+    /// `2^L`, the one index of `nextStates` past the states: the loop ORs the indices together and so learns of
+    /// it without a branch.
+    private let deltaNbBits: [UInt32]
+    private let deltaFindState: [Int32]
     /// `2^L + u` for the states `u` of each symbol, grouped by symbol (in cumulative-frequency order), each
     /// group in increasing `u`.
     private let nextStates: [UInt16]
 
     /// The number of interleaved lanes (streams).
     public static let laneCount = 4
+    /// Bytes below each lane's region that a flush may scribble on before the lane is complete.
+    static let laneSlack = 8
 
     public init(table: TANSTable) {
         self.table = table
@@ -36,24 +40,26 @@ public struct TANSEncoder: Sendable {
         let size = 1 << log
         var cumulative = [Int](repeating: 0, count: table.frequencies.count)
         var total = 0
-        var transforms = [UInt64](repeating: UInt64(1) << 20 | UInt64(size) << 32, count: TANSTable.maxAlphabet)
+        var deltaNbBits = [UInt32](repeating: UInt32((log << 16) - size), count: TANSTable.maxAlphabet)
+        var deltaFindState = [Int32](repeating: Int32(size - 1), count: TANSTable.maxAlphabet)
         for (s, f) in table.frequencies.enumerated() {
             cumulative[s] = total
             guard f > 0 else { continue }
             let f = Int(f)
             // b is maxBits for x ≥ f·2^maxBits, else maxBits − 1 (maxBits = L − ⌊log2(f − 1)⌋; L for f = 1).
             let maxBits = f == 1 ? log : log - (Int.bitWidth - 1 - (f - 1).leadingZeroBitCount)
-            let deltaNbBits = (maxBits << 16) - (f << maxBits)
-            let deltaFindState = total - f
-            transforms[s] = UInt64(UInt32(deltaNbBits)) | UInt64(UInt32(deltaFindState + size)) << 32
+            deltaNbBits[s] = UInt32((maxBits << 16) - (f << maxBits))
+            deltaFindState[s] = Int32(total - f)
             total += f
         }
-        var nextStates = [UInt16](repeating: 0, count: size)
+        // One more entry (a valid state) for the symbols without frequency.
+        var nextStates = [UInt16](repeating: UInt16(size), count: size + 1)
         for (u, s) in table.spread.enumerated() {
             nextStates[cumulative[Int(s)]] = UInt16(size + u)
             cumulative[Int(s)] += 1
         }
-        self.transforms = transforms
+        self.deltaNbBits = deltaNbBits
+        self.deltaFindState = deltaFindState
         self.nextStates = nextStates
     }
 
@@ -61,15 +67,16 @@ public struct TANSEncoder: Sendable {
     @inlinable
     public static func laneCount(_ lane: Int, count: Int) -> Int { Swift.max(0, (count - lane + 3) / 4) }
 
-    /// The most bytes lane `lane` can take for a message of `count` symbols at `tableLog`.
+    /// The most bytes lane `lane`'s stream can take for a message of `count` symbols at `tableLog`.
     public static func maxLaneBytes(_ lane: Int, count: Int, tableLog: Int) -> Int {
         let n = laneCount(lane, count: count)
         return n == 0 ? 0 : (n * tableLog + tableLog + 1 + 7) / 8
     }
 
-    /// The most bytes a message of `count` symbols can take at `tableLog`.
+    /// The room `encode` needs for a message of `count` symbols at `tableLog`: the four streams at their
+    /// largest, and a few bytes of working room each.
     public static func maxBytes(count: Int, tableLog: Int) -> Int {
-        (0..<laneCount).reduce(0) { $0 + maxLaneBytes($1, count: count, tableLog: tableLog) }
+        count == 0 ? 0 : (0..<laneCount).reduce(0) { $0 + maxLaneBytes($1, count: count, tableLog: tableLog) + laneSlack }
     }
 
     /// Encodes `symbols` into the start of `out` (the four streams, concatenated) and returns their sizes.
@@ -82,61 +89,79 @@ public struct TANSEncoder: Sendable {
         let log = table.tableLog
         precondition(out.count >= Self.maxBytes(count: count, tableLog: log), "tANS output buffer below maxBytes")
         if count == 0 { return StreamSizes(0, 0, 0, 0) }
+        // Symbols past the tables' 4096 are refused before coding (the loop indexes the tables by 12 bits).
+        var all: UInt16 = 0
+        for s in symbols { all |= s }
+        if all > 0x0FFF { throw invalidSymbol(symbols) }
         let base = out.baseAddress!
         // Each lane writes backwards from the end of its own region; the streams are moved together after.
         var ends = [Int](repeating: 0, count: 4)
         var end = 0
         for lane in 0..<4 {
-            end += Self.maxLaneBytes(lane, count: count, tableLog: log)
+            end += Self.maxLaneBytes(lane, count: count, tableLog: log) + Self.laneSlack
             ends[lane] = end
         }
         var w0 = BackwardBitWriter(end: ends[0]), w1 = BackwardBitWriter(end: ends[1])
         var w2 = BackwardBitWriter(end: ends[2]), w3 = BackwardBitWriter(end: ends[3])
         let size = 1 << log
         var x0 = size, x1 = size, x2 = size, x3 = size
-        var flags = 0
-        transforms.withUnsafeBufferPointer { transforms in
-            nextStates.withUnsafeBufferPointer { nextStates in
-                let t = transforms.baseAddress!, next = nextStates.baseAddress!
-                @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: UInt16) {
-                    let e = t[Int(symbol & 0x0FFF)]
-                    let bits = (x &+ Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: e))) &>> 16
-                    flags |= bits &>> 4 | Int(symbol &>> 12)
-                    writer.put(UInt64(truncatingIfNeeded: x) & ((1 &<< UInt64(bits)) &- 1), bits, base)
-                    x = Int(next[(x &>> bits) &+ Int(truncatingIfNeeded: e &>> 32) &- size])
-                }
-                var i = count - 1
-                while i >= 0 && i % 4 != 3 {
-                    switch i % 4 {
-                    case 0: put(&x0, &w0, symbols[i])
-                    case 1: put(&x1, &w1, symbols[i])
-                    default: put(&x2, &w2, symbols[i])
+        var indices = 0
+        deltaNbBits.withUnsafeBufferPointer { deltaNbBits in
+            deltaFindState.withUnsafeBufferPointer { deltaFindState in
+                nextStates.withUnsafeBufferPointer { nextStates in
+                    let nb = deltaNbBits.baseAddress!, find = deltaFindState.baseAddress!, next = nextStates.baseAddress!
+                    @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: UInt16) {
+                        let s = Int(truncatingIfNeeded: symbol & 0x0FFF)
+                        let bits = (x &+ Int(truncatingIfNeeded: nb[s])) &>> 16
+                        let high = x &>> bits
+                        writer.put(UInt64(truncatingIfNeeded: x &- high &<< bits), bits)
+                        let index = high &+ Int(truncatingIfNeeded: find[s])
+                        indices |= index
+                        x = Int(truncatingIfNeeded: next[index])
                     }
-                    i -= 1
-                }
-                while i >= 3 {
-                    put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
-                    put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
-                    i -= 4
+                    @inline(__always) func flush() {
+                        w0.flush(base); w1.flush(base); w2.flush(base); w3.flush(base)
+                    }
+                    var i = count - 1
+                    while i >= 0 && i % 4 != 3 {
+                        switch i % 4 {
+                        case 0: put(&x0, &w0, symbols[i])
+                        case 1: put(&x1, &w1, symbols[i])
+                        default: put(&x2, &w2, symbols[i])
+                        }
+                        i -= 1
+                    }
+                    flush()
+                    // Between two flushes a writer takes at most 4 symbols of ≤ 14 bits or 3 of 15 on top of
+                    // its ≤ 7 pending bits: at most 63.
+                    let perFlush = log <= 14 ? 4 : 3
+                    while i >= 4 * perFlush - 1 {
+                        for _ in 0..<perFlush {
+                            put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
+                            put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
+                            i -= 4
+                        }
+                        flush()
+                    }
+                    while i >= 3 {
+                        put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
+                        put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
+                        i -= 4
+                        flush()
+                    }
                 }
             }
         }
-        if flags != 0 {
-            let frequencies = table.frequencies
-            let first = (0..<count).first { (i: Int) -> Bool in
-                let s = Int(symbols[i])
-                return s >= frequencies.count || frequencies[s] == 0
-            } ?? 0
-            throw EntropyCodingError.exponentWithoutCode("symbol \(first) of the message (\(symbols[first])) has no tANS frequency")
-        }
+        // An index of 2^L or more: a symbol without frequency.
+        if indices >= size { throw invalidSymbol(symbols) }
         // Each non-empty lane: its first state, the start marker, zero bits to a whole byte.
         var sizes = StreamSizes(0, 0, 0, 0)
         var writers = [w0, w1, w2, w3]
         let states = [x0, x1, x2, x3]
         var destination = 0
         for lane in 0..<4 where Self.laneCount(lane, count: count) > 0 {
-            writers[lane].put(UInt64(states[lane] - size), log, base)
-            writers[lane].put(1, 1, base)
+            writers[lane].put(UInt64(states[lane] - size), log)
+            writers[lane].put(1, 1)
             let start = writers[lane].finish(base)
             let length = ends[lane] - start
             if start != destination { (base + destination).copyMemory(from: base + start, byteCount: length) }
@@ -145,42 +170,64 @@ public struct TANSEncoder: Sendable {
         }
         return sizes
     }
+
+    /// The error for the first symbol of `symbols` the table cannot code.
+    private func invalidSymbol(_ symbols: UnsafeBufferPointer<UInt16>) -> EntropyCodingError {
+        let frequencies = table.frequencies
+        let first = (0..<symbols.count).first { (i: Int) -> Bool in
+            let s = Int(symbols[i])
+            return s >= frequencies.count || frequencies[s] == 0
+        } ?? 0
+        return .exponentWithoutCode("symbol \(first) of the message (\(symbols[first])) has no tANS frequency")
+    }
 }
 
 /// Writes a bitstream backwards: each `put` goes below the bits already written (so a forward LSB-first
-/// reader meets the last value first), in whole 32-bit words from the end of its region.
+/// reader meets the last value first); `flush` stores the whole bytes, below those stored before.
 struct BackwardBitWriter {
-    /// The bits not yet stored: the most recent `pending` bits of `accumulator` (older bits above them).
-    private var accumulator: UInt64 = 0
-    private var pending = 0
-    /// The byte offset below which the next word goes.
+    /// The bits not yet stored, most recent lowest, under a marker bit: `pending` bits under a 1 at bit
+    /// `pending` (so the count needs no register of its own in the coding loop).
+    private var accumulator: UInt64 = 1
+    /// The byte offset of the lowest byte stored.
     private(set) var position: Int
 
     init(end: Int) { position = end }
 
-    /// Puts the `count` (0...16) low bits of `value` (no bits above them set) below the bits written so far.
+    /// The number of bits not yet stored (0...63).
     @inline(__always)
-    mutating func put(_ value: UInt64, _ count: Int, _ base: UnsafeMutableRawPointer) {
-        accumulator = accumulator &<< UInt64(count) | value
-        pending &+= count
-        if pending >= 32 {
-            pending &-= 32
-            position &-= 4
-            base.storeBytes(of: UInt32(truncatingIfNeeded: accumulator &>> UInt64(pending)).littleEndian,
-                            toByteOffset: position, as: UInt32.self)
-        }
+    private var pending: Int { 63 &- accumulator.leadingZeroBitCount }
+
+    /// Puts the `count` (0...16) low bits of `value` (no bits above them set) below the bits written so far.
+    /// At most 63 bits may be pending: flush in time.
+    @inline(__always)
+    mutating func put(_ value: UInt64, _ count: Int) {
+        accumulator = accumulator &<< UInt64(truncatingIfNeeded: count) | value
+    }
+
+    /// Stores the pending whole bytes below `position`, keeping the remaining bits (< 8). Stores 8 bytes
+    /// whatever their number, so up to 8 bytes below `position` may be overwritten (the lane's slack).
+    @inline(__always)
+    mutating func flush(_ base: UnsafeMutableRawPointer) {
+        let pending = self.pending
+        let aligned = accumulator &<< UInt64(truncatingIfNeeded: 64 &- pending)
+        base.storeBytes(of: aligned.littleEndian, toByteOffset: position &- 8, as: UInt64.self)
+        position &-= pending &>> 3
+        let kept = UInt64(truncatingIfNeeded: pending & 7)
+        accumulator = accumulator & ((1 &<< kept) &- 1) | 1 &<< kept
     }
 
     /// Pads with zero bits below to a whole byte, stores what is pending, and returns the stream's first byte.
     mutating func finish(_ base: UnsafeMutableRawPointer) -> Int {
+        var pending = self.pending
         let padding = (8 - pending % 8) % 8
-        accumulator &<<= UInt64(padding)
+        let bits = (accumulator & ((1 << UInt64(pending)) - 1)) << UInt64(padding)
         pending += padding
         while pending > 0 {
             pending -= 8
             position -= 1
-            base.storeBytes(of: UInt8(truncatingIfNeeded: accumulator >> UInt64(pending)), toByteOffset: position, as: UInt8.self)
+            base.storeBytes(of: UInt8(truncatingIfNeeded: bits >> UInt64(pending)), toByteOffset: position, as: UInt8.self)
         }
+        accumulator = 1
         return position
     }
 }

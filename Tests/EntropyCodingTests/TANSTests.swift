@@ -84,6 +84,7 @@ final class TANSTests: XCTestCase {
             XCTAssertEqual(try decode(stream, sizes, count: count, table), symbols, "trial \(trial)")
             for lane in 0..<4 {
                 XCTAssertEqual(sizes[lane] == 0, TANSEncoder.laneCount(lane, count: count) == 0, "trial \(trial) lane \(lane)")
+                XCTAssertLessThanOrEqual(Int(sizes[lane]), TANSEncoder.maxLaneBytes(lane, count: count, tableLog: tableLog))
             }
             if count > 0 {
                 let ideal = table.codedBits(counts: histogram(symbols, alphabet: alphabet))!
