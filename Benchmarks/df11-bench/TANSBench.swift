@@ -210,6 +210,35 @@ struct TANSBench {
     /// One tANS table per tensor: the real stream against the ideal cost, as % of the bf16 bytes (tables
     /// not counted).
     private func perTensor(_ dataset: Dataset) throws {
+        // What a table per block costs to make: normalization, spread, encoder and decoder tables.
+        var blockCounts: [[UInt64]] = []
+        for range in dataset.tensors where !range.isEmpty {
+            let symbols = symbols(dataset.words[range], k: 2)
+            var start = 0
+            while start < symbols.count {
+                let end = Swift.min(symbols.count, start + options.block)
+                blockCounts.append(histogram(Array(symbols[start..<end]), k: 2))
+                start = end
+            }
+        }
+        for log in [12, 15] {
+            var times = [Double](repeating: 0, count: 4)  // normalization, table (spread), encoder, decoder
+            for counts in blockCounts {
+                let t0 = now()
+                let frequencies = try ANSFrequencies.normalize(counts: counts, precisionBits: log)
+                let t1 = now()
+                let table = try TANSTable(frequencies: frequencies, tableLog: log)
+                let t2 = now()
+                _ = TANSEncoder(table: table)
+                let t3 = now()
+                _ = TANSDecoder(table: table)
+                let t4 = now()
+                for (i, t) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { times[i] += t }
+            }
+            let us = times.map { fmt($0 / Double(blockCounts.count) * 1e6, 1) }
+            print("-- a table of 2^\(log) per block (\(blockCounts.count) blocks, exponent + 2 bits), µs per block: "
+                  + "normalization \(us[0]), spread \(us[1]), encoder tables \(us[2]), decoder table \(us[3])")
+        }
         print("-- per tensor (\(dataset.tensors.count) BF16 tensors), one table each, blocks of \(options.block):")
         print("model                         ideal % of bf16   tANS stream % of bf16   spread+states cost (points)")
         for (k, log) in [(0, 12), (2, 12), (2, 15)] {

@@ -27,12 +27,18 @@ public struct TANSDecoder: Sendable {
         let size = 1 << log
         var next = table.frequencies.map { Int($0) }
         var entries = [UInt64](repeating: 0, count: size)
-        entries.withUnsafeMutableBytes { entries in
-            for (u, s) in table.spread.enumerated() {
-                let x = next[Int(s)]
-                next[Int(s)] += 1
-                let bits = log - (Int.bitWidth - 1 - x.leadingZeroBitCount)
-                DecodingEntry.store(bits: bits, symbol: s, base: (x << bits) - size, at: entries.baseAddress! + 8 * u)
+        entries.withUnsafeMutableBufferPointer { entries in
+            next.withUnsafeMutableBufferPointer { next in
+                table.spread.withUnsafeBufferPointer { spread in
+                    for u in 0..<size {
+                        let s = Int(spread[u])
+                        let x = next[s]
+                        next[s] = x &+ 1
+                        let bits = log &- (Int.bitWidth &- 1 &- x.leadingZeroBitCount)
+                        entries[u] = DecodingEntry.make(bits: bits, symbol: UInt16(truncatingIfNeeded: s),
+                                                        base: (x &<< bits) &- size)
+                    }
+                }
             }
         }
         self.entries = entries
@@ -146,14 +152,14 @@ public struct TANSDecoder: Sendable {
     }
 }
 
-/// The decoder's 8-byte entry for one state, in native byte order: byte 0 the number of bits to read
-/// (0...15), byte 1 zero, bytes 2–3 the symbol, 4–5 the mask `2^bits − 1`, 6–7 the next state's base.
+/// The decoder's 8-byte entry for one state, little-endian: byte 0 the number of bits to read (0...15),
+/// byte 1 zero, bytes 2–3 the symbol, 4–5 the mask `2^bits − 1`, 6–7 the next state's base.
 enum DecodingEntry {
-    static func store(bits: Int, symbol: UInt16, base: Int, at entry: UnsafeMutableRawPointer) {
-        entry.storeBytes(of: UInt16(bits), as: UInt16.self)
-        entry.storeBytes(of: symbol, toByteOffset: 2, as: UInt16.self)
-        entry.storeBytes(of: UInt16((1 << bits) - 1), toByteOffset: 4, as: UInt16.self)
-        entry.storeBytes(of: UInt16(base), toByteOffset: 6, as: UInt16.self)
+    /// The entry as a little-endian `UInt64` (df11 runs on little-endian hosts only, ARCHITECTURE.md).
+    @inline(__always)
+    static func make(bits: Int, symbol: UInt16, base: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: bits) | UInt64(symbol) << 16 | UInt64(truncatingIfNeeded: (1 &<< bits) &- 1) << 32
+            | UInt64(truncatingIfNeeded: base) << 48
     }
 
     @inline(__always)

@@ -141,6 +141,33 @@ final class TANSTests: XCTestCase {
         XCTAssertThrowsError(try TANSTable.build(counts: [0, 0], tableLog: 12))
     }
 
+    /// Random bytes cut into random lane lengths, for random symbol counts and tables: decoding throws or
+    /// returns, never reads outside the stream or crashes (run under the address sanitizer by
+    /// tools/sanitize.sh).
+    func testRandomStreamsNeverCrash() throws {
+        var rng = SplitMix64(seed: 0x6A7BA6E)
+        var decoders: [TANSDecoder] = []
+        for (i, tableLog) in TANSTable.tableLogRange.enumerated() {
+            for (j, alphabet) in [2, 17, 256, 4096].enumerated() {
+                let counts = counts(alphabet: alphabet, tableLog: tableLog, shape: i + j, rng: &rng)
+                decoders.append(TANSDecoder(table: try TANSTable.build(counts: counts, tableLog: tableLog)))
+            }
+        }
+        var accepted = 0
+        for trial in 0..<3000 {
+            let decoder = decoders[trial % decoders.count]
+            let count = Int.random(in: 0...200, using: &rng)
+            var sizes = StreamSizes(0, 0, 0, 0)
+            for lane in 0..<4 where TANSEncoder.laneCount(lane, count: count) > 0 || Int.random(in: 0..<8, using: &rng) == 0 {
+                sizes[lane] = UInt32.random(in: 0...40, using: &rng)
+            }
+            let bytes = (0..<sizes.total).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if (try? decode(bytes, sizes, count: count, decoder)) != nil { accepted += 1 }
+        }
+        // Random bytes almost never pass the end checks.
+        XCTAssertLessThan(accepted, 30)
+    }
+
     func testSymbolWithoutFrequencyIsAnErrorNotAStream() throws {
         let table = try TANSTable.build(counts: [5, 0, 3], tableLog: 12)
         for bad: UInt16 in [1, 3, 4095, 4096, 0xFFFF] {
