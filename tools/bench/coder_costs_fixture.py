@@ -8,7 +8,8 @@ The histograms are made here, deterministically (numpy's PCG64 with fixed seeds)
 * "histograms": single histograms of several shapes (bf16 exponents of normal weights, their joint symbol
   with 2 mantissa bits, a flat byte plane, a skewed one with a 0.35 top symbol, one and two symbols); each
   with its entropy, the exact ANS cost at table logs 11, 12 and 15 (`ans_bits`) and the table cost
-  (`ans_table_bits`), as coder_bounds.py computes them;
+  (`ans_table_bits`), as coder_bounds.py computes them, and the bytes of its table as format 2.0 would store
+  them (`COUNTS`, table_header_cost.py's `class_delta_bits`);
 * "k": the joint (exponent, top 4 mantissa bits) histogram of a bf16 tensor and, per k = 0...4, the cost of
   coding exponent + k bits with a 2^12 table plus its table plus the 8 − k raw bits (coder_bounds.py's
   "ans12" per tensor, plus raw), and the best k;
@@ -33,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import coder_bounds as cb  # noqa: E402
+import table_header_cost  # noqa: E402
 
 TABLE_LOGS = (11, 12, 15)
 BLOCK_OVERHEAD_BITS = 16 * 8  # four u32 stream sizes per coded block
@@ -101,6 +103,7 @@ def describe(name: str, h: np.ndarray) -> dict:
         "entropy": cb.entropy_bits(h),
         "ans": {str(tl): ans_bits_full(h, tl) for tl in TABLE_LOGS},
         "table": {str(tl): cb.ans_table_bits(h, tl) for tl in TABLE_LOGS},
+        "countsBytes": {str(tl): table_header_cost.class_delta_bits(h, tl) / 8 for tl in TABLE_LOGS},
     }
 
 
