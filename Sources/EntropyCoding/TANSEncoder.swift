@@ -12,7 +12,7 @@
 ///
 /// After its last symbol every lane's state is 0, the encoder's initial state, and every bit is read: the
 /// decoder checks both. A symbol costs at most `L` bits, so a lane of `n` symbols takes at most
-/// `⌈(n·L + L + 1) / 8⌉` bytes (`maxBytes`).
+/// `⌈(n·L + L + 1) / 8⌉` bytes (`maxLaneBytes`; `maxBytes` is the room `encode` needs, a little more).
 ///
 /// The encoder runs backwards, as every ANS coder: with `x = 2^L + u`, coding `s` emits the `b` low bits of
 /// `x` where `b` is the one count for which `x >> b ∈ [f(s), 2f(s))`, then moves to the state whose position
