@@ -47,6 +47,18 @@ final class SafetensorsReaderTests: XCTestCase {
             XCTAssertNotNil(failure?.tensor)
         }
     }
+
+    /// Regression (fuzzing): a pipe whose prefix claims a 90 MB header but which ends after 100 bytes was given
+    /// a zeroed 90 MB buffer before the first read. The header is now read in pieces of at most 1 MiB.
+    func testPipeClaimingAHugeHeaderCostsOnlyWhatArrives() throws {
+        var bytes = withUnsafeBytes(of: UInt64(90_000_000).littleEndian) { Array($0) }
+        bytes += Array(#"{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}"#.utf8)
+        let source = MemorySource(bytes, name: "-")
+        XCTAssertThrowsError(try SafetensorsReader(source: source)) { error in
+            XCTAssertEqual((error as? SafetensorsError)?.code, "header-beyond-end")
+        }
+        XCTAssertLessThanOrEqual(source.largestRequest, 1 << 20)
+    }
 }
 
 /// Fuzzing of the header parser as a property test: random bytes of a real header changed (and the length
