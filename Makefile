@@ -65,7 +65,7 @@ uninstall:
 ## .build-fuzz/corpus; prints executions, exec/s, corpus, coverage; fails on any crash (input in .build-fuzz/crashes)
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	python3 tools/fuzz/run.py --seconds $(FUZZ_SECONDS)
+	python3 tools/fuzz/run.py --seconds $(FUZZ_SECONDS) --runs $(or $(FUZZ_RUNS),0)
 
 ## fuzz-smoke: a few seconds of each target from the seeds only (CI); skipped, visibly, without libFuzzer
 fuzz-smoke: deps
