@@ -264,8 +264,8 @@ public enum CheckpointOperations {
         try FileSystem.createDirectories(parent)
         TemporaryFiles.removeStale(in: parent)
         let staging = FileSystem.join(parent, ".\(FileSystem.baseName(of: output)).df11-\(FileSystem.temporaryTag()).tmp")
-        InterruptCleanup.register(staging)
-        defer { InterruptCleanup.unregister(staging) }
+        TemporaryPaths.register(staging)
+        defer { TemporaryPaths.unregister(staging) }
         if mkdir(staging, 0o755) != 0 {
             throw IOFailure(path: output, operation: .create, errno: errno)
         }

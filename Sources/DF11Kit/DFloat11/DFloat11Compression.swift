@@ -126,11 +126,11 @@ public enum DFloat11Compression {
     private static func withStaging<T>(in directory: String, _ body: (String) throws -> T) throws -> T {
         TemporaryFiles.removeStale(in: directory)
         let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
-        InterruptCleanup.register(staging)
+        TemporaryPaths.register(staging)
         try FileSystem.createDirectories(staging)
         defer {
             try? FileManager.default.removeItem(atPath: staging)
-            InterruptCleanup.unregister(staging)
+            TemporaryPaths.unregister(staging)
         }
         return try body(staging)
     }
