@@ -1,6 +1,5 @@
 import JSON
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import DF11Container
 import DF11IO
 import Safetensors
