@@ -114,15 +114,8 @@ struct SHA256 {
 
     /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
     static func hex(ofFile path: String) throws -> String {
-        let input = try InputFile(path: path)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
         var hasher = SHA256()
-        while true {
-            let n = try input.read(into: buffer)
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try InputFile(path: path).forEachPiece { hasher.update($0) }
         return hasher.finish()
     }
 }

@@ -326,7 +326,7 @@ public enum CheckpointOperations {
         let target = try Endpoints.sink(destination, overwrite: force, attributes: FileAttributes(of: source))
         return try target.produce { sink in
             let checksum = StreamingChecksum()
-            try stream(input) { bytes in
+            try input.forEachPiece { bytes in
                 checksum.update(bytes)
                 try sink.write(bytes)
             }
@@ -341,19 +341,8 @@ public enum CheckpointOperations {
     /// The XXH3-64 of the file at `path`, streamed.
     static func digest(of path: String) throws -> UInt64 {
         let checksum = StreamingChecksum()
-        try stream(try InputFile(path: path)) { checksum.update($0) }
+        try InputFile(path: path).forEachPiece { checksum.update($0) }
         return checksum.digest
-    }
-
-    /// Reads `input` front to back in 1 MiB pieces.
-    private static func stream(_ input: InputFile, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try input.read(into: buffer)
-            if n == 0 { break }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
     }
 }
 
