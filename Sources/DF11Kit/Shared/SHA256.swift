@@ -174,3 +174,19 @@ private final class LibCryptoDigest {
         return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
     }
 }
+
+/// A sink that hashes what passes through it (SHA-256), and passes it on to `next` if there is one.
+final class HashingSink: ByteSink {
+    private var hasher = SHA256()
+    private let next: ByteSink?
+
+    init(passingTo next: ByteSink? = nil) { self.next = next }
+
+    func write(_ data: UnsafeRawBufferPointer) throws {
+        hasher.update(data)
+        try next?.write(data)
+    }
+
+    /// The SHA-256 of everything written, as 64 lowercase hex digits.
+    func finish() -> String { hasher.finish() }
+}
