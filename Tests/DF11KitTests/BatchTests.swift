@@ -98,11 +98,20 @@ final class BatchTests: XCTestCase {
     /// the SHA-256 its record holds; a record that disagrees fails both (exit 1), and decompress leaves nothing.
     func testVerifyAndDecompressProveTheOriginalsBySHA256() throws {
         let hub = scratch + "/hub"
-        try HubCacheBuilder(root: hub).add("acme/mystery", fixtureDirectory: fixture("dfloat11-golden/llama-untied/source"),
-                                           config: Data(#"{"architectures":["MysteryForCausalLM"]}"#.utf8))
+        let cache = HubCacheBuilder(root: hub)
+        try cache.add("acme/mystery", fixtureDirectory: fixture("dfloat11-golden/llama-untied/source"),
+                      config: Data(#"{"architectures":["MysteryForCausalLM"]}"#.utf8))
+        try cache.add("meta/tiny-llama", fixtureDirectory: fixture("tiny-llama"))
         let out = scratch + "/out"
         let batch = try runDF11(["batch", hub, "-o", out, "-q"], environment: [:])
         XCTAssertEqual(batch.status, 0, batch.stderr)
+
+        // The DFloat11 output: decompress writes the source's own files again and proves them by both hashes.
+        let dfloat11 = try runDF11(["decompress", out + "/meta--tiny-llama", "-o", scratch + "/llama", "--json"])
+        XCTAssertEqual(dfloat11.status, 0, dfloat11.stderr)
+        let restored = try JSONSerialization.jsonObject(with: dfloat11.stdout) as! [String: Any]
+        XCTAssertEqual(restored["originals_restored"] as? Int, 5, "\(restored)")
+        XCTAssertTrue((restored["provenance"] as? String ?? "").hasPrefix("meta/tiny-llama@"), "\(restored)")
         let entry = out + "/acme--mystery"
         let recordPath = entry + ".df11-batch.json"
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as! [String: Any]
