@@ -140,6 +140,32 @@ final class BatchTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored2"))
     }
 
+    /// A directory filled by `hf download --local-dir` records each LFS file's SHA-256 in its download metadata:
+    /// the batch takes it from there (no hashing) while the file is not newer than the record, else computes it.
+    func testLocalDirDownloadMetadataGivesTheSHA256() throws {
+        let model = scratch + "/model"
+        try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
+        let metadata = model + "/.cache/huggingface/download"
+        try FileManager.default.createDirectory(atPath: metadata, withIntermediateDirectories: true)
+        let now = Date().timeIntervalSince1970
+        let recorded = String(repeating: "ab", count: 32)
+        try "0123456789abcdef0123456789abcdef01234567\n\(recorded)\n\(now + 5)\n"
+            .write(toFile: metadata + "/model-00001-of-00002.safetensors.metadata", atomically: true, encoding: .utf8)
+        try "0123456789abcdef0123456789abcdef01234567\n\(recorded)\n\(now - 3600)\n"   // older than the file
+            .write(toFile: metadata + "/model-00002-of-00002.safetensors.metadata", atomically: true, encoding: .utf8)
+        let run = try runDF11(["batch", model, "-o", scratch + "/out", "-q", "--format", "native"], environment: [:])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
+            scratch + "/out/model.df11-batch.json"))) as! [String: Any]
+        let hashes = Dictionary(uniqueKeysWithValues: (record["sources"] as! [[String: Any]]).map {
+            ($0["name"] as! String, $0["sha256"] as! String)
+        })
+        XCTAssertEqual(hashes["model-00001-of-00002.safetensors"], recorded)
+        let second = try Data(contentsOf: URL(fileURLWithPath: model + "/model-00002-of-00002.safetensors"))
+        XCTAssertEqual(hashes["model-00002-of-00002.safetensors"], SHA256.hex([UInt8](second)))
+        XCTAssertNil(hashes.keys.first { $0.hasPrefix(".cache") }, "the download metadata is not a source")
+    }
+
     func testRepositoryIdsResolveInHFHubCacheAndHFHome() throws {
         let hub = try makeCache()
         let out = scratch + "/out"

@@ -60,15 +60,32 @@ struct BatchRecord {
         }
     }
 
-    /// A source file's SHA-256: free in a Hugging Face cache (a weight blob's file name is its SHA-256), computed
-    /// otherwise.
-    static func sha256(of source: Source) throws -> String {
+    /// A source file's SHA-256: free in a Hugging Face cache (a weight blob's file name is its SHA-256) and in a
+    /// directory that `hf download --local-dir` filled (its download metadata records it), computed otherwise.
+    static func sha256(of source: Source, checkpointRoot root: String) throws -> String {
         let base = FileSystem.baseName(of: source.path)
-        if base.count == 64, base.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
-           FileSystem.baseName(of: FileSystem.directoryName(of: source.path)) == "blobs" {
+        if isSHA256(base), FileSystem.baseName(of: FileSystem.directoryName(of: source.path)) == "blobs" {
             return base
         }
+        if let recorded = localDownloadSHA256(of: source, root: root) { return recorded }
         return try SHA256.hex(ofFile: source.path)
+    }
+
+    private static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// What `hf download --local-dir DIR` recorded for a file it downloaded: `DIR/.cache/huggingface/download/
+    /// NAME.metadata` holds the commit, the ETag (for a file stored with Git LFS, its SHA-256; for others a Git
+    /// hash, which is not used) and the time it was written. As huggingface_hub does, the record counts only if
+    /// the file was not modified after it (one second of slack).
+    static func localDownloadSHA256(of source: Source, root: String) -> String? {
+        let path = FileSystem.join(root, ".cache/huggingface/download/" + source.name + ".metadata")
+        guard let bytes = try? FileSystem.readSmallFile(path, limit: 4096) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 3, isSHA256(String(lines[1])), let written = Double(lines[2]) else { return nil }
+        guard Double(source.modifiedNanoseconds) / 1e9 - 1 <= written else { return nil }
+        return String(lines[1])
     }
 
     /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64.
