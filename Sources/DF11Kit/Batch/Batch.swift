@@ -456,7 +456,7 @@ struct BatchConverter: Sendable {
             try remove(output)
             throw UsageError("an input file changed while it was converted; run the batch again")
         }
-        let written = try BatchRecord.written(output)
+        let written = try BatchRecord.written(output, threads: run.threads)
         result.outputs = BatchRecord.writtenJSON(written)
         result.outputBytes = written.reduce(0) { $0 + $1.bytes }
         let hashes = try hashing.wait()

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DF11Container
 import DF11IO
+import DF11Pipeline
 import Foundation
 import JSON
 import Safetensors
@@ -88,27 +89,31 @@ struct BatchRecord {
         return String(lines[1])
     }
 
-    /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64.
-    static func written(_ output: String) throws -> [Written] {
+    /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64,
+    /// the files hashed on `threads` workers (this read-back is the batch's main cost over `compress`).
+    static func written(_ output: String, threads: Int) throws -> [Written] {
+        var files: [(name: String, path: String)] = []
         if FileSystem.kind(of: output) == .regularFile {
-            return [Written(name: FileSystem.baseName(of: output), bytes: BatchDiscovery.fileSize(output),
-                            xxh3: hex(try CheckpointOperations.digest(of: output)))]
-        }
-        var result: [Written] = []
-        func walk(_ directory: String, _ prefix: String) throws {
-            for name in try FileSystem.entries(of: directory) {
-                let full = FileSystem.join(directory, name)
-                let relative = prefix.isEmpty ? name : prefix + "/" + name
-                switch FileSystem.kind(of: full) {
-                case .directory: try walk(full, relative)
-                case .regularFile:
-                    result.append(Written(name: relative, bytes: BatchDiscovery.fileSize(full),
-                                          xxh3: hex(try CheckpointOperations.digest(of: full))))
-                default: continue
+            files = [(FileSystem.baseName(of: output), output)]
+        } else {
+            func walk(_ directory: String, _ prefix: String) throws {
+                for name in try FileSystem.entries(of: directory) {
+                    let full = FileSystem.join(directory, name)
+                    let relative = prefix.isEmpty ? name : prefix + "/" + name
+                    switch FileSystem.kind(of: full) {
+                    case .directory: try walk(full, relative)
+                    case .regularFile: files.append((relative, full))
+                    default: continue
+                    }
                 }
             }
+            try walk(output, "")
         }
-        try walk(output, "")
+        var result: [Written] = []
+        try OrderedPipeline.forEach(files, threads: min(threads, files.count), work: { file in
+            Written(name: file.name, bytes: BatchDiscovery.fileSize(file.path),
+                    xxh3: hex(try CheckpointOperations.digest(of: file.path)))
+        }, consume: { result.append($0) })
         return result
     }
 
