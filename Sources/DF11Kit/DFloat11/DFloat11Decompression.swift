@@ -420,10 +420,8 @@ public enum DFloat11Decompression {
             guard let x = model.tensors.tensor(named: a + "." + kind.rawValue),
                   let y = model.tensors.tensor(named: b + "." + kind.rawValue),
                   x.byteCount == y.byteCount, x.shape == y.shape else { return false }
-            var p = [UInt8](repeating: 0, count: Int(x.byteCount)), q = p
-            try p.withUnsafeMutableBytes { try model.tensors.read(tensor: x, range: 0 ..< x.byteCount, into: $0) }
-            try q.withUnsafeMutableBytes { try model.tensors.read(tensor: y, range: 0 ..< y.byteCount, into: $0) }
-            if p != q { return false }
+            // 4 MiB at a time: an embedding's units can be larger than the memory df11 may use.
+            if try model.tensors.firstDifference(x, from: y, in: model.tensors) != nil { return false }
         }
         return true
     }
