@@ -59,6 +59,60 @@ final class ReleaseManifestTests: XCTestCase {
         }
     }
 
+    /// With the source's headers and small files in the manifest, decompress writes the source's own files again,
+    /// byte for byte (the shards, their index, config.json), and checks each against the manifest's checksum.
+    func testDecompressRestoresTheSourceFilesByteForByte() throws {
+        for source in [fixture("tiny-llama"), golden("llama-tied/source"), golden("bert-1layer/source")] {
+            let scratch = makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            _ = try DFloat11Compression.compress(input: source, output: scratch + "/release", options: options,
+                                                 dfloat11: DFloat11CompressOptions())
+            let report = try DFloat11Decompression.decompress(input: scratch + "/release", output: scratch + "/restored",
+                                                              options: options)
+            let names = try FileManager.default.contentsOfDirectory(atPath: source).sorted()
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch + "/restored").sorted(), names)
+            for name in names {
+                XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/restored/" + name),
+                               FileManager.default.contents(atPath: source + "/" + name), "\(source): \(name)")
+            }
+            XCTAssertEqual(report.originalsRestored, names.count, source)
+            XCTAssertTrue(report.text.contains("restored byte for byte"), report.text)
+
+            // Asked for another layout, the library's: one model.safetensors.
+            let resharded = try DFloat11Decompression.decompress(input: scratch + "/release", output: scratch + "/one",
+                                                                 options: options, maxShardSize: 1 << 40)
+            XCTAssertEqual(resharded.originalsRestored, 0)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/one/model.safetensors"))
+        }
+    }
+
+    /// A manifest whose recorded header was changed describes a file that is not the original: decompress refuses
+    /// (bad data), naming it, and leaves no output.
+    func testARestoredFileThatIsNotTheOriginalIsRefused() throws {
+        let scratch = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        _ = try DFloat11Compression.compress(input: fixture("tiny-llama"), output: scratch + "/release", options: options,
+                                             dfloat11: DFloat11CompressOptions())
+        let path = scratch + "/release/df11-manifest.json"
+        var manifest = try JSONParser().parse(FileSystem.readSmallFile(path))
+        guard case .object(var members) = manifest, let i = members.firstIndex(where: { $0.key == "source_files" }),
+              case .array(var files) = members[i].value, case .object(var file) = files[0],
+              let h = file.firstIndex(where: { $0.key == "header" }), let header = file[h].value.stringValue else {
+            return XCTFail("no header in the manifest")
+        }
+        file[h].value = .string(header.replacingOccurrences(of: "\"BF16\"", with: "\"F16\""))
+        files[0] = .object(file)
+        members[i].value = .array(files)
+        manifest = .object(members)
+        try AtomicOutputFile.write(contents: manifest.encode(.indented), to: path, overwrite: true)
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: scratch + "/release",
+                                                                  output: scratch + "/restored", options: options)) { error in
+            XCTAssertEqual((error as? CodedFailure)?.code, "restored-file-differs", "\(error)")
+            XCTAssertEqual((error as? DF11Failure)?.category, .badData)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored"))
+    }
+
     func testTiedWeightIsRecorded() throws {
         let dir = try release("llama-tied")
         let manifest = try JSONParser().parse(FileSystem.readSmallFile(dir + "/df11-manifest.json"))

@@ -19,6 +19,10 @@ public struct DFloat11DecompressReport: OperationReport {
     public var weightFiles: [String] = []
     public var copied: [String] = []
     public var droppedTied: [String] = []
+    /// The source's own files written again byte for byte from the manifest's description (0: the library's
+    /// layout), and where their SHA-256 came from when it was checked too.
+    public var originalsRestored = 0
+    public var provenance: String?
     public var seconds: Double = 0
     public var threads: Int
 
@@ -37,6 +41,8 @@ public struct DFloat11DecompressReport: OperationReport {
             JSONMember(key: "weight_files", value: .strings(weightFiles)),
             JSONMember(key: "copied", value: .strings(copied)),
             JSONMember(key: "dropped_tied", value: .strings(droppedTied)),
+            JSONMember(key: "originals_restored", value: .int(originalsRestored)),
+            JSONMember(key: "provenance", value: provenance.map { .string($0) } ?? .null),
             JSONMember(key: "seconds", value: .double(seconds)),
             JSONMember(key: "threads", value: .int(threads)),
             JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
@@ -49,9 +55,14 @@ public struct DFloat11DecompressReport: OperationReport {
 
     public var text: String {
         let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
-        return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
+        var text = "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
             + "\(ByteFormatting.bytes(outputBytes)) in \(ByteFormatting.formatted(seconds, digits: 2)) s, "
             + ByteFormatting.rate(bytes: weights * 2, seconds: seconds)
+        if originalsRestored > 0 {
+            text += "; the source's \(originalsRestored) files restored byte for byte (XXH3-64 from \(ReleaseManifest.fileName)"
+                + (provenance.map { ", SHA-256 from \($0)" } ?? "") + ")"
+        }
+        return text
     }
 }
 
@@ -106,9 +117,18 @@ public enum DFloat11Decompression {
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
         }
+        // With a manifest that describes the source's own files, those files exactly (unless another layout is
+        // asked for).
+        let manifest = maxShardSize == nil && modelConfig == nil
+            ? try model.manifestPath.map { try ReleaseManifest(path: $0) } : nil
+        let original = manifest.flatMap {
+            OriginalLayout(manifest: $0, unitWeightBytes: pieces.mapValues { 2 * UInt64($0.range.count) },
+                           release: model.tensors)
+        }
+        let provenance = original == nil ? nil : SourceProvenance.beside(input)
         // A tied weight (the presets' tied_weights, e.g. lm_head), compressed twice by the official tool: left out
         // when its unit is identical to its tensor's, as transformers saves it.
-        if case .bool(true)? = config["tie_word_embeddings"] {
+        if original == nil, case .bool(true)? = config["tie_word_embeddings"] {
             for tie in ArchitecturePreset.tiedWeights(config: config) {
                 guard let piece = pieces[tie.name], let target = pieces[tie.source], piece.unit != target.unit,
                       try unitsIdentical(decoders[piece.unit].module, decoders[target.unit].module, model) else { continue }
@@ -123,17 +143,18 @@ public enum DFloat11Decompression {
         }
         let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
                              maxBytes: maxShardSize)
-        let writers = try plan.shards.map {
+        let writers = try original?.writers ?? plan.shards.map {
             try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
                                   fileName: $0.fileName)
         }
+        let indexBytes = original.map { $0.texts[Checkpoint.indexFileName] } ?? (plan.isSharded ? plan.indexJSON : nil)
 
         try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) { directory in
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
             let previous = try previousWeightFiles(in: directory)
-            let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
+            let written = Set(writers.map(\.fileName) + (indexBytes != nil ? [Checkpoint.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
                 throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
@@ -145,8 +166,9 @@ public enum DFloat11Decompression {
             var files: [AtomicOutputFile] = []
             do {
                 for writer in writers {
-                    files.append(try AtomicOutputFile(path: FileSystem.join(directory, writer.fileName),
-                                                      overwrite: options.force))
+                    let path = try FileSystem.inside(directory, writer.fileName, origin: "a weight file of the manifest")
+                    try FileSystem.createDirectories(FileSystem.directoryName(of: path))
+                    files.append(try AtomicOutputFile(path: path, overwrite: options.force))
                 }
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
@@ -156,14 +178,15 @@ public enum DFloat11Decompression {
                 }
                 // As private as the model's files.
                 let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
-                for file in files {
+                for (writer, file) in zip(writers, files) {
                     if let mode { _ = chmod(file.temporaryPath, mode) }
+                    try original?.check(file.temporaryPath, name: writer.fileName, provenance: provenance)
                     try file.commit()
                 }
-                if plan.isSharded {     // last: an index only ever names complete shards
-                    try AtomicOutputFile.write(contents: plan.indexJSON,
-                                               to: FileSystem.join(directory, Checkpoint.indexFileName),
-                                               overwrite: options.force)
+                if let indexBytes {     // last: an index only ever names complete shards
+                    let path = FileSystem.join(directory, Checkpoint.indexFileName)
+                    try AtomicOutputFile.write(contents: indexBytes, to: path, overwrite: options.force)
+                    if let mode { _ = chmod(path, mode) }
                 }
                 for name in stale where name != Checkpoint.indexFileName {
                     try FileSystem.removeFile(FileSystem.join(directory, name))
@@ -174,14 +197,14 @@ public enum DFloat11Decompression {
             }
             report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
             report.units = decoders.count
-            report.tensors = descriptions.count
+            report.tensors = writers.reduce(0) { $0 + $1.tensors.count }
             report.outputBytes = writers.reduce(0) { $0 + $1.fileSize }
-            report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : [])
+            report.weightFiles = writers.map(\.fileName) + (indexBytes != nil ? [Checkpoint.indexFileName] : [])
 
-            // config.json without dfloat11_config; other files as they are.
+            // config.json as it was (from the manifest), or without dfloat11_config; other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: configOut.encode(.indented) + [0x0A],
+            try AtomicOutputFile.write(contents: original?.texts["config.json"] ?? configOut.encode(.indented) + [0x0A],
                                        to: FileSystem.join(directory, "config.json"), overwrite: options.force)
             if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
                 _ = chmod(FileSystem.join(directory, "config.json"), configMode)
@@ -191,6 +214,17 @@ public enum DFloat11Decompression {
                                                   to: FileSystem.inside(directory, name, origin: "a copied file"),
                                                   force: options.force)
                 report.copied.append(name)
+            }
+            if let original {
+                // The small files too, and the copied ones the manifest lists: every source file proven.
+                var proven = writers.count
+                for name in [Checkpoint.indexFileName, "config.json"] + report.copied
+                    where original.expected[name] != nil && FileSystem.kind(of: FileSystem.join(directory, name)) == .regularFile {
+                    try original.check(FileSystem.join(directory, name), name: name, provenance: provenance)
+                    proven += 1
+                }
+                report.originalsRestored = proven
+                report.provenance = provenance?.origin
             }
         }
         report.seconds = clock.seconds
@@ -386,10 +420,8 @@ public enum DFloat11Decompression {
             guard let x = model.tensors.tensor(named: a + "." + kind.rawValue),
                   let y = model.tensors.tensor(named: b + "." + kind.rawValue),
                   x.byteCount == y.byteCount, x.shape == y.shape else { return false }
-            var p = [UInt8](repeating: 0, count: Int(x.byteCount)), q = p
-            try p.withUnsafeMutableBytes { try model.tensors.read(tensor: x, range: 0 ..< x.byteCount, into: $0) }
-            try q.withUnsafeMutableBytes { try model.tensors.read(tensor: y, range: 0 ..< y.byteCount, into: $0) }
-            if p != q { return false }
+            // 4 MiB at a time: an embedding's units can be larger than the memory df11 may use.
+            if try model.tensors.firstDifference(x, from: y, in: model.tensors) != nil { return false }
         }
         return true
     }

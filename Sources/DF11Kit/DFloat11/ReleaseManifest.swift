@@ -26,7 +26,18 @@ struct ReleaseManifest: Equatable {
         let name: String
         let bytes: UInt64
         let xxh3: UInt64
+        /// A weight file's safetensors header, the JSON exactly as it was (padding included): with every tensor's
+        /// bytes, all decompress needs to write the original file again byte for byte.
+        var header: String? = nil
+        /// The whole text of a small file the release does not hold as it was (`config.json`, which gains
+        /// `dfloat11_config`; the shards' index).
+        var text: String? = nil
     }
+
+    /// Files that decompress writes from the manifest's `text` rather than copies from the release.
+    static let restoredFromText: Set<String> = ["config.json", Checkpoint.indexFileName]
+    /// The largest file kept whole as `text`.
+    static let maxTextBytes: UInt64 = 4 << 20
 
     var df11Version: String
     var tensors: [Tensor]
@@ -99,21 +110,21 @@ struct ReleaseManifest: Equatable {
                                       bytes: info.byteCount, xxh3: digests[t].digest))
             }
             digests.removeAll()
-            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest))
+            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest,
+                                    header: String(bytes: file.header.rawHeader, encoding: .utf8)))
         }
         for (name, path) in otherFiles {
             let input = try InputFile(path: path)
             defer { input.close() }
-            let whole = StreamingChecksum()
-            var offset: UInt64 = 0
-            while offset < input.size {
-                let n = Int(min(UInt64(chunk), input.size - offset))
-                try buffer.withUnsafeMutableBytes { raw in
-                    try input.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< n]))
-                    whole.update(UnsafeRawBufferPointer(rebasing: raw[0 ..< n]))
-                }
-                offset += UInt64(n)
+            if restoredFromText.contains(name) && input.size <= maxTextBytes {
+                let bytes = try FileSystem.readSmallFile(path, limit: maxTextBytes)
+                let digest = bytes.withUnsafeBytes { Checksum.xxh3($0) }
+                files.append(SourceFile(name: name, bytes: UInt64(bytes.count), xxh3: digest,
+                                        text: String(bytes: bytes, encoding: .utf8)))
+                continue
             }
+            let whole = StreamingChecksum()
+            try input.forEachPiece(pieceBytes: chunk) { whole.update($0) }
             files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest))
         }
         tensors.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
@@ -127,6 +138,9 @@ struct ReleaseManifest: Equatable {
         let config = FileSystem.join(root, "config.json")
         if FileSystem.kind(of: config) == .regularFile { others.append(("config.json", config)) }
         for name in plan.copied where name != "config.json" { others.append((name, FileSystem.join(root, name))) }
+        if plan.checkpoint.index != nil, !plan.copied.contains(Checkpoint.indexFileName) {
+            others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName)))
+        }
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
@@ -149,7 +163,12 @@ struct ReleaseManifest: Equatable {
             "df11_version": .string(df11Version),
             "checksum": .string("xxh3-64"),
             "source_files": .array(sourceFiles.map { file in
-                .object(["name": .string(file.name), "bytes": .integer(file.bytes), "xxh3_64": .string(Self.hex(file.xxh3))])
+                var members: [JSONMember] = [JSONMember(key: "name", value: .string(file.name)),
+                                             JSONMember(key: "bytes", value: .integer(file.bytes)),
+                                             JSONMember(key: "xxh3_64", value: .string(Self.hex(file.xxh3)))]
+                if let header = file.header { members.append(JSONMember(key: "header", value: .string(header))) }
+                if let text = file.text { members.append(JSONMember(key: "text", value: .string(text))) }
+                return .object(members)
             }),
             "tied": .object(tied.map { JSONMember(key: $0.name, value: .string($0.source)) }),
             "tensors": .array(tensors.map { tensor in
@@ -193,7 +212,8 @@ struct ReleaseManifest: Equatable {
             guard let name = f["name"]?.stringValue, let bytes = f["bytes"]?.uint64Value else {
                 throw fail("a source file without name or bytes")
             }
-            return SourceFile(name: name, bytes: bytes, xxh3: try checksum(f["xxh3_64"], name))
+            return SourceFile(name: name, bytes: bytes, xxh3: try checksum(f["xxh3_64"], name),
+                              header: f["header"]?.stringValue, text: f["text"]?.stringValue)
         }
         var seen = Set<String>()
         tensors = try tensorList.map { t in

@@ -30,6 +30,7 @@ enum ReleaseManifestWriting {
         for name in checkpoint.otherFiles where name != "config.json" && !name.hasSuffix(".safetensors") {
             others.append((name, FileSystem.join(root, name)))
         }
+        if checkpoint.index != nil { others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName))) }
         let sourceNames = Set(try checkpoint.weightFiles.flatMap { try SafetensorsFile(path: $0.resolvedPath).header.tensors.map(\.name) })
         let tied = ArchitecturePreset.tiedWeights(config: model.config)
             .filter { !sourceNames.contains($0.name) && sourceNames.contains($0.source) }
