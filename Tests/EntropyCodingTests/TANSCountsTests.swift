@@ -1,6 +1,5 @@
 import DF11TestSupport
 import Foundation
-import struct DF11Kit.SplitMix64
 import XCTest
 @testable import EntropyCoding
 
