@@ -3,6 +3,10 @@
 /// segment uses, and whether a plane (or a block's symbols) is worth coding at all. Pure functions: the same
 /// histograms always give the same choice, so a writer's output does not depend on timing or threads.
 public enum CodingChoices {
+    /// What storing a table for a histogram costs, in bits: `CodingCost.ansTableBits` (the model shared with
+    /// tools/bench/coder_bounds.py, the default) or `CodingCost.countsBits` (the exact `TANSCounts` size).
+    public typealias TableCost = (_ counts: [UInt64], _ tableLog: Int) -> Double
+
     /// The cost of each candidate number of mantissa bits `k` in the symbol, and the cheapest.
     public struct MantissaBitsChoice: Equatable, Sendable {
         /// The chosen split (the cheapest; the smaller `k` on a tie).
@@ -23,8 +27,8 @@ public enum CodingChoices {
     ///   - candidates: splits of one layout that differ only in `k`.
     /// - Throws: `EntropyCodingError.invalidArgument` for no candidates, candidates that differ otherwise, a
     ///   histogram that is not the largest candidate's alphabet, or no candidate that fits the table.
-    public static func symbolMantissaBits(countsAtLargest: [UInt64], candidates: [ElementSplit],
-                                          tableLog: Int) throws(EntropyCodingError) -> MantissaBitsChoice {
+    public static func symbolMantissaBits(countsAtLargest: [UInt64], candidates: [ElementSplit], tableLog: Int,
+                                          tableCost: TableCost = CodingCost.ansTableBits) throws(EntropyCodingError) -> MantissaBitsChoice {
         guard let largest = candidates.max(by: { $0.symbolMantissaBits < $1.symbolMantissaBits }) else {
             throw .invalidArgument("no candidate splits to choose from")
         }
@@ -41,7 +45,7 @@ public enum CodingChoices {
         for split in candidates {
             let counts = merged(countsAtLargest, droppingBits: largest.symbolMantissaBits - split.symbolMantissaBits)
             guard let coded = CodingCost.ansBits(counts, tableLog: tableLog) else { bits.append(nil); continue }
-            let total = coded + CodingCost.ansTableBits(counts, tableLog: tableLog) + Double(split.rawBits) * n
+            let total = coded + tableCost(counts, tableLog) + Double(split.rawBits) * n
             bits.append(total)
             if best == nil || total < best!.bits || (total == best!.bits && split.symbolMantissaBits < best!.split.symbolMantissaBits) {
                 best = (split, total)
@@ -99,16 +103,17 @@ public enum CodingChoices {
     /// - Parameters:
     ///   - blocks: each block's symbol histogram, all over the same alphabet.
     ///   - rawSymbolBits: what a symbol costs stored raw (its width).
-    public static func planTables(blocks: [[UInt64]], tableLog: Int, rawSymbolBits: Int, overheadBits: Double) -> TablePlan {
+    public static func planTables(blocks: [[UInt64]], tableLog: Int, rawSymbolBits: Int, overheadBits: Double,
+                                  tableCost: TableCost = CodingCost.ansTableBits) -> TablePlan {
         let alphabet = blocks.first?.count ?? 0
         var segmentCounts = [UInt64](repeating: 0, count: alphabet)
         for block in blocks { for (s, c) in block.enumerated() { segmentCounts[s] += c } }
         let segmentFrequencies = CodingCost.usedCount(segmentCounts) > 0
             ? try? ANSFrequencies.normalize(counts: segmentCounts, precisionBits: tableLog) : nil
-        let segmentTableBits = segmentFrequencies == nil ? .infinity : CodingCost.ansTableBits(segmentCounts, tableLog: tableLog)
+        let segmentTableBits = segmentFrequencies == nil ? .infinity : tableCost(segmentCounts, tableLog)
         let costs = blocks.map { counts -> BlockCosts in
             let own = CodingCost.ansBits(counts, tableLog: tableLog).map {
-                $0 + CodingCost.ansTableBits(counts, tableLog: tableLog) + overheadBits
+                $0 + tableCost(counts, tableLog) + overheadBits
             }
             let segment = segmentFrequencies.flatMap {
                 CodingCost.ansBits(counts, frequencies: $0, tableLog: tableLog).map { $0 + overheadBits }
@@ -133,9 +138,10 @@ public enum CodingChoices {
 
     /// Whether a plane (or any histogram of symbols of `rawSymbolBits` bits) is worth coding with its own
     /// table: coded bits + table + `overheadBits` against raw. Ties go to coding.
-    public static func codedOrRaw(_ counts: [UInt64], tableLog: Int, rawSymbolBits: Int,
-                                  overheadBits: Double) -> (table: BlockTable, bits: Double) {
-        let plan = planTables(blocks: [counts], tableLog: tableLog, rawSymbolBits: rawSymbolBits, overheadBits: overheadBits)
+    public static func codedOrRaw(_ counts: [UInt64], tableLog: Int, rawSymbolBits: Int, overheadBits: Double,
+                                  tableCost: TableCost = CodingCost.ansTableBits) -> (table: BlockTable, bits: Double) {
+        let plan = planTables(blocks: [counts], tableLog: tableLog, rawSymbolBits: rawSymbolBits, overheadBits: overheadBits,
+                              tableCost: tableCost)
         // One block: a segment table would cost its table on top of the same coded bits, so it is never used.
         return (plan.blocks[0], plan.bits)
     }

@@ -48,6 +48,15 @@ public enum CodingCost {
         return 16 + Double(unused) + q.reduce(0.0) { $0 + 1 + ceil(log2(Double($1) + 1)) }
     }
 
+    /// The exact bits of storing the table `ANSFrequencies.normalize` makes for `counts` as `TANSCounts` does
+    /// (the coding proposed for format 2.0); infinity when the symbols do not fit `2^tableLog` states.
+    public static func countsBits(_ counts: [UInt64], tableLog: Int) -> Double {
+        guard usedCount(counts) > 0, let frequencies = try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog) else {
+            return .infinity
+        }
+        return Double(8 * TANSCounts.encodedSize(frequencies: frequencies))
+    }
+
     /// The number of symbols with a non-zero count.
     public static func usedCount(_ counts: [UInt64]) -> Int { counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
 

@@ -101,6 +101,25 @@ final class CodingCostTests: XCTestCase {
         XCTAssertNil(CodingCost.ansBits([UInt64](repeating: 1, count: 2048), tableLog: 10))
     }
 
+    /// With the exact table sizes of `TANSCounts` (within a few hundred bits of the model per table here) the
+    /// choices on the fixture stay the same.
+    func testChoicesWithExactTableSizes() throws {
+        let json = try fixtureJSON
+        let k = try XCTUnwrap(json["k"] as? [String: Any])
+        let candidates = try (0...4).map { try ElementSplit(layout: .bf16, symbolMantissaBits: $0) }
+        let model = try CodingChoices.symbolMantissaBits(countsAtLargest: counts(k["countsAtK4"]), candidates: candidates, tableLog: 12)
+        let exact = try CodingChoices.symbolMantissaBits(countsAtLargest: counts(k["countsAtK4"]), candidates: candidates,
+                                                         tableLog: 12, tableCost: CodingCost.countsBits)
+        XCTAssertEqual(exact.best, model.best)
+        for (m, e) in zip(model.bits, exact.bits) { XCTAssertLessThan(abs(e! - m!), 1000) }
+        for plan in try XCTUnwrap(json["blocks"] as? [[String: Any]]) {
+            let blocks = try XCTUnwrap(plan["blocks"] as? [Any]).map { try counts($0) }
+            let exactPlan = CodingChoices.planTables(blocks: blocks, tableLog: 12, rawSymbolBits: 10, overheadBits: 128,
+                                                     tableCost: CodingCost.countsBits)
+            XCTAssertEqual(exactPlan.blocks.map(\.rawValue), try XCTUnwrap(plan["choice"] as? [String]))
+        }
+    }
+
     func testImpossibleMantissaChoicesAreRefused() throws {
         XCTAssertThrowsError(try CodingChoices.symbolMantissaBits(countsAtLargest: [1], candidates: [], tableLog: 12))
         let bf16 = try ElementSplit(layout: .bf16, symbolMantissaBits: 1)
