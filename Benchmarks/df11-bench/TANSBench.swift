@@ -77,8 +77,8 @@ struct TANSBench {
     }
 
     /// The gate of docs/CODER2.md §7 step 1: decode (and encode) rates of Huffman-12 (whole words, format
-    /// 1.0), tANS-12 and rANS-12 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds) so that
-    /// they see the same load.
+    /// 1.0), tANS-12, rANS-12 and tANS-15 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds)
+    /// so that they see the same load.
     private func gate(_ dataset: Dataset) throws {
         let words = dataset.words
         let n = words.count, blockSize = options.block
@@ -105,12 +105,8 @@ struct TANSBench {
         // tANS-12 and rANS-12 over exponent + 2 bits, one table for the data set.
         let symbols = symbols(words[...], k: 2)
         let counts = histogram(symbols, k: 2)
-        let tTable = try TANSTable.build(counts: counts, tableLog: 12)
-        let tStride = TANSEncoder.maxBytes(count: blockSize, tableLog: 12)
-        let tBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: tStride * blocks, alignment: 64)
-        let tOut = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
-        var tSizes = [StreamSizes]()
-        let tEncoder = TANSEncoder(table: tTable), tDecoder = TANSDecoder(table: tTable)
+        let t12 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 12), symbols: symbols, blockSize: blockSize)
+        let t15 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 15), symbols: symbols, blockSize: blockSize)
         let rTable = try RANSTable.build(counts: counts, precisionBits: 12)
         let rStride = RANSEncoder.maxBytes(count: blockSize)
         let rBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rStride * blocks, alignment: 64)
@@ -119,13 +115,11 @@ struct TANSBench {
         let rEncoder = RANSEncoder(table: rTable), rDecoder = RANSDecoder(table: rTable)
         defer {
             hBits.deallocate(); signMantissa.deallocate(); hOut.deallocate()
-            tBuffer.deallocate(); tOut.deallocate(); rBuffer.deallocate(); rOut.deallocate()
+            rBuffer.deallocate(); rOut.deallocate()
         }
         try symbols.withUnsafeBufferPointer { s in
             for b in 0..<blocks {
                 let r = range(b)
-                tSizes.append(try tEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
-                                                  into: UnsafeMutableRawBufferPointer(rebasing: tBuffer[(b * tStride)..<((b + 1) * tStride)])))
                 rSizes.append(try rEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
                                                   into: UnsafeMutableRawBufferPointer(rebasing: rBuffer[(b * rStride)..<((b + 1) * rStride)])))
             }
@@ -142,13 +136,7 @@ struct TANSBench {
                                                      bits: UnsafeMutableRawBufferPointer(rebasing: hBits[(b * hStride)..<((b + 1) * hStride)]))
                         }
                     },
-                    {
-                        for b in 0..<blocks {
-                            let r = range(b)
-                            _ = try! tEncoder.encode(UnsafeBufferPointer(rebasing: s[r]),
-                                                     into: UnsafeMutableRawBufferPointer(rebasing: tBuffer[(b * tStride)..<((b + 1) * tStride)]))
-                        }
-                    },
+                    { try! t12.encode(s) },
                     {
                         for b in 0..<blocks {
                             let r = range(b)
@@ -156,6 +144,7 @@ struct TANSBench {
                                                      into: UnsafeMutableRawBufferPointer(rebasing: rBuffer[(b * rStride)..<((b + 1) * rStride)]))
                         }
                     },
+                    { try! t15.encode(s) },
                 ])
             }
         }
@@ -171,15 +160,7 @@ struct TANSBench {
                     }
                 } catch { failure = error }
             },
-            {
-                do {
-                    for b in 0..<blocks {
-                        let r = range(b)
-                        try tDecoder.decode(UnsafeRawBufferPointer(rebasing: tBuffer[(b * tStride)..<(b * tStride + tSizes[b].total)]),
-                                            sizes: tSizes[b], count: r.count, into: UnsafeMutableBufferPointer(rebasing: tOut[r]))
-                    }
-                } catch { failure = error }
-            },
+            { do { try t12.decode() } catch { failure = error } },
             {
                 do {
                     for b in 0..<blocks {
@@ -189,14 +170,18 @@ struct TANSBench {
                     }
                 } catch { failure = error }
             },
+            { do { try t15.decode() } catch { failure = error } },
         ])
         if let failure { throw failure }
         guard words.withUnsafeBufferPointer({ memcmp($0.baseAddress!, hOut, 2 * n) == 0 }),
-              Array(tOut) == symbols, Array(rOut) == symbols else { throw BenchError("gate round trip failed") }
+              t12.decoded == symbols, t15.decoded == symbols, Array(rOut) == symbols else {
+            throw BenchError("gate round trip failed")
+        }
         var load = [Double](repeating: 0, count: 3)
         let loadText = getloadavg(&load, 3) == 3 ? "load average \(fmt(load[0], 2)), \(fmt(load[1], 2)), \(fmt(load[2], 2))" : "load unknown"
         print("== gate on \(dataset.name): one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
-        let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits"]
+        let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits",
+                     "tANS-15, exponent+2 bits"]
         for (what, list) in [("decode", rates), ("encode", encodeRates)] {
             for (name, rate) in zip(names, list) {
                 print("\(what) \(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rate.best / 1e6, 0), 5)) M/s"
@@ -303,4 +288,46 @@ struct TANSBench {
         guard Array(out) == symbols else { throw BenchError("tANS round trip failed") }
         return (sizes.reduce(0) { $0 + $1.total }, encode, decode)
     }
+}
+
+/// A tANS coder with its buffers, for the gate: `encode` writes every block's streams, `decode` reads them.
+private final class PreparedTANS {
+    let encoder: TANSEncoder, decoder: TANSDecoder
+    let blockSize: Int, count: Int, stride: Int
+    let buffer: UnsafeMutableRawBufferPointer
+    let out: UnsafeMutableBufferPointer<UInt16>
+    var sizes: [StreamSizes]
+
+    init(table: TANSTable, symbols: [UInt16], blockSize: Int) throws {
+        encoder = TANSEncoder(table: table)
+        decoder = TANSDecoder(table: table)
+        self.blockSize = blockSize
+        count = symbols.count
+        let blocks = (count + blockSize - 1) / blockSize
+        stride = TANSEncoder.maxBytes(count: blockSize, tableLog: table.tableLog)
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        out = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: count)
+        sizes = [StreamSizes](repeating: StreamSizes(0, 0, 0, 0), count: blocks)
+        try symbols.withUnsafeBufferPointer { try encode($0) }
+    }
+
+    deinit { buffer.deallocate(); out.deallocate() }
+
+    func encode(_ symbols: UnsafeBufferPointer<UInt16>) throws {
+        for b in sizes.indices {
+            let start = b * blockSize, end = Swift.min(count, start + blockSize)
+            sizes[b] = try encoder.encode(UnsafeBufferPointer(rebasing: symbols[start..<end]),
+                                          into: UnsafeMutableRawBufferPointer(rebasing: buffer[(b * stride)..<((b + 1) * stride)]))
+        }
+    }
+
+    func decode() throws {
+        for b in sizes.indices {
+            let start = b * blockSize, end = Swift.min(count, start + blockSize)
+            try decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[(b * stride)..<(b * stride + sizes[b].total)]),
+                               sizes: sizes[b], count: end - start, into: UnsafeMutableBufferPointer(rebasing: out[start..<end]))
+        }
+    }
+
+    var decoded: [UInt16] { Array(out) }
 }
