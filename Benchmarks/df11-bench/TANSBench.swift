@@ -27,7 +27,11 @@ struct TANSBench {
         for dataset in datasets {
             try gate(dataset)
             try measure(dataset)
-            if !dataset.tensors.isEmpty { try perTensor(dataset) }
+            if !dataset.tensors.isEmpty {
+                try perTensor(dataset)
+                try planned(dataset, tableLog: 12)
+                try planned(dataset, tableLog: 15)
+            }
         }
     }
 
@@ -287,6 +291,80 @@ struct TANSBench {
         if let failure { throw failure }
         guard Array(out) == symbols else { throw BenchError("tANS round trip failed") }
         return (sizes.reduce(0) { $0 + $1.total }, encode, decode)
+    }
+}
+
+extension TANSBench {
+    /// The bytes a BF16 tensor's blocks would take with the real coder (docs/CODER2.md §8's `BLK ` method 3
+    /// payload, not the frames around it): raw bits, tANS streams, `TANSCounts` tables, 16 bytes of lane
+    /// lengths per coded block and a mode byte per block, for
+    ///
+    /// - one table per tensor (exponent + 2 bits): comparable to §2.1's "ANS 2^12" (2^15) column;
+    /// - a table of its own for every block: comparable to "ANS 2^12 /64K" (2^15);
+    /// - the `default` plan: per segment of 64 blocks the split (k ≤ 4) and per block the segment's table, an
+    ///   own table or raw, all chosen by `CodingChoices` with the exact table sizes.
+    func planned(_ dataset: Dataset, tableLog log: Int) throws {
+        let segmentBlocks = 64, overhead = 8.0 * (16 + 1)
+        var perTensor = 0.0, perBlock = 0.0, plan = 0.0, n = 0
+        var kUse = [Int](repeating: 0, count: 5), tableUse: [CodingChoices.BlockTable: Int] = [:]
+        for range in dataset.tensors where !range.isEmpty {
+            let words = dataset.words[range]
+            n += words.count
+            // One table per tensor, k = 2; and one per block.
+            let symbols2 = symbols(words, k: 2)
+            let tensorTable = try TANSTable.build(counts: histogram(symbols2, k: 2), tableLog: log)
+            perTensor += Double(8 * TANSCounts.encodedSize(frequencies: tensorTable.frequencies))
+            for block in stride(from: 0, to: symbols2.count, by: options.block) {
+                let s = Array(symbols2[block..<Swift.min(symbols2.count, block + options.block)])
+                perTensor += try streamBits(s, tensorTable) + overhead + Double(6 * s.count)
+                let own = try TANSTable.build(counts: histogram(s, k: 2), tableLog: log)
+                perBlock += try streamBits(s, own) + Double(8 * TANSCounts.encodedSize(frequencies: own.frequencies))
+                    + overhead + Double(6 * s.count)
+            }
+            // The plan, per segment.
+            for segment in stride(from: 0, to: words.count, by: segmentBlocks * options.block) {
+                let segmentWords = words[(words.startIndex + segment)..<(words.startIndex + Swift.min(words.count, segment + segmentBlocks * options.block))]
+                let candidates = try (0...4).map { try ElementSplit(layout: .bf16, symbolMantissaBits: $0) }
+                let choice = try CodingChoices.symbolMantissaBits(countsAtLargest: histogram(symbols(segmentWords, k: 4), k: 4),
+                                                                  candidates: candidates, tableLog: log, tableCost: CodingCost.countsBits)
+                let k = choice.best.symbolMantissaBits
+                kUse[k] += 1
+                let segmentSymbols = symbols(segmentWords, k: k)
+                let blocks = stride(from: 0, to: segmentSymbols.count, by: options.block).map {
+                    Array(segmentSymbols[$0..<Swift.min(segmentSymbols.count, $0 + options.block)])
+                }
+                let tables = CodingChoices.planTables(blocks: blocks.map { histogram($0, k: k) }, tableLog: log, rawSymbolBits: 8 + k,
+                                                      overheadBits: overhead, tableCost: CodingCost.countsBits)
+                let segmentTable = try TANSTable.build(counts: histogram(segmentSymbols, k: k), tableLog: log)
+                if tables.useSegmentTable { plan += Double(8 * TANSCounts.encodedSize(frequencies: segmentTable.frequencies)) }
+                for (b, s) in blocks.enumerated() {
+                    tableUse[tables.blocks[b], default: 0] += 1
+                    plan += Double((8 - k) * s.count) + 8
+                    switch tables.blocks[b] {
+                    case .raw: plan += Double((8 + k) * s.count)
+                    case .segment: plan += try streamBits(s, segmentTable) + overhead - 8
+                    case .own:
+                        let own = try TANSTable.build(counts: histogram(s, k: k), tableLog: log)
+                        plan += try streamBits(s, own) + Double(8 * TANSCounts.encodedSize(frequencies: own.frequencies)) + overhead - 8
+                    }
+                }
+            }
+        }
+        func pct(_ bits: Double) -> String { fmt(bits / Double(16 * n) * 100, 3) + " %" }
+        print("-- real block payloads (tANS-\(log), TANSCounts tables, 17 bytes of lane lengths and mode per coded block; "
+              + "frames, index and header not counted), % of the bf16 bytes:")
+        print("   exponent + 2 bits, one table per tensor:             \(pct(perTensor))   (CODER2 §2.1 \"ANS 2^12\": 66.011, 2^15: 65.941)")
+        print("   exponent + 2 bits, a table of its own per block:     \(pct(perBlock))   (\"ANS 2^12 /64K\": 65.838, 2^15: 65.833)")
+        print("   the default plan (k per segment, table per block):   \(pct(plan))   k used per segment \(kUse), "
+              + "blocks: \(tableUse.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))")
+        print("")
+    }
+
+    /// The bits of `symbols` coded with `table`, lanes and all.
+    private func streamBits(_ symbols: [UInt16], _ table: TANSTable) throws -> Double {
+        var out = [UInt8](repeating: 0, count: TANSEncoder.maxBytes(count: symbols.count, tableLog: table.tableLog))
+        let sizes = try symbols.withUnsafeBufferPointer { s in try out.withUnsafeMutableBytes { try TANSEncoder(table: table).encode(s, into: $0) } }
+        return Double(8 * sizes.total)
     }
 }
 
