@@ -15,6 +15,7 @@ let usage = """
            df11-bench unit [--words N] [--repeats R] [--file PATH]... [--dfloat11 DIR]...
            df11-bench rans [--words N] [--repeats R] [--block N] [--file PATH]...
            df11-bench tans [--words N] [--repeats R] [--block N] [--file PATH]...
+           df11-bench plan [--block N] --file PATH...
       --words N     words per synthetic data set (default 16777216)
       --repeats R   timed repetitions per measurement; best and median are reported (default 7)
       --limits A-B  code length limits to compare (default 10-15)
@@ -23,7 +24,7 @@ let usage = """
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first, ["entropy", "unit", "rans", "tans"].contains(command) else {
+guard let command = arguments.first, ["entropy", "unit", "rans", "tans", "plan"].contains(command) else {
     fputs(usage + "\n", stderr)
     exit(2)
 }
@@ -36,6 +37,8 @@ do {
         try RANSBench(options: options).run()
     } else if command == "tans" {
         try TANSBench(options: options).run()
+    } else if command == "plan" {
+        try PlanBench(options: options).run()
     } else {
         try UnitBench(repeats: options.repeats, words: options.words, files: options.files,
                       dfloat11: options.dfloat11).run()
