@@ -34,57 +34,47 @@ public enum ANSFrequencies {
         }
         let total = Double(counts.reduce(UInt64(0), &+))
         var freq = [UInt32](repeating: 0, count: counts.count)
-        var sum = 0
-        for s in used {
-            let f = Swift.max(1, Int((Double(counts[s]) * Double(m) / total).rounded()))
-            freq[s] = UInt32(f)
-            sum += f
+        // Per used symbol (by its place in `used`): its count, frequency, and what one unit more saves
+        // (c·log2((f+1)/f)) and one unit less costs (c·log2(f/(f−1)), infinite at 1); only the symbols a step
+        // changes are recomputed.
+        let c = used.map { Double(counts[$0]) }
+        var f = c.map { Swift.max(1, Int(($0 * Double(m) / total).rounded())) }
+        var sum = f.reduce(0, +)
+        @inline(__always) func gain(_ i: Int) -> Double { c[i] * log2(Double(f[i] + 1) / Double(f[i])) }
+        @inline(__always) func loss(_ i: Int) -> Double {
+            f[i] > 1 ? c[i] * log2(Double(f[i]) / Double(f[i] - 1)) : .infinity
         }
-        // Settle the difference one unit at a time: add where the saving c·log2((f+1)/f) is largest, take
-        // where the loss c·log2(f/(f−1)) is smallest (never below 1). After rounding to nearest this is a
-        // handful of steps, except when many rare symbols were raised to 1 (then at most `used.count`).
-        func cost(_ s: Int, _ f: UInt32) -> Double {
-            f == 0 ? .infinity : Double(counts[s]) * (-log2(Double(f)))
+        var gains = used.indices.map(gain), losses = used.indices.map(loss)
+        @inline(__always) func update(_ i: Int) { gains[i] = gain(i); losses[i] = loss(i) }
+        @inline(__always) func mostGaining() -> Int {
+            var best = 0
+            for i in 1..<gains.count where gains[i] > gains[best] { best = i }
+            return best
         }
-        while sum != m {
-            var best = -1
-            var bestDelta = Double.infinity
-            if sum < m {
-                for s in used {
-                    let delta = cost(s, freq[s] + 1) - cost(s, freq[s])
-                    if delta < bestDelta { bestDelta = delta; best = s }
-                }
-                freq[best] += 1
-                sum += 1
-            } else {
-                for s in used where freq[s] > 1 {
-                    let delta = cost(s, freq[s] - 1) - cost(s, freq[s])
-                    if delta < bestDelta { bestDelta = delta; best = s }
-                }
-                freq[best] -= 1
-                sum -= 1
-            }
+        @inline(__always) func leastLosing() -> Int {
+            var best = 0
+            for i in 1..<losses.count where losses[i] < losses[best] { best = i }
+            return best
         }
+        // Settle the difference one unit at a time: add where the saving is largest, take where the loss is
+        // smallest (never below 1). After rounding to nearest this is a handful of steps, except when many rare
+        // symbols were raised to 1 (then at most `used.count`).
+        while sum < m { let i = mostGaining(); f[i] += 1; sum += 1; update(i) }
+        while sum > m { let i = leastLosing(); f[i] -= 1; sum -= 1; update(i) }
         // Then exchange units while that makes the cost smaller: take one from the symbol that loses least,
         // give it to the one that gains most. The cost is a separable convex function of the frequencies, so
         // when no such exchange helps the frequencies are optimal (the same optimum as
         // tools/bench/coder_bounds.py's `normalize`, whatever the starting point).
         while used.count > 1 {
-            var gainer = -1, loser = -1
-            var gain = -Double.infinity, loss = Double.infinity
-            for s in used {
-                let c = Double(counts[s]), f = Double(freq[s])
-                let g = c * log2((f + 1) / f)
-                if g > gain { gain = g; gainer = s }
-                if freq[s] > 1 {
-                    let l = c * log2(f / (f - 1))
-                    if l < loss { loss = l; loser = s }
-                }
-            }
-            guard loser >= 0, gainer != loser, gain > loss * (1 + Self.exchangeTolerance) else { break }
-            freq[gainer] += 1
-            freq[loser] -= 1
+            let gainer = mostGaining(), loser = leastLosing()
+            guard losses[loser].isFinite, gainer != loser,
+                  gains[gainer] > losses[loser] * (1 + Self.exchangeTolerance) else { break }
+            f[gainer] += 1
+            f[loser] -= 1
+            update(gainer)
+            update(loser)
         }
+        for (i, s) in used.enumerated() { freq[s] = UInt32(f[i]) }
         return freq
     }
 
