@@ -129,9 +129,9 @@ struct TANSBench {
             }
         }
         // Encoding, timed the same way (the streams are rewritten with the same bytes).
-        let encodeRates = words.withUnsafeBufferPointer { w in
+        let encodeTimes = words.withUnsafeBufferPointer { w in
             symbols.withUnsafeBufferPointer { s in
-                Rate.alternating(items: n, repeats: 2 * options.repeats + 1, [
+                Rate.alternatingTimes(repeats: 2 * options.repeats + 1, [
                     {
                         for b in 0..<blocks {
                             let r = range(b)
@@ -153,7 +153,7 @@ struct TANSBench {
             }
         }
         var failure: Error?
-        let rates = Rate.alternating(items: n, repeats: 2 * options.repeats + 1, [
+        let decodeTimes = Rate.alternatingTimes(repeats: 2 * options.repeats + 1, [
             {
                 do {
                     for b in 0..<blocks {
@@ -186,11 +186,13 @@ struct TANSBench {
         print("== gate on \(dataset.name): one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
         let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits",
                      "tANS-15, exponent+2 bits"]
-        for (what, list) in [("decode", rates), ("encode", encodeRates)] {
-            for (name, rate) in zip(names, list) {
-                print("\(what) \(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rate.best / 1e6, 0), 5)) M/s"
-                      + "  median \(pad(fmt(rate.median / 1e6, 0), 5)) M/s   best/Huffman \(fmt(rate.best / list[0].best, 2))"
-                      + "  median/Huffman \(fmt(rate.median / list[0].median, 2))")
+        for (what, times) in [("decode", decodeTimes), ("encode", encodeTimes)] {
+            let rates = times.map { Rate(items: n, sortedTimes: $0.sorted()) }
+            for (i, name) in names.enumerated() {
+                print("\(what) \(name.padding(toLength: 40, withPad: " ", startingAt: 0))  best \(pad(fmt(rates[i].best / 1e6, 0), 5)) M/s"
+                      + "  median \(pad(fmt(rates[i].median / 1e6, 0), 5)) M/s   best/Huffman \(fmt(rates[i].best / rates[0].best, 2))"
+                      + "  median/Huffman \(fmt(rates[i].median / rates[0].median, 2))"
+                      + "  per-round ratio, median \(fmt(Rate.medianRatio(times[i], to: times[0]), 2))")
             }
         }
         print("")

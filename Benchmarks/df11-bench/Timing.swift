@@ -35,6 +35,11 @@ struct Rate: CustomStringConvertible {
     /// Rates of several bodies timed in alternation (one run of each per round, after one warm-up round), so
     /// that a change of the machine's load affects them alike.
     static func alternating(items: Int, repeats: Int, _ bodies: [() -> Void]) -> [Rate] {
+        alternatingTimes(repeats: repeats, bodies).map { Rate(items: items, sortedTimes: $0.sorted()) }
+    }
+
+    /// The seconds of each body in each round (`[body][round]`), timed in alternation after a warm-up round.
+    static func alternatingTimes(repeats: Int, _ bodies: [() -> Void]) -> [[Double]] {
         for body in bodies { body() }
         var times = [[Double]](repeating: [], count: bodies.count)
         for _ in 0..<repeats {
@@ -44,10 +49,17 @@ struct Rate: CustomStringConvertible {
                 times[i].append(now() - start)
             }
         }
-        return times.map { Rate(items: items, sortedTimes: $0.sorted()) }
+        return times
     }
 
-    private init(items: Int, sortedTimes times: [Double]) {
+    /// The median over rounds of `reference`'s time / `other`'s time in the same round: `other`'s speed as a
+    /// fraction of `reference`'s, each round seeing the same load.
+    static func medianRatio(_ other: [Double], to reference: [Double]) -> Double {
+        let ratios = zip(other, reference).map { $1 / $0 }.sorted()
+        return ratios[ratios.count / 2]
+    }
+
+    init(items: Int, sortedTimes times: [Double]) {
         best = Double(items) / times.first!
         median = Double(items) / times[times.count / 2]
         spread = (times.last! - times.first!) / times.first!
