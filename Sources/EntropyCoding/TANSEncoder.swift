@@ -54,9 +54,16 @@ public struct TANSEncoder: Sendable {
         }
         // One more entry (a valid state) for the symbols without frequency.
         var nextStates = [UInt16](repeating: UInt16(size), count: size + 1)
-        for (u, s) in table.spread.enumerated() {
-            nextStates[cumulative[Int(s)]] = UInt16(size + u)
-            cumulative[Int(s)] += 1
+        nextStates.withUnsafeMutableBufferPointer { nextStates in
+            cumulative.withUnsafeMutableBufferPointer { cumulative in
+                table.spread.withUnsafeBufferPointer { spread in
+                    for u in 0..<size {
+                        let s = Int(spread[u])
+                        nextStates[cumulative[s]] = UInt16(truncatingIfNeeded: size &+ u)
+                        cumulative[s] &+= 1
+                    }
+                }
+            }
         }
         self.deltaNbBits = deltaNbBits
         self.deltaFindState = deltaFindState

@@ -63,16 +63,17 @@ public struct TANSTable: Sendable, Equatable {
         let mask = size - 1
         let step = spreadStep(tableLog: tableLog)
         var spread = [UInt16](repeating: 0, count: size)
-        var position = 0
-        for (symbol, f) in frequencies.enumerated() {
-            for _ in 0..<Int(f) {
-                spread[position] = UInt16(symbol)
-                position = (position + step) & mask
+        spread.withUnsafeMutableBufferPointer { spread in
+            // The j-th state dealt (over all symbols) is (j·step) mod 2^L: no chain from one to the next.
+            var j = 0
+            for (symbol, f) in frequencies.enumerated() {
+                for k in j..<(j &+ Int(f)) { spread[(k &* step) & mask] = UInt16(truncatingIfNeeded: symbol) }
+                j &+= Int(f)
             }
         }
-        assert(position == 0, "the FSE walk visits every state once")
         return spread
     }
+
 
     /// The ideal size in bits of coding `counts` with this table's frequencies (`ANSFrequencies.codedBits`;
     /// the real stream adds the spread's loss, the initial states and padding); nil when a counted symbol has
