@@ -111,6 +111,7 @@ struct TANSBench {
         let counts = histogram(symbols, k: 2)
         let t12 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 12), symbols: symbols, blockSize: blockSize)
         let t15 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 15), symbols: symbols, blockSize: blockSize)
+        let whole = try PreparedStructuredWords(table: TANSTable.build(counts: counts, tableLog: 12), words: words, blockSize: blockSize)
         let rTable = try RANSTable.build(counts: counts, precisionBits: 12)
         let rStride = RANSEncoder.maxBytes(count: blockSize)
         let rBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rStride * blocks, alignment: 64)
@@ -149,6 +150,7 @@ struct TANSBench {
                         }
                     },
                     { try! t15.encode(s) },
+                    { try! whole.encode(w) },
                 ])
             }
         }
@@ -175,17 +177,18 @@ struct TANSBench {
                 } catch { failure = error }
             },
             { do { try t15.decode() } catch { failure = error } },
+            { do { try whole.decode() } catch { failure = error } },
         ])
         if let failure { throw failure }
         guard words.withUnsafeBufferPointer({ memcmp($0.baseAddress!, hOut, 2 * n) == 0 }),
-              t12.decoded == symbols, t15.decoded == symbols, Array(rOut) == symbols else {
+              t12.decoded == symbols, t15.decoded == symbols, Array(rOut) == symbols, whole.decoded == words else {
             throw BenchError("gate round trip failed")
         }
         var load = [Double](repeating: 0, count: 3)
         let loadText = getloadavg(&load, 3) == 3 ? "load average \(fmt(load[0], 2)), \(fmt(load[1], 2)), \(fmt(load[2], 2))" : "load unknown"
         print("== gate on \(dataset.name): one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
         let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits",
-                     "tANS-15, exponent+2 bits"]
+                     "tANS-15, exponent+2 bits", "tANS-12, exponent+2, whole words"]
         for (what, times) in [("decode", decodeTimes), ("encode", encodeTimes)] {
             let rates = times.map { Rate(items: n, sortedTimes: $0.sorted()) }
             for (i, name) in names.enumerated() {
@@ -416,3 +419,57 @@ private final class PreparedTANS {
 
     var decoded: [UInt16] { Array(out) }
 }
+
+/// The structured coder on whole bf16 words, for the gate: per block `ElementSplit.splitWords` (exponent + 2
+/// bits, the sign and 5 bits packed raw) and `TANSEncoder`; back, `TANSDecoder` and `joinWords`.
+private final class PreparedStructuredWords {
+    let split: ElementSplit
+    let encoder: TANSEncoder, decoder: TANSDecoder
+    let blockSize: Int, count: Int, stride: Int, rawStride: Int
+    let streams: UnsafeMutableRawBufferPointer, raw: UnsafeMutableRawBufferPointer
+    let symbols: UnsafeMutableBufferPointer<UInt16>, out: UnsafeMutableBufferPointer<UInt16>
+    var sizes: [StreamSizes]
+
+    init(table: TANSTable, words: [UInt16], blockSize: Int) throws {
+        split = try ElementSplit(layout: .bf16, symbolMantissaBits: 2)
+        encoder = TANSEncoder(table: table)
+        decoder = TANSDecoder(table: table)
+        self.blockSize = blockSize
+        count = words.count
+        let blocks = (count + blockSize - 1) / blockSize
+        stride = TANSEncoder.maxBytes(count: blockSize, tableLog: table.tableLog)
+        rawStride = RawBitPacking.byteCount(count: blockSize, width: split.rawBits)
+        streams = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        raw = UnsafeMutableRawBufferPointer.allocate(byteCount: rawStride * blocks, alignment: 64)
+        symbols = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: blockSize)
+        out = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: count)
+        sizes = [StreamSizes](repeating: StreamSizes(0, 0, 0, 0), count: blocks)
+        try words.withUnsafeBufferPointer { try encode($0) }
+    }
+
+    deinit { streams.deallocate(); raw.deallocate(); symbols.deallocate(); out.deallocate() }
+
+    func encode(_ words: UnsafeBufferPointer<UInt16>) throws {
+        for b in sizes.indices {
+            let start = b * blockSize, n = Swift.min(count, start + blockSize) - start
+            split.splitWords(words.baseAddress! + start, count: n, symbols: symbols.baseAddress!,
+                             raw: UnsafeMutableRawBufferPointer(rebasing: raw[(b * rawStride)..<((b + 1) * rawStride)]))
+            sizes[b] = try encoder.encode(UnsafeBufferPointer(rebasing: symbols[0..<n]),
+                                          into: UnsafeMutableRawBufferPointer(rebasing: streams[(b * stride)..<((b + 1) * stride)]))
+        }
+    }
+
+    func decode() throws {
+        for b in sizes.indices {
+            let start = b * blockSize, n = Swift.min(count, start + blockSize) - start
+            try decoder.decode(UnsafeRawBufferPointer(rebasing: streams[(b * stride)..<(b * stride + sizes[b].total)]),
+                               sizes: sizes[b], count: n, into: symbols)
+            let rawBytes = RawBitPacking.byteCount(count: n, width: split.rawBits)
+            try split.joinWords(symbols: symbols.baseAddress!, raw: UnsafeRawBufferPointer(rebasing: raw[(b * rawStride)..<(b * rawStride + rawBytes)]),
+                                count: n, into: out.baseAddress! + start)
+        }
+    }
+
+    var decoded: [UInt16] { Array(out) }
+}
+

@@ -171,3 +171,96 @@ extension ElementSplit {
         return x
     }
 }
+
+extension ElementSplit {
+    /// Splits `count` 2-byte elements (a split without planes) into their symbols and their raw bits, packed
+    /// as `RawBitPacking` does: the bulk form of `symbol(of:)` and `raw(of:)` that a block encoder uses.
+    ///
+    /// - Preconditions: a 2-byte layout and no planes; `raw.count ≥ RawBitPacking.byteCount(count:width: rawBits)`.
+    public func splitWords(_ words: UnsafePointer<UInt16>, count: Int, symbols: UnsafeMutablePointer<UInt16>,
+                           raw: UnsafeMutableRawBufferPointer) {
+        precondition(layout.width == 2 && planeCount == 0, "splitWords is for 2-byte elements without planes")
+        let width = rawBits
+        precondition(raw.count >= RawBitPacking.byteCount(count: count, width: width), "raw bit output below byteCount")
+        // The fields, as constants for the loop: symbol = (w >> shift) & symbolMask; raw = sign << m' | w & mantissaMask.
+        let shift = UInt32(symbolShift), symbolMask = UInt32(Self.mask(symbolBits))
+        let mantissaBits = UInt32(rawMantissaBits), mantissaMask = UInt32(Self.mask(rawMantissaBits))
+        let signIsRaw: UInt32 = signInSymbol ? 0 : 1
+        let out = raw.baseAddress
+        var accumulator: UInt64 = 0
+        var pending = 0
+        var position = 0
+        for i in 0..<count {
+            let x = UInt32(words[i])
+            symbols[i] = UInt16(truncatingIfNeeded: (x &>> shift) & symbolMask)
+            let value = ((x &>> 15) & signIsRaw) &<< mantissaBits | (x & mantissaMask)
+            accumulator |= UInt64(value) &<< UInt64(truncatingIfNeeded: pending)
+            pending &+= width
+            if pending >= 32 {
+                out!.storeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian, toByteOffset: position, as: UInt32.self)
+                position &+= 4
+                accumulator &>>= 32
+                pending &-= 32
+            }
+        }
+        while pending > 0 {
+            out!.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), toByteOffset: position, as: UInt8.self)
+            position += 1
+            accumulator >>= 8
+            pending -= 8
+        }
+    }
+
+    /// Joins `count` 2-byte elements from their symbols and their packed raw bits (exactly
+    /// `RawBitPacking.byteCount` bytes): the bulk form of `element(symbol:raw:low:)` a block decoder uses.
+    ///
+    /// - Throws: `EntropyCodingError.corruptStream` when `raw` is not exactly the packed size or its padding is
+    ///   not 0, or a symbol is outside the alphabet.
+    public func joinWords(symbols: UnsafePointer<UInt16>, raw: UnsafeRawBufferPointer, count: Int,
+                          into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        precondition(layout.width == 2 && planeCount == 0, "joinWords is for 2-byte elements without planes")
+        let width = rawBits
+        let total = RawBitPacking.byteCount(count: count, width: width)
+        guard raw.count == total else {
+            throw .corruptStream("\(raw.count) bytes of raw bits for \(count) elements of \(width) bits (\(total) expected)")
+        }
+        let used = (count * width) & 7
+        if used != 0, raw[total - 1] >> UInt8(used) != 0 { throw .corruptStream("raw bits: the last byte's unused bits are not 0") }
+        let mask = (UInt64(1) << UInt64(width)) &- 1
+        let mantissaBits = UInt64(rawMantissaBits), mantissaMask = (UInt64(1) << mantissaBits) &- 1
+        let shift = symbolShift
+        let signMask: UInt64 = signInSymbol ? 0 : 1  // a sign-in-symbol split has no sign in its raw bits
+        let alphabetMask = UInt16(truncatingIfNeeded: alphabetSize &- 1)
+        var invalid: UInt16 = 0
+        var i = 0
+        var position = 0
+        if let base = raw.baseAddress {
+            // Elements whose raw bits an 8-byte load inside `raw` reaches.
+            let fast = total >= 8 ? Swift.min(count, ((total - 8) * 8) / Swift.max(width, 1) + 1) : 0
+            while i < fast {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self))
+                let value = (word &>> UInt64(truncatingIfNeeded: position & 7)) & mask
+                let s = symbols[i]
+                invalid |= s & ~alphabetMask
+                words[i] = UInt16(truncatingIfNeeded: ((value &>> mantissaBits) & signMask) &<< 15 | UInt64(s) &<< shift
+                                  | (value & mantissaMask))
+                position &+= width
+                i &+= 1
+            }
+        }
+        while i < count {
+            var word: UInt64 = 0
+            let first = position >> 3
+            if width > 0 {
+                for b in 0..<Swift.min(8, total - first) { word |= UInt64(raw[first + b]) << UInt64(8 * b) }
+            }
+            let value = (word >> UInt64(position & 7)) & mask
+            let s = symbols[i]
+            invalid |= s & ~alphabetMask
+            words[i] = UInt16(truncatingIfNeeded: ((value >> mantissaBits) & signMask) << 15 | UInt64(s) << shift | (value & mantissaMask))
+            position += width
+            i += 1
+        }
+        guard invalid == 0 else { throw .corruptStream("a symbol outside the \(symbolBits)-bit alphabet") }
+    }
+}
