@@ -211,6 +211,32 @@ extension ElementSplit {
         }
     }
 
+    /// Joins whole groups of 8 elements whose raw bits (sign above `mantissaBits` mantissa bits, `width` in all)
+    /// one 8-byte load reaches; returns how many elements it joined. Inlined with constant arguments it needs no
+    /// shift by a register.
+    @inline(__always)
+    static func joinGroups(_ base: UnsafeRawPointer, _ total: Int, _ count: Int, _ symbols: UnsafePointer<UInt16>,
+                           _ words: UnsafeMutablePointer<UInt16>, _ width: Int, _ shift: UInt64, _ mantissaBits: UInt64,
+                           _ invalid: inout UInt16, _ alphabetMask: UInt16) -> Int {
+        let mask = (UInt64(1) &<< UInt64(truncatingIfNeeded: width)) &- 1, mantissaMask = (UInt64(1) &<< mantissaBits) &- 1
+        var i = 0, offset = 0
+        var bad: UInt16 = 0
+        while i &+ 8 <= count && offset &+ 8 <= total {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            for j in 0..<8 {
+                let value = (word &>> UInt64(truncatingIfNeeded: j &* width)) & mask
+                let s = symbols[i &+ j]
+                bad |= s & ~alphabetMask
+                words[i &+ j] = UInt16(truncatingIfNeeded: ((value &>> mantissaBits) & 1) &<< 15 | UInt64(s) &<< shift
+                                       | (value & mantissaMask))
+            }
+            i &+= 8
+            offset &+= width
+        }
+        invalid |= bad
+        return i
+    }
+
     /// Joins `count` 2-byte elements from their symbols and their packed raw bits (exactly
     /// `RawBitPacking.byteCount` bytes): the bulk form of `element(symbol:raw:low:)` a block decoder uses.
     ///
@@ -234,6 +260,25 @@ extension ElementSplit {
         var invalid: UInt16 = 0
         var i = 0
         var position = 0
+        if let base = raw.baseAddress, width <= 8 {
+            // Eight elements' raw bits are `width` whole bytes: one 8-byte load and eight fixed shifts per group,
+            // no bit position carried from one element to the next. The common splits get their own copy, with
+            // the widths and shifts as constants (x86 shifts by a register only through CL).
+            var groupInvalid: UInt16 = 0
+            switch (layout.exponentBits, width, shift, signInSymbol) {
+            case (8, 8, 7, false): i = Self.joinGroups(base, total, count, symbols, words, 8, 7, 7, &groupInvalid, alphabetMask)
+            case (8, 7, 6, false): i = Self.joinGroups(base, total, count, symbols, words, 7, 6, 6, &groupInvalid, alphabetMask)
+            case (8, 6, 5, false): i = Self.joinGroups(base, total, count, symbols, words, 6, 5, 5, &groupInvalid, alphabetMask)
+            case (8, 5, 4, false): i = Self.joinGroups(base, total, count, symbols, words, 5, 4, 4, &groupInvalid, alphabetMask)
+            case (8, 4, 3, false): i = Self.joinGroups(base, total, count, symbols, words, 4, 3, 3, &groupInvalid, alphabetMask)
+            default:
+                if !signInSymbol {
+                    i = Self.joinGroups(base, total, count, symbols, words, width, shift, mantissaBits, &groupInvalid, alphabetMask)
+                }
+            }
+            invalid |= groupInvalid
+            position = i * width
+        }
         if let base = raw.baseAddress {
             // Elements whose raw bits an 8-byte load inside `raw` reaches.
             let fast = total >= 8 ? Swift.min(count, ((total - 8) * 8) / Swift.max(width, 1) + 1) : 0
