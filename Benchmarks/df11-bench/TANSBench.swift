@@ -421,7 +421,8 @@ private final class PreparedTANS {
 }
 
 /// The structured coder on whole bf16 words, for the gate: per block `ElementSplit.splitWords` (exponent + 2
-/// bits, the sign and 5 bits packed raw) and `TANSEncoder`; back, `TANSDecoder` and `joinWords`.
+/// bits, the sign and 5 bits packed raw) and `TANSEncoder`; back, `TANSDecoder.decodeWords` (decoding and
+/// `joinWords` in L1-sized stretches).
 private final class PreparedStructuredWords {
     let split: ElementSplit
     let encoder: TANSEncoder, decoder: TANSDecoder
@@ -462,11 +463,11 @@ private final class PreparedStructuredWords {
     func decode() throws {
         for b in sizes.indices {
             let start = b * blockSize, n = Swift.min(count, start + blockSize) - start
-            try decoder.decode(UnsafeRawBufferPointer(rebasing: streams[(b * stride)..<(b * stride + sizes[b].total)]),
-                               sizes: sizes[b], count: n, into: symbols)
             let rawBytes = RawBitPacking.byteCount(count: n, width: split.rawBits)
-            try split.joinWords(symbols: symbols.baseAddress!, raw: UnsafeRawBufferPointer(rebasing: raw[(b * rawStride)..<(b * rawStride + rawBytes)]),
-                                count: n, into: out.baseAddress! + start)
+            try decoder.decodeWords(UnsafeRawBufferPointer(rebasing: streams[(b * stride)..<(b * stride + sizes[b].total)]),
+                                    sizes: sizes[b], count: n,
+                                    raw: UnsafeRawBufferPointer(rebasing: raw[(b * rawStride)..<(b * rawStride + rawBytes)]),
+                                    split: split, into: out.baseAddress! + start)
         }
     }
 

@@ -52,6 +52,37 @@ public struct TANSDecoder: Sendable {
     ///   symbols with this table, as far as the type's checks can tell (see the type's documentation).
     public func decode(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
                        into out: UnsafeMutableBufferPointer<UInt16>) throws(EntropyCodingError) {
+        try decode(stream, sizes: sizes, count: count, into: out, decoded: nil)
+    }
+
+    /// Decodes 2-byte elements whose symbols are this stream and whose raw bits are `raw` (`RawBitPacking`
+    /// of `split.rawBits` per element, exactly `RawBitPacking.byteCount` bytes; `split` without planes):
+    /// `decode` and `ElementSplit.joinWords` in one pass, each stretch of about a thousand symbols joined
+    /// while it is still in the L1 cache, in place in `words`.
+    ///
+    /// - Throws: `EntropyCodingError.corruptStream` as `decode` and `joinWords` do.
+    public func decodeWords(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int, raw: UnsafeRawBufferPointer,
+                            split: ElementSplit, into words: UnsafeMutablePointer<UInt16>) throws(EntropyCodingError) {
+        precondition(split.layout.width == 2 && split.planeCount == 0, "decodeWords is for 2-byte elements without planes")
+        let width = split.rawBits
+        guard raw.count == RawBitPacking.byteCount(count: count, width: width) else {
+            throw .corruptStream("\(raw.count) bytes of raw bits for \(count) elements of \(width) bits")
+        }
+        // Stretches start at multiples of 16 elements, so their raw bits start on a byte.
+        try decode(stream, sizes: sizes, count: count, into: UnsafeMutableBufferPointer(start: words, count: count)) {
+            (start: Int, end: Int) throws(EntropyCodingError) in
+            let first = start * width / 8
+            let last = end == count ? raw.count : end * width / 8
+            try split.joinWords(symbols: words + start, raw: UnsafeRawBufferPointer(rebasing: raw[first..<last]),
+                                count: end - start, into: words + start)
+        }
+    }
+
+    /// `decode`, calling `decoded(start, end)` for each stretch of symbols as it is done (starts at multiples
+    /// of 16, at most `stretch` symbols, the last stretch ending at `count`).
+    private func decode(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
+                        into out: UnsafeMutableBufferPointer<UInt16>,
+                        decoded: ((Int, Int) throws(EntropyCodingError) -> Void)?) throws(EntropyCodingError) {
         precondition(out.count >= count, "tANS output buffer below the symbol count")
         guard sizes.total == stream.count else {
             throw .corruptStream("tANS stream sizes \(sizes) add up to \(sizes.total) bytes, but the stream has \(stream.count)")
@@ -83,14 +114,22 @@ public struct TANSDecoder: Sendable {
             // Symbols per lane between two refills: a window holds 56 bits.
             let perRefill = log <= 14 ? 4 : 3
             let step = perRefill * log
+            // With a `decoded` callback, stretches of about 1,000 symbols (whole groups of 16), else no limit.
+            let maxRounds = decoded == nil ? Int.max : Self.stretch / (4 * perRefill) / 4 * 4
+            var reported = 0
             while true {
                 var rounds = (count - i) / (4 * perRefill)
-                rounds = Swift.min(rounds, r0.safeRounds(step), r1.safeRounds(step), r2.safeRounds(step), r3.safeRounds(step))
+                rounds = Swift.min(rounds, maxRounds, r0.safeRounds(step), r1.safeRounds(step), r2.safeRounds(step), r3.safeRounds(step))
+                if let decoded, perRefill == 3 { rounds -= rounds % 4 }  // 12·4 = 48 symbols: a multiple of 16
                 if rounds <= 0 { break }
                 if perRefill == 4 {
                     Self.fastRounds(rounds, perRefill: 4, t, dst, &i, &r0, &r1, &r2, &r3)
                 } else {
                     Self.fastRounds(rounds, perRefill: 3, t, dst, &i, &r0, &r1, &r2, &r3)
+                }
+                if let decoded {
+                    try decoded(reported, i)
+                    reported = i
                 }
             }
             while i < count {
@@ -102,6 +141,7 @@ public struct TANSDecoder: Sendable {
                 }
                 i += 1
             }
+            if let decoded, reported < count { try decoded(reported, count) }
         }
         for (lane, reader) in [r0, r1, r2, r3].enumerated() where TANSEncoder.laneCount(lane, count: count) > 0 {
             guard reader.position == 8 * reader.size else {
@@ -112,6 +152,9 @@ public struct TANSDecoder: Sendable {
             }
         }
     }
+
+    /// Symbols per stretch that `decodeWords` joins at once: 1,024 (2 KiB of symbols, in L1).
+    static let stretch = 1024
 
     /// `rounds` rounds of: refill each lane's window, decode `perRefill` symbols from each, interleaved.
     ///

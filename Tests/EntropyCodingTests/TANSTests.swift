@@ -167,6 +167,48 @@ final class TANSTests: XCTestCase {
         XCTAssertLessThan(accepted, 30)
     }
 
+    /// `decodeWords` gives back the words `splitWords` and `encode` took, for bf16 and f16 splits, messages
+    /// around the stretch and group sizes, table logs 12 and 15; wrong raw lengths are refused.
+    func testDecodeWordsRoundTrip() throws {
+        var rng = SplitMix64(seed: 0x30_2D5)
+        for (trial, count) in [0, 1, 15, 16, 17, 47, 48, 1023, 1024, 1025, 3000, 65_537].enumerated() {
+            let layout: FloatLayout = trial % 3 == 2 ? .f16 : .bf16
+            let k = trial % 5
+            let split = try ElementSplit(layout: layout, symbolMantissaBits: k, signInSymbol: trial % 4 == 3)
+            let words = gaussianBF16(count: count, sigma: 0.02, rng: &rng)
+            var symbols = [UInt16](repeating: 0, count: count)
+            var raw = [UInt8](repeating: 0, count: RawBitPacking.byteCount(count: count, width: split.rawBits))
+            words.withUnsafeBufferPointer { w in
+                symbols.withUnsafeMutableBufferPointer { s in
+                    raw.withUnsafeMutableBytes { split.splitWords(w.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count,
+                                                                  symbols: s.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, raw: $0) }
+                }
+            }
+            for tableLog in [12, 15] {
+                var counts = [UInt64](repeating: 0, count: split.alphabetSize)
+                for x in symbols { counts[Int(x)] += 1 }
+                if count == 0 { counts[0] = 1 }
+                let table = try TANSTable.build(counts: counts, tableLog: tableLog)
+                let (stream, sizes) = try encode(symbols, table)
+                let decoder = TANSDecoder(table: table)
+                func decodeWords(_ raw: [UInt8]) throws -> [UInt16] {
+                    var out = [UInt16](repeating: 0xFFFF, count: Swift.max(count, 1))
+                    try stream.withUnsafeBytes { st in
+                        try raw.withUnsafeBytes { r in
+                            try out.withUnsafeMutableBufferPointer {
+                                try decoder.decodeWords(st, sizes: sizes, count: count, raw: r, split: split, into: $0.baseAddress!)
+                            }
+                        }
+                    }
+                    return Array(out.prefix(count))
+                }
+                XCTAssertEqual(try decodeWords(raw), words, "\(split), \(count) words, 2^\(tableLog)")
+                XCTAssertThrowsError(try decodeWords(raw + [0]))
+                if !raw.isEmpty { XCTAssertThrowsError(try decodeWords(Array(raw.dropLast()))) }
+            }
+        }
+    }
+
     func testSymbolWithoutFrequencyIsAnErrorNotAStream() throws {
         let table = try TANSTable.build(counts: [5, 0, 3], tableLog: 12)
         for bad: UInt16 in [1, 3, 4095, 4096, 0xFFFF] {
