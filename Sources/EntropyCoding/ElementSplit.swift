@@ -190,7 +190,21 @@ extension ElementSplit {
         var accumulator: UInt64 = 0
         var pending = 0
         var position = 0
-        for i in 0..<count {
+        var start = 0
+        if let out, width <= 8, !signInSymbol {
+            // Whole groups of 8 elements: their raw bits are `width` whole bytes, stored with one 8-byte write
+            // while 8 bytes of room remain. The common BF16 splits get constant shifts, as in `joinWords`.
+            switch (layout.exponentBits, width) {
+            case (8, 8): start = Self.splitGroups(words, count, symbols, out, raw.count, 8, 7, 7)
+            case (8, 7): start = Self.splitGroups(words, count, symbols, out, raw.count, 7, 6, 6)
+            case (8, 6): start = Self.splitGroups(words, count, symbols, out, raw.count, 6, 5, 5)
+            case (8, 5): start = Self.splitGroups(words, count, symbols, out, raw.count, 5, 4, 4)
+            case (8, 4): start = Self.splitGroups(words, count, symbols, out, raw.count, 4, 3, 3)
+            default: start = Self.splitGroups(words, count, symbols, out, raw.count, width, UInt32(shift), mantissaBits)
+            }
+            position = start * width / 8
+        }
+        for i in start..<count {
             let x = UInt32(words[i])
             symbols[i] = UInt16(truncatingIfNeeded: (x &>> shift) & symbolMask)
             let value = ((x &>> 15) & signIsRaw) &<< mantissaBits | (x & mantissaMask)
@@ -209,6 +223,30 @@ extension ElementSplit {
             accumulator >>= 8
             pending -= 8
         }
+    }
+
+    /// Splits whole groups of 8 elements (no sign in the symbol) while an 8-byte write of their `width` bytes of
+    /// raw bits stays inside `rawCount`; returns how many elements it split.
+    @inline(__always)
+    static func splitGroups(_ words: UnsafePointer<UInt16>, _ count: Int, _ symbols: UnsafeMutablePointer<UInt16>,
+                            _ out: UnsafeMutableRawPointer, _ rawCount: Int, _ width: Int, _ shift: UInt32,
+                            _ mantissaBits: UInt32) -> Int {
+        let symbolMask = UInt32(0xFFFF) &>> (UInt32(16) &- (15 &- shift))  // exponent and k bits: 15 − shift bits
+        let mantissaMask = (UInt32(1) &<< mantissaBits) &- 1
+        var i = 0, offset = 0
+        while i &+ 8 <= count && offset &+ 8 <= rawCount {
+            var packed: UInt64 = 0
+            for j in 0..<8 {
+                let x = UInt32(words[i &+ j])
+                symbols[i &+ j] = UInt16(truncatingIfNeeded: (x &>> shift) & symbolMask)
+                let value = (x &>> 15) &<< mantissaBits | (x & mantissaMask)
+                packed |= UInt64(value) &<< UInt64(truncatingIfNeeded: j &* width)
+            }
+            out.storeBytes(of: packed.littleEndian, toByteOffset: offset, as: UInt64.self)
+            i &+= 8
+            offset &+= width
+        }
+        return i
     }
 
     /// Joins whole groups of 8 elements whose raw bits (sign above `mantissaBits` mantissa bits, `width` in all)
