@@ -52,7 +52,8 @@ public struct TANSDecoder: Sendable {
     ///   symbols with this table, as far as the type's checks can tell (see the type's documentation).
     public func decode(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
                        into out: UnsafeMutableBufferPointer<UInt16>) throws(EntropyCodingError) {
-        try decode(stream, sizes: sizes, count: count, into: out, decoded: nil)
+        var sink = SymbolStore(out: out.baseAddress ?? UnsafeMutablePointer(bitPattern: 2)!)
+        _ = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count, decoded: nil)
     }
 
     /// Decodes 2-byte elements whose symbols are this stream and whose raw bits are `raw` (`RawBitPacking`
@@ -68,8 +69,27 @@ public struct TANSDecoder: Sendable {
         guard raw.count == RawBitPacking.byteCount(count: count, width: width) else {
             throw .corruptStream("\(raw.count) bytes of raw bits for \(count) elements of \(width) bits")
         }
-        // Stretches start at multiples of 16 elements, so their raw bits start on a byte.
-        try decode(stream, sizes: sizes, count: count, into: UnsafeMutableBufferPointer(start: words, count: count)) {
+        let out = UnsafeMutableBufferPointer(start: words, count: count)
+        // BF16 splits with the sign raw, at table logs up to 14 (16 elements a round): the join happens inside
+        // the decoding rounds, with constant shifts. Rounds stop 8 elements early so that their 8-byte loads of
+        // raw bits stay inside `raw`; the rest is joined after.
+        if split.layout == .bf16, !split.signInSymbol, split.symbolMantissaBits <= 4, table.tableLog <= 14, let base = raw.baseAddress {
+            let fastEnd: Int
+            switch split.symbolMantissaBits {
+            case 0: var sink = BF16WordStore<BF16RawK0>(words: words, raw: base); fastEnd = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count - 8, decoded: nil)
+            case 1: var sink = BF16WordStore<BF16RawK1>(words: words, raw: base); fastEnd = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count - 8, decoded: nil)
+            case 2: var sink = BF16WordStore<BF16RawK2>(words: words, raw: base); fastEnd = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count - 8, decoded: nil)
+            case 3: var sink = BF16WordStore<BF16RawK3>(words: words, raw: base); fastEnd = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count - 8, decoded: nil)
+            default: var sink = BF16WordStore<BF16RawK4>(words: words, raw: base); fastEnd = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count - 8, decoded: nil)
+            }
+            let first = fastEnd * width / 8
+            try split.joinWords(symbols: words + fastEnd, raw: UnsafeRawBufferPointer(rebasing: raw[first...]),
+                                count: count - fastEnd, into: words + fastEnd)
+            return
+        }
+        // Otherwise stretches, starting at multiples of 16 elements so that their raw bits start on a byte.
+        var sink = SymbolStore(out: words)
+        _ = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count) {
             (start: Int, end: Int) throws(EntropyCodingError) in
             let first = start * width / 8
             let last = end == count ? raw.count : end * width / 8
@@ -78,18 +98,20 @@ public struct TANSDecoder: Sendable {
         }
     }
 
-    /// `decode`, calling `decoded(start, end)` for each stretch of symbols as it is done (starts at multiples
-    /// of 16, at most `stretch` symbols, the last stretch ending at `count`).
-    private func decode(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
-                        into out: UnsafeMutableBufferPointer<UInt16>,
-                        decoded: ((Int, Int) throws(EntropyCodingError) -> Void)?) throws(EntropyCodingError) {
+    /// `decode`, the fast rounds handing their symbols to `sink` and stopping by `fastLimit` elements (the
+    /// checked rest going to `out`), calling `decoded(start, end)` for each stretch of symbols as it is done
+    /// (starts at multiples of 16, at most `stretch` symbols, the last stretch ending at `count`). Returns where
+    /// the fast rounds stopped.
+    private func decode<Sink: SymbolSink>(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
+                                          into out: UnsafeMutableBufferPointer<UInt16>, sink: inout Sink, fastLimit: Int,
+                                          decoded: ((Int, Int) throws(EntropyCodingError) -> Void)?) throws(EntropyCodingError) -> Int {
         precondition(out.count >= count, "tANS output buffer below the symbol count")
         guard sizes.total == stream.count else {
             throw .corruptStream("tANS stream sizes \(sizes) add up to \(sizes.total) bytes, but the stream has \(stream.count)")
         }
         if count == 0 {
             guard stream.isEmpty else { throw .corruptStream("tANS stream of an empty message is not empty") }
-            return
+            return 0
         }
         let log = table.tableLog
         let base = stream.baseAddress!
@@ -109,6 +131,7 @@ public struct TANSDecoder: Sendable {
         var r0 = lanes[0], r1 = lanes[1], r2 = lanes[2], r3 = lanes[3]
         let dst = out.baseAddress!
         var i = 0
+        var fastEnd = 0
         try entries.withUnsafeBufferPointer { entries throws(EntropyCodingError) in
             let t = UnsafeRawPointer(entries.baseAddress!)
             // Symbols per lane between two refills: a window holds 56 bits.
@@ -118,20 +141,21 @@ public struct TANSDecoder: Sendable {
             let maxRounds = decoded == nil ? Int.max : Self.stretch / (4 * perRefill) / 4 * 4
             var reported = 0
             while true {
-                var rounds = (count - i) / (4 * perRefill)
+                var rounds = Swift.max(0, fastLimit - i) / (4 * perRefill)
                 rounds = Swift.min(rounds, maxRounds, r0.safeRounds(step), r1.safeRounds(step), r2.safeRounds(step), r3.safeRounds(step))
                 if let decoded, perRefill == 3 { rounds -= rounds % 4 }  // 12·4 = 48 symbols: a multiple of 16
                 if rounds <= 0 { break }
                 if perRefill == 4 {
-                    Self.fastRounds(rounds, perRefill: 4, t, dst, &i, &r0, &r1, &r2, &r3)
+                    Self.fastRounds(rounds, perRefill: 4, t, &sink, &i, &r0, &r1, &r2, &r3)
                 } else {
-                    Self.fastRounds(rounds, perRefill: 3, t, dst, &i, &r0, &r1, &r2, &r3)
+                    Self.fastRounds(rounds, perRefill: 3, t, &sink, &i, &r0, &r1, &r2, &r3)
                 }
                 if let decoded {
                     try decoded(reported, i)
                     reported = i
                 }
             }
+            fastEnd = i
             while i < count {
                 switch i & 3 {
                 case 0: dst[i] = try r0.checkedSymbol(t, lane: 0, index: i)
@@ -151,6 +175,7 @@ public struct TANSDecoder: Sendable {
                 throw .corruptStream("tANS lane \(lane) ends in state \(reader.state), not the encoder's initial state 0")
             }
         }
+        return fastEnd
     }
 
     /// Symbols per stretch that `decodeWords` joins at once: 1,024 (2 KiB of symbols, in L1).
@@ -161,37 +186,91 @@ public struct TANSDecoder: Sendable {
     /// Each window is refilled with 56 stream bits and a marker bit above them; the bits a round consumed are
     /// read back from where the marker went, so the positions need no update per symbol.
     @inline(__always)
-    private static func fastRounds(_ rounds: Int, perRefill: Int, _ t: UnsafeRawPointer,
-                                   _ dst: UnsafeMutablePointer<UInt16>, _ i: inout Int,
-                                   _ r0: inout LaneReader, _ r1: inout LaneReader,
-                                   _ r2: inout LaneReader, _ r3: inout LaneReader) {
+    private static func fastRounds<Sink: SymbolSink>(_ rounds: Int, perRefill: Int, _ t: UnsafeRawPointer, _ sink: inout Sink,
+                                                     _ i: inout Int, _ r0: inout LaneReader, _ r1: inout LaneReader,
+                                                     _ r2: inout LaneReader, _ r3: inout LaneReader) {
         var s0 = r0.state, s1 = r1.state, s2 = r2.state, s3 = r3.state
-        var out = dst + i
+        var k = i
         for _ in 0..<rounds {
             var w0 = r0.window56(), w1 = r1.window56(), w2 = r2.window56(), w3 = r3.window56()
+            sink.beginRound(at: k)
             // Written out: the compiler keeps a loop over `perRefill` otherwise.
-            step(t, &s0, &w0, out); step(t, &s1, &w1, out + 1); step(t, &s2, &w2, out + 2); step(t, &s3, &w3, out + 3)
-            step(t, &s0, &w0, out + 4); step(t, &s1, &w1, out + 5); step(t, &s2, &w2, out + 6); step(t, &s3, &w3, out + 7)
-            step(t, &s0, &w0, out + 8); step(t, &s1, &w1, out + 9); step(t, &s2, &w2, out + 10); step(t, &s3, &w3, out + 11)
+            sink.put(step(t, &s0, &w0), 0, k); sink.put(step(t, &s1, &w1), 1, k)
+            sink.put(step(t, &s2, &w2), 2, k); sink.put(step(t, &s3, &w3), 3, k)
+            sink.put(step(t, &s0, &w0), 4, k); sink.put(step(t, &s1, &w1), 5, k)
+            sink.put(step(t, &s2, &w2), 6, k); sink.put(step(t, &s3, &w3), 7, k)
+            sink.put(step(t, &s0, &w0), 8, k); sink.put(step(t, &s1, &w1), 9, k)
+            sink.put(step(t, &s2, &w2), 10, k); sink.put(step(t, &s3, &w3), 11, k)
             if perRefill == 4 {
-                step(t, &s0, &w0, out + 12); step(t, &s1, &w1, out + 13); step(t, &s2, &w2, out + 14); step(t, &s3, &w3, out + 15)
+                sink.put(step(t, &s0, &w0), 12, k); sink.put(step(t, &s1, &w1), 13, k)
+                sink.put(step(t, &s2, &w2), 14, k); sink.put(step(t, &s3, &w3), 15, k)
             }
-            out += 4 * perRefill
+            k &+= 4 * perRefill
             r0.consumed(w0); r1.consumed(w1); r2.consumed(w2); r3.consumed(w3)
         }
-        i = out - dst
+        i = k
         r0.state = s0; r1.state = s1; r2.state = s2; r3.state = s3
     }
 
-    /// One decoding step: stores the state's symbol and reads its bits from the window into the next state.
+    /// One decoding step: the state's symbol; reads its bits from the window into the next state.
     @inline(__always)
-    private static func step(_ t: UnsafeRawPointer, _ state: inout Int, _ window: inout UInt64,
-                             _ out: UnsafeMutablePointer<UInt16>) {
+    private static func step(_ t: UnsafeRawPointer, _ state: inout Int, _ window: inout UInt64) -> UInt16 {
         let entry = t + state &<< 3
-        out.pointee = DecodingEntry.symbol(entry)
+        let symbol = DecodingEntry.symbol(entry)
         let value = window & DecodingEntry.mask(entry)
         window &>>= DecodingEntry.bits(entry)
         state = DecodingEntry.base(entry) &+ Int(truncatingIfNeeded: value)
+        return symbol
+    }
+}
+
+/// Where the decoder's fast rounds put each symbol: element `k + j` of a round that starts at element `k`.
+protocol SymbolSink {
+    mutating func beginRound(at k: Int)
+    func put(_ symbol: UInt16, _ j: Int, _ k: Int)
+}
+
+/// The symbols themselves.
+struct SymbolStore: SymbolSink {
+    let out: UnsafeMutablePointer<UInt16>
+    @inline(__always) mutating func beginRound(at k: Int) {}
+    @inline(__always) func put(_ symbol: UInt16, _ j: Int, _ k: Int) { out[k &+ j] = symbol }
+}
+
+/// A BF16 split with k mantissa bits in the symbol and the sign raw, as a type (so its shifts are constants).
+protocol BF16RawShape { static var k: Int { get } }
+enum BF16RawK0: BF16RawShape { static var k: Int { 0 } }
+enum BF16RawK1: BF16RawShape { static var k: Int { 1 } }
+enum BF16RawK2: BF16RawShape { static var k: Int { 2 } }
+enum BF16RawK3: BF16RawShape { static var k: Int { 3 } }
+enum BF16RawK4: BF16RawShape { static var k: Int { 4 } }
+
+/// Whole bf16 words: each symbol joined with its element's packed raw bits (`RawBitPacking`, 8 − k bits:
+/// the sign above 7 − k mantissa bits). A round of 16 elements reads their 2·(8 − k) bytes of raw bits with
+/// two 8-byte loads; the caller keeps those inside the raw bits.
+struct BF16WordStore<Shape: BF16RawShape>: SymbolSink {
+    let words: UnsafeMutablePointer<UInt16>
+    let raw: UnsafeRawPointer
+    var low: UInt64 = 0, high: UInt64 = 0
+
+    init(words: UnsafeMutablePointer<UInt16>, raw: UnsafeRawPointer) {
+        self.words = words
+        self.raw = raw
+    }
+
+    @inline(__always) mutating func beginRound(at k: Int) {
+        let width = 8 - Shape.k
+        let offset = (k &* width) &>> 3  // k is a multiple of 16: a whole byte
+        low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        high = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset &+ width, as: UInt64.self))
+    }
+
+    @inline(__always) func put(_ symbol: UInt16, _ j: Int, _ k: Int) {
+        let width = 8 - Shape.k, mantissaBits = 7 - Shape.k
+        let field = ((j < 8 ? low : high) &>> UInt64(truncatingIfNeeded: (j & 7) &* width)) & ((1 &<< UInt64(width)) &- 1)
+        let sign = (field &>> UInt64(mantissaBits)) &<< 15
+        let mantissa = field & ((1 &<< UInt64(mantissaBits)) &- 1)
+        words[k &+ j] = UInt16(truncatingIfNeeded: sign | UInt64(symbol) &<< UInt64(mantissaBits) | mantissa)
     }
 }
 

@@ -171,10 +171,19 @@ final class TANSTests: XCTestCase {
     /// around the stretch and group sizes, table logs 12 and 15; wrong raw lengths are refused.
     func testDecodeWordsRoundTrip() throws {
         var rng = SplitMix64(seed: 0x30_2D5)
-        for (trial, count) in [0, 1, 15, 16, 17, 47, 48, 1023, 1024, 1025, 3000, 65_537].enumerated() {
-            let layout: FloatLayout = trial % 3 == 2 ? .f16 : .bf16
-            let k = trial % 5
-            let split = try ElementSplit(layout: layout, symbolMantissaBits: k, signInSymbol: trial % 4 == 3)
+        var splits: [ElementSplit] = []
+        for layout in [FloatLayout.bf16, .f16] {
+            for k in 0...4 {
+                for sign in [false, true] {
+                    if let split = try? ElementSplit(layout: layout, symbolMantissaBits: k, signInSymbol: sign) { splits.append(split) }
+                }
+            }
+        }
+        let counts = [0, 1, 15, 16, 17, 47, 48, 1023, 1024, 1025, 3000, 65_537]
+        for trial in 0..<(2 * splits.count) {
+            let split = splits[trial % splits.count]
+            // Every split meets a long message once and short ones otherwise.
+            let count = trial < splits.count ? [1025, 3000][trial % 2] : counts[trial % counts.count]
             let words = gaussianBF16(count: count, sigma: 0.02, rng: &rng)
             var symbols = [UInt16](repeating: 0, count: count)
             var raw = [UInt8](repeating: 0, count: RawBitPacking.byteCount(count: count, width: split.rawBits))
