@@ -4,7 +4,7 @@ import Safetensors
 /// `df11-bench plan`: what format 2.0's structured coder (docs/CODER2.md §8) would store for each float
 /// tensor of a safetensors file, with the real pieces: `ElementSplit` (k chosen per segment of 64 blocks by
 /// `CodingChoices.symbolMantissaBits`; FP8 as the whole byte; the low byte planes F16 1, F32 2, F64 6), tANS
-/// streams (`TANSEncoder`, table log 12), tables as `TANSCounts` writes them, and per block and stream the
+/// streams (`TANSEncoder`, table logs 12 and 15), tables as `TANSCounts` writes them, and per block and stream the
 /// segment's table, an own table or raw (`CodingChoices.planTables`, exact table sizes); per block a mode byte
 /// per stream and 16 bytes of lane lengths per coded stream; the raw bits packed. Frames, index and header
 /// overhead are not counted; other tensors, float tensors that would not shrink, and the header count as
@@ -12,12 +12,16 @@ import Safetensors
 struct PlanBench {
     var options: EntropyBenchOptions
     let segmentBlocks = 64
-    let tableLog = 12
+    var tableLog = 12
 
     func run() throws {
-        print("df11-bench plan: blocks of \(options.block) elements, segments of \(segmentBlocks) blocks, tANS-\(tableLog); "
-              + "% of the bytes they replace (frames, index and header overhead not counted)\n")
-        for path in options.files { try measure(path) }
+        for log in [12, 15] {
+            var bench = self
+            bench.tableLog = log
+            print("df11-bench plan: blocks of \(options.block) elements, segments of \(segmentBlocks) blocks, tANS-\(log); "
+                  + "% of the bytes they replace (frames, index and header overhead not counted)\n")
+            for path in options.files { try bench.measure(path) }
+        }
     }
 
     /// The layout the structured coder would use for a dtype, if any.
