@@ -15,6 +15,7 @@ for sanitizer in ${SANITIZERS:-thread address}; do
   start=$(date +%s)
   # TSan prints every race and then fails the run (exit 66); ASan stops at the first error; LeakSanitizer
   # reports leaks at exit.
+  DF11_SANITIZER=$sanitizer \
   TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1} \
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1} \
   LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/lsan-suppressions.txt:print_suppressions=0} \
