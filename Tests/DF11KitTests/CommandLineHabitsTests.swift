@@ -396,11 +396,8 @@ final class CommandLineHabitsTests: XCTestCase {
         for flag in helpFlags.sorted() {
             XCTAssertTrue(readme.contains(flag), "README does not mention \(flag)")
         }
-        // Flags the README gives df11 (not those of `swift build` or `make` in its build section, nor those of
-        // `hf download` where it says where a source may come from).
-        let df11Lines = readme.split(separator: "\n").map(String.init).filter {
-            !$0.contains("swift ") && !$0.contains("swift-") && !$0.contains("hf download")
-        }
+        // Flags the README gives df11 (not those of `swift build` or `make` in its build section).
+        let df11Lines = readme.split(separator: "\n").map(String.init).filter { !$0.contains("swift ") && !$0.contains("swift-") }
         let options = df11Lines.flatMap { matches(#"(?<![\w-])--[a-z][a-z0-9-]+"#, in: $0) }
         for flag in Set(options).sorted() where !["--help", "--generate-completion-script", "--version"].contains(flag) {
             XCTAssertTrue(helpFlags.contains(flag), "README names \(flag), which no command's help shows")
