@@ -25,6 +25,19 @@ public enum TemporaryPaths {
         lock.unlock()
     }
 
+    /// Puts the registered temporary `path` into place with `move` (a rename) and forgets it, holding the list's
+    /// lock, so that an interruption cannot remove a staging directory's files while it is being renamed into
+    /// place (which left an empty output directory, 1 kill in 60 near the end of a run). Returns false, without
+    /// moving, when `path` is no longer registered (the process is being interrupted).
+    public static func moveIntoPlace(_ path: String, _ move: () throws -> Void) rethrows -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard pending.contains(path) else { return false }
+        try move()
+        pending.remove(path)
+        return true
+    }
+
     /// Removes every registered path, for a process about to exit, and keeps the list locked so that nothing
     /// registers afterwards. Workers may still be running and create a file in a staging directory while it is
     /// being removed: it sweeps three times, 20 ms apart.

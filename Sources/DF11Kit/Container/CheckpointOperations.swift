@@ -316,7 +316,11 @@ public enum CheckpointOperations {
         if let attributes = FileAttributes(of: input) { attributes.applyMode(to: staging) }
         do {
             let result = try body(staging)
-            let code = FileSystem.renameWithoutReplacing(staging, to: output)
+            var code: Int32 = 0
+            // Under the temporary paths' lock: an interrupt now either finds the staging directory gone (in place,
+            // complete) or removes it before it is moved (nothing at `output`), never half of it.
+            guard TemporaryPaths.moveIntoPlace(staging, { code = FileSystem.renameWithoutReplacing(staging, to: output) })
+            else { throw UsageError("interrupted") }
             if code == EEXIST || code == ENOTEMPTY {
                 throw UsageError("'\(output)' was created by another run while this one was writing; it is left as "
                                  + "that run wrote it and this run's output was discarded (use --force to replace "
