@@ -40,7 +40,11 @@ final class DFloat11CompressionTests: XCTestCase {
         return (out, report)
     }
 
-    private let cases = ["bert-1layer", "llama-tied", "llama-untied"]
+    /// The golden cases and the preset chosen for each. `flux-diffusers` is a diffusers FluxTransformer2DModel
+    /// (tools/golden/make_golden_diffusers.py): the official tool writes diffusion_pytorch_model.safetensors (with
+    /// {"format": "pt"}) and a config.json of the dfloat11_config alone there.
+    private let cases = ["bert-1layer", "llama-tied", "llama-untied", "flux-diffusers"]
+    private let presets = ["bert-1layer": "bert", "llama-tied": "llama", "llama-untied": "llama", "flux-diffusers": "flux"]
 
     func testDirectoryLayoutWithTheOfficialPatternIsByteIdentical() throws {
         for c in cases {
@@ -67,7 +71,7 @@ final class DFloat11CompressionTests: XCTestCase {
                 let (out, report) = try compress(golden(c + "/source"), .automatic, single: single)
                 defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
                 try assertSameFiles(golden(c + (single ? "/official-single" : "/official")), out)
-                XCTAssertEqual(report.architecture, c == "bert-1layer" ? "bert" : "llama")
+                XCTAssertEqual(report.architecture, presets[c])
                 XCTAssertEqual(report.patternSource, "config")
             }
         }

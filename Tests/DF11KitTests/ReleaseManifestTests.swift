@@ -171,4 +171,36 @@ final class ReleaseManifestTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stderr)
         XCTAssert(verify.stderr.contains("match the checksums of df11-manifest.json"), verify.stderr)
     }
+
+    /// A diffusers model's release keeps only dfloat11_config in config.json (as the official tool leaves it):
+    /// the manifest records the source's config.json, so decompress restores the component bit for bit —
+    /// diffusion_pytorch_model.safetensors and config.json — from either layout; `df11 manifest` on the official
+    /// release writes the same manifest.
+    func testDiffusersComponentIsRestoredBitForBitWithItsConfig() throws {
+        let source = golden("flux-diffusers/source")
+        for single in [false, true] {
+            let out = makeTemporaryDirectory()
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
+            _ = try DFloat11Compression.compress(input: source, output: out + "/release", options: options,
+                                                 dfloat11: DFloat11CompressOptions(singleFile: single))
+            let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
+            XCTAssertEqual(manifest["source_config"]?.stringValue.map { Array($0.utf8) },
+                           Array(try FileSystem.readSmallFile(source + "/config.json")))
+            let verified = try DFloat11Verification.verify(input: out + "/release", options: options, verify: .init())
+            XCTAssertEqual(verified.manifest, "checked")
+            let report = try DFloat11Decompression.decompress(input: out + "/release", output: out + "/restored", options: options)
+            XCTAssertEqual(report.weightFiles, ["diffusion_pytorch_model.safetensors"])
+            for name in ["diffusion_pytorch_model.safetensors", "config.json"] {
+                XCTAssertEqual(FileManager.default.contents(atPath: out + "/restored/" + name),
+                               FileManager.default.contents(atPath: source + "/" + name), "\(name), single file: \(single)")
+            }
+            if !single {
+                let official = out + "/official"
+                try FileManager.default.copyItem(atPath: golden("flux-diffusers/official"), toPath: official)
+                _ = try DF11.manifest(ManifestRequest(release: official, against: source), options: options)
+                XCTAssertEqual(FileManager.default.contents(atPath: official + "/df11-manifest.json"),
+                               FileManager.default.contents(atPath: out + "/release/df11-manifest.json"))
+            }
+        }
+    }
 }

@@ -85,6 +85,12 @@ public enum DFloat11Decompression {
                                               threads: options.threads)
         var config = model.config
         var configName = FileSystem.join(model.directory, "config.json")
+        // The manifest keeps the source's config.json where the release's holds only dfloat11_config.
+        let manifest = try model.manifestPath.map { try ReleaseManifest(path: $0) }
+        if let text = manifest?.sourceConfig, let source = try? JSONParser().parse(Array(text.utf8)) {
+            config = source
+            configName = FileSystem.join(model.directory, ReleaseManifest.fileName) + " (source_config)"
+        }
         if let modelConfig {
             config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
             configName = modelConfig
@@ -121,8 +127,12 @@ public enum DFloat11Decompression {
             let info = model.tensors.tensor(named: name)!
             descriptions.append(TensorDescription(name: name, dtype: info.dtype, shape: info.shape))
         }
+        // A diffusers model's release holds its rest in diffusion_pytorch_model.safetensors (diffusers'
+        // save_pretrained): the bf16 checkpoint is named as diffusers names it.
+        let isDiffusers = model.fileNames.contains(DFloat11CompressionPlan.diffusersWeightsName)
+            || manifest?.sourceFiles.contains { $0.name.hasPrefix("diffusion_pytorch_model") } == true
         let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
-                             maxBytes: maxShardSize)
+                             maxBytes: maxShardSize, baseName: isDiffusers ? "diffusion_pytorch_model" : "model")
         let writers = try plan.shards.map {
             try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
                                   fileName: $0.fileName)
@@ -132,8 +142,8 @@ public enum DFloat11Decompression {
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
-            let previous = try previousWeightFiles(in: directory)
-            let written = Set(writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : []))
+            let previous = try previousWeightFiles(in: directory, baseName: plan.baseName)
+            let written = Set(writers.map(\.fileName) + (plan.isSharded ? [plan.indexFileName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
                 throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
@@ -151,8 +161,8 @@ public enum DFloat11Decompression {
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
                 // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
-                if stale.contains(Checkpoint.indexFileName) {
-                    try FileSystem.removeFile(FileSystem.join(directory, Checkpoint.indexFileName))
+                if stale.contains(plan.indexFileName) {
+                    try FileSystem.removeFile(FileSystem.join(directory, plan.indexFileName))
                 }
                 // As private as the model's files.
                 let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
@@ -162,10 +172,10 @@ public enum DFloat11Decompression {
                 }
                 if plan.isSharded {     // last: an index only ever names complete shards
                     try AtomicOutputFile.write(contents: plan.indexJSON,
-                                               to: FileSystem.join(directory, Checkpoint.indexFileName),
+                                               to: FileSystem.join(directory, plan.indexFileName),
                                                overwrite: options.force)
                 }
-                for name in stale where name != Checkpoint.indexFileName {
+                for name in stale where name != plan.indexFileName {
                     try FileSystem.removeFile(FileSystem.join(directory, name))
                 }
             } catch {
@@ -176,12 +186,14 @@ public enum DFloat11Decompression {
             report.units = decoders.count
             report.tensors = descriptions.count
             report.outputBytes = writers.reduce(0) { $0 + $1.fileSize }
-            report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [Checkpoint.indexFileName] : [])
+            report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [plan.indexFileName] : [])
 
-            // config.json without dfloat11_config; other files as they are.
+            // config.json: the source's as the manifest keeps it (a release whose config.json holds only
+            // dfloat11_config), else without dfloat11_config; other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: configOut.encode(.indented) + [0x0A],
+            try AtomicOutputFile.write(contents: manifest?.sourceConfig.map { Array($0.utf8) }
+                                           ?? configOut.encode(.indented) + [0x0A],
                                        to: FileSystem.join(directory, "config.json"), overwrite: options.force)
             if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
                 _ = chmod(FileSystem.join(directory, "config.json"), configMode)
@@ -199,18 +211,19 @@ public enum DFloat11Decompression {
 
     /// The weight files of a bf16 checkpoint already in `directory`: `model.safetensors`, the index and the shards
     /// it names (only `*.safetensors` files directly in `directory`; an unreadable index counts alone).
-    static func previousWeightFiles(in directory: String) throws -> [String] {
+    static func previousWeightFiles(in directory: String, baseName: String = "model") throws -> [String] {
         var names: [String] = []
-        if FileSystem.kind(of: FileSystem.join(directory, "model.safetensors")) == .regularFile {
-            names.append("model.safetensors")
+        let single = baseName + ".safetensors", indexName = baseName + ".safetensors.index.json"
+        if FileSystem.kind(of: FileSystem.join(directory, single)) == .regularFile {
+            names.append(single)
         }
-        let indexPath = FileSystem.join(directory, Checkpoint.indexFileName)
+        let indexPath = FileSystem.join(directory, indexName)
         if FileSystem.kind(of: indexPath) == .regularFile {
-            names.append(Checkpoint.indexFileName)
+            names.append(indexName)
             if let index = try? CheckpointIndex.parse(try FileSystem.readSmallFile(indexPath), path: indexPath) {
                 names += index.files.filter {
                     DirectoryManifest.isPlainRelativePath($0) && !$0.contains("/") && $0.hasSuffix(".safetensors")
-                        && $0 != "model.safetensors" && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile
+                        && $0 != single && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile
                 }
             }
         }

@@ -34,17 +34,23 @@ struct ReleaseManifest: Equatable {
     /// Weights of the release that are not source tensors but the same bytes as one (a tied `lm_head.weight`
     /// compressed from `model.embed_tokens.weight`): name → source tensor name.
     var tied: [(name: String, source: String)]
+    /// The source's config.json, verbatim, when the release's config.json does not hold it (the single-file
+    /// layout and diffusers models keep only `dfloat11_config` there): decompress restores it from here.
+    var sourceConfig: String?
 
-    init(df11Version: String, tensors: [Tensor], sourceFiles: [SourceFile], tied: [(name: String, source: String)]) {
+    init(df11Version: String, tensors: [Tensor], sourceFiles: [SourceFile], tied: [(name: String, source: String)],
+         sourceConfig: String? = nil) {
         self.df11Version = df11Version
         self.tensors = tensors
         self.sourceFiles = sourceFiles
         self.tied = tied
+        self.sourceConfig = sourceConfig
     }
 
     static func == (a: ReleaseManifest, b: ReleaseManifest) -> Bool {
         a.df11Version == b.df11Version && a.tensors == b.tensors && a.sourceFiles == b.sourceFiles
             && a.tied.map(\.name) == b.tied.map(\.name) && a.tied.map(\.source) == b.tied.map(\.source)
+            && a.sourceConfig == b.sourceConfig
     }
 
     static func hex(_ value: UInt64) -> String {
@@ -130,8 +136,10 @@ struct ReleaseManifest: Equatable {
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
-        return try of(weightFiles: plan.checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
-                      otherFiles: others, tied: tied)
+        var manifest = try of(weightFiles: plan.checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
+                              otherFiles: others, tied: tied)
+        manifest.sourceConfig = plan.sourceConfigText
+        return manifest
     }
 
     /// Every recorded shape by weight name, tied weights under their own names too (`WeightShapes`).
@@ -144,7 +152,7 @@ struct ReleaseManifest: Equatable {
     // MARK: - JSON
 
     var json: JSONValue {
-        .object([
+        let base: JSONValue = .object([
             "format": .string(Self.format),
             "df11_version": .string(df11Version),
             "checksum": .string("xxh3-64"),
@@ -158,6 +166,8 @@ struct ReleaseManifest: Equatable {
                          "bytes": .integer(tensor.bytes), "xxh3_64": .string(Self.hex(tensor.xxh3))])
             }),
         ])
+        guard let sourceConfig, let members = base.members else { return base }
+        return .object(members + [JSONMember(key: "source_config", value: .string(sourceConfig))])
     }
 
     var bytes: [UInt8] { json.encode(.indented) + [0x0A] }
@@ -211,6 +221,12 @@ struct ReleaseManifest: Equatable {
                 throw fail("tied weight '\(member.key)' names no tensor of the manifest")
             }
             return (member.key, source)
+        }
+        if let config = value["source_config"] {
+            guard let text = config.stringValue else { throw fail("\"source_config\" is not a string") }
+            sourceConfig = text
+        } else {
+            sourceConfig = nil
         }
     }
 }

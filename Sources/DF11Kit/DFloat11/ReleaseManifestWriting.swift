@@ -34,8 +34,12 @@ enum ReleaseManifestWriting {
         let tied = ArchitecturePreset.tiedWeights(config: model.config)
             .filter { !sourceNames.contains($0.name) && sourceNames.contains($0.source) }
             .map { (name: $0.name, source: $0.source) }
-        let manifest = try ReleaseManifest.of(weightFiles: checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
+        var manifest = try ReleaseManifest.of(weightFiles: checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
                                               otherFiles: others, tied: tied)
+        // As compress records it: the source's config.json, when the release's holds only dfloat11_config.
+        if model.config.members?.map(\.key) == ["dfloat11_config"], FileSystem.kind(of: config) == .regularFile {
+            manifest.sourceConfig = String(decoding: try FileSystem.readSmallFile(config, limit: 64 << 20), as: UTF8.self)
+        }
         try AtomicOutputFile.write(contents: manifest.bytes, to: target, overwrite: options.force)
         return ManifestReport(release: release, against: source, path: target, tensors: manifest.tensors.count,
                               sourceFiles: manifest.sourceFiles.count, weightsProved: verified.weightsChecked,
