@@ -99,7 +99,7 @@ struct DFloat11CompressionPlan {
             }
             guard let found = selected else {
                 let what = config["architectures"]?.elements?.first?.stringValue
-                    ?? config["model_type"]?.stringValue ?? "an unnamed architecture"
+                    ?? config["model_type"]?.stringValue ?? config["_class_name"]?.stringValue ?? "an unnamed architecture"
                 throw UsageError("no DFloat11 preset for \(what); give --arch NAME (one of "
                                  + ArchitecturePreset.all.map(\.name).joined(separator: ", ")
                                  + ") or --pattern FILE with a JSON {regex: [attributes]}")

@@ -1,0 +1,76 @@
+import DF11IO
+import DFloat11Layout
+import JSON
+
+/// A diffusers pipeline folder (`FluxPipeline.save_pretrained`, a Hugging Face snapshot of
+/// `black-forest-labs/FLUX.1-dev`): `model_index.json` naming the components, one folder per component
+/// (`transformer/`, `text_encoder/`, `vae/`, `tokenizer/`, `scheduler/`…), and no weights of its own.
+struct DiffusersPipeline {
+    static let indexName = "model_index.json"
+
+    let root: String
+    /// The components `model_index.json` lists (`"name": [library, class]`) that are folders of the pipeline, in
+    /// name order.
+    let components: [String]
+
+    /// Whether `path` is a pipeline folder: a directory with `model_index.json` and no `.safetensors` file of its
+    /// own (a model folder that happens to hold a `model_index.json` stays a model).
+    static func isPipeline(_ path: String) -> Bool {
+        guard path != "-", FileSystem.kind(of: path) == .directory,
+              FileSystem.kind(of: FileSystem.join(path, indexName)) == .regularFile,
+              let names = try? FileSystem.entries(of: path) else { return false }
+        return !names.contains { $0.hasSuffix(".safetensors") }
+    }
+
+    init(root: String) throws {
+        self.root = root
+        let indexPath = FileSystem.join(root, Self.indexName)
+        let index: JSONValue
+        do {
+            index = try JSONParser().parse(try FileSystem.readSmallFile(indexPath, limit: 16 << 20))
+        } catch {
+            throw UsageError("cannot read \(indexPath) as JSON: \((error as? DF11Failure)?.description ?? "\(error)")")
+        }
+        guard let members = index.members else { throw UsageError("\(indexPath) is not a JSON object") }
+        components = members.filter { member in
+            !member.key.hasPrefix("_") && member.value.elements?.count == 2 && FileSystem.isSafeComponent(member.key)
+                && FileSystem.kind(of: FileSystem.join(root, member.key)) == .directory
+        }.map(\.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The folder of `component`.
+    func path(of component: String) -> String { FileSystem.join(root, component) }
+
+    /// The preset the component's `config.json` selects (diffusers' `_class_name`, transformers' `architectures`
+    /// or `model_type`), or nil.
+    func preset(of component: String) -> ArchitecturePreset? {
+        let configPath = FileSystem.join(path(of: component), "config.json")
+        guard FileSystem.kind(of: configPath) == .regularFile,
+              let config = try? JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 64 << 20)),
+              config["dfloat11_config"] == nil else { return nil }
+        return ArchitecturePreset.select(config: config)
+    }
+
+    /// Whether the component's folder holds a model in the DFloat11 layout.
+    func isDFloat11(_ component: String) -> Bool { DFloat11Model.isDFloat11Directory(path(of: component)) }
+
+    /// Every regular file under the pipeline (links followed), as paths relative to the root, bytewise sorted,
+    /// leaving out the folders in `excluding` and hidden entries (staging directories of df11 runs among them).
+    func files(excluding: Set<String>) throws -> [String] {
+        var out: [String] = []
+        func walk(_ relative: String) throws {
+            let directory = relative.isEmpty ? root : FileSystem.join(root, relative)
+            for name in try FileSystem.entries(of: directory) where !name.hasPrefix(".") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                if relative.isEmpty && excluding.contains(name) { continue }
+                switch FileSystem.kind(of: FileSystem.join(root, child)) {
+                case .regularFile: out.append(child)
+                case .directory: try walk(child)
+                default: continue
+                }
+            }
+        }
+        try walk("")
+        return out
+    }
+}
