@@ -85,6 +85,26 @@ final class DFloat11CompressionTests: XCTestCase {
         XCTAssertEqual(report.units.map(\.module).sorted(), ["embeddings.word_embeddings", "encoder.layer.0"])
     }
 
+    /// Issue #11's acceptance cases (tools/golden/make_golden_modules.py): plain modules named as a ComfyUI FLUX.1
+    /// file, a HiDream mixture of experts and BAGEL (a Conv2d kernel inside a unit), each a single safetensors file
+    /// without config.json; the official tool's directory and single-file outputs, byte for byte, with the preset
+    /// chosen from the tensor names (HiDream's, a diffusers class, by --arch) and on 3 threads with small chunks.
+    func testFamilyGoldensAreByteIdenticalWithTheirPresets() throws {
+        for (c, preset) in [("flux-comfyui", "flux-comfyui"), ("moe-hidream", "hidream"), ("conv-bagel", "bagel")] {
+            let choice: DFloat11PatternChoice = c == "moe-hidream" ? .preset(preset) : .automatic
+            for single in [false, true] {
+                for (threads, chunk) in [(2, 1 << 20), (3, 777)] {
+                    let (out, report) = try compress(golden(c + "/source/model.safetensors"), choice, single: single,
+                                                     threads: threads, chunkWords: chunk)
+                    defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+                    try assertSameFiles(golden(c + (single ? "/official-single" : "/official")), out)
+                    XCTAssertEqual(report.architecture, preset)
+                    XCTAssertEqual(report.patternSource, c == "moe-hidream" ? "arch" : "tensor-names")
+                }
+            }
+        }
+    }
+
     /// Only the layers (no lm_head / embed_tokens units) of the tied model: the directory layout matches the
     /// golden; the single-file layout is refused, as the official tool fails there.
     func testTiedLayersOnly() throws {

@@ -203,4 +203,27 @@ final class ReleaseManifestTests: XCTestCase {
             }
         }
     }
+
+    /// A plain module's single file (as ComfyUI's are: no config.json, no __metadata__) comes back bit for bit
+    /// under its own name, with no config.json: the manifest records the file's name and its missing metadata.
+    func testPlainModuleFileIsRestoredBitForBit() throws {
+        for c in ["flux-comfyui", "conv-bagel"] {
+            let source = makeTemporaryDirectory()
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: source) }
+            try FileManager.default.copyItem(atPath: golden(c + "/source/model.safetensors"), toPath: source + "/flux1-x.safetensors")
+            for single in [false, true] {
+                let out = source + "/out-\(single)"
+                _ = try DFloat11Compression.compress(input: source + "/flux1-x.safetensors", output: out + "/release",
+                                                     options: options, dfloat11: DFloat11CompressOptions(singleFile: single))
+                let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
+                XCTAssertEqual(manifest["source_metadata"], .null)
+                XCTAssertNil(manifest["source_config"])
+                let report = try DFloat11Decompression.decompress(input: out + "/release", output: out + "/back", options: options)
+                XCTAssertEqual(report.weightFiles, ["flux1-x.safetensors"])
+                XCTAssertEqual(FileManager.default.contents(atPath: out + "/back/flux1-x.safetensors"),
+                               FileManager.default.contents(atPath: source + "/flux1-x.safetensors"), c)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/back/config.json"))
+            }
+        }
+    }
 }

@@ -129,12 +129,22 @@ public enum DFloat11Decompression {
         }
         // A diffusers model's release holds its rest in diffusion_pytorch_model.safetensors (diffusers'
         // save_pretrained): the bf16 checkpoint is named as diffusers names it.
+        // The bf16 checkpoint is named as the source's weights were: one file by its own name (a ComfyUI file's,
+        // `diffusion_pytorch_model.safetensors`), as recorded in the manifest; else a diffusers model's release
+        // (diffusion_pytorch_model.safetensors in it) as diffusers names it; else `model`.
+        let sourceWeights = manifest?.sourceFiles.map(\.name).filter { $0.hasSuffix(".safetensors") } ?? []
         let isDiffusers = model.fileNames.contains(DFloat11CompressionPlan.diffusersWeightsName)
-            || manifest?.sourceFiles.contains { $0.name.hasPrefix("diffusion_pytorch_model") } == true
+            || sourceWeights.contains { $0.hasPrefix("diffusion_pytorch_model") }
+        var baseName = isDiffusers ? "diffusion_pytorch_model" : "model"
+        if sourceWeights.count == 1, FileSystem.isSafeComponent(sourceWeights[0]), sourceWeights[0].count > 12 {
+            baseName = String(sourceWeights[0].dropLast(12))
+        }
         let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
-                             maxBytes: maxShardSize, baseName: isDiffusers ? "diffusion_pytorch_model" : "model")
+                             maxBytes: maxShardSize, baseName: baseName)
+        // The source's __metadata__ as the manifest records it (none for a plain module's file), else transformers'.
+        let restoredMetadata: [(key: String, value: String)]? = manifest.map(\.restoredMetadata) ?? [("format", "pt")]
         let writers = try plan.shards.map {
-            try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
+            try SafetensorsWriter(tensors: $0.tensors, metadata: restoredMetadata, order: .safetensorsLibrary,
                                   fileName: $0.fileName)
         }
 
@@ -189,14 +199,18 @@ public enum DFloat11Decompression {
             report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [plan.indexFileName] : [])
 
             // config.json: the source's as the manifest keeps it (a release whose config.json holds only
-            // dfloat11_config), else without dfloat11_config; other files as they are.
+            // dfloat11_config), else without dfloat11_config; none when the manifest says the source had none
+            // (a plain module's or ComfyUI file). Other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: manifest?.sourceConfig.map { Array($0.utf8) }
-                                           ?? configOut.encode(.indented) + [0x0A],
-                                       to: FileSystem.join(directory, "config.json"), overwrite: options.force)
-            if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
-                _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+            let sourceHadConfig = manifest.map { $0.sourceFiles.contains { $0.name == "config.json" } } ?? true
+            if sourceHadConfig {
+                try AtomicOutputFile.write(contents: manifest?.sourceConfig.map { Array($0.utf8) }
+                                               ?? configOut.encode(.indented) + [0x0A],
+                                           to: FileSystem.join(directory, "config.json"), overwrite: options.force)
+                if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
+                    _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+                }
             }
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name),

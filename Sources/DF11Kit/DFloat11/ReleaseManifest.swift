@@ -37,20 +37,34 @@ struct ReleaseManifest: Equatable {
     /// The source's config.json, verbatim, when the release's config.json does not hold it (the single-file
     /// layout and diffusers models keep only `dfloat11_config` there): decompress restores it from here.
     var sourceConfig: String?
+    /// The `__metadata__` of the source's one weight file when it is not `{"format": "pt"}` (what transformers and
+    /// diffusers write, and decompress writes by default): `.null` for none (a plain module's or ComfyUI file),
+    /// else the object; nil (the field absent) otherwise.
+    var sourceMetadata: JSONValue?
 
     init(df11Version: String, tensors: [Tensor], sourceFiles: [SourceFile], tied: [(name: String, source: String)],
-         sourceConfig: String? = nil) {
+         sourceConfig: String? = nil, sourceMetadata: JSONValue? = nil) {
         self.df11Version = df11Version
         self.tensors = tensors
         self.sourceFiles = sourceFiles
         self.tied = tied
         self.sourceConfig = sourceConfig
+        self.sourceMetadata = sourceMetadata
+    }
+
+    /// The `__metadata__` a restored weight file gets: the source's as recorded, else `{"format": "pt"}`.
+    var restoredMetadata: [(key: String, value: String)]? {
+        switch sourceMetadata {
+        case nil: return [("format", "pt")]
+        case .null?: return nil
+        case let value?: return value.members?.compactMap { m in m.value.stringValue.map { (m.key, $0) } }
+        }
     }
 
     static func == (a: ReleaseManifest, b: ReleaseManifest) -> Bool {
         a.df11Version == b.df11Version && a.tensors == b.tensors && a.sourceFiles == b.sourceFiles
             && a.tied.map(\.name) == b.tied.map(\.name) && a.tied.map(\.source) == b.tied.map(\.source)
-            && a.sourceConfig == b.sourceConfig
+            && a.sourceConfig == b.sourceConfig && a.sourceMetadata == b.sourceMetadata
     }
 
     static func hex(_ value: UInt64) -> String {
@@ -66,11 +80,20 @@ struct ReleaseManifest: Equatable {
                    tied: [(name: String, source: String)]) throws -> ReleaseManifest {
         var tensors: [Tensor] = []
         var files: [SourceFile] = []
+        var sourceMetadata: JSONValue? = nil
         let chunk = 8 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         for (name, path) in weightFiles {
             let file = try SafetensorsFile(path: path)
             defer { file.close() }
+            if weightFiles.count == 1 {
+                let metadata = file.header.metadata
+                if metadata == nil {
+                    sourceMetadata = .null
+                } else if metadata!.map(\.key) != ["format"] || metadata!.map(\.value) != ["pt"] {
+                    sourceMetadata = .object(metadata!.map { JSONMember(key: $0.key, value: .string($0.value)) })
+                }
+            }
             let input = try InputFile(path: path)
             defer { input.close() }
             let whole = StreamingChecksum()
@@ -123,7 +146,16 @@ struct ReleaseManifest: Equatable {
             files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest))
         }
         tensors.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        return ReleaseManifest(df11Version: DF11.version, tensors: tensors, sourceFiles: files, tied: tied)
+        return ReleaseManifest(df11Version: DF11.version, tensors: tensors, sourceFiles: files, tied: tied,
+                               sourceMetadata: sourceMetadata)
+    }
+
+    /// The weight files of a source as the manifest names them (relative to its directory: a file given alone by
+    /// its own name) with their paths.
+    static func weightFileNames(_ checkpoint: Checkpoint) -> [(name: String, path: String)] {
+        checkpoint.weightFiles.map {
+            (checkpoint.kind == .file ? FileSystem.baseName(of: $0.displayPath) : $0.displayPath, $0.resolvedPath)
+        }
     }
 
     /// The manifest of the source of `plan`: its weight files, `config.json` and the files copied.
@@ -136,8 +168,7 @@ struct ReleaseManifest: Equatable {
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
-        var manifest = try of(weightFiles: plan.checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
-                              otherFiles: others, tied: tied)
+        var manifest = try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied)
         manifest.sourceConfig = plan.sourceConfigText
         return manifest
     }
@@ -166,8 +197,10 @@ struct ReleaseManifest: Equatable {
                          "bytes": .integer(tensor.bytes), "xxh3_64": .string(Self.hex(tensor.xxh3))])
             }),
         ])
-        guard let sourceConfig, let members = base.members else { return base }
-        return .object(members + [JSONMember(key: "source_config", value: .string(sourceConfig))])
+        guard var members = base.members else { return base }
+        if let sourceMetadata { members.append(JSONMember(key: "source_metadata", value: sourceMetadata)) }
+        if let sourceConfig { members.append(JSONMember(key: "source_config", value: .string(sourceConfig))) }
+        return .object(members)
     }
 
     var bytes: [UInt8] { json.encode(.indented) + [0x0A] }
@@ -221,6 +254,14 @@ struct ReleaseManifest: Equatable {
                 throw fail("tied weight '\(member.key)' names no tensor of the manifest")
             }
             return (member.key, source)
+        }
+        if let metadata = value["source_metadata"] {
+            guard metadata == .null || metadata.members?.allSatisfy({ $0.value.stringValue != nil }) == true else {
+                throw fail("\"source_metadata\" is neither null nor an object of strings")
+            }
+            sourceMetadata = metadata
+        } else {
+            sourceMetadata = nil
         }
         if let config = value["source_config"] {
             guard let text = config.stringValue else { throw fail("\"source_config\" is not a string") }

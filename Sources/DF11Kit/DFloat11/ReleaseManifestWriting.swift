@@ -34,7 +34,7 @@ enum ReleaseManifestWriting {
         let tied = ArchitecturePreset.tiedWeights(config: model.config)
             .filter { !sourceNames.contains($0.name) && sourceNames.contains($0.source) }
             .map { (name: $0.name, source: $0.source) }
-        var manifest = try ReleaseManifest.of(weightFiles: checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
+        var manifest = try ReleaseManifest.of(weightFiles: ReleaseManifest.weightFileNames(checkpoint),
                                               otherFiles: others, tied: tied)
         // As compress records it: the source's config.json, when the release's holds only dfloat11_config.
         if model.config.members?.map(\.key) == ["dfloat11_config"], FileSystem.kind(of: config) == .regularFile {
