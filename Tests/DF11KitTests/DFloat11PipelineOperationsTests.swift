@@ -89,6 +89,10 @@ final class DFloat11PipelineOperationsTests: XCTestCase {
     func testRefusals() throws {
         let source = try pipeline()
         let out = FileSystem.directoryName(of: source) + "/out"
+        // The container format takes checkpoints, not pipelines: the refusal says where the weights are.
+        XCTAssertThrowsError(try DF11.compress(CompressRequest(input: source, output: out), options: options)) { error in
+            XCTAssert("\(error)".contains("diffusers pipeline (model_index.json)"), "\(error)")
+        }
         XCTAssertThrowsError(try DF11.compress(CompressRequest(input: source, output: out, format: .dfloat11, arch: "flux"),
                                                options: options)) { error in
             XCTAssertEqual((error as? DF11Failure)?.category, .couldNotRun)
