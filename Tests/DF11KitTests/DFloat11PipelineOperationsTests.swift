@@ -86,6 +86,25 @@ final class DFloat11PipelineOperationsTests: XCTestCase {
         }
     }
 
+    /// A pipeline in the Hugging Face cache (every file a link into blobs/, components included), given as its
+    /// snapshot or as the cache root: the same output as from a plain folder.
+    func testPipelineInTheHuggingFaceCache() throws {
+        let source = try pipeline()
+        let base = FileSystem.directoryName(of: source)
+        let snapshot = try makeHuggingFaceCache(base + "/models--acme--flux", revision: "r1", from: source)
+        let plain = base + "/plain"
+        _ = try DF11.compress(CompressRequest(input: source, output: plain, format: .dfloat11), options: options)
+        for input in [snapshot, base + "/models--acme--flux"] {
+            let out = base + "/out-\(FileSystem.baseName(of: input))"
+            _ = try DF11.compress(CompressRequest(input: input, output: out, format: .dfloat11), options: options)
+            XCTAssertEqual(files(out), files(plain))
+            for name in files(plain) where !name.hasSuffix("df11-manifest.json") {
+                XCTAssertEqual(FileManager.default.contents(atPath: out + "/" + name),
+                               FileManager.default.contents(atPath: plain + "/" + name), name)
+            }
+        }
+    }
+
     func testRefusals() throws {
         let source = try pipeline()
         let out = FileSystem.directoryName(of: source) + "/out"

@@ -1,6 +1,7 @@
 import DF11IO
 import DFloat11Layout
 import JSON
+import Safetensors
 
 /// A diffusers pipeline folder (`FluxPipeline.save_pretrained`, a Hugging Face snapshot of
 /// `black-forest-labs/FLUX.1-dev`): `model_index.json` naming the components, one folder per component
@@ -15,14 +16,17 @@ struct DiffusersPipeline {
 
     /// Whether `path` is a pipeline folder: a directory with `model_index.json` and no `.safetensors` file of its
     /// own (a model folder that happens to hold a `model_index.json` stays a model).
-    static func isPipeline(_ path: String) -> Bool {
-        guard path != "-", FileSystem.kind(of: path) == .directory,
+    static func isPipeline(_ given: String) -> Bool {
+        guard given != "-", FileSystem.kind(of: given) == .directory,
+              let path = try? HuggingFaceCache.resolvingCacheRoot(given),
               FileSystem.kind(of: FileSystem.join(path, indexName)) == .regularFile,
               let names = try? FileSystem.entries(of: path) else { return false }
         return !names.contains { $0.hasSuffix(".safetensors") }
     }
 
-    init(root: String) throws {
+    /// The pipeline in `given` (for a Hugging Face cache root `models--org--name`, in its `refs/main` snapshot).
+    init(root given: String) throws {
+        let root = try HuggingFaceCache.resolvingCacheRoot(given)
         self.root = root
         let indexPath = FileSystem.join(root, Self.indexName)
         let index: JSONValue
