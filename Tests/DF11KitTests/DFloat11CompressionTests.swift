@@ -105,6 +105,23 @@ final class DFloat11CompressionTests: XCTestCase {
         }
     }
 
+    /// The diffusers classes the presets name (tools/golden/make_golden_diffusers.py): each tiny model, its preset
+    /// chosen from config.json's _class_name, gives the official tool's files byte for byte (so the published
+    /// dictionaries fit diffusers' module names), and decompress gives the source folder back file for file.
+    func testDiffusersClassesAreByteIdenticalWithTheirPresets() throws {
+        let cases = [("wan-diffusers", "wan"), ("qwen-image-diffusers", "qwen-image"), ("sd35-diffusers", "sd3.5-large"),
+                     ("chroma-diffusers", "chroma-diffusers"), ("hidream-diffusers", "hidream")]
+        for (c, preset) in cases {
+            let (out, report) = try compress(golden(c + "/source"), .automatic, single: false)
+            defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+            try assertSameFiles(golden(c + "/official"), out)
+            XCTAssertEqual(report.architecture, preset)
+            let back = FileSystem.directoryName(of: out) + "/back"
+            _ = try DFloat11Decompression.decompress(input: out, output: back, options: RunOptions(threads: 2))
+            try assertSameFiles(golden(c + "/source"), back)
+        }
+    }
+
     /// Only the layers (no lm_head / embed_tokens units) of the tied model: the directory layout matches the
     /// golden; the single-file layout is refused, as the official tool fails there.
     func testTiedLayersOnly() throws {
