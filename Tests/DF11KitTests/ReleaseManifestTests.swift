@@ -226,4 +226,26 @@ final class ReleaseManifestTests: XCTestCase {
             }
         }
     }
+
+    /// A sharded diffusers model (as FLUX.1-dev's transformer/ ships): decompress with --max-shard-size names the
+    /// shards and index as diffusers does, and compressing those shards gives the official files again, without
+    /// the source's weight index (the rest is one file).
+    func testShardedDiffusersModelRoundTrip() throws {
+        let out = makeTemporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
+        _ = try DFloat11Compression.compress(input: golden("flux-diffusers/source"), output: out + "/first", options: options,
+                                             dfloat11: DFloat11CompressOptions())
+        let report = try DFloat11Decompression.decompress(input: out + "/first", output: out + "/sharded",
+                                                          options: options, maxShardSize: 100_000)
+        XCTAssertEqual(report.weightFiles.last, "diffusion_pytorch_model.safetensors.index.json")
+        XCTAssertEqual(report.weightFiles.first, "diffusion_pytorch_model-00001-of-0000\(report.weightFiles.count - 1).safetensors")
+        XCTAssertGreaterThan(report.weightFiles.count, 2)
+        let compressed = try DFloat11Compression.compress(input: out + "/sharded", output: out + "/release", options: options,
+                                                          dfloat11: DFloat11CompressOptions())
+        XCTAssertEqual(compressed.copied, [])
+        for name in try FileManager.default.contentsOfDirectory(atPath: golden("flux-diffusers/official")) {
+            XCTAssertEqual(FileManager.default.contents(atPath: out + "/release/" + name),
+                           FileManager.default.contents(atPath: golden("flux-diffusers/official/" + name)), name)
+        }
+    }
 }

@@ -201,7 +201,11 @@ struct DFloat11CompressionPlan {
         }
 
         // Other files to copy.
-        let copied = checkpoint.otherFiles.filter { $0 != "config.json" && !$0.hasSuffix(".safetensors") }
+        // A weight index (diffusers' diffusion_pytorch_model.safetensors.index.json) would name shards the output
+        // does not have: the rest is one file.
+        let copied = checkpoint.otherFiles.filter {
+            $0 != "config.json" && !$0.hasSuffix(".safetensors") && !$0.hasSuffix(".safetensors.index.json")
+        }
 
         var notDerivable: [(weight: String, why: String)] = []
         if let config {
