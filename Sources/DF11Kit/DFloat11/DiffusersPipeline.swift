@@ -58,8 +58,9 @@ struct DiffusersPipeline {
     /// Whether the component's folder holds a model in the DFloat11 layout.
     func isDFloat11(_ component: String) -> Bool { DFloat11Model.isDFloat11Directory(path(of: component)) }
 
-    /// Every regular file under the pipeline (links followed), as paths relative to the root, bytewise sorted,
-    /// leaving out the folders in `excluding` and hidden entries (staging directories of df11 runs among them).
+    /// Every regular file under the pipeline (linked files followed, as a cache snapshot's; linked folders never
+    /// entered: no loops), as paths relative to the root, bytewise sorted, leaving out the folders in `excluding`
+    /// and hidden entries (staging directories of df11 runs among them).
     func files(excluding: Set<String>) throws -> [String] {
         var out: [String] = []
         func walk(_ relative: String) throws {
@@ -69,7 +70,7 @@ struct DiffusersPipeline {
                 if relative.isEmpty && excluding.contains(name) { continue }
                 switch FileSystem.kind(of: FileSystem.join(root, child)) {
                 case .regularFile: out.append(child)
-                case .directory: try walk(child)
+                case .directory where !FileSystem.isSymbolicLink(FileSystem.join(root, child)): try walk(child)
                 default: continue
                 }
             }
