@@ -61,11 +61,11 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/df11 $(DESTDIR)$(PREFIX)/share/man/man1/df11.1 \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/df11 $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_df11 \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/df11.fish
-## fuzz: build the libFuzzer targets (tools/fuzz) and run each for FUZZ_SECONDS (default 60) on its corpus in
+## fuzz: build the libFuzzer targets (tools/fuzz) and run each for FUZZ_SECONDS (default 60; FUZZ_RUNS=N stops at N executions) on its corpus in
 ## .build-fuzz/corpus; prints executions, exec/s, corpus, coverage; fails on any crash (input in .build-fuzz/crashes)
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	python3 tools/fuzz/run.py --seconds $(FUZZ_SECONDS)
+	python3 tools/fuzz/run.py --seconds $(FUZZ_SECONDS) --runs $(or $(FUZZ_RUNS),0)
 
 ## fuzz-smoke: a few seconds of each target from the seeds only (CI); skipped, visibly, without libFuzzer
 fuzz-smoke: deps

@@ -68,15 +68,15 @@ let package = Package(
 
         .testTarget(name: "DF11IOTests", dependencies: ["DF11IO", "DF11TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "DF11TestSupport"]),
-        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
-        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11Kit", "DF11TestSupport"]),
+        .testTarget(name: "SafetensorsTests", dependencies: ["Safetensors", "DF11IO", "DF11TestSupport"]),
+        .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11TestSupport"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests",
-                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11Kit", "DF11TestSupport"]),
+                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11TestSupport"]),
         .testTarget(name: "DF11KitTests",
                     dependencies: ["DF11Kit", "DF11Container", "JSON", "Safetensors", "DF11IO", "EntropyCoding", "DFloat11Layout", "DF11TestSupport"]),
         .testTarget(name: "DFloat11LayoutTests",
-                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "DF11Kit", "EntropyCoding", "DF11TestSupport"]),
+                    dependencies: ["DFloat11Layout", "JSON", "Safetensors", "DF11IO", "EntropyCoding", "DF11TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

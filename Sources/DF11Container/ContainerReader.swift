@@ -10,6 +10,9 @@ public struct DecompressionSummary: Sendable {
     public var blocks = 0
     public var originalBytes: UInt64 = 0
     public var containerBytes: UInt64 = 0
+    /// The most bytes the reader's buffers held: it follows the segments actually read, whatever the header
+    /// declares (for a pipe, up to `threads + 3` segments of input and of output).
+    public var bufferBytes = 0
 
     public init(file: String) { self.file = file }
 }
@@ -68,7 +71,7 @@ public struct ContainerReader {
                     return DecodedPiece(job: job, output: nil, count: 0, digests: [])
                 }
                 let tensor = header.tensorsInFileOrder[segment.tensorIndex]
-                let output = outputs.take()
+                let output = outputs.take(atLeast: segment.decodedBytes(of: tensor, parameters: parameters))
                 let (count, digests) = try decompressors.withResource { zstd in
                     try segment.decode(into: output, zstd: zstd, file: frames.file, tensor: tensor,
                                        parameters: parameters)
@@ -119,6 +122,7 @@ public struct ContainerReader {
         }
         summary.originalBytes = written
         summary.containerBytes = frames.offset
+        summary.bufferBytes = inputs.allocatedBytes + outputs.allocatedBytes
         return summary
     }
 }

@@ -35,6 +35,13 @@ struct CollectedSegment {
         }
     }
 
+    /// How many bytes its blocks decode to (the last block of a tensor may be short).
+    func decodedBytes(of tensor: TensorInfo, parameters: ContainerParameters) -> Int {
+        let start = UInt64(firstBlock) * UInt64(parameters.blockBytes)
+        let end = min(tensor.byteCount, UInt64(firstBlock + frames.count) * UInt64(parameters.blockBytes))
+        return end > start ? Int(end - start) : 0
+    }
+
     /// Checks and decodes every block into `output`; returns the bytes written and each block's checksum.
     func decode(into output: UnsafeMutableRawBufferPointer, zstd: ZstdDecompressor, file: String,
                 tensor: TensorInfo, parameters: ContainerParameters) throws -> (count: Int, digests: [UInt64]) {
@@ -179,8 +186,9 @@ struct SegmentFrameCollector {
         } else if tensor.encoding == .bf16Exponents {
             throw ContainerError(file: file, .unexpectedFrame(found: "BLK", expected: "CODE"))
         }
-        // From a file, frames stay where they are (the worker maps them); from a pipe they are read here.
-        let buffer = frames.positionedFile == nil ? buffers.take() : nil
+        // From a file, frames stay where they are (the worker maps them); from a pipe they are read here, into
+        // a buffer grown frame by frame, so that memory follows the bytes that arrive, not the declared sizes.
+        var buffer = frames.positionedFile == nil ? buffers.take(atLeast: 0) : nil
         var ranges: [Range<Int>] = []
         var used = 0
         let start = h.offset
@@ -196,8 +204,9 @@ struct SegmentFrameCollector {
                 }
                 index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
                 let size: Int
-                if let buffer {
-                    size = try frames.readFrameBody(h, into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
+                if buffer != nil {
+                    buffers.grow(&buffer!, toAtLeast: used + Int(h.totalSize), keeping: used)
+                    size = try frames.readFrameBody(h, into: UnsafeMutableRawBufferPointer(rebasing: buffer![used...]))
                 } else {
                     size = try frames.skipFrameBody(h).count
                 }

@@ -65,11 +65,11 @@ public final class AtomicOutputFile: PositionedByteSink {
         TemporaryFiles.removeStale(in: directory)
         temporaryPath = FileSystem.join(directory, ".\(FileSystem.baseName(of: destination)).df11-\(FileSystem.temporaryTag()).tmp")
         // Registered before it exists: an interrupt between the two would otherwise leave it behind.
-        InterruptCleanup.register(temporaryPath)
+        TemporaryPaths.register(temporaryPath)
         let opened = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if opened < 0 {
             let code = currentErrno
-            InterruptCleanup.unregister(temporaryPath)
+            TemporaryPaths.unregister(temporaryPath)
             throw IOFailure(path: path, operation: .create, errno: code)
         }
         fd = opened
@@ -185,7 +185,7 @@ public final class AtomicOutputFile: PositionedByteSink {
             throw IOFailure(path: path, operation: .rename, errno: code)
         }
         finished = true
-        InterruptCleanup.unregister(temporaryPath)
+        TemporaryPaths.unregister(temporaryPath)
         syncDirectory(FileSystem.directoryName(of: destination))
     }
 
@@ -198,7 +198,7 @@ public final class AtomicOutputFile: PositionedByteSink {
             fd = -1
         }
         unlink(temporaryPath)
-        InterruptCleanup.unregister(temporaryPath)
+        TemporaryPaths.unregister(temporaryPath)
     }
 
     private func syncDirectory(_ directory: String) {

@@ -23,6 +23,17 @@ extension ByteSource {
         return filled
     }
 
+    /// Reads to the end in pieces of at most `pieceBytes` (one buffer, reused) and calls `body` with each.
+    public func forEachPiece(pieceBytes: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceBytes, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try read(into: buffer)
+            if n == 0 { break }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
     /// Fills `buffer` completely or throws a `.badData` truncation error naming `what`.
     public func readExactly(into buffer: UnsafeMutableRawBufferPointer, what: String) throws {
         let count = try readFully(into: buffer)

@@ -8,7 +8,7 @@ import Darwin
 ///
 /// Unmapped when released, so a pipeline that maps one region per job in flight keeps its resident memory
 /// bounded by the jobs in flight, whatever the file size. If the file shrinks while mapped, touching the
-/// missing pages raises SIGBUS (which `InterruptCleanup` turns into cleanup and exit 1): map only files whose
+/// missing pages raises SIGBUS (which the process policy turns into cleanup and exit 1): map only files whose
 /// size was checked and that df11 does not write.
 public final class MappedRegion: @unchecked Sendable {
     /// The requested bytes.

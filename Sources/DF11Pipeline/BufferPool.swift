@@ -1,43 +1,83 @@
 import Foundation
 
-/// A fixed set of reusable, equally sized byte buffers shared between threads.
+/// A bounded set of reusable byte buffers shared between threads.
 ///
 /// Pipelines take a buffer per job and give it back once the job's result is consumed, so that steady
-/// state allocates nothing and the memory in use is `count × capacity` bytes at most.
+/// state allocates nothing and at most `count` buffers of at most `capacity` bytes exist. Buffers are
+/// allocated on first use and only as large as asked (`take(atLeast:)`, `grow`), so the memory in use
+/// follows the data actually seen, not what a file's header declares.
 public final class BufferPool: @unchecked Sendable {
-    /// Size in bytes of every buffer in the pool.
+    /// The most bytes one buffer of the pool may hold.
     public let capacity: Int
+    private let count: Int
     private let condition = NSCondition()
-    private var free: [UnsafeMutableRawBufferPointer]
-    private var all: [UnsafeMutableRawBufferPointer]
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    /// Every buffer the pool owns, given out or not (freed with the pool).
+    private var all: [UnsafeMutableRawBufferPointer] = []
 
-    /// Creates `count` buffers of `capacity` bytes each, aligned to 64 bytes.
+    /// A pool of up to `count` buffers of up to `capacity` bytes each, aligned to 64 bytes.
     public init(count: Int, capacity: Int) {
-        self.capacity = capacity
-        let buffers = (0..<max(0, count)).map { _ in
-            UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, capacity), alignment: 64)
-        }
-        self.free = buffers
-        self.all = buffers
+        self.count = max(0, count)
+        self.capacity = max(1, capacity)
     }
 
     deinit {
         for buffer in all { buffer.deallocate() }
     }
 
-    /// Takes a buffer, waiting until one is given back if all are in use.
-    public func take() -> UnsafeMutableRawBufferPointer {
+    /// Bytes the pool holds now, given out or not; buffers never shrink, so this is also the most it held.
+    public var allocatedBytes: Int {
         condition.lock()
         defer { condition.unlock() }
-        while free.isEmpty { condition.wait() }
-        return free.removeLast()
+        return all.reduce(0) { $0 + $1.count }
     }
 
-    /// Gives back a buffer obtained from `take()`.
+    /// Takes a buffer of `capacity` bytes, waiting until one is given back if all are in use.
+    public func take() -> UnsafeMutableRawBufferPointer {
+        take(atLeast: capacity)
+    }
+
+    /// Takes a buffer of at least `bytes` bytes (at most `capacity`), waiting until one is given back if all
+    /// `count` exist and are in use.
+    public func take(atLeast bytes: Int) -> UnsafeMutableRawBufferPointer {
+        precondition(bytes <= capacity, "asked for \(bytes) bytes from a pool of \(capacity)-byte buffers")
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty && all.count >= count { condition.wait() }
+        if let buffer = free.popLast() {
+            return buffer.count >= bytes ? buffer : replace(buffer, with: bytes, keeping: 0)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes), alignment: 64)
+        all.append(buffer)
+        return buffer
+    }
+
+    /// Makes `buffer` (taken from this pool) hold at least `bytes` bytes, keeping its first `keeping` bytes:
+    /// doubles it, at most up to `capacity`.
+    public func grow(_ buffer: inout UnsafeMutableRawBufferPointer, toAtLeast bytes: Int, keeping: Int) {
+        precondition(bytes <= capacity, "asked for \(bytes) bytes from a pool of \(capacity)-byte buffers")
+        guard buffer.count < bytes else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        buffer = replace(buffer, with: min(capacity, max(bytes, 2 * buffer.count)), keeping: keeping)
+    }
+
+    /// Gives back a buffer obtained from `take` (as last grown).
     public func give(_ buffer: UnsafeMutableRawBufferPointer) {
         condition.lock()
         free.append(buffer)
         condition.signal()
         condition.unlock()
+    }
+
+    /// A larger buffer in place of `old` (which it frees), holding `old`'s first `keeping` bytes. Locked.
+    private func replace(_ old: UnsafeMutableRawBufferPointer, with bytes: Int,
+                         keeping: Int) -> UnsafeMutableRawBufferPointer {
+        let new = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        if keeping > 0 { new.baseAddress!.copyMemory(from: old.baseAddress!, byteCount: keeping) }
+        let index = all.firstIndex { $0.baseAddress == old.baseAddress }!
+        all[index] = new
+        old.deallocate()
+        return new
     }
 }

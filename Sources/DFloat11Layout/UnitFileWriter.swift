@@ -188,17 +188,7 @@ public enum UnitFileWriter {
 
     private static func copy(_ tensor: TensorInfo, from source: TensorSource, to sink: PositionedByteSink,
                              at offset: UInt64) throws {
-        let step: UInt64 = 1 << 22
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(step, max(tensor.byteCount, 1))),
-                                                            alignment: 16)
-        defer { buffer.deallocate() }
-        var done: UInt64 = 0
-        while done < tensor.byteCount {
-            let n = min(step, tensor.byteCount - done)
-            try source.read(tensor: tensor, range: done ..< done + n, into: buffer)
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]), concurrentlyAt: offset + done)
-            done += n
-        }
+        try source.forEachPiece(of: tensor) { piece, at in try sink.write(piece, concurrentlyAt: offset + at) }
     }
 
 }

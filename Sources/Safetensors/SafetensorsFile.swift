@@ -40,7 +40,7 @@ public final class SafetensorsFile {
     /// Maps bytes `range` of `tensor` (offsets inside the tensor) read-only: no copy, and resident only while
     /// the region lives. `range` must lie within the tensor. Thread-safe. A file truncated by another process
     /// while mapped raises SIGBUS when the missing pages are touched (the df11 command then cleans up and exits 1:
-    /// `InterruptCleanup`); `read` reports that case as an ordinary error.
+    /// `InterruptHandling` in DF11Kit); `read` reports that case as an ordinary error.
     /// `populate` maps every page at once (for bytes that will all be read).
     public func map(tensor: TensorInfo, range: Range<UInt64>, populate: Bool = false) throws -> MappedRegion {
         precondition(range.upperBound <= tensor.byteCount, "range \(range) is outside tensor '\(tensor.name)'")

@@ -39,13 +39,28 @@ public final class SafetensorsReader {
         let available = source.knownSize.map { $0 >= 8 ? $0 - 8 : 0 }
         let length = try SafetensorsHeader.headerLength(prefix: UInt64(littleEndian: prefix), fileName: name,
                                                         available: available)
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        let read = try bytes.withUnsafeMutableBytes { try source.readFully(into: $0) }
-        if read < bytes.count {
-            throw SafetensorsError(file: name, problem: .headerBeyondEnd(length: length, available: UInt64(read)))
-        }
+        let bytes = try Self.readHeader(length: Int(length), from: source)
         header = try SafetensorsHeader.parse(bytes, fileName: name,
                                              dataSectionSize: available.map { $0 - length })
+    }
+
+    /// The header's `length` bytes. From a pipe, whose size is unknown, it is read in pieces of at most 1 MiB, so
+    /// that a prefix claiming a large header costs memory only for the bytes that really arrive.
+    private static func readHeader(length: Int, from source: ByteSource) throws -> [UInt8] {
+        let piece = source.knownSize == nil ? 1 << 20 : max(length, 1)
+        var bytes: [UInt8] = []
+        while bytes.count < length {
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: min(piece, length - start)))
+            let read = try bytes.withUnsafeMutableBytes {
+                try source.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+            }
+            if start + read < bytes.count {
+                throw SafetensorsError(file: source.name, problem: .headerBeyondEnd(
+                    length: UInt64(length), available: UInt64(start + read)))
+            }
+        }
+        return bytes
     }
 
     /// Fills the front of `buffer` with the next piece of tensor data, in file order, and describes it;

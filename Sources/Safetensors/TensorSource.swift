@@ -29,6 +29,23 @@ extension TensorSource {
         try read(tensor: tensor, range: range, into: buffer)
         return try body(UnsafeRawBufferPointer(buffer))
     }
+
+    /// Reads `tensor` front to back in pieces of at most 4 MiB (one buffer, sized to the tensor up to that) and
+    /// calls `body` with each piece and its offset inside the tensor: the one chunked copy of a tensor's bytes.
+    public func forEachPiece(of tensor: TensorInfo,
+                             _ body: (UnsafeRawBufferPointer, _ offset: UInt64) throws -> Void) throws {
+        let step: UInt64 = 1 << 22
+        guard tensor.byteCount > 0 else { return }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(step, tensor.byteCount)), alignment: 16)
+        defer { buffer.deallocate() }
+        var done: UInt64 = 0
+        while done < tensor.byteCount {
+            let n = min(step, tensor.byteCount - done)
+            try read(tensor: tensor, range: done ..< done + n, into: buffer)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]), done)
+            done += n
+        }
+    }
 }
 
 extension SafetensorsFile: TensorSource {

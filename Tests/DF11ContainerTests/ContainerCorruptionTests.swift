@@ -1,5 +1,4 @@
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import DF11Container
 import DF11IO
 import XCTest

@@ -1,6 +1,5 @@
 import JSON
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import DF11Container
 import DF11IO
 import Safetensors
@@ -50,6 +49,21 @@ final class ContainerRoundTripTests: XCTestCase {
             XCTAssertEqual(summary.originalBytes, UInt64(original.count))
             XCTAssertEqual(summary.containerBytes, UInt64(container.count))
         }
+    }
+
+    /// Regression (fuzzing): from a pipe, the reader gave itself `threads + 3` buffers of the header's segment size
+    /// (here 256 MiB, the format's most) for input and as many for output before reading a block. Its buffers now
+    /// follow the segments actually read.
+    func testPipeReaderBuffersFollowTheDataNotTheDeclaredSegmentSize() throws {
+        let largest = ContainerParameters(blockWeights: 1 << 20, segmentBlocks: 128, lengthLimit: 12, zstdLevel: 3)
+        XCTAssertEqual(largest.segmentBytes, 1 << 28)
+        let original = try mixedFile()
+        let (container, _) = try compress(original, parameters: largest, threads: 1)
+        let sink = MemorySink()
+        let summary = try ContainerReader(threads: 2).decompress(source: MemorySource(container, step: 4093), to: sink)
+        XCTAssertEqual(sink.bytes, original)
+        XCTAssertGreaterThan(summary.bufferBytes, 0)
+        XCTAssertLessThan(summary.bufferBytes, 8 * original.count)
     }
 
     func testManyBlocksAndSegmentsWithEveryThreadCount() throws {

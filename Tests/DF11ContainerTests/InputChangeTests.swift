@@ -1,6 +1,5 @@
 import XCTest
 import DF11IO
-import struct DF11Kit.SplitMix64
 import DF11TestSupport
 import Safetensors
 @testable import DF11Container
@@ -22,15 +21,13 @@ final class InputChangeTests: XCTestCase {
         parameters.segmentBlocks = 4
         var changed = 0, consistent = 0
         for round in 0 ..< 40 {
-            FileManager.default.createFile(atPath: path, contents: Data(original))
-            let stop = NSLock()
-            var stopped = false
+            _ = FileManager.default.createFile(atPath: path, contents: Data(original))
+            let stop = StopFlag()
             let writer = Thread {
                 guard let handle = FileHandle(forWritingAtPath: path) else { return }
                 var r = SplitMix64(seed: UInt64(round))
                 while true {
-                    stop.lock(); let done = stopped; stop.unlock()
-                    if done { break }
+                    if stop.isSet { break }
                     let offset = 256 + Int(r.next() % UInt64(original.count - 256 - 4096))
                     try? handle.seek(toOffset: UInt64(offset))
                     handle.write(Data((0 ..< 4096).map { _ in UInt8(truncatingIfNeeded: r.next()) }))
@@ -40,7 +37,7 @@ final class InputChangeTests: XCTestCase {
             writer.start()
             let sink = MemorySink()
             let result = Result { try ContainerWriter(parameters: parameters, threads: 2).compress(source: try InputFile(path: path), to: sink) }
-            stop.lock(); stopped = true; stop.unlock()
+            stop.set()
             while !writer.isFinished { usleep(100) }
             switch result {
             case .success:
@@ -58,4 +55,14 @@ final class InputChangeTests: XCTestCase {
         }
         XCTAssertEqual(changed + consistent, 40)
     }
+}
+
+/// A flag one thread sets and another polls.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+
+    func set() { lock.lock(); value = true; lock.unlock() }
 }

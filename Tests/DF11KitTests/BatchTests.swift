@@ -94,6 +94,43 @@ final class BatchTests: XCTestCase {
         XCTAssertNil(third["acme--broken"])
     }
 
+    /// Provenance: `verify` and `decompress` of a batch output prove the restored files equal to the originals by
+    /// the SHA-256 its record holds; a record that disagrees fails both (exit 1), and decompress leaves nothing.
+    func testVerifyAndDecompressProveTheOriginalsBySHA256() throws {
+        let hub = scratch + "/hub"
+        try HubCacheBuilder(root: hub).add("acme/mystery", fixtureDirectory: fixture("dfloat11-golden/llama-untied/source"),
+                                           config: Data(#"{"architectures":["MysteryForCausalLM"]}"#.utf8))
+        let out = scratch + "/out"
+        let batch = try runDF11(["batch", hub, "-o", out, "-q"], environment: [:])
+        XCTAssertEqual(batch.status, 0, batch.stderr)
+        let entry = out + "/acme--mystery"
+        let recordPath = entry + ".df11-batch.json"
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as! [String: Any]
+        let sources = record["sources"] as! [[String: Any]]
+        XCTAssertGreaterThanOrEqual(sources.count, 2)
+
+        let verify = try runDF11(["verify", entry, "--json"])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        let report = try JSONSerialization.jsonObject(with: verify.stdout) as! [String: Any]
+        XCTAssertEqual(report["sha256_checked"] as? Int, sources.count)
+        XCTAssertEqual(report["provenance"] as? String, "acme/mystery@" + (record["revision"] as! String))
+        let restore = try runDF11(["decompress", entry, "-o", scratch + "/restored"])
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertTrue(restore.stderr.contains("proven identical to the originals by SHA-256 (provenance: acme/mystery@"), restore.stderr)
+
+        // The record says the weights had another SHA-256: both refuse, naming the file.
+        let weights = try XCTUnwrap(sources.first { $0["name"] as? String == "model.safetensors" }?["sha256"] as? String)
+        let text = try String(contentsOfFile: recordPath, encoding: .utf8)
+        try text.replacingOccurrences(of: weights, with: String(repeating: "0", count: 64))
+            .write(toFile: recordPath, atomically: true, encoding: .utf8)
+        let tampered = try runDF11(["verify", entry])
+        XCTAssertEqual(tampered.status, 1, tampered.stderr)
+        XCTAssertTrue(tampered.stderr.contains("model.safetensors") && tampered.stderr.contains("SHA-256"), tampered.stderr)
+        let refused = try runDF11(["decompress", entry, "-o", scratch + "/restored2"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored2"))
+    }
+
     func testRepositoryIdsResolveInHFHubCacheAndHFHome() throws {
         let hub = try makeCache()
         let out = scratch + "/out"

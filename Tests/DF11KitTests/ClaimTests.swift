@@ -113,16 +113,9 @@ final class ClaimTests: XCTestCase {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func peakKB(_ arguments: [String]) throws -> Int {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-            process.arguments = ["-f", "peak=%M", df11Binary.path] + arguments
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, text)
-            return Int(text.split(separator: "\n").last { $0.hasPrefix("peak=") }?.dropFirst(5) ?? "") ?? 0
+            let run = try runProgram(URL(fileURLWithPath: "/usr/bin/time"), ["-f", "peak=%M", df11Binary.path] + arguments)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return Int(run.stderr.split(separator: "\n").last { $0.hasPrefix("peak=") }?.dropFirst(5) ?? "") ?? 0
         }
         var peaks: [(compress: Int, decompress: Int)] = []
         for megabytes in [64, 128] {

@@ -134,41 +134,30 @@ final class CommandLineTests: XCTestCase {
     func testFullDiskIsAClearErrorAndLeavesNothing() throws {
         let dir = makeTemporaryDirectory()
         defer {
-            _ = try? runProgram("/bin/umount", [dir])
+            _ = try? status("/bin/umount", [dir])
             try? FileManager.default.removeItem(atPath: dir)
         }
         // A 64 kB file system where mounting is allowed; elsewhere a 64 kB file-size limit (`ulimit -f`, with
         // SIGXFSZ ignored so that the write fails with EFBIG): either way the test runs, never skips.
-        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir])
+        let mounted = try status("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir])
         let input = fixture("tiny-llama/model-00001-of-00002.safetensors")
         if mounted == 0 {
             let result = try runDF11(["compress", input, "-o", dir + "/x.df11"])
             XCTAssertEqual(result.status, 2)
             XCTAssertTrue(result.stderr.contains("disk full"), result.stderr)
         } else {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" compress \"$1\" -o \"$2\"",
-                                 df11Binary.path, input, dir + "/x.df11"]
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 2, message)
-            XCTAssertTrue(message.contains("x.df11"), message)
+            let run = try runProgram(URL(fileURLWithPath: "/bin/sh"),
+                                     ["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" compress \"$1\" -o \"$2\"",
+                                      df11Binary.path, input, dir + "/x.df11"])
+            XCTAssertEqual(run.status, 2, run.stderr)
+            XCTAssertTrue(run.stderr.contains("x.df11"), run.stderr)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
     }
 
-    private func runProgram(_ path: String, _ arguments: [String]) throws -> Int32 {
+    /// The exit status of the program at `path`, or -1 where it does not exist.
+    private func status(_ path: String, _ arguments: [String]) throws -> Int32 {
         guard FileManager.default.isExecutableFile(atPath: path) else { return -1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return try runProgram(URL(fileURLWithPath: path), arguments).status
     }
 }

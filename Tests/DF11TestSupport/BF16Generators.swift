@@ -1,4 +1,4 @@
-import struct DF11Kit.SplitMix64
+@_exported import struct DF11Kit.SplitMix64
 import EntropyCoding
 import Foundation
 

@@ -3,8 +3,15 @@ import XCTest
 
 /// Runs the built `df11` binary (next to the test bundle) with `arguments`, feeding `input` on stdin.
 public func runDF11(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+    try runProgram(df11Binary, arguments, input: input)
+}
+
+/// Runs `executable` (`/bin/sh`, `/usr/bin/time` around df11, ...) with `arguments`, feeding `input` on stdin;
+/// waits for it and returns its exit status, standard output and standard error.
+public func runProgram(_ executable: URL, _ arguments: [String],
+                       input: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
     let process = Process()
-    process.executableURL = df11Binary
+    process.executableURL = executable
     process.arguments = arguments
     let out = Pipe(), err = Pipe(), inp = Pipe()
     process.standardOutput = out

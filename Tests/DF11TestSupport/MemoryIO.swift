@@ -7,6 +7,8 @@ public final class MemorySource: ByteSource {
     private let bytes: [UInt8]
     private var position = 0
     private let step: Int
+    /// The largest buffer a reader has asked to fill: what it allocated for one read.
+    public private(set) var largestRequest = 0
 
     public init(_ bytes: [UInt8], name: String = "memory", step: Int = .max) {
         self.bytes = bytes
@@ -15,6 +17,7 @@ public final class MemorySource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        largestRequest = max(largestRequest, buffer.count)
         let n = min(buffer.count, bytes.count - position, step)
         guard n > 0 else { return 0 }
         bytes.withUnsafeBytes { raw in

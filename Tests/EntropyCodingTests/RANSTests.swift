@@ -1,5 +1,4 @@
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import XCTest
 @testable import EntropyCoding
 

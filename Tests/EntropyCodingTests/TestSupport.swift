@@ -1,7 +1,6 @@
 import Foundation
 import EntropyCoding
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 
 /// Shapes of exponent histograms the property tests draw from.
 enum HistogramShape: CaseIterable {

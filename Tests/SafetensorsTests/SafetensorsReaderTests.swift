@@ -1,5 +1,4 @@
 import DF11TestSupport
-import struct DF11Kit.SplitMix64
 import XCTest
 import DF11IO
 @testable import Safetensors
@@ -46,6 +45,18 @@ final class SafetensorsReaderTests: XCTestCase {
             XCTAssertEqual(failure?.code, "truncated-data")
             XCTAssertNotNil(failure?.tensor)
         }
+    }
+
+    /// Regression (fuzzing): a pipe whose prefix claims a 90 MB header but which ends after 100 bytes was given
+    /// a zeroed 90 MB buffer before the first read. The header is now read in pieces of at most 1 MiB.
+    func testPipeClaimingAHugeHeaderCostsOnlyWhatArrives() throws {
+        var bytes = withUnsafeBytes(of: UInt64(90_000_000).littleEndian) { Array($0) }
+        bytes += Array(#"{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}"#.utf8)
+        let source = MemorySource(bytes, name: "-")
+        XCTAssertThrowsError(try SafetensorsReader(source: source)) { error in
+            XCTAssertEqual((error as? SafetensorsError)?.code, "header-beyond-end")
+        }
+        XCTAssertLessThanOrEqual(source.largestRequest, 1 << 20)
     }
 }
 

@@ -49,7 +49,7 @@ final class BatchClaim {
             // A claim of a dead process of this host: stale, taken over.
         }
         // Written in place, not synced: the lock already excludes this host's tasks, and a torn claim reads as none.
-        InterruptCleanup.register(claimPath)
+        TemporaryPaths.register(claimPath)
         let claim = open(claimPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if claim < 0 { throw IOFailure(path: claimPath, operation: .create, errno: errno) }
         let text = Array("\(FileSystem.hostName) \(getpid())\n".utf8)
@@ -63,7 +63,7 @@ final class BatchClaim {
         if fd >= 0 {
             if heldElsewhere == nil {
                 unlink(claimPath)
-                InterruptCleanup.unregister(claimPath)
+                TemporaryPaths.unregister(claimPath)
             }
             close(fd)
             fd = -1

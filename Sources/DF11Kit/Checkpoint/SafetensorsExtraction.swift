@@ -17,25 +17,8 @@ enum SafetensorsExtraction {
         throw UsageError("'\(path)' has no tensor '\(name)' (see df11 ls)")
     }
 
-    /// Copies a tensor's bytes from `source` to `sink` in 4 MiB pieces.
-    static func copy(tensor: TensorInfo, from source: TensorReading, to sink: ByteSink) throws {
-        let step: UInt64 = 1 << 22
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(step), alignment: 16)
-        defer { buffer.deallocate() }
-        var done: UInt64 = 0
-        while done < tensor.byteCount {
-            let n = min(step, tensor.byteCount - done)
-            try source.read(tensor: tensor, range: done ..< done + n, into: buffer)
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0 ..< Int(n)]))
-            done += n
-        }
+    /// Copies a tensor's bytes from `source` to `sink`.
+    static func copy(tensor: TensorInfo, from source: TensorSource, to sink: ByteSink) throws {
+        try source.forEachPiece(of: tensor) { piece, _ in try sink.write(piece) }
     }
 }
-
-/// Reads a tensor's bytes by range: a safetensors file, or a DFloat11 model's set of files.
-protocol TensorReading {
-    func read(tensor: TensorInfo, range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws
-}
-
-extension SafetensorsFile: TensorReading {}
-extension TensorSourceSet: TensorReading {}

@@ -31,6 +31,9 @@ public struct CheckpointReport: OperationReport {
     /// verify: copied files checked against the checksums `df11.index.json` records; nil when it records none
     /// (a directory written before df11 recorded them).
     public var copiedChecked: Int?
+    /// verify, decompress: files proven equal to the originals by the SHA-256 their provenance records (a batch
+    /// output), and where they came from; nil without provenance.
+    public var provenChecked: (files: Int, origin: String)?
     public var seconds: Double = 0
     public var threads: Int
 
@@ -56,6 +59,10 @@ public struct CheckpointReport: OperationReport {
             })),
             JSONMember(key: "copied", value: .strings(copied)),
         ]
+        if let provenChecked {
+            members += [JSONMember(key: "sha256_checked", value: .int(provenChecked.files)),
+                        JSONMember(key: "provenance", value: .string(provenChecked.origin))]
+        }
         if operation == .verify {
             members.append(JSONMember(key: "copied_checked", value: copiedChecked.map { .int($0) } ?? .null))
         }
@@ -89,7 +96,7 @@ public struct CheckpointReport: OperationReport {
                 + "(\(Percent.text(fraction: ratio))) in \(time), \(rate)"
                 + (copied.isEmpty ? "" : "; copied \(copied.count) other files")
         case .decompress:
-            return "restored \(ByteFormatting.bytes(originalBytes)) in \(time), \(rate)"
+            return "restored \(ByteFormatting.bytes(originalBytes)) in \(time), \(rate)" + provenText
         case .verify:
             let tensors = files.reduce(0) { $0 + $1.tensors }
             let blocks = files.reduce(0) { $0 + $1.blocks }
@@ -100,8 +107,15 @@ public struct CheckpointReport: OperationReport {
                     ?? "; \(copied.count) copied file\(copied.count == 1 ? "" : "s") not checked (\(DirectoryManifest.fileName) "
                         + "records no checksums: written by an older df11)"
             }
-            return text
+            return text + provenText
         }
+    }
+
+    private var provenText: String {
+        guard let provenChecked else { return "" }
+        let plural = provenChecked.files == 1 ? "" : "s"
+        return "; \(provenChecked.files) file\(plural) proven identical to the original\(plural) by SHA-256 "
+            + "(provenance: \(provenChecked.origin))"
     }
 }
 
@@ -175,27 +189,41 @@ public enum CheckpointOperations {
             let manifest = try DirectoryManifest.read(directory: input)
             try Checkpoint.checkLinks(manifest.files.map(\.container) + manifest.copied, in: input,
                                       followSymlinks: options.followSymlinks)
+            let provenance = SourceProvenance.beside(input)
+            var proven = 0
             try intoDirectory(output, input: input, force: options.force) { directory in
                 let meter = options.meter("decompress", total: manifest.files.reduce(0) { $0 + $1.originalSize })
                 defer { meter?.finish() }
                 for entry in manifest.files {
                     let destination = try FileSystem.inside(directory, entry.original, origin: "an original file of \(DirectoryManifest.fileName)")
                     try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
+                    let check = provenance.flatMap { $0.sha256[entry.original] == nil ? nil : ($0, entry.original) }
                     let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
-                                                               output: destination, options: options, progress: meter)
+                                                               output: destination, options: options, progress: meter,
+                                                               proving: check)
+                    if check != nil { proven += 1 }
                     report.files.append(.init(input: entry.container, output: entry.original, tensors: s.tensors,
                                               blocks: s.blocks, originalBytes: s.originalBytes,
                                               containerBytes: s.containerBytes))
                 }
                 for name in manifest.copied {
-                    try copyFile(FileSystem.join(input, name),
-                                 to: FileSystem.inside(directory, name, origin: "a copied file of \(DirectoryManifest.fileName)"),
-                                 force: options.force, expected: manifest.checksum(of: name))
+                    let destination = try FileSystem.inside(directory, name, origin: "a copied file of \(DirectoryManifest.fileName)")
+                    try copyFile(FileSystem.join(input, name), to: destination, force: options.force,
+                                 expected: manifest.checksum(of: name))
+                    if let provenance, provenance.sha256[name] != nil {
+                        try provenance.check(name: name, digest: try SHA256.hex(ofFile: destination), path: destination)
+                        proven += 1
+                    }
                 }
                 report.copied = manifest.copied
             }
+            if let provenance, proven > 0 { report.provenChecked = (proven, provenance.origin) }
         } else {
-            let s = try ContainerOperations.decompress(input: input, output: output, options: options)
+            let provenance = SourceProvenance.beside(input)
+            let check = provenance.flatMap { p in p.onlyName.map { (p, $0) } }
+            let s = try ContainerOperations.decompress(input: input, output: output, options: options, progress: nil,
+                                                       proving: check)
+            if let check { report.provenChecked = (1, check.0.origin) }
             report.files = [.init(input: input, output: output, tensors: s.tensors, blocks: s.blocks,
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         }
@@ -213,9 +241,13 @@ public enum CheckpointOperations {
                                       followSymlinks: options.followSymlinks)
             let meter = options.meter("verify", total: manifest.files.reduce(0) { $0 + $1.originalSize })
             defer { meter?.finish() }
+            let provenance = SourceProvenance.beside(input)
+            var proven = 0
             for entry in manifest.files {
+                let check = provenance.flatMap { $0.sha256[entry.original] == nil ? nil : ($0, entry.original) }
                 let s = try ContainerOperations.verify(input: FileSystem.join(input, entry.container), options: options,
-                                                       progress: meter)
+                                                       progress: meter, proving: check)
+                if check != nil { proven += 1 }
                 guard s.originalBytes == entry.originalSize, s.containerBytes == entry.containerSize else {
                     throw ContainerError(file: FileSystem.join(input, entry.container), .sizeMismatch(
                         "\(DirectoryManifest.fileName) records \(entry.originalSize) → \(entry.containerSize) bytes, "
@@ -235,9 +267,20 @@ public enum CheckpointOperations {
                 }
                 report.copiedChecked = manifest.copied.count
             }
+            if let provenance {
+                for name in manifest.copied where provenance.sha256[name] != nil {
+                    let path = FileSystem.join(input, name)
+                    try provenance.check(name: name, digest: try SHA256.hex(ofFile: path), path: path)
+                    proven += 1
+                }
+                if proven > 0 { report.provenChecked = (proven, provenance.origin) }
+            }
             report.copied = manifest.copied
         } else {
-            let s = try ContainerOperations.verify(input: input, options: options)
+            let provenance = SourceProvenance.beside(input)
+            let check = provenance.flatMap { p in p.onlyName.map { (p, $0) } }
+            let s = try ContainerOperations.verify(input: input, options: options, progress: nil, proving: check)
+            if let check { report.provenChecked = (1, check.0.origin) }
             report.files = [.init(input: input, output: nil, tensors: s.tensors, blocks: s.blocks,
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         }
@@ -264,8 +307,8 @@ public enum CheckpointOperations {
         try FileSystem.createDirectories(parent)
         TemporaryFiles.removeStale(in: parent)
         let staging = FileSystem.join(parent, ".\(FileSystem.baseName(of: output)).df11-\(FileSystem.temporaryTag()).tmp")
-        InterruptCleanup.register(staging)
-        defer { InterruptCleanup.unregister(staging) }
+        TemporaryPaths.register(staging)
+        defer { TemporaryPaths.unregister(staging) }
         if mkdir(staging, 0o755) != 0 {
             throw IOFailure(path: output, operation: .create, errno: errno)
         }
@@ -326,7 +369,7 @@ public enum CheckpointOperations {
         let target = try Endpoints.sink(destination, overwrite: force, attributes: FileAttributes(of: source))
         return try target.produce { sink in
             let checksum = StreamingChecksum()
-            try stream(input) { bytes in
+            try input.forEachPiece { bytes in
                 checksum.update(bytes)
                 try sink.write(bytes)
             }
@@ -341,19 +384,8 @@ public enum CheckpointOperations {
     /// The XXH3-64 of the file at `path`, streamed.
     static func digest(of path: String) throws -> UInt64 {
         let checksum = StreamingChecksum()
-        try stream(try InputFile(path: path)) { checksum.update($0) }
+        try InputFile(path: path).forEachPiece { checksum.update($0) }
         return checksum.digest
-    }
-
-    /// Reads `input` front to back in 1 MiB pieces.
-    private static func stream(_ input: InputFile, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try input.read(into: buffer)
-            if n == 0 { break }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
     }
 }
 

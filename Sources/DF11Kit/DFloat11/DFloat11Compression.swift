@@ -128,11 +128,11 @@ public enum DFloat11Compression {
     private static func withStaging<T>(in directory: String, _ body: (String) throws -> T) throws -> T {
         TemporaryFiles.removeStale(in: directory)
         let staging = FileSystem.join(directory, ".df11-staging.df11-\(FileSystem.temporaryTag()).tmp")
-        InterruptCleanup.register(staging)
+        TemporaryPaths.register(staging)
         try FileSystem.createDirectories(staging)
         defer {
             try? FileManager.default.removeItem(atPath: staging)
-            InterruptCleanup.unregister(staging)
+            TemporaryPaths.unregister(staging)
         }
         return try body(staging)
     }
@@ -290,24 +290,13 @@ public enum DFloat11Compression {
         let file = try AtomicOutputFile(path: path, overwrite: true)
         do {
             let stream = try writer.start(sink: file)
-            // Sized to the largest tensor up to 4 MiB and not zero-filled: the rest is often small.
-            let largest = entries.reduce(UInt64(0)) { max($0, $1.from.tensor(named: $1.source)?.byteCount ?? 0) }
-            let step: UInt64 = min(1 << 22, max(largest, 1))
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(step), alignment: 16)
-            defer { buffer.deallocate() }
             for tensor in writer.tensors {
                 try stream.beginTensor(tensor.name)
                 let origin = byName[tensor.name]!
                 guard let info = origin.from.tensor(named: origin.source) else {
                     preconditionFailure("tensor \(origin.source) vanished")
                 }
-                var done: UInt64 = 0
-                while done < info.byteCount {
-                    let n = min(step, info.byteCount - done)
-                    try origin.from.read(tensor: info, range: done ..< done + n, into: buffer)
-                    try stream.write(UnsafeRawBufferPointer(rebasing: buffer[0..<Int(n)]))
-                    done += n
-                }
+                try origin.from.forEachPiece(of: info) { piece, _ in try stream.write(piece) }
             }
             try stream.finish()
             try file.commit()

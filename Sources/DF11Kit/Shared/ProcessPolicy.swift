@@ -6,7 +6,7 @@ import Foundation
 public enum ProcessPolicy {
     /// Installs the handlers that remove unfinished outputs' temporary files on SIGINT, SIGTERM and SIGHUP
     /// (then exit 130 or 128 + signal) and report a mapped input truncated under df11 (SIGBUS, exit 1).
-    public static func installInterruptHandling() { InterruptCleanup.install() }
+    public static func installInterruptHandling() { InterruptHandling.install() }
 
     /// The documented exit status of a failure: 1 bad data or a failed check, 2 could not run.
     public static func exitStatus(for error: Error) -> Int32 {

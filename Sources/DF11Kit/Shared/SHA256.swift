@@ -114,15 +114,8 @@ struct SHA256 {
 
     /// The SHA-256 of the file at `path`, as 64 lowercase hex digits.
     static func hex(ofFile path: String) throws -> String {
-        let input = try InputFile(path: path)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
         var hasher = SHA256()
-        while true {
-            let n = try input.read(into: buffer)
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try InputFile(path: path).forEachPiece { hasher.update($0) }
         return hasher.finish()
     }
 }
@@ -180,4 +173,20 @@ private final class LibCryptoDigest {
         let hex = Array("0123456789abcdef".utf8)
         return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
     }
+}
+
+/// A sink that hashes what passes through it (SHA-256), and passes it on to `next` if there is one.
+final class HashingSink: ByteSink {
+    private var hasher = SHA256()
+    private let next: ByteSink?
+
+    init(passingTo next: ByteSink? = nil) { self.next = next }
+
+    func write(_ data: UnsafeRawBufferPointer) throws {
+        hasher.update(data)
+        try next?.write(data)
+    }
+
+    /// The SHA-256 of everything written, as 64 lowercase hex digits.
+    func finish() -> String { hasher.finish() }
 }
