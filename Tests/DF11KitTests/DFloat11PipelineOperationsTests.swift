@@ -105,6 +105,23 @@ final class DFloat11PipelineOperationsTests: XCTestCase {
         }
     }
 
+    /// A component whose config.json does not name its class is recognised by the class model_index.json gives it.
+    func testComponentRecognisedByModelIndex() throws {
+        let source = try pipeline()
+        let configPath = source + "/transformer/config.json"
+        let config = try JSONParser().parse(FileSystem.readSmallFile(configPath))
+        try AtomicOutputFile.write(contents: JSONValue.object(config.members!.filter { $0.key != "_class_name" }).encode(.indented),
+                                   to: configPath, overwrite: true)
+        let out = FileSystem.directoryName(of: source) + "/out"
+        let report = try DF11.compress(CompressRequest(input: source, output: out, format: .dfloat11), options: options)
+        XCTAssertEqual(report.json["components"]?["transformer"]?["architecture"]?.stringValue, "flux")
+        XCTAssertEqual(report.json["components"]?["transformer"]?["pattern_source"]?.stringValue, "arch")
+        for name in ["transformer_blocks_0.safetensors", "diffusion_pytorch_model.safetensors", "config.json"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: out + "/transformer/" + name),
+                           FileManager.default.contents(atPath: golden("flux-diffusers/official/" + name)), name)
+        }
+    }
+
     func testRefusals() throws {
         let source = try pipeline()
         let out = FileSystem.directoryName(of: source) + "/out"

@@ -17,15 +17,17 @@ enum DFloat11PipelineOperations {
                              + "(e.g. \(FileSystem.join(input, "transformer"))) rather than the pipeline \(input)")
         }
         // Decided before anything is written: the components to convert, each planned as it will be compressed.
-        var convert: [String] = []
+        var convert: [(component: String, options: DFloat11CompressOptions)] = []
         var warnings: [String] = []
         var firstRefusal: Error?
         for component in pipeline.components {
-            guard let preset = pipeline.preset(of: component) else { continue }
+            guard let (preset, byConfig) = pipeline.preset(of: component) else { continue }
+            var componentOptions = dfloat11
+            if !byConfig { componentOptions.pattern = .preset(preset.name) }     // named by model_index.json only
             do {
-                _ = try DFloat11CompressionPlan(input: pipeline.path(of: component), dfloat11: dfloat11,
+                _ = try DFloat11CompressionPlan(input: pipeline.path(of: component), dfloat11: componentOptions,
                                                 followSymlinks: options.followSymlinks)
-                convert.append(component)
+                convert.append((component, componentOptions))
             } catch let error as DF11Failure {
                 // A component the preset names but cannot convert (another naming, not bf16) is copied as it is.
                 firstRefusal = firstRefusal ?? error
@@ -41,13 +43,13 @@ enum DFloat11PipelineOperations {
         for warning in warnings { warn?(DFloat11CompressReport.Warning(code: "component-copied", unit: nil, message: warning)) }
         var report = DFloat11PipelineReport(operation: "compress", input: input, output: output)
         report.warnings = warnings
-        let copied = CheckpointOperations.excludingOutput(try pipeline.files(excluding: Set(convert)),
+        let copied = CheckpointOperations.excludingOutput(try pipeline.files(excluding: Set(convert.map(\.component))),
                                                           root: pipeline.root, output: output)
         try CheckpointOperations.intoDirectory(output, input: pipeline.root, force: options.force) { directory in
-            for component in convert {
+            for (component, componentOptions) in convert {
                 var result = try DFloat11Compression.compress(input: pipeline.path(of: component),
                                                               output: FileSystem.join(directory, component),
-                                                              options: options, dfloat11: dfloat11, warn: warn)
+                                                              options: options, dfloat11: componentOptions, warn: warn)
                 result.output = FileSystem.join(output, component)     // not the staging directory's name
                 report.components.append((component, result))
             }

@@ -13,6 +13,8 @@ struct DiffusersPipeline {
     /// The components `model_index.json` lists (`"name": [library, class]`) that are folders of the pipeline, in
     /// name order.
     let components: [String]
+    /// Each component's class as `model_index.json` names it.
+    let classes: [String: String]
 
     /// Whether `path` is a pipeline folder: a directory with `model_index.json` and no `.safetensors` file of its
     /// own (a model folder that happens to hold a `model_index.json` stays a model).
@@ -36,23 +38,35 @@ struct DiffusersPipeline {
             throw UsageError("cannot read \(indexPath) as JSON: \((error as? DF11Failure)?.description ?? "\(error)")")
         }
         guard let members = index.members else { throw UsageError("\(indexPath) is not a JSON object") }
-        components = members.filter { member in
+        let listed = members.filter { member in
             !member.key.hasPrefix("_") && member.value.elements?.count == 2 && FileSystem.isSafeComponent(member.key)
                 && FileSystem.kind(of: FileSystem.join(root, member.key)) == .directory
-        }.map(\.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        components = listed.map(\.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var classes: [String: String] = [:]
+        for member in listed { classes[member.key] = member.value.elements?[1].stringValue }
+        self.classes = classes
     }
 
     /// The folder of `component`.
     func path(of component: String) -> String { FileSystem.join(root, component) }
 
-    /// The preset the component's `config.json` selects (diffusers' `_class_name`, transformers' `architectures`
-    /// or `model_type`), or nil.
-    func preset(of component: String) -> ArchitecturePreset? {
+    /// The preset for a component: the one its `config.json` selects (diffusers' `_class_name`, transformers'
+    /// `architectures` or `model_type`; `byConfig` true), else the one whose classes include the class
+    /// `model_index.json` gives it (`byConfig` false: compress must then be told the preset); nil for none, and
+    /// for a component already in the DFloat11 layout.
+    func preset(of component: String) -> (preset: ArchitecturePreset, byConfig: Bool)? {
         let configPath = FileSystem.join(path(of: component), "config.json")
-        guard FileSystem.kind(of: configPath) == .regularFile,
-              let config = try? JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 64 << 20)),
-              config["dfloat11_config"] == nil else { return nil }
-        return ArchitecturePreset.select(config: config)
+        var config: JSONValue?
+        if FileSystem.kind(of: configPath) == .regularFile {
+            config = try? JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 64 << 20))
+            if config?["dfloat11_config"] != nil { return nil }
+        }
+        if let found = config.flatMap(ArchitecturePreset.select(config:)) { return (found, true) }
+        guard let name = classes[component],
+              let found = ArchitecturePreset.all.first(where: { $0.classNames.contains(name) || $0.architectures.contains(name) })
+        else { return nil }
+        return (found, false)
     }
 
     /// Whether the component's folder holds a model in the DFloat11 layout.
