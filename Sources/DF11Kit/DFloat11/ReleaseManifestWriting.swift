@@ -9,6 +9,11 @@ import Safetensors
 enum ReleaseManifestWriting {
     static func write(release: String, against source: String, options: RunOptions) throws -> ManifestReport {
         let clock = Stopwatch()
+        if FileSystem.kind(of: release) == .regularFile {
+            throw UsageError("\(release) is a bare DFloat11 file: a manifest lives beside a release's config.json; put "
+                             + "the file as model.safetensors in a folder with its config.json ({\"dfloat11_config\": …}) "
+                             + "and give that folder")
+        }
         guard DFloat11Model.isDFloat11Directory(release) else {
             throw UsageError("\(release) is not a DFloat11 model directory (config.json with dfloat11_config)")
         }
