@@ -109,6 +109,20 @@ public struct SafetensorsWriter {
         dataSectionSize = offset
     }
 
+    /// Plans the file whose header `header` was read from: the same header bytes (the JSON exactly as it was,
+    /// padding included), the same tensors at the same offsets, so that writing every tensor's bytes reproduces
+    /// that file byte for byte.
+    public init(reproducing header: SafetensorsHeader, fileName: String) {
+        self.fileName = fileName
+        tensors = header.tensorsInFileOrder
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + header.rawHeader.count)
+        withUnsafeBytes(of: UInt64(header.rawHeader.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: header.rawHeader)
+        headerBytes = bytes
+        dataSectionSize = header.dataSectionSize
+    }
+
     /// `descriptions` sorted as the official library sorts them: dtype descending, then name bytewise.
     public static func libraryOrder(_ descriptions: [TensorDescription]) -> [TensorDescription] {
         descriptions.sorted { left, right in

@@ -1,4 +1,7 @@
 import DF11IO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where tensors are read from: a checkpoint (one or more safetensors files) or a unit file. Reads may be
 /// issued from several threads.
@@ -28,6 +31,30 @@ extension TensorSource {
         defer { buffer.deallocate() }
         try read(tensor: tensor, range: range, into: buffer)
         return try body(UnsafeRawBufferPointer(buffer))
+    }
+
+    /// The offset of the first byte at which `tensor` here and `other` in `source` differ, nil when their bytes
+    /// are the same; compared 4 MiB at a time, whatever their size. Tensors of different sizes differ at the end
+    /// of the shorter.
+    public func firstDifference(_ tensor: TensorInfo, from other: TensorInfo, in source: TensorSource) throws -> UInt64? {
+        let step: UInt64 = 1 << 22
+        let common = min(tensor.byteCount, other.byteCount)
+        let a = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(step, max(common, 1))), alignment: 16)
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: a.count, alignment: 16)
+        defer { a.deallocate(); b.deallocate() }
+        var offset: UInt64 = 0
+        while offset < common {
+            let n = min(step, common - offset)
+            try read(tensor: tensor, range: offset ..< offset + n, into: a)
+            try source.read(tensor: other, range: offset ..< offset + n, into: b)
+            if memcmp(a.baseAddress!, b.baseAddress!, Int(n)) != 0 {
+                var i = 0
+                while a[i] == b[i] { i += 1 }
+                return offset + UInt64(i)
+            }
+            offset += n
+        }
+        return tensor.byteCount == other.byteCount ? nil : common
     }
 
     /// Reads `tensor` front to back in pieces of at most 4 MiB (one buffer, sized to the tensor up to that) and

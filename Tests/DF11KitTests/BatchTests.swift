@@ -98,11 +98,20 @@ final class BatchTests: XCTestCase {
     /// the SHA-256 its record holds; a record that disagrees fails both (exit 1), and decompress leaves nothing.
     func testVerifyAndDecompressProveTheOriginalsBySHA256() throws {
         let hub = scratch + "/hub"
-        try HubCacheBuilder(root: hub).add("acme/mystery", fixtureDirectory: fixture("dfloat11-golden/llama-untied/source"),
-                                           config: Data(#"{"architectures":["MysteryForCausalLM"]}"#.utf8))
+        let cache = HubCacheBuilder(root: hub)
+        try cache.add("acme/mystery", fixtureDirectory: fixture("dfloat11-golden/llama-untied/source"),
+                      config: Data(#"{"architectures":["MysteryForCausalLM"]}"#.utf8))
+        try cache.add("meta/tiny-llama", fixtureDirectory: fixture("tiny-llama"))
         let out = scratch + "/out"
         let batch = try runDF11(["batch", hub, "-o", out, "-q"], environment: [:])
         XCTAssertEqual(batch.status, 0, batch.stderr)
+
+        // The DFloat11 output: decompress writes the source's own files again and proves them by both hashes.
+        let dfloat11 = try runDF11(["decompress", out + "/meta--tiny-llama", "-o", scratch + "/llama", "--json"])
+        XCTAssertEqual(dfloat11.status, 0, dfloat11.stderr)
+        let restored = try JSONSerialization.jsonObject(with: dfloat11.stdout) as! [String: Any]
+        XCTAssertEqual(restored["originals_restored"] as? Int, 5, "\(restored)")
+        XCTAssertTrue((restored["provenance"] as? String ?? "").hasPrefix("meta/tiny-llama@"), "\(restored)")
         let entry = out + "/acme--mystery"
         let recordPath = entry + ".df11-batch.json"
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as! [String: Any]
@@ -129,6 +138,32 @@ final class BatchTests: XCTestCase {
         let refused = try runDF11(["decompress", entry, "-o", scratch + "/restored2"])
         XCTAssertEqual(refused.status, 1, refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored2"))
+    }
+
+    /// A directory filled by `hf download --local-dir` records each LFS file's SHA-256 in its download metadata:
+    /// the batch takes it from there (no hashing) while the file is not newer than the record, else computes it.
+    func testLocalDirDownloadMetadataGivesTheSHA256() throws {
+        let model = scratch + "/model"
+        try FileManager.default.copyItem(atPath: fixture("tiny-llama"), toPath: model)
+        let metadata = model + "/.cache/huggingface/download"
+        try FileManager.default.createDirectory(atPath: metadata, withIntermediateDirectories: true)
+        let now = Date().timeIntervalSince1970
+        let recorded = String(repeating: "ab", count: 32)
+        try "0123456789abcdef0123456789abcdef01234567\n\(recorded)\n\(now + 5)\n"
+            .write(toFile: metadata + "/model-00001-of-00002.safetensors.metadata", atomically: true, encoding: .utf8)
+        try "0123456789abcdef0123456789abcdef01234567\n\(recorded)\n\(now - 3600)\n"   // older than the file
+            .write(toFile: metadata + "/model-00002-of-00002.safetensors.metadata", atomically: true, encoding: .utf8)
+        let run = try runDF11(["batch", model, "-o", scratch + "/out", "-q", "--format", "native"], environment: [:])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
+            scratch + "/out/model.df11-batch.json"))) as! [String: Any]
+        let hashes = Dictionary(uniqueKeysWithValues: (record["sources"] as! [[String: Any]]).map {
+            ($0["name"] as! String, $0["sha256"] as! String)
+        })
+        XCTAssertEqual(hashes["model-00001-of-00002.safetensors"], recorded)
+        let second = try Data(contentsOf: URL(fileURLWithPath: model + "/model-00002-of-00002.safetensors"))
+        XCTAssertEqual(hashes["model-00002-of-00002.safetensors"], SHA256.hex([UInt8](second)))
+        XCTAssertNil(hashes.keys.first { $0.hasPrefix(".cache") }, "the download metadata is not a source")
     }
 
     func testRepositoryIdsResolveInHFHubCacheAndHFHome() throws {

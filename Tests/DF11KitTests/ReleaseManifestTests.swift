@@ -59,6 +59,60 @@ final class ReleaseManifestTests: XCTestCase {
         }
     }
 
+    /// With the source's headers and small files in the manifest, decompress writes the source's own files again,
+    /// byte for byte (the shards, their index, config.json), and checks each against the manifest's checksum.
+    func testDecompressRestoresTheSourceFilesByteForByte() throws {
+        for source in [fixture("tiny-llama"), golden("llama-tied/source"), golden("bert-1layer/source")] {
+            let scratch = makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            _ = try DFloat11Compression.compress(input: source, output: scratch + "/release", options: options,
+                                                 dfloat11: DFloat11CompressOptions())
+            let report = try DFloat11Decompression.decompress(input: scratch + "/release", output: scratch + "/restored",
+                                                              options: options)
+            let names = try FileManager.default.contentsOfDirectory(atPath: source).sorted()
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch + "/restored").sorted(), names)
+            for name in names {
+                XCTAssertEqual(FileManager.default.contents(atPath: scratch + "/restored/" + name),
+                               FileManager.default.contents(atPath: source + "/" + name), "\(source): \(name)")
+            }
+            XCTAssertEqual(report.originalsRestored, names.count, source)
+            XCTAssertTrue(report.text.contains("restored byte for byte"), report.text)
+
+            // Asked for another layout, the library's: one model.safetensors.
+            let resharded = try DFloat11Decompression.decompress(input: scratch + "/release", output: scratch + "/one",
+                                                                 options: options, maxShardSize: 1 << 40)
+            XCTAssertEqual(resharded.originalsRestored, 0)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/one/model.safetensors"))
+        }
+    }
+
+    /// A manifest whose recorded header was changed describes a file that is not the original: decompress refuses
+    /// (bad data), naming it, and leaves no output.
+    func testARestoredFileThatIsNotTheOriginalIsRefused() throws {
+        let scratch = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        _ = try DFloat11Compression.compress(input: fixture("tiny-llama"), output: scratch + "/release", options: options,
+                                             dfloat11: DFloat11CompressOptions())
+        let path = scratch + "/release/df11-manifest.json"
+        var manifest = try JSONParser().parse(FileSystem.readSmallFile(path))
+        guard case .object(var members) = manifest, let i = members.firstIndex(where: { $0.key == "source_files" }),
+              case .array(var files) = members[i].value, case .object(var file) = files[0],
+              let h = file.firstIndex(where: { $0.key == "header" }), let header = file[h].value.stringValue else {
+            return XCTFail("no header in the manifest")
+        }
+        file[h].value = .string(header.replacingOccurrences(of: "\"BF16\"", with: "\"F16\""))
+        files[0] = .object(file)
+        members[i].value = .array(files)
+        manifest = .object(members)
+        try AtomicOutputFile.write(contents: manifest.encode(.indented), to: path, overwrite: true)
+        XCTAssertThrowsError(try DFloat11Decompression.decompress(input: scratch + "/release",
+                                                                  output: scratch + "/restored", options: options)) { error in
+            XCTAssertEqual((error as? CodedFailure)?.code, "restored-file-differs", "\(error)")
+            XCTAssertEqual((error as? DF11Failure)?.category, .badData)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored"))
+    }
+
     func testTiedWeightIsRecorded() throws {
         let dir = try release("llama-tied")
         let manifest = try JSONParser().parse(FileSystem.readSmallFile(dir + "/df11-manifest.json"))
@@ -173,7 +227,7 @@ final class ReleaseManifestTests: XCTestCase {
     }
 
     /// A diffusers model's release keeps only dfloat11_config in config.json (as the official tool leaves it):
-    /// the manifest records the source's config.json, so decompress restores the component bit for bit —
+    /// the manifest records the source's config.json text, so decompress restores the component bit for bit —
     /// diffusion_pytorch_model.safetensors and config.json — from either layout; `df11 manifest` on the official
     /// release writes the same manifest.
     func testDiffusersComponentIsRestoredBitForBitWithItsConfig() throws {
@@ -184,7 +238,8 @@ final class ReleaseManifestTests: XCTestCase {
             _ = try DFloat11Compression.compress(input: source, output: out + "/release", options: options,
                                                  dfloat11: DFloat11CompressOptions(singleFile: single))
             let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
-            XCTAssertEqual(manifest["source_config"]?.stringValue.map { Array($0.utf8) },
+            let config = manifest["source_files"]?.elements?.first { $0["name"]?.stringValue == "config.json" }
+            XCTAssertEqual(config?["text"]?.stringValue.map { Array($0.utf8) },
                            Array(try FileSystem.readSmallFile(source + "/config.json")))
             let verified = try DFloat11Verification.verify(input: out + "/release", options: options, verify: .init())
             XCTAssertEqual(verified.manifest, "checked")
@@ -205,7 +260,7 @@ final class ReleaseManifestTests: XCTestCase {
     }
 
     /// A plain module's single file (as ComfyUI's are: no config.json, no __metadata__) comes back bit for bit
-    /// under its own name, with no config.json: the manifest records the file's name and its missing metadata.
+    /// under its own name, with no config.json: the manifest names the file by its own name and keeps its header.
     func testPlainModuleFileIsRestoredBitForBit() throws {
         for c in ["flux-comfyui", "conv-bagel"] {
             let source = makeTemporaryDirectory()
@@ -216,8 +271,7 @@ final class ReleaseManifestTests: XCTestCase {
                 _ = try DFloat11Compression.compress(input: source + "/flux1-x.safetensors", output: out + "/release",
                                                      options: options, dfloat11: DFloat11CompressOptions(singleFile: single))
                 let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
-                XCTAssertEqual(manifest["source_metadata"], .null)
-                XCTAssertNil(manifest["source_config"])
+                XCTAssertEqual(manifest["source_files"]?.elements?.map { $0["name"]?.stringValue }, ["flux1-x.safetensors"])
                 let report = try DFloat11Decompression.decompress(input: out + "/release", output: out + "/back", options: options)
                 XCTAssertEqual(report.weightFiles, ["flux1-x.safetensors"])
                 XCTAssertEqual(FileManager.default.contents(atPath: out + "/back/flux1-x.safetensors"),

@@ -230,10 +230,10 @@ private final class BatchHashing: @unchecked Sendable {
     private let group = DispatchGroup()
     private var result: Result<[String], Error> = .success([])
 
-    init(_ sources: [BatchRecord.Source]) {
+    init(_ sources: [BatchRecord.Source], checkpointRoot root: String) {
         group.enter()
         let thread = Thread { [self] in
-            result = Result { try sources.map { try BatchRecord.sha256(of: $0) } }
+            result = Result { try sources.map { try BatchRecord.sha256(of: $0, checkpointRoot: root) } }
             group.leave()
         }
         thread.start()
@@ -427,7 +427,8 @@ struct BatchConverter: Sendable {
         try remove(output)
 
         // The sources' SHA-256, computed while the checkpoint is converted (its files are read then anyway).
-        let hashing = BatchHashing(sources)
+        let hashing = BatchHashing(sources, checkpointRoot: checkpoint.kind == .file
+                                   ? FileSystem.directoryName(of: checkpoint.root) : checkpoint.root)
         do {
             try write(format: format, item: item, checkpoint: checkpoint, output: output, dfloat11: dfloat11)
         } catch where format == "dfloat11" && options.format == .auto && Self.isRefusal(error) {
@@ -455,7 +456,7 @@ struct BatchConverter: Sendable {
             try remove(output)
             throw UsageError("an input file changed while it was converted; run the batch again")
         }
-        let written = try BatchRecord.written(output)
+        let written = try BatchRecord.written(output, threads: run.threads)
         result.outputs = BatchRecord.writtenJSON(written)
         result.outputBytes = written.reduce(0) { $0 + $1.bytes }
         let hashes = try hashing.wait()

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DF11Container
 import DF11IO
+import DF11Pipeline
 import Foundation
 import JSON
 import Safetensors
@@ -60,38 +61,59 @@ struct BatchRecord {
         }
     }
 
-    /// A source file's SHA-256: free in a Hugging Face cache (a weight blob's file name is its SHA-256), computed
-    /// otherwise.
-    static func sha256(of source: Source) throws -> String {
+    /// A source file's SHA-256: free in a Hugging Face cache (a weight blob's file name is its SHA-256) and in a
+    /// directory that `hf download --local-dir` filled (its download metadata records it), computed otherwise.
+    static func sha256(of source: Source, checkpointRoot root: String) throws -> String {
         let base = FileSystem.baseName(of: source.path)
-        if base.count == 64, base.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
-           FileSystem.baseName(of: FileSystem.directoryName(of: source.path)) == "blobs" {
+        if isSHA256(base), FileSystem.baseName(of: FileSystem.directoryName(of: source.path)) == "blobs" {
             return base
         }
+        if let recorded = localDownloadSHA256(of: source, root: root) { return recorded }
         return try SHA256.hex(ofFile: source.path)
     }
 
-    /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64.
-    static func written(_ output: String) throws -> [Written] {
+    private static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// What `hf download --local-dir DIR` recorded for a file it downloaded: `DIR/.cache/huggingface/download/
+    /// NAME.metadata` holds the commit, the ETag (for a file stored with Git LFS, its SHA-256; for others a Git
+    /// hash, which is not used) and the time it was written. As huggingface_hub does, the record counts only if
+    /// the file was not modified after it (one second of slack).
+    static func localDownloadSHA256(of source: Source, root: String) -> String? {
+        let path = FileSystem.join(root, ".cache/huggingface/download/" + source.name + ".metadata")
+        guard let bytes = try? FileSystem.readSmallFile(path, limit: 4096) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 3, isSHA256(String(lines[1])), let written = Double(lines[2]) else { return nil }
+        guard Double(source.modifiedNanoseconds) / 1e9 - 1 <= written else { return nil }
+        return String(lines[1])
+    }
+
+    /// Every regular file of the output (a file, or a directory walked in name order), with size and XXH3-64,
+    /// the files hashed on `threads` workers (this read-back is the batch's main cost over `compress`).
+    static func written(_ output: String, threads: Int) throws -> [Written] {
+        var files: [(name: String, path: String)] = []
         if FileSystem.kind(of: output) == .regularFile {
-            return [Written(name: FileSystem.baseName(of: output), bytes: BatchDiscovery.fileSize(output),
-                            xxh3: hex(try CheckpointOperations.digest(of: output)))]
-        }
-        var result: [Written] = []
-        func walk(_ directory: String, _ prefix: String) throws {
-            for name in try FileSystem.entries(of: directory) {
-                let full = FileSystem.join(directory, name)
-                let relative = prefix.isEmpty ? name : prefix + "/" + name
-                switch FileSystem.kind(of: full) {
-                case .directory: try walk(full, relative)
-                case .regularFile:
-                    result.append(Written(name: relative, bytes: BatchDiscovery.fileSize(full),
-                                          xxh3: hex(try CheckpointOperations.digest(of: full))))
-                default: continue
+            files = [(FileSystem.baseName(of: output), output)]
+        } else {
+            func walk(_ directory: String, _ prefix: String) throws {
+                for name in try FileSystem.entries(of: directory) {
+                    let full = FileSystem.join(directory, name)
+                    let relative = prefix.isEmpty ? name : prefix + "/" + name
+                    switch FileSystem.kind(of: full) {
+                    case .directory: try walk(full, relative)
+                    case .regularFile: files.append((relative, full))
+                    default: continue
+                    }
                 }
             }
+            try walk(output, "")
         }
-        try walk(output, "")
+        var result: [Written] = []
+        try OrderedPipeline.forEach(files, threads: min(threads, files.count), work: { file in
+            Written(name: file.name, bytes: BatchDiscovery.fileSize(file.path),
+                    xxh3: hex(try CheckpointOperations.digest(of: file.path)))
+        }, consume: { result.append($0) })
         return result
     }
 

@@ -41,9 +41,6 @@ struct DFloat11CompressionPlan {
     let isDiffusersModel: Bool
     /// The output's config.json.
     let configBytes: [UInt8]
-    /// The source's config.json, when the output's config.json does not hold it (single-file layout, diffusers
-    /// models): the manifest keeps it so that decompress restores it.
-    let sourceConfigText: String?
     /// Other files of the checkpoint to copy (not config.json, not weights).
     let copied: [String]
     /// Unit weights whose shape `df11 decompress` cannot derive from config.json (`WeightShapes`), with why.
@@ -63,12 +60,9 @@ struct DFloat11CompressionPlan {
         let configDirectory = checkpoint.kind == .file ? FileSystem.directoryName(of: input) : checkpoint.root
         let configPath = FileSystem.join(configDirectory, "config.json")
         var config: JSONValue? = nil
-        var configText: String? = nil
         if FileSystem.kind(of: configPath) == .regularFile {
             do {
-                let bytes = try FileSystem.readSmallFile(configPath, limit: 64 << 20)
-                config = try JSONParser().parse(bytes)
-                configText = String(decoding: bytes, as: UTF8.self)   // valid UTF-8: the parser checks it
+                config = try JSONParser().parse(FileSystem.readSmallFile(configPath, limit: 64 << 20))
             } catch {
                 throw UsageError("cannot read \(configPath) as JSON: \((error as? DF11Failure)?.description ?? "\(error)")")
             }
@@ -227,7 +221,6 @@ struct DFloat11CompressionPlan {
         self.shapesNotDerivable = notDerivable
         self.restFileName = restFileName
         self.isDiffusersModel = isDiffusersModel
-        self.sourceConfigText = dfloat11.singleFile || isDiffusersModel ? configText : nil
         self.checkpoint = checkpoint
         self.source = source
         self.inputBytes = inputBytes

@@ -19,6 +19,10 @@ public struct DFloat11DecompressReport: OperationReport {
     public var weightFiles: [String] = []
     public var copied: [String] = []
     public var droppedTied: [String] = []
+    /// The source's own files written again byte for byte from the manifest's description (0: the library's
+    /// layout), and where their SHA-256 came from when it was checked too.
+    public var originalsRestored = 0
+    public var provenance: String?
     public var seconds: Double = 0
     public var threads: Int
 
@@ -37,6 +41,8 @@ public struct DFloat11DecompressReport: OperationReport {
             JSONMember(key: "weight_files", value: .strings(weightFiles)),
             JSONMember(key: "copied", value: .strings(copied)),
             JSONMember(key: "dropped_tied", value: .strings(droppedTied)),
+            JSONMember(key: "originals_restored", value: .int(originalsRestored)),
+            JSONMember(key: "provenance", value: provenance.map { .string($0) } ?? .null),
             JSONMember(key: "seconds", value: .double(seconds)),
             JSONMember(key: "threads", value: .int(threads)),
             JSONMember(key: "bf16_mb_per_s", value: .double(seconds > 0 ? Double(weights * 2) / seconds / 1e6 : 0)),
@@ -49,9 +55,14 @@ public struct DFloat11DecompressReport: OperationReport {
 
     public var text: String {
         let shards = weightFiles.count > 1 ? " in \(weightFiles.count - 1) shards" : ""
-        return "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
+        var text = "decoded \(units) DFloat11 units (\(weights) weights) into \(tensors) tensors\(shards), "
             + "\(ByteFormatting.bytes(outputBytes)) in \(ByteFormatting.formatted(seconds, digits: 2)) s, "
             + ByteFormatting.rate(bytes: weights * 2, seconds: seconds)
+        if originalsRestored > 0 {
+            text += "; the source's \(originalsRestored) files restored byte for byte (XXH3-64 from \(ReleaseManifest.fileName)"
+                + (provenance.map { ", SHA-256 from \($0)" } ?? "") + ")"
+        }
+        return text
     }
 }
 
@@ -85,12 +96,6 @@ public enum DFloat11Decompression {
                                               threads: options.threads)
         var config = model.config
         var configName = FileSystem.join(model.directory, "config.json")
-        // The manifest keeps the source's config.json where the release's holds only dfloat11_config.
-        let manifest = try model.manifestPath.map { try ReleaseManifest(path: $0) }
-        if let text = manifest?.sourceConfig, let source = try? JSONParser().parse(Array(text.utf8)) {
-            config = source
-            configName = FileSystem.join(model.directory, ReleaseManifest.fileName) + " (source_config)"
-        }
         if let modelConfig {
             config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
             configName = modelConfig
@@ -112,9 +117,18 @@ public enum DFloat11Decompression {
                                                       shape: try shapes.shape(of: name, elements: UInt64(range.count))))
             }
         }
+        // With a manifest that describes the source's own files, those files exactly (unless another layout is
+        // asked for).
+        let manifest = maxShardSize == nil && modelConfig == nil
+            ? try model.manifestPath.map { try ReleaseManifest(path: $0) } : nil
+        let original = manifest.flatMap {
+            OriginalLayout(manifest: $0, unitWeightBytes: pieces.mapValues { 2 * UInt64($0.range.count) },
+                           release: model.tensors)
+        }
+        let provenance = original == nil ? nil : SourceProvenance.beside(input)
         // A tied weight (the presets' tied_weights, e.g. lm_head), compressed twice by the official tool: left out
         // when its unit is identical to its tensor's, as transformers saves it.
-        if case .bool(true)? = config["tie_word_embeddings"] {
+        if original == nil, case .bool(true)? = config["tie_word_embeddings"] {
             for tie in ArchitecturePreset.tiedWeights(config: config) {
                 guard let piece = pieces[tie.name], let target = pieces[tie.source], piece.unit != target.unit,
                       try unitsIdentical(decoders[piece.unit].module, decoders[target.unit].module, model) else { continue }
@@ -127,33 +141,28 @@ public enum DFloat11Decompression {
             let info = model.tensors.tensor(named: name)!
             descriptions.append(TensorDescription(name: name, dtype: info.dtype, shape: info.shape))
         }
-        // A diffusers model's release holds its rest in diffusion_pytorch_model.safetensors (diffusers'
-        // save_pretrained): the bf16 checkpoint is named as diffusers names it.
-        // The bf16 checkpoint is named as the source's weights were: one file by its own name (a ComfyUI file's,
-        // `diffusion_pytorch_model.safetensors`), as recorded in the manifest; else a diffusers model's release
-        // (diffusion_pytorch_model.safetensors in it) as diffusers names it; else `model`.
-        let sourceWeights = manifest?.sourceFiles.map(\.name).filter { $0.hasSuffix(".safetensors") } ?? []
+        // Without the original files (no manifest, --max-shard-size): the library's layout, named as diffusers names
+        // a diffusers model's weights (its release holds diffusion_pytorch_model.safetensors, or its manifest names
+        // them so), else as transformers does.
+        let recorded = try model.manifestPath.map { try ReleaseManifest(path: $0) }
+        let recordedNames = recorded?.sourceFiles.map(\.name) ?? []
         let isDiffusers = model.fileNames.contains(DFloat11CompressionPlan.diffusersWeightsName)
-            || sourceWeights.contains { $0.hasPrefix("diffusion_pytorch_model") }
-        var baseName = isDiffusers ? "diffusion_pytorch_model" : "model"
-        if sourceWeights.count == 1, FileSystem.isSafeComponent(sourceWeights[0]), sourceWeights[0].count > 12 {
-            baseName = String(sourceWeights[0].dropLast(12))
-        }
+            || recordedNames.contains { $0.hasPrefix("diffusion_pytorch_model") && $0.hasSuffix(".safetensors") }
         let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
-                             maxBytes: maxShardSize, baseName: baseName)
-        // The source's __metadata__ as the manifest records it (none for a plain module's file), else transformers'.
-        let restoredMetadata: [(key: String, value: String)]? = manifest.map(\.restoredMetadata) ?? [("format", "pt")]
-        let writers = try plan.shards.map {
-            try SafetensorsWriter(tensors: $0.tensors, metadata: restoredMetadata, order: .safetensorsLibrary,
+                             maxBytes: maxShardSize, baseName: isDiffusers ? "diffusion_pytorch_model" : "model")
+        let writers = try original?.writers ?? plan.shards.map {
+            try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
                                   fileName: $0.fileName)
         }
+        let indexName = original.map { $0.indexName } ?? plan.indexFileName
+        let indexBytes = original.map { $0.texts[$0.indexName] } ?? (plan.isSharded ? plan.indexJSON : nil)
 
         try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) { directory in
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
             let previous = try previousWeightFiles(in: directory, baseName: plan.baseName)
-            let written = Set(writers.map(\.fileName) + (plan.isSharded ? [plan.indexFileName] : []))
+            let written = Set(writers.map(\.fileName) + (indexBytes != nil ? [indexName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
                 throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
@@ -165,27 +174,29 @@ public enum DFloat11Decompression {
             var files: [AtomicOutputFile] = []
             do {
                 for writer in writers {
-                    files.append(try AtomicOutputFile(path: FileSystem.join(directory, writer.fileName),
-                                                      overwrite: options.force))
+                    let path = try FileSystem.inside(directory, writer.fileName, origin: "a weight file of the manifest")
+                    try FileSystem.createDirectories(FileSystem.directoryName(of: path))
+                    files.append(try AtomicOutputFile(path: path, overwrite: options.force))
                 }
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
                 // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
-                if stale.contains(plan.indexFileName) {
-                    try FileSystem.removeFile(FileSystem.join(directory, plan.indexFileName))
+                if stale.contains(indexName) {
+                    try FileSystem.removeFile(FileSystem.join(directory, indexName))
                 }
                 // As private as the model's files.
                 let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
-                for file in files {
+                for (writer, file) in zip(writers, files) {
                     if let mode { _ = chmod(file.temporaryPath, mode) }
+                    try original?.check(file.temporaryPath, name: writer.fileName, provenance: provenance)
                     try file.commit()
                 }
-                if plan.isSharded {     // last: an index only ever names complete shards
-                    try AtomicOutputFile.write(contents: plan.indexJSON,
-                                               to: FileSystem.join(directory, plan.indexFileName),
-                                               overwrite: options.force)
+                if let indexBytes {     // last: an index only ever names complete shards
+                    let path = FileSystem.join(directory, indexName)
+                    try AtomicOutputFile.write(contents: indexBytes, to: path, overwrite: options.force)
+                    if let mode { _ = chmod(path, mode) }
                 }
-                for name in stale where name != plan.indexFileName {
+                for name in stale where name != indexName {
                     try FileSystem.removeFile(FileSystem.join(directory, name))
                 }
             } catch {
@@ -194,18 +205,20 @@ public enum DFloat11Decompression {
             }
             report.weights = pieces.values.reduce(0) { $0 + UInt64($1.range.count) }
             report.units = decoders.count
-            report.tensors = descriptions.count
+            report.tensors = writers.reduce(0) { $0 + $1.tensors.count }
             report.outputBytes = writers.reduce(0) { $0 + $1.fileSize }
-            report.weightFiles = writers.map(\.fileName) + (plan.isSharded ? [plan.indexFileName] : [])
+            report.weightFiles = writers.map(\.fileName) + (indexBytes != nil ? [indexName] : [])
 
-            // config.json: the source's as the manifest keeps it (a release whose config.json holds only
-            // dfloat11_config), else without dfloat11_config; none when the manifest says the source had none
-            // (a plain module's or ComfyUI file). Other files as they are.
+            // config.json as it was (from the manifest), or without dfloat11_config; none when the manifest says the
+            // source had none (a plain module's or ComfyUI file). Other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            let sourceHadConfig = manifest.map { $0.sourceFiles.contains { $0.name == "config.json" } } ?? true
+            // (The manifest's text of config.json serves the library's layout too: a diffusers model's or single-file
+            // release's config.json holds only dfloat11_config.)
+            let recordedConfig = recorded?.sourceFiles.first { $0.name == "config.json" }?.text.map { Array($0.utf8) }
+            let sourceHadConfig = recorded.map { _ in recordedNames.contains("config.json") } ?? true
             if sourceHadConfig {
-                try AtomicOutputFile.write(contents: manifest?.sourceConfig.map { Array($0.utf8) }
+                try AtomicOutputFile.write(contents: original?.texts["config.json"] ?? recordedConfig
                                                ?? configOut.encode(.indented) + [0x0A],
                                            to: FileSystem.join(directory, "config.json"), overwrite: options.force)
                 if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
@@ -217,6 +230,17 @@ public enum DFloat11Decompression {
                                                   to: FileSystem.inside(directory, name, origin: "a copied file"),
                                                   force: options.force)
                 report.copied.append(name)
+            }
+            if let original {
+                // The small files too, and the copied ones the manifest lists: every source file proven.
+                var proven = writers.count
+                for name in [indexName, "config.json"] + report.copied
+                    where original.expected[name] != nil && FileSystem.kind(of: FileSystem.join(directory, name)) == .regularFile {
+                    try original.check(FileSystem.join(directory, name), name: name, provenance: provenance)
+                    proven += 1
+                }
+                report.originalsRestored = proven
+                report.provenance = provenance?.origin
             }
         }
         report.seconds = clock.seconds
@@ -413,10 +437,8 @@ public enum DFloat11Decompression {
             guard let x = model.tensors.tensor(named: a + "." + kind.rawValue),
                   let y = model.tensors.tensor(named: b + "." + kind.rawValue),
                   x.byteCount == y.byteCount, x.shape == y.shape else { return false }
-            var p = [UInt8](repeating: 0, count: Int(x.byteCount)), q = p
-            try p.withUnsafeMutableBytes { try model.tensors.read(tensor: x, range: 0 ..< x.byteCount, into: $0) }
-            try q.withUnsafeMutableBytes { try model.tensors.read(tensor: y, range: 0 ..< y.byteCount, into: $0) }
-            if p != q { return false }
+            // 4 MiB at a time: an embedding's units can be larger than the memory df11 may use.
+            if try model.tensors.firstDifference(x, from: y, in: model.tensors) != nil { return false }
         }
         return true
     }

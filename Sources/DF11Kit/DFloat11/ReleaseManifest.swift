@@ -26,7 +26,20 @@ struct ReleaseManifest: Equatable {
         let name: String
         let bytes: UInt64
         let xxh3: UInt64
+        /// A weight file's safetensors header, the JSON exactly as it was (padding included): with every tensor's
+        /// bytes, all decompress needs to write the original file again byte for byte.
+        var header: String? = nil
+        /// The whole text of a small file the release does not hold as it was (`config.json`, which gains
+        /// `dfloat11_config`; the shards' index).
+        var text: String? = nil
     }
+
+    /// Files that decompress writes from the manifest's `text` rather than copies from the release.
+    static let restoredFromText: Set<String> = ["config.json", Checkpoint.indexFileName, diffusersIndexName]
+    /// A sharded diffusers model's index (the release holds its weights in one file and does not copy it).
+    static let diffusersIndexName = "diffusion_pytorch_model.safetensors.index.json"
+    /// The largest file kept whole as `text`.
+    static let maxTextBytes: UInt64 = 4 << 20
 
     var df11Version: String
     var tensors: [Tensor]
@@ -34,37 +47,17 @@ struct ReleaseManifest: Equatable {
     /// Weights of the release that are not source tensors but the same bytes as one (a tied `lm_head.weight`
     /// compressed from `model.embed_tokens.weight`): name → source tensor name.
     var tied: [(name: String, source: String)]
-    /// The source's config.json, verbatim, when the release's config.json does not hold it (the single-file
-    /// layout and diffusers models keep only `dfloat11_config` there): decompress restores it from here.
-    var sourceConfig: String?
-    /// The `__metadata__` of the source's one weight file when it is not `{"format": "pt"}` (what transformers and
-    /// diffusers write, and decompress writes by default): `.null` for none (a plain module's or ComfyUI file),
-    /// else the object; nil (the field absent) otherwise.
-    var sourceMetadata: JSONValue?
 
-    init(df11Version: String, tensors: [Tensor], sourceFiles: [SourceFile], tied: [(name: String, source: String)],
-         sourceConfig: String? = nil, sourceMetadata: JSONValue? = nil) {
+    init(df11Version: String, tensors: [Tensor], sourceFiles: [SourceFile], tied: [(name: String, source: String)]) {
         self.df11Version = df11Version
         self.tensors = tensors
         self.sourceFiles = sourceFiles
         self.tied = tied
-        self.sourceConfig = sourceConfig
-        self.sourceMetadata = sourceMetadata
-    }
-
-    /// The `__metadata__` a restored weight file gets: the source's as recorded, else `{"format": "pt"}`.
-    var restoredMetadata: [(key: String, value: String)]? {
-        switch sourceMetadata {
-        case nil: return [("format", "pt")]
-        case .null?: return nil
-        case let value?: return value.members?.compactMap { m in m.value.stringValue.map { (m.key, $0) } }
-        }
     }
 
     static func == (a: ReleaseManifest, b: ReleaseManifest) -> Bool {
         a.df11Version == b.df11Version && a.tensors == b.tensors && a.sourceFiles == b.sourceFiles
             && a.tied.map(\.name) == b.tied.map(\.name) && a.tied.map(\.source) == b.tied.map(\.source)
-            && a.sourceConfig == b.sourceConfig && a.sourceMetadata == b.sourceMetadata
     }
 
     static func hex(_ value: UInt64) -> String {
@@ -80,20 +73,11 @@ struct ReleaseManifest: Equatable {
                    tied: [(name: String, source: String)]) throws -> ReleaseManifest {
         var tensors: [Tensor] = []
         var files: [SourceFile] = []
-        var sourceMetadata: JSONValue? = nil
         let chunk = 8 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         for (name, path) in weightFiles {
             let file = try SafetensorsFile(path: path)
             defer { file.close() }
-            if weightFiles.count == 1 {
-                let metadata = file.header.metadata
-                if metadata == nil {
-                    sourceMetadata = .null
-                } else if metadata!.map(\.key) != ["format"] || metadata!.map(\.value) != ["pt"] {
-                    sourceMetadata = .object(metadata!.map { JSONMember(key: $0.key, value: .string($0.value)) })
-                }
-            }
             let input = try InputFile(path: path)
             defer { input.close() }
             let whole = StreamingChecksum()
@@ -128,26 +112,25 @@ struct ReleaseManifest: Equatable {
                                       bytes: info.byteCount, xxh3: digests[t].digest))
             }
             digests.removeAll()
-            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest))
+            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest,
+                                    header: String(bytes: file.header.rawHeader, encoding: .utf8)))
         }
         for (name, path) in otherFiles {
             let input = try InputFile(path: path)
             defer { input.close() }
-            let whole = StreamingChecksum()
-            var offset: UInt64 = 0
-            while offset < input.size {
-                let n = Int(min(UInt64(chunk), input.size - offset))
-                try buffer.withUnsafeMutableBytes { raw in
-                    try input.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< n]))
-                    whole.update(UnsafeRawBufferPointer(rebasing: raw[0 ..< n]))
-                }
-                offset += UInt64(n)
+            if restoredFromText.contains(name) && input.size <= maxTextBytes {
+                let bytes = try FileSystem.readSmallFile(path, limit: maxTextBytes)
+                let digest = bytes.withUnsafeBytes { Checksum.xxh3($0) }
+                files.append(SourceFile(name: name, bytes: UInt64(bytes.count), xxh3: digest,
+                                        text: String(bytes: bytes, encoding: .utf8)))
+                continue
             }
+            let whole = StreamingChecksum()
+            try input.forEachPiece(pieceBytes: chunk) { whole.update($0) }
             files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest))
         }
         tensors.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        return ReleaseManifest(df11Version: DF11.version, tensors: tensors, sourceFiles: files, tied: tied,
-                               sourceMetadata: sourceMetadata)
+        return ReleaseManifest(df11Version: DF11.version, tensors: tensors, sourceFiles: files, tied: tied)
     }
 
     /// The weight files of a source as the manifest names them (relative to its directory: a file given alone by
@@ -165,12 +148,16 @@ struct ReleaseManifest: Equatable {
         let config = FileSystem.join(root, "config.json")
         if FileSystem.kind(of: config) == .regularFile { others.append(("config.json", config)) }
         for name in plan.copied where name != "config.json" { others.append((name, FileSystem.join(root, name))) }
+        if plan.checkpoint.index != nil, !plan.copied.contains(Checkpoint.indexFileName) {
+            others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName)))
+        }
+        if plan.checkpoint.otherFiles.contains(diffusersIndexName) {
+            others.append((diffusersIndexName, FileSystem.join(root, diffusersIndexName)))
+        }
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
-        var manifest = try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied)
-        manifest.sourceConfig = plan.sourceConfigText
-        return manifest
+        return try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied)
     }
 
     /// Every recorded shape by weight name, tied weights under their own names too (`WeightShapes`).
@@ -183,12 +170,17 @@ struct ReleaseManifest: Equatable {
     // MARK: - JSON
 
     var json: JSONValue {
-        let base: JSONValue = .object([
+        .object([
             "format": .string(Self.format),
             "df11_version": .string(df11Version),
             "checksum": .string("xxh3-64"),
             "source_files": .array(sourceFiles.map { file in
-                .object(["name": .string(file.name), "bytes": .integer(file.bytes), "xxh3_64": .string(Self.hex(file.xxh3))])
+                var members: [JSONMember] = [JSONMember(key: "name", value: .string(file.name)),
+                                             JSONMember(key: "bytes", value: .integer(file.bytes)),
+                                             JSONMember(key: "xxh3_64", value: .string(Self.hex(file.xxh3)))]
+                if let header = file.header { members.append(JSONMember(key: "header", value: .string(header))) }
+                if let text = file.text { members.append(JSONMember(key: "text", value: .string(text))) }
+                return .object(members)
             }),
             "tied": .object(tied.map { JSONMember(key: $0.name, value: .string($0.source)) }),
             "tensors": .array(tensors.map { tensor in
@@ -197,10 +189,6 @@ struct ReleaseManifest: Equatable {
                          "bytes": .integer(tensor.bytes), "xxh3_64": .string(Self.hex(tensor.xxh3))])
             }),
         ])
-        guard var members = base.members else { return base }
-        if let sourceMetadata { members.append(JSONMember(key: "source_metadata", value: sourceMetadata)) }
-        if let sourceConfig { members.append(JSONMember(key: "source_config", value: .string(sourceConfig))) }
-        return .object(members)
     }
 
     var bytes: [UInt8] { json.encode(.indented) + [0x0A] }
@@ -236,7 +224,8 @@ struct ReleaseManifest: Equatable {
             guard let name = f["name"]?.stringValue, let bytes = f["bytes"]?.uint64Value else {
                 throw fail("a source file without name or bytes")
             }
-            return SourceFile(name: name, bytes: bytes, xxh3: try checksum(f["xxh3_64"], name))
+            return SourceFile(name: name, bytes: bytes, xxh3: try checksum(f["xxh3_64"], name),
+                              header: f["header"]?.stringValue, text: f["text"]?.stringValue)
         }
         var seen = Set<String>()
         tensors = try tensorList.map { t in
@@ -254,20 +243,6 @@ struct ReleaseManifest: Equatable {
                 throw fail("tied weight '\(member.key)' names no tensor of the manifest")
             }
             return (member.key, source)
-        }
-        if let metadata = value["source_metadata"] {
-            guard metadata == .null || metadata.members?.allSatisfy({ $0.value.stringValue != nil }) == true else {
-                throw fail("\"source_metadata\" is neither null nor an object of strings")
-            }
-            sourceMetadata = metadata
-        } else {
-            sourceMetadata = nil
-        }
-        if let config = value["source_config"] {
-            guard let text = config.stringValue else { throw fail("\"source_config\" is not a string") }
-            sourceConfig = text
-        } else {
-            sourceConfig = nil
         }
     }
 }

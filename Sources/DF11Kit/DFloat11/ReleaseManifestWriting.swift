@@ -32,19 +32,21 @@ enum ReleaseManifestWriting {
         var others: [(name: String, path: String)] = []
         let config = FileSystem.join(root, "config.json")
         if FileSystem.kind(of: config) == .regularFile { others.append(("config.json", config)) }
-        for name in checkpoint.otherFiles where name != "config.json" && !name.hasSuffix(".safetensors") {
+        // In the order compress lists them: the copied files, then the indexes (a diffusers index is not copied).
+        for name in checkpoint.otherFiles where name != "config.json" && !name.hasSuffix(".safetensors")
+            && !name.hasSuffix(".safetensors.index.json") {
             others.append((name, FileSystem.join(root, name)))
+        }
+        if checkpoint.index != nil { others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName))) }
+        if checkpoint.otherFiles.contains(ReleaseManifest.diffusersIndexName) {
+            others.append((ReleaseManifest.diffusersIndexName, FileSystem.join(root, ReleaseManifest.diffusersIndexName)))
         }
         let sourceNames = Set(try checkpoint.weightFiles.flatMap { try SafetensorsFile(path: $0.resolvedPath).header.tensors.map(\.name) })
         let tied = ArchitecturePreset.tiedWeights(config: model.config)
             .filter { !sourceNames.contains($0.name) && sourceNames.contains($0.source) }
             .map { (name: $0.name, source: $0.source) }
-        var manifest = try ReleaseManifest.of(weightFiles: ReleaseManifest.weightFileNames(checkpoint),
+        let manifest = try ReleaseManifest.of(weightFiles: ReleaseManifest.weightFileNames(checkpoint),
                                               otherFiles: others, tied: tied)
-        // As compress records it: the source's config.json, when the release's holds only dfloat11_config.
-        if model.config.members?.map(\.key) == ["dfloat11_config"], FileSystem.kind(of: config) == .regularFile {
-            manifest.sourceConfig = String(decoding: try FileSystem.readSmallFile(config, limit: 64 << 20), as: UTF8.self)
-        }
         try AtomicOutputFile.write(contents: manifest.bytes, to: target, overwrite: options.force)
         return ManifestReport(release: release, against: source, path: target, tensors: manifest.tensors.count,
                               sourceFiles: manifest.sourceFiles.count, weightsProved: verified.weightsChecked,

@@ -103,10 +103,6 @@ struct SourceCheckpoint {
 
     /// Compares every non-unit tensor with the source tensor of the same name; returns how many.
     func compareRemainder() throws -> Int {
-        let chunk = 1 << 22
-        let a = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { a.deallocate(); b.deallocate() }
         for name in model.remainder {
             let file = model.file(of: name)
             func fail(_ why: String) -> DFloat11MismatchError {
@@ -117,17 +113,8 @@ struct SourceCheckpoint {
             guard mine.dtype == theirs.dtype, mine.shape == theirs.shape else {
                 throw fail("\(mine.dtype.rawValue) \(mine.shape), the source has \(theirs.dtype.rawValue) \(theirs.shape)")
             }
-            var offset: UInt64 = 0
-            while offset < mine.byteCount {
-                let n = min(UInt64(chunk), mine.byteCount - offset)
-                try model.tensors.read(tensor: mine, range: offset ..< offset + n, into: a)
-                try tensors.read(tensor: theirs, range: offset ..< offset + n, into: b)
-                if memcmp(a.baseAddress!, b.baseAddress!, Int(n)) != 0 {
-                    var i = 0
-                    while a[i] == b[i] { i += 1 }
-                    throw fail("byte \(offset + UInt64(i)) differs from the source \(path)")
-                }
-                offset += n
+            if let offset = try model.tensors.firstDifference(mine, from: theirs, in: tensors) {
+                throw fail("byte \(offset) differs from the source \(path)")
             }
         }
         return model.remainder.count
