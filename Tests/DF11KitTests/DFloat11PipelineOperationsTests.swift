@@ -3,6 +3,7 @@ import DF11Kit
 import DF11TestSupport
 import Foundation
 import JSON
+import Safetensors
 import XCTest
 
 /// Issue #11, point 2: a diffusers pipeline folder (model_index.json, one folder per component) is converted
@@ -120,6 +121,34 @@ final class DFloat11PipelineOperationsTests: XCTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: out + "/transformer/" + name),
                            FileManager.default.contents(atPath: golden("flux-diffusers/official/" + name)), name)
         }
+    }
+
+    /// A text encoder whose config selects a preset but whose layers are named otherwise (Qwen-Image's Qwen2.5-VL
+    /// as transformers 4.52+ saves it) is copied with a warning, not converted for its lm_head alone.
+    func testComponentWhoseLayersThePresetDoesNotFindIsCopied() throws {
+        let source = try pipeline()
+        try FileSystem.createDirectories(source + "/text_encoder")
+        try write(#"{"architectures": ["Qwen2_5_VLForConditionalGeneration"], "model_type": "qwen2_5_vl"}"#,
+                  source + "/text_encoder/config.json")
+        let tensors = [("lm_head.weight", [16, 8]), ("model.language_model.layers.0.self_attn.q_proj.weight", [8, 8])]
+        let writer = try SafetensorsWriter(tensors: tensors.map { TensorDescription(name: $0.0, dtype: .bf16, shape: $0.1) },
+                                           metadata: [("format", "pt")], order: .safetensorsLibrary)
+        let file = try AtomicOutputFile(path: source + "/text_encoder/model.safetensors", overwrite: false)
+        let stream = try writer.start(sink: file)
+        for info in writer.tensors {
+            try stream.beginTensor(info.name)
+            let words = (0 ..< info.elementCount).map { UInt16(0x3C00 + ($0 * 37) % 200) }
+            try words.withUnsafeBytes { try stream.write($0) }
+        }
+        try stream.finish()
+        try file.commit()
+        let out = FileSystem.directoryName(of: source) + "/out"
+        let report = try DF11.compress(CompressRequest(input: source, output: out, format: .dfloat11), options: options)
+        XCTAssertEqual(report.json["components"]?.members?.map(\.key), ["transformer"])
+        XCTAssert(report.json["warnings"]?.elements?.first?.stringValue?.contains("text_encoder (preset qwen2.5-vl) copied unchanged") == true,
+                  "\(report.json["warnings"] ?? .null)")
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "/text_encoder/model.safetensors"),
+                       FileManager.default.contents(atPath: source + "/text_encoder/model.safetensors"))
     }
 
     func testRefusals() throws {

@@ -25,8 +25,22 @@ enum DFloat11PipelineOperations {
             var componentOptions = dfloat11
             if !byConfig { componentOptions.pattern = .preset(preset.name) }     // named by model_index.json only
             do {
-                _ = try DFloat11CompressionPlan(input: pipeline.path(of: component), dfloat11: componentOptions,
-                                                followSymlinks: options.followSymlinks)
+                let plan = try DFloat11CompressionPlan(input: pipeline.path(of: component), dfloat11: componentOptions,
+                                                       followSymlinks: options.followSymlinks)
+                // Only standalone units (an lm_head) found: the component names its layers otherwise (a newer
+                // transformers' text encoder), and converting that one tensor is not what was asked.
+                let dictionary = try preset.patternDictionary()
+                let layerUnits = plan.units.filter { unit in
+                    guard let entry = dictionary.entries.indices.first(where: { dictionary.fullMatch(entry: $0, unit.module) })
+                    else { return false }
+                    return !preset.standalone.contains(dictionary.entries[entry].pattern)
+                }
+                guard !layerUnits.isEmpty else {
+                    warnings.append("\(component) (preset \(preset.name)) copied unchanged: its dictionary finds only "
+                                    + plan.units.map(\.module).joined(separator: ", ") + " there, none of its layers "
+                                    + "(another naming?); compress the folder with --pattern FILE to convert it")
+                    continue
+                }
                 convert.append((component, componentOptions))
             } catch let error as DF11Failure {
                 // A component the preset names but cannot convert (another naming, not bf16) is copied as it is.
