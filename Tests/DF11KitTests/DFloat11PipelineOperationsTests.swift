@@ -54,18 +54,20 @@ final class DFloat11PipelineOperationsTests: XCTestCase {
     }
 
     func testPipelineIsConvertedVerifiedAndRestored() throws {
-        for two in [false, true] {
+        for (two, single) in [(false, false), (true, false), (false, true)] {
             let source = try pipeline(twoTransformers: two)
             let out = FileSystem.directoryName(of: source) + "/out"
-            let report = try DF11.compress(CompressRequest(input: source, output: out, format: .dfloat11), options: options)
+            let report = try DF11.compress(CompressRequest(input: source, output: out, format: .dfloat11, singleFile: single),
+                                           options: options)
+            let official = golden(single ? "flux-diffusers/official-single" : "flux-diffusers/official")
             let transformers = two ? ["transformer", "transformer_2"] : ["transformer"]
             XCTAssertEqual(report.json["schema"]?.stringValue, "df11.compress-dfloat11-pipeline/1")
             XCTAssertEqual(report.json["components"]?.members?.map(\.key), transformers)
             for component in transformers {
                 // The component's files are the official tool's for that transformer alone.
-                for name in try FileManager.default.contentsOfDirectory(atPath: golden("flux-diffusers/official")) {
+                for name in try FileManager.default.contentsOfDirectory(atPath: official) {
                     XCTAssertEqual(FileManager.default.contents(atPath: "\(out)/\(component)/\(name)"),
-                                   FileManager.default.contents(atPath: golden("flux-diffusers/official/" + name)), name)
+                                   FileManager.default.contents(atPath: official + "/" + name), name)
                 }
                 XCTAssertEqual(report.json["components"]?[component]?["output"]?.stringValue, out + "/" + component)
             }
