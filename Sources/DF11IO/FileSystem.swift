@@ -36,11 +36,12 @@ public enum FileSystem {
         }
         defer { closedir(dir) }
         var names: [String] = []
+        // The name is read in place, up to its NUL: a record can be shorter than `dirent` (the last one of the
+        // buffer readdir fills may end right after its name), so copying the struct, `d_name`'s 256 bytes
+        // included, reads past the buffer (AddressSanitizer found it).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-                let bytes = raw.prefix(while: { $0 != 0 })
-                return String(decoding: bytes, as: UTF8.self)
-            }
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }

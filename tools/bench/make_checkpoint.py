@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate a Llama-shaped bf16 safetensors checkpoint of about --size-gb GB (10^9 bytes).
+"""Generate a Llama-shaped (or, with --shape flux, FLUX.1-shaped) bf16 safetensors checkpoint of about
+--size-gb GB (10^9 bytes).
 
 Tensors (Hugging Face LlamaForCausalLM names):
   model.embed_tokens.weight [vocab, hidden]
@@ -20,7 +21,11 @@ Deterministic for a given --seed (each slice has its own seed), whatever the thr
 Modes: sharded (default; model-0000i-of-0000N.safetensors + model.safetensors.index.json),
 --single-file (model.safetensors), --big-embedding M (an embedding of about M weights,
 e.g. 600e6 or 600M, for memory tests; layers still fill the rest of --size-gb, at least one).
-A config.json (LlamaForCausalLM, bfloat16) is written in every mode. Re-running with the same
+--shape flux: a diffusers FluxTransformer2DModel (the transformer/ component) with FLUX.1's widths (hidden
+3072, 24 heads of 128, MLP 12288; double-stream transformer_blocks.N of ~680 MB each, single-stream
+single_transformer_blocks.N of ~282 MB, in the ratio 19 : 38 of FLUX.1-dev), biases included, and as many
+blocks as reach --size-gb; its config.json is diffusers'. FLUX.1-dev itself is 11.9 B weights (23.8 GB).
+A config.json (LlamaForCausalLM, bfloat16) is written in every other mode. Re-running with the same
 arguments does nothing if the output is complete (--force regenerates).
 """
 from __future__ import annotations
@@ -92,7 +97,11 @@ def choose_config(target_bytes: int, big_embedding: int | None, vocab_override: 
 
 
 def tensor_specs(cfg):
-    """(name, shape, kind, std) in Hugging Face order; kind: normal | heavy | norm."""
+    """(name, shape, kind, std) in Hugging Face order; kind: normal | heavy | norm | bias."""
+    if cfg.get("shape") == "flux":
+        specs = flux_block_specs(cfg["double"], cfg["single"])
+        return [(name, shape, kind, 0.02 * (0.6 + np.random.default_rng([cfg["seed"], idx, 0xFAC]).random()))
+                for idx, (name, shape, kind) in enumerate(specs)]
     h, i, v = cfg["hidden"], cfg["intermediate"], cfg["vocab"]
     kv_dim = cfg["kv_heads"] * (h // cfg["heads"])
     L = cfg["layers"]
@@ -118,10 +127,68 @@ def tensor_specs(cfg):
     return out
 
 
+FLUX_HIDDEN, FLUX_MLP, FLUX_HEADS = 3072, 12288, 24
+
+
+def flux_block_specs(double, single):
+    """(name, shape, kind) of a FLUX.1 transformer with `double` + `single` blocks, diffusers names."""
+    h, m = FLUX_HIDDEN, FLUX_MLP
+    specs = []
+
+    def linear(name, out_features, in_features):
+        specs.append((name + ".weight", [out_features, in_features], "normal"))
+        specs.append((name + ".bias", [out_features], "bias"))
+
+    linear("x_embedder", h, 64)
+    linear("context_embedder", h, 4096)
+    for part in ("timestep_embedder", "guidance_embedder"):
+        linear(f"time_text_embed.{part}.linear_1", h, 256)
+        linear(f"time_text_embed.{part}.linear_2", h, h)
+    linear("time_text_embed.text_embedder.linear_1", h, 768)
+    linear("time_text_embed.text_embedder.linear_2", h, h)
+    for b in range(double):
+        p = f"transformer_blocks.{b}."
+        linear(p + "norm1.linear", 6 * h, h)
+        linear(p + "norm1_context.linear", 6 * h, h)
+        for name in ("to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj", "to_out.0", "to_add_out"):
+            linear(p + "attn." + name, h, h)
+        for name in ("norm_q", "norm_k", "norm_added_q", "norm_added_k"):
+            specs.append((p + "attn." + name + ".weight", [h // FLUX_HEADS], "norm"))
+        for ff in ("ff", "ff_context"):
+            linear(p + ff + ".net.0.proj", m, h)
+            linear(p + ff + ".net.2", h, m)
+    for b in range(single):
+        p = f"single_transformer_blocks.{b}."
+        linear(p + "norm.linear", 3 * h, h)
+        linear(p + "proj_mlp", m, h)
+        linear(p + "proj_out", h, h + m)
+        for name in ("to_q", "to_k", "to_v"):
+            linear(p + "attn." + name, h, h)
+        for name in ("norm_q", "norm_k"):
+            specs.append((p + "attn." + name + ".weight", [h // FLUX_HEADS], "norm"))
+    linear("norm_out.linear", 2 * h, h)
+    linear("proj_out", 64, h)
+    return specs
+
+
+def flux_config(target_bytes: int):
+    """Blocks in FLUX.1-dev's ratio (19 double : 38 single) reaching about `target_bytes`."""
+    best = (1, 2)
+    for double in range(1, 20):
+        single = 2 * double
+        size = sum(math.prod(s) for _, s, _ in flux_block_specs(double, single)) * BF16
+        best = (double, single)
+        if size >= target_bytes:
+            break
+    return {"shape": "flux", "double": best[0], "single": best[1]}
+
+
 def gen_slice(seed, tidx, sidx, n, kind, std):
     rng = np.random.default_rng([seed, tidx, sidx])
     x = rng.standard_normal(n, dtype=np.float32)
-    if kind == "norm":
+    if kind == "bias":
+        x *= np.float32(0.01)
+    elif kind == "norm":
         x *= np.float32(0.05)
         x += np.float32(1.0)
     elif kind == "heavy":
@@ -193,11 +260,12 @@ def main():
     ap.add_argument("--vocab", type=int, default=None, help="vocabulary size (default 32000)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--slice-m", type=float, default=4.0, help="million elements generated per slice")
+    ap.add_argument("--shape", choices=["llama", "flux"], default="llama")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
 
     target = int(args.size_gb * 1e9)
-    cfg = choose_config(target, args.big_embedding, args.vocab)
+    cfg = flux_config(target) if args.shape == "flux" else choose_config(target, args.big_embedding, args.vocab)
     cfg["seed"] = args.seed
     specs = tensor_specs(cfg)
     total = sum(math.prod(s) * BF16 for _, s, _, _ in specs)
@@ -223,9 +291,12 @@ def main():
         n_shards = len(plan)
         files = [(f"model-{j + 1:05d}-of-{n_shards:05d}.safetensors", idxs) for j, idxs in enumerate(plan)]
 
-    print(f"config: hidden {cfg['hidden']}, intermediate {cfg['intermediate']}, heads {cfg['heads']}/"
-          f"{cfg['kv_heads']}, vocab {cfg['vocab']}, layers {cfg['layers']}; {len(specs)} tensors, "
-          f"{total} bytes ({stlib.human(total)}) in {len(files)} file(s)", flush=True)
+    shape = (f"FLUX.1 widths, {cfg['double']} double- and {cfg['single']} single-stream blocks"
+             if args.shape == "flux" else
+             f"hidden {cfg['hidden']}, intermediate {cfg['intermediate']}, heads {cfg['heads']}/"
+             f"{cfg['kv_heads']}, vocab {cfg['vocab']}, layers {cfg['layers']}")
+    print(f"config: {shape}; {len(specs)} tensors, {total} bytes ({stlib.human(total)}) in {len(files)} file(s)",
+          flush=True)
     t0 = time.perf_counter()
     stats = {"bytes": 0, "tensors": 0}
     slice_elems = max(1, int(args.slice_m * 1e6))
@@ -243,6 +314,11 @@ def main():
             json.dump(index, f, indent=2)
             f.write("\n")
     config = {
+        "_class_name": "FluxTransformer2DModel", "_diffusers_version": "0.32.0", "attention_head_dim": 128,
+        "axes_dims_rope": [16, 56, 56], "guidance_embeds": True, "in_channels": 64, "joint_attention_dim": 4096,
+        "num_attention_heads": FLUX_HEADS, "num_layers": cfg["double"], "num_single_layers": cfg["single"],
+        "patch_size": 1, "pooled_projection_dim": 768,
+    } if args.shape == "flux" else {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
         "hidden_size": cfg["hidden"],
