@@ -23,6 +23,9 @@ public enum ContainerFormat {
     public static let fileExtension = "df11"
 
     /// The largest valid `BLK ` payload for a given block size.
+    /// The longest payload any frame may declare (256 TiB): far beyond any real container, and small enough that a
+    /// frame's offset plus its size never overflows 64 bits.
+    public static let maxFrameLength: UInt64 = 1 << 48
     public static func maxBlockPayload(blockWeights: Int) -> Int { 4 * blockWeights + 65_536 }
 }
 

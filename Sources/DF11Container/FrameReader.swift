@@ -69,6 +69,10 @@ final class FrameReader {
         var bytes = [UInt8](repeating: 0, count: FrameHeader.size)
         try bytes.withUnsafeMutableBytes { try readExactly($0, what: "before \(expecting)") }
         let header = bytes.withUnsafeBytes { FrameHeader(parsing: $0, offset: start) }
+        // Before any arithmetic on it (fuzzing found `length + checksum` overflowing in skipFrame).
+        guard header.length <= ContainerFormat.maxFrameLength else {
+            throw ContainerError(file: file, .frameTooLarge(frame: header.name, length: header.length))
+        }
         if reservedFieldsAreZero && header.flags & ~1 != 0 {
             throw ContainerError(file: file, .malformedFrame(
                 frame: header.name, reason: "flags 0x\(String(header.flags, radix: 16)) at offset \(start) set bits "

@@ -171,14 +171,15 @@ final class ContainerGoldenTests: XCTestCase {
 
     /// A frame `type` with `flags` inserted after the first TENS frame, the index and trailer moved to match (as a
     /// writer of a newer minor version that adds such a frame would write them).
-    func inserting(_ type: String, flags: UInt32, into bytes: [UInt8]) throws -> [UInt8] {
+    /// `declaredLength` replaces the payload length the frame header states (the payload stays 5 bytes).
+    func inserting(_ type: String, flags: UInt32, into bytes: [UInt8], declaredLength: UInt64? = nil) throws -> [UInt8] {
         let frames = try walk(bytes)
         let after = frames.first { $0.type == "TENS" }!
         let at = after.offset + 16 + after.payload.count + 8
         var frame = Array(type.utf8)
         withUnsafeBytes(of: flags.littleEndian) { frame += $0 }
         let payload: [UInt8] = [1, 2, 3, 4, 5]
-        withUnsafeBytes(of: UInt64(payload.count).littleEndian) { frame += $0 }
+        withUnsafeBytes(of: (declaredLength ?? UInt64(payload.count)).littleEndian) { frame += $0 }
         frame += payload
         let checksum = frame.withUnsafeBytes { Checksum.xxh3($0) }
         withUnsafeBytes(of: checksum.littleEndian) { frame += $0 }
@@ -231,6 +232,25 @@ final class ContainerGoldenTests: XCTestCase {
             try file.extract(tensor: tensor.name, to: sink, threads: 1)
             let start = Int(file.header.dataStart + tensor.dataOffsets.lowerBound)
             XCTAssertEqual(sink.bytes, Array(original[start ..< start + Int(tensor.byteCount)]), tensor.name)
+        }
+    }
+
+    /// Regression (fuzzing, `container` target): a skippable frame declaring a payload of nearly 2^64 bytes made the
+    /// reader overflow computing its extent and trap. Any frame declaring more than 2^48 bytes is refused as too
+    /// large, by both readers, before any arithmetic on its length.
+    func testAFrameDeclaringAnImpossibleLengthIsRefused() throws {
+        let bytes = try read(fixture("containers/small.df11"))
+        let path = NSTemporaryDirectory() + "df11-golden-huge-frame-\(getpid()).df11"
+        defer { unlink(path) }
+        for length: UInt64 in [.max, .max - 7, (1 << 48) + 1] {
+            let huge = try inserting("ZZZZ", flags: 1, into: bytes, declaredLength: length)
+            XCTAssertThrowsError(try decodeStreaming(huge)) { error in
+                XCTAssertEqual((error as? ContainerError)?.problem, .frameTooLarge(frame: "ZZZZ", length: length), "\(error)")
+            }
+            try AtomicOutputFile.write(contents: huge, to: path, overwrite: true)
+            XCTAssertThrowsError(try ContainerReader(threads: 2).decompress(source: try InputFile(path: path), to: nil)) { error in
+                XCTAssertEqual((error as? ContainerError)?.problem, .frameTooLarge(frame: "ZZZZ", length: length), "\(error)")
+            }
         }
     }
 }
