@@ -2,6 +2,88 @@
 extension ArchitecturePreset {
     /// The preset files: file name and text, in file-name order.
     static let embeddedFiles: [(name: String, json: String)] = [
+        ("ace-step-1.5.json", ##"""
+{
+  "name": "ace-step-1.5",
+  "description": "ACE-Step 1.5 (music generation) as a ComfyUI single file: the decoder's two time embeddings (linear_1, linear_2, time_proj each); per decoder layer self- and cross-attention q, k, v, o and the gated MLP, 11 tensors; per layer of the lyric encoder, timbre encoder, tokenizer attention pooler and detokenizer the self-attention and MLP, 7 tensors (the lyric encoder's pattern with a possessive \\d++, as published). Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"ACEStep15\"] (community ComfyUI DFloat11 nodes; commit 6073936)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "decoder.time_embed_r.linear_1.weight",
+    "decoder.layers.0.cross_attn.q_proj.weight",
+    "encoder.lyric_encoder.layers.0.self_attn.q_proj.weight",
+    "detokenizer.layers.0.mlp.gate_proj.weight"
+  ],
+  "aliases": [
+    "acestep15",
+    "ace-step-v1.5"
+  ],
+  "pattern_dict": {
+    "decoder\\.time_embed": [
+      "linear_1",
+      "linear_2",
+      "time_proj"
+    ],
+    "decoder\\.time_embed_r": [
+      "linear_1",
+      "linear_2",
+      "time_proj"
+    ],
+    "decoder\\.layers\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "cross_attn.q_proj",
+      "cross_attn.k_proj",
+      "cross_attn.v_proj",
+      "cross_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "encoder\\.lyric_encoder\\.layers\\.\\d++": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "encoder\\.timbre_encoder\\.layers\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "tokenizer\\.attention_pooler\\.layers\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "detokenizer\\.layers\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
         ("anima.json", ##"""
 {
   "name": "anima",
@@ -59,6 +141,207 @@ extension ArchitecturePreset {
   "tied_weights": {}
 }
 """##),
+        ("bagel.json", ##"""
+{
+  "name": "bagel",
+  "description": "BAGEL-7B-MoT (ByteDance's unified multimodal model; one safetensors checkpoint, ema.safetensors): the language model's embedding and lm_head as standalone units; per decoder layer the understanding expert's and the generation expert's (_moe_gen) attention and MLP projections, 14 tensors; the whole SigLIP vision tower as one unit of 157 tensors, its Conv2d patch embedding (a 4-D kernel) last. Recognised by its tensor names (the generation expert's MLP and the vision tower's patch embedding).",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/BAGEL-7B-MoT-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/bagel-7b-mot.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "language_model.model.layers.0.mlp_moe_gen.gate_proj.weight",
+    "language_model.model.layers.0.self_attn.q_proj_moe_gen.weight",
+    "vit_model.vision_model.embeddings.patch_embedding.weight"
+  ],
+  "aliases": [
+    "bagel-7b-mot"
+  ],
+  "pattern_dict": {
+    "language_model\\.model\\.embed_tokens": [],
+    "language_model\\.model\\.layers.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "self_attn.q_proj_moe_gen",
+      "self_attn.k_proj_moe_gen",
+      "self_attn.v_proj_moe_gen",
+      "self_attn.o_proj_moe_gen",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj",
+      "mlp_moe_gen.gate_proj",
+      "mlp_moe_gen.up_proj",
+      "mlp_moe_gen.down_proj"
+    ],
+    "language_model\\.lm_head": [],
+    "vit_model": [
+      "vision_model.encoder.layers.0.self_attn.k_proj",
+      "vision_model.encoder.layers.0.self_attn.v_proj",
+      "vision_model.encoder.layers.0.self_attn.q_proj",
+      "vision_model.encoder.layers.0.self_attn.out_proj",
+      "vision_model.encoder.layers.0.mlp.fc1",
+      "vision_model.encoder.layers.0.mlp.fc2",
+      "vision_model.encoder.layers.1.self_attn.k_proj",
+      "vision_model.encoder.layers.1.self_attn.v_proj",
+      "vision_model.encoder.layers.1.self_attn.q_proj",
+      "vision_model.encoder.layers.1.self_attn.out_proj",
+      "vision_model.encoder.layers.1.mlp.fc1",
+      "vision_model.encoder.layers.1.mlp.fc2",
+      "vision_model.encoder.layers.2.self_attn.k_proj",
+      "vision_model.encoder.layers.2.self_attn.v_proj",
+      "vision_model.encoder.layers.2.self_attn.q_proj",
+      "vision_model.encoder.layers.2.self_attn.out_proj",
+      "vision_model.encoder.layers.2.mlp.fc1",
+      "vision_model.encoder.layers.2.mlp.fc2",
+      "vision_model.encoder.layers.3.self_attn.k_proj",
+      "vision_model.encoder.layers.3.self_attn.v_proj",
+      "vision_model.encoder.layers.3.self_attn.q_proj",
+      "vision_model.encoder.layers.3.self_attn.out_proj",
+      "vision_model.encoder.layers.3.mlp.fc1",
+      "vision_model.encoder.layers.3.mlp.fc2",
+      "vision_model.encoder.layers.4.self_attn.k_proj",
+      "vision_model.encoder.layers.4.self_attn.v_proj",
+      "vision_model.encoder.layers.4.self_attn.q_proj",
+      "vision_model.encoder.layers.4.self_attn.out_proj",
+      "vision_model.encoder.layers.4.mlp.fc1",
+      "vision_model.encoder.layers.4.mlp.fc2",
+      "vision_model.encoder.layers.5.self_attn.k_proj",
+      "vision_model.encoder.layers.5.self_attn.v_proj",
+      "vision_model.encoder.layers.5.self_attn.q_proj",
+      "vision_model.encoder.layers.5.self_attn.out_proj",
+      "vision_model.encoder.layers.5.mlp.fc1",
+      "vision_model.encoder.layers.5.mlp.fc2",
+      "vision_model.encoder.layers.6.self_attn.k_proj",
+      "vision_model.encoder.layers.6.self_attn.v_proj",
+      "vision_model.encoder.layers.6.self_attn.q_proj",
+      "vision_model.encoder.layers.6.self_attn.out_proj",
+      "vision_model.encoder.layers.6.mlp.fc1",
+      "vision_model.encoder.layers.6.mlp.fc2",
+      "vision_model.encoder.layers.7.self_attn.k_proj",
+      "vision_model.encoder.layers.7.self_attn.v_proj",
+      "vision_model.encoder.layers.7.self_attn.q_proj",
+      "vision_model.encoder.layers.7.self_attn.out_proj",
+      "vision_model.encoder.layers.7.mlp.fc1",
+      "vision_model.encoder.layers.7.mlp.fc2",
+      "vision_model.encoder.layers.8.self_attn.k_proj",
+      "vision_model.encoder.layers.8.self_attn.v_proj",
+      "vision_model.encoder.layers.8.self_attn.q_proj",
+      "vision_model.encoder.layers.8.self_attn.out_proj",
+      "vision_model.encoder.layers.8.mlp.fc1",
+      "vision_model.encoder.layers.8.mlp.fc2",
+      "vision_model.encoder.layers.9.self_attn.k_proj",
+      "vision_model.encoder.layers.9.self_attn.v_proj",
+      "vision_model.encoder.layers.9.self_attn.q_proj",
+      "vision_model.encoder.layers.9.self_attn.out_proj",
+      "vision_model.encoder.layers.9.mlp.fc1",
+      "vision_model.encoder.layers.9.mlp.fc2",
+      "vision_model.encoder.layers.10.self_attn.k_proj",
+      "vision_model.encoder.layers.10.self_attn.v_proj",
+      "vision_model.encoder.layers.10.self_attn.q_proj",
+      "vision_model.encoder.layers.10.self_attn.out_proj",
+      "vision_model.encoder.layers.10.mlp.fc1",
+      "vision_model.encoder.layers.10.mlp.fc2",
+      "vision_model.encoder.layers.11.self_attn.k_proj",
+      "vision_model.encoder.layers.11.self_attn.v_proj",
+      "vision_model.encoder.layers.11.self_attn.q_proj",
+      "vision_model.encoder.layers.11.self_attn.out_proj",
+      "vision_model.encoder.layers.11.mlp.fc1",
+      "vision_model.encoder.layers.11.mlp.fc2",
+      "vision_model.encoder.layers.12.self_attn.k_proj",
+      "vision_model.encoder.layers.12.self_attn.v_proj",
+      "vision_model.encoder.layers.12.self_attn.q_proj",
+      "vision_model.encoder.layers.12.self_attn.out_proj",
+      "vision_model.encoder.layers.12.mlp.fc1",
+      "vision_model.encoder.layers.12.mlp.fc2",
+      "vision_model.encoder.layers.13.self_attn.k_proj",
+      "vision_model.encoder.layers.13.self_attn.v_proj",
+      "vision_model.encoder.layers.13.self_attn.q_proj",
+      "vision_model.encoder.layers.13.self_attn.out_proj",
+      "vision_model.encoder.layers.13.mlp.fc1",
+      "vision_model.encoder.layers.13.mlp.fc2",
+      "vision_model.encoder.layers.14.self_attn.k_proj",
+      "vision_model.encoder.layers.14.self_attn.v_proj",
+      "vision_model.encoder.layers.14.self_attn.q_proj",
+      "vision_model.encoder.layers.14.self_attn.out_proj",
+      "vision_model.encoder.layers.14.mlp.fc1",
+      "vision_model.encoder.layers.14.mlp.fc2",
+      "vision_model.encoder.layers.15.self_attn.k_proj",
+      "vision_model.encoder.layers.15.self_attn.v_proj",
+      "vision_model.encoder.layers.15.self_attn.q_proj",
+      "vision_model.encoder.layers.15.self_attn.out_proj",
+      "vision_model.encoder.layers.15.mlp.fc1",
+      "vision_model.encoder.layers.15.mlp.fc2",
+      "vision_model.encoder.layers.16.self_attn.k_proj",
+      "vision_model.encoder.layers.16.self_attn.v_proj",
+      "vision_model.encoder.layers.16.self_attn.q_proj",
+      "vision_model.encoder.layers.16.self_attn.out_proj",
+      "vision_model.encoder.layers.16.mlp.fc1",
+      "vision_model.encoder.layers.16.mlp.fc2",
+      "vision_model.encoder.layers.17.self_attn.k_proj",
+      "vision_model.encoder.layers.17.self_attn.v_proj",
+      "vision_model.encoder.layers.17.self_attn.q_proj",
+      "vision_model.encoder.layers.17.self_attn.out_proj",
+      "vision_model.encoder.layers.17.mlp.fc1",
+      "vision_model.encoder.layers.17.mlp.fc2",
+      "vision_model.encoder.layers.18.self_attn.k_proj",
+      "vision_model.encoder.layers.18.self_attn.v_proj",
+      "vision_model.encoder.layers.18.self_attn.q_proj",
+      "vision_model.encoder.layers.18.self_attn.out_proj",
+      "vision_model.encoder.layers.18.mlp.fc1",
+      "vision_model.encoder.layers.18.mlp.fc2",
+      "vision_model.encoder.layers.19.self_attn.k_proj",
+      "vision_model.encoder.layers.19.self_attn.v_proj",
+      "vision_model.encoder.layers.19.self_attn.q_proj",
+      "vision_model.encoder.layers.19.self_attn.out_proj",
+      "vision_model.encoder.layers.19.mlp.fc1",
+      "vision_model.encoder.layers.19.mlp.fc2",
+      "vision_model.encoder.layers.20.self_attn.k_proj",
+      "vision_model.encoder.layers.20.self_attn.v_proj",
+      "vision_model.encoder.layers.20.self_attn.q_proj",
+      "vision_model.encoder.layers.20.self_attn.out_proj",
+      "vision_model.encoder.layers.20.mlp.fc1",
+      "vision_model.encoder.layers.20.mlp.fc2",
+      "vision_model.encoder.layers.21.self_attn.k_proj",
+      "vision_model.encoder.layers.21.self_attn.v_proj",
+      "vision_model.encoder.layers.21.self_attn.q_proj",
+      "vision_model.encoder.layers.21.self_attn.out_proj",
+      "vision_model.encoder.layers.21.mlp.fc1",
+      "vision_model.encoder.layers.21.mlp.fc2",
+      "vision_model.encoder.layers.22.self_attn.k_proj",
+      "vision_model.encoder.layers.22.self_attn.v_proj",
+      "vision_model.encoder.layers.22.self_attn.q_proj",
+      "vision_model.encoder.layers.22.self_attn.out_proj",
+      "vision_model.encoder.layers.22.mlp.fc1",
+      "vision_model.encoder.layers.22.mlp.fc2",
+      "vision_model.encoder.layers.23.self_attn.k_proj",
+      "vision_model.encoder.layers.23.self_attn.v_proj",
+      "vision_model.encoder.layers.23.self_attn.q_proj",
+      "vision_model.encoder.layers.23.self_attn.out_proj",
+      "vision_model.encoder.layers.23.mlp.fc1",
+      "vision_model.encoder.layers.23.mlp.fc2",
+      "vision_model.encoder.layers.24.self_attn.k_proj",
+      "vision_model.encoder.layers.24.self_attn.v_proj",
+      "vision_model.encoder.layers.24.self_attn.q_proj",
+      "vision_model.encoder.layers.24.self_attn.out_proj",
+      "vision_model.encoder.layers.24.mlp.fc1",
+      "vision_model.encoder.layers.24.mlp.fc2",
+      "vision_model.encoder.layers.25.self_attn.k_proj",
+      "vision_model.encoder.layers.25.self_attn.v_proj",
+      "vision_model.encoder.layers.25.self_attn.q_proj",
+      "vision_model.encoder.layers.25.self_attn.out_proj",
+      "vision_model.encoder.layers.25.mlp.fc1",
+      "vision_model.encoder.layers.25.mlp.fc2",
+      "vision_model.embeddings.patch_embedding"
+    ]
+  },
+  "standalone": [
+    "language_model\\.model\\.embed_tokens",
+    "language_model\\.lm_head"
+  ],
+  "tied_weights": {}
+}
+"""##),
         ("bert-head.json", ##"""
 {
   "name": "bert-head",
@@ -104,6 +387,60 @@ extension ArchitecturePreset {
     "embeddings\\.word_embeddings": []
   },
   "standalone": ["embeddings\\.word_embeddings"],
+  "tied_weights": {}
+}
+"""##),
+        ("chroma-diffusers.json", ##"""
+{
+  "name": "chroma-diffusers",
+  "description": "Chroma in the diffusers layout (ChromaTransformer2DModel): the whole distilled guidance network as one unit of 12 tensors (in_proj, 5 layers' two linears, out_proj); per double-stream block the image and context attention projections and both feed-forwards, 12 tensors; per single-stream block the MLP and output projections and q, k, v, 5 tensors.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/Chroma-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/chroma-diffusers.toml (commit 335c3f8) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "ChromaTransformer2DModel"
+  ],
+  "aliases": [
+    "chroma-df11"
+  ],
+  "pattern_dict": {
+    "distilled_guidance_layer": [
+      "in_proj",
+      "layers.0.linear_1",
+      "layers.0.linear_2",
+      "layers.1.linear_1",
+      "layers.1.linear_2",
+      "layers.2.linear_1",
+      "layers.2.linear_2",
+      "layers.3.linear_1",
+      "layers.3.linear_2",
+      "layers.4.linear_1",
+      "layers.4.linear_2",
+      "out_proj"
+    ],
+    "transformer_blocks\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "ff_context.net.0.proj",
+      "ff_context.net.2"
+    ],
+    "single_transformer_blocks\\.\\d+": [
+      "proj_mlp",
+      "proj_out",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v"
+    ]
+  },
+  "standalone": [],
   "tied_weights": {}
 }
 """##),
@@ -179,6 +516,47 @@ extension ArchitecturePreset {
     "single_blocks\\.\\d+": [
       "linear1",
       "linear2"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("chroma1-diffusers.json", ##"""
+{
+  "name": "chroma1-diffusers",
+  "description": "Chroma1 (Base/HD) in the diffusers layout as the community release splits it: the distilled guidance network one unit per layer (linear_1, linear_2); blocks as in chroma-diffusers. Same class as chroma-diffusers (ChromaTransformer2DModel), so chosen with --arch chroma1-diffusers.",
+  "source": "the dfloat11_config.pattern_dict of the published community release huggingface.co/mingyi456/Chroma1-Base-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/chroma-base-diffusers-mingyi.toml (commit 335c3f8) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "aliases": [
+    "chroma1-base-diffusers"
+  ],
+  "pattern_dict": {
+    "distilled_guidance_layer\\.layers\\.\\d+": [
+      "linear_1",
+      "linear_2"
+    ],
+    "transformer_blocks\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "ff_context.net.0.proj",
+      "ff_context.net.2"
+    ],
+    "single_transformer_blocks\\.\\d+": [
+      "proj_mlp",
+      "proj_out",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v"
     ]
   },
   "standalone": [],
@@ -268,7 +646,7 @@ extension ArchitecturePreset {
         ("flux-comfyui.json", ##"""
 {
   "name": "flux-comfyui",
-  "description": "FLUX.1 (dev, schnell, Krea, Kontext) as a ComfyUI / Black Forest Labs single file (double_blocks.N, single_blocks.N naming, no config.json): per double-stream block the image and text modulation, attention and MLP projections, 10 tensors; per single-stream block linear1, linear2 and the modulation, 3 tensors. Recognised by its tensor names.",
+  "description": "FLUX.1 (dev, schnell, Krea, Kontext) as a ComfyUI / Black Forest Labs single file (double_blocks.N, single_blocks.N naming, no config.json): per double-stream block the image and text modulation, attention and MLP projections, 10 tensors; per single-stream block linear1, linear2 and the modulation, 3 tensors. Recognised by its tensor names. LongCat-Image single files use the same dictionary (MODEL_TO_PATTERN_DICT[\"LongCatImage\"], identical at commit 6073936) and the same tensor names: alias longcat-image.",
   "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Flux\"] (community ComfyUI DFloat11 nodes; commit 112d314)",
   "architectures": [],
   "model_types": [],
@@ -279,6 +657,7 @@ extension ArchitecturePreset {
     "single_blocks.0.modulation.lin.weight"
   ],
   "aliases": [
+    "longcat-image",
     "flux-bfl",
     "flux-schnell-comfyui"
   ],
@@ -338,6 +717,36 @@ extension ArchitecturePreset {
       "attn.to_q",
       "attn.to_k",
       "attn.to_v"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("flux2-alt.json", ##"""
+{
+  "name": "flux2-alt",
+  "description": "FLUX.2 as a ComfyUI single file without the shared modulation units: per double-stream block the image and text attention and MLP projections (8 tensors), per single-stream block linear1 and linear2; the three modulation linears stay raw. Holds the same tensors as flux2, so chosen with --arch flux2-alt.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Flux2-alt\"] (community ComfyUI DFloat11 nodes; commit 6073936)",
+  "architectures": [],
+  "model_types": [],
+  "aliases": [
+    "flux.2-alt"
+  ],
+  "pattern_dict": {
+    "double_blocks\\.\\d+": [
+      "img_attn.qkv",
+      "img_attn.proj",
+      "img_mlp.0",
+      "img_mlp.2",
+      "txt_attn.qkv",
+      "txt_attn.proj",
+      "txt_mlp.0",
+      "txt_mlp.2"
+    ],
+    "single_blocks\\.\\d+": [
+      "linear1",
+      "linear2"
     ]
   },
   "standalone": [],
@@ -409,6 +818,143 @@ extension ArchitecturePreset {
   },
   "standalone": ["lm_head", "model\\.embed_tokens"],
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
+}
+"""##),
+        ("gemma3-vl.json", ##"""
+{
+  "name": "gemma3-vl",
+  "description": "Gemma 3 multimodal checkpoints (Gemma3ForConditionalGeneration: gemma-3-4b/12b/27b-it, as transformers before 4.52 names them): per language-model layer q, k, v, o, gate, up, down under language_model.model.layers (dots unescaped, as published); the vision tower, projector and embeddings stay raw, as in the published releases.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/gemma-3-4b-it-DF11 (config.json) (the same in DFloat11/gemma-3-12b-it-DF11 and DFloat11/gemma-3-27b-it-DF11), as recorded by github.com/ArnauFerma/df11pack, data/architectures/gemma-3.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [
+    "Gemma3ForConditionalGeneration"
+  ],
+  "model_types": [
+    "gemma3"
+  ],
+  "aliases": [
+    "gemma-3-it"
+  ],
+  "pattern_dict": {
+    "language_model.model.layers.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("hidream.json", ##"""
+{
+  "name": "hidream",
+  "description": "HiDream-I1 (HiDreamImageTransformer2DModel, diffusers layout), a mixture-of-experts diffusion transformer: per double-stream block the adaptive modulation, image and text attention (q, k, v, out each), the image MoE feed-forward (shared expert and 4 routed experts, w1/w2/w3 each) and the text feed-forward, 27 tensors; per single-stream block the same without the text parts, 20 tensors. The experts are separate linears (2-D); the router gate stays raw.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/HiDream-I1-Full-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/hidream-i1-diffusers.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "HiDreamImageTransformer2DModel"
+  ],
+  "aliases": [
+    "hidream-i1"
+  ],
+  "pattern_dict": {
+    "double_stream_blocks\\.\\d+": [
+      "block.adaLN_modulation.1",
+      "block.attn1.to_q",
+      "block.attn1.to_k",
+      "block.attn1.to_v",
+      "block.attn1.to_out",
+      "block.attn1.to_q_t",
+      "block.attn1.to_k_t",
+      "block.attn1.to_v_t",
+      "block.attn1.to_out_t",
+      "block.ff_i.shared_experts.w1",
+      "block.ff_i.shared_experts.w2",
+      "block.ff_i.shared_experts.w3",
+      "block.ff_i.experts.0.w1",
+      "block.ff_i.experts.0.w2",
+      "block.ff_i.experts.0.w3",
+      "block.ff_i.experts.1.w1",
+      "block.ff_i.experts.1.w2",
+      "block.ff_i.experts.1.w3",
+      "block.ff_i.experts.2.w1",
+      "block.ff_i.experts.2.w2",
+      "block.ff_i.experts.2.w3",
+      "block.ff_i.experts.3.w1",
+      "block.ff_i.experts.3.w2",
+      "block.ff_i.experts.3.w3",
+      "block.ff_t.w1",
+      "block.ff_t.w2",
+      "block.ff_t.w3"
+    ],
+    "single_stream_blocks\\.\\d+": [
+      "block.adaLN_modulation.1",
+      "block.attn1.to_q",
+      "block.attn1.to_k",
+      "block.attn1.to_v",
+      "block.attn1.to_out",
+      "block.ff_i.shared_experts.w1",
+      "block.ff_i.shared_experts.w2",
+      "block.ff_i.shared_experts.w3",
+      "block.ff_i.experts.0.w1",
+      "block.ff_i.experts.0.w2",
+      "block.ff_i.experts.0.w3",
+      "block.ff_i.experts.1.w1",
+      "block.ff_i.experts.1.w2",
+      "block.ff_i.experts.1.w3",
+      "block.ff_i.experts.2.w1",
+      "block.ff_i.experts.2.w2",
+      "block.ff_i.experts.2.w3",
+      "block.ff_i.experts.3.w1",
+      "block.ff_i.experts.3.w2",
+      "block.ff_i.experts.3.w3"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("lens.json", ##"""
+{
+  "name": "lens",
+  "description": "Microsoft Lens as a ComfyUI single file: the text input projection (txt_in) standalone; per block the image and text fused qkv, the output projection, the image and text modulation and SwiGLU MLPs (w1, w2, w3), 11 tensors. Recognised by its tensor names.",
+  "source": "github.com/mingyi456/ComfyUI-DFloat11-Extended, pattern_dict.py, MODEL_TO_PATTERN_DICT[\"Lens\"] (community ComfyUI DFloat11 nodes; commit 6073936)",
+  "architectures": [],
+  "model_types": [],
+  "tensor_names": [
+    "txt_in.weight",
+    "transformer_blocks.0.attn.img_qkv.weight",
+    "transformer_blocks.0.attn.txt_qkv.weight",
+    "transformer_blocks.0.txt_mlp.w3.weight"
+  ],
+  "aliases": [
+    "microsoft-lens"
+  ],
+  "pattern_dict": {
+    "txt_in": [],
+    "transformer_blocks\\.\\d+": [
+      "attn.img_qkv",
+      "attn.txt_qkv",
+      "attn.to_out.0",
+      "img_mod.1",
+      "img_mlp.w1",
+      "img_mlp.w2",
+      "img_mlp.w3",
+      "txt_mod.1",
+      "txt_mlp.w1",
+      "txt_mlp.w2",
+      "txt_mlp.w3"
+    ]
+  },
+  "standalone": [
+    "txt_in"
+  ],
+  "tied_weights": {}
 }
 """##),
         ("llama.json", ##"""
@@ -506,6 +1052,64 @@ extension ArchitecturePreset {
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
 }
 """##),
+        ("omnigen2.json", ##"""
+{
+  "name": "omnigen2",
+  "description": "OmniGen2's diffusion transformer (OmniGen2Transformer2DModel, diffusers layout): per noise-refiner, reference-image-refiner and main layer the attention q, k, v and output projections, the three feed-forward linears and the adaptive norm's linear, 8 tensors; per context-refiner layer the same without the norm, 7 tensors.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/OmniGen2-transformer-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/omnigen2-transformer-diffusers.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "OmniGen2Transformer2DModel"
+  ],
+  "aliases": [
+    "omnigen2-transformer"
+  ],
+  "pattern_dict": {
+    "noise_refiner\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.to_out.0",
+      "feed_forward.linear_1",
+      "feed_forward.linear_2",
+      "feed_forward.linear_3",
+      "norm1.linear"
+    ],
+    "ref_image_refiner\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.to_out.0",
+      "feed_forward.linear_1",
+      "feed_forward.linear_2",
+      "feed_forward.linear_3",
+      "norm1.linear"
+    ],
+    "context_refiner\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.to_out.0",
+      "feed_forward.linear_1",
+      "feed_forward.linear_2",
+      "feed_forward.linear_3"
+    ],
+    "layers\\.\\d+": [
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.to_out.0",
+      "feed_forward.linear_1",
+      "feed_forward.linear_2",
+      "feed_forward.linear_3",
+      "norm1.linear"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
         ("ovis-image.json", ##"""
 {
   "name": "ovis-image",
@@ -549,11 +1153,11 @@ extension ArchitecturePreset {
         ("phi3.json", ##"""
 {
   "name": "phi3",
-  "description": "Phi-3, Phi-3.5 and Phi-4 decoders (Phi3ForCausalLM), whose projections are fused: self_attn.qkv_proj and mlp.gate_up_proj. Per decoder layer qkv_proj, o_proj, gate_up_proj, down_proj (the release order of the unfused names, fused); lm_head and model.embed_tokens as standalone units.",
+  "description": "Phi-3 and Phi-3.5 decoders (Phi3ForCausalLM; Phi-4 too, whose config names the same class), whose projections are fused: self_attn.qkv_proj and mlp.gate_up_proj. Per decoder layer qkv_proj, o_proj, gate_up_proj, down_proj (the release order of the unfused names, fused); lm_head and model.embed_tokens as standalone units. No Phi-3 DFloat11 release was found to check the order against; the published Phi-4 release uses another order (o_proj first): the phi4 preset (--arch phi4).",
   "source": "the published DFloat11 LLM releases' per-layer order (q, k, v, o, gate, up, down; docs/DFLOAT11-NOTES.md §2, /work/shared/docs/dfloat11-layout.md §2), as in the llama preset, which equals Fixtures/dfloat11-golden/llama-untied/official/config.json; Phi-3 fuses q, k, v into qkv_proj and gate, up into gate_up_proj",
   "architectures": ["Phi3ForCausalLM"],
   "model_types": ["phi3"],
-  "aliases": ["phi4"],
+  "aliases": [],
   "pattern_dict": {
     "lm_head": [],
     "model\\.embed_tokens": [],
@@ -566,6 +1170,117 @@ extension ArchitecturePreset {
   },
   "standalone": ["lm_head", "model\\.embed_tokens"],
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
+}
+"""##),
+        ("phi4.json", ##"""
+{
+  "name": "phi4",
+  "description": "Phi-4 (Phi-4, Phi-4-reasoning, Phi-4-reasoning-plus) exactly as the published release writes it: lm_head and model.embed_tokens standalone, per layer o_proj first, then the fused qkv_proj, gate_up_proj and down_proj (the patterns' dots unescaped, as published). Phi-4's config.json names Phi3ForCausalLM, which selects the phi3 preset; choose this one with --arch phi4 for a release identical to the published one.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/Phi-4-reasoning-plus-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/phi-4.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "aliases": [
+    "phi-4",
+    "phi-4-reasoning"
+  ],
+  "pattern_dict": {
+    "lm_head": [],
+    "model.embed_tokens": [],
+    "model.layers.\\d+": [
+      "self_attn.o_proj",
+      "self_attn.qkv_proj",
+      "mlp.gate_up_proj",
+      "mlp.down_proj"
+    ]
+  },
+  "standalone": [
+    "lm_head",
+    "model.embed_tokens"
+  ],
+  "tied_weights": {}
+}
+"""##),
+        ("qwen-image.json", ##"""
+{
+  "name": "qwen-image",
+  "description": "Qwen-Image and Qwen-Image-Edit (QwenImageTransformer2DModel, diffusers layout): per block the image and text modulation, the joint attention's q, k, v, added (text) q, k, v and both output projections, and the image and text MLPs, 14 tensors. Embedders, norms and proj_out stay raw.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/Qwen-Image-DF11 (config.json) (the same in DFloat11/Qwen-Image-Edit-DF11 and DFloat11/Qwen-Image-Edit-2509-DF11), as recorded by github.com/ArnauFerma/df11pack, data/architectures/qwen-image-diffusers-single.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "QwenImageTransformer2DModel"
+  ],
+  "aliases": [
+    "qwen-image-edit",
+    "qwen-image-edit-2509"
+  ],
+  "pattern_dict": {
+    "transformer_blocks\\.\\d+": [
+      "img_mod.1",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "img_mlp.net.0.proj",
+      "img_mlp.net.2",
+      "txt_mod.1",
+      "txt_mlp.net.0.proj",
+      "txt_mlp.net.2"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("qwen2.5-vl.json", ##"""
+{
+  "name": "qwen2.5-vl",
+  "description": "Qwen2.5-VL (Qwen2_5_VLForConditionalGeneration, as checkpoints saved by transformers before 4.52 name it; OmniGen2's mllm/ component): lm_head and model.embed_tokens standalone, per decoder layer q, k, v, o, gate, up, down; per vision block the fused qkv, the output projection and the gated MLP; the patch merger's MLP.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/OmniGen2-mllm-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/omnigen2-mllm.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [
+    "Qwen2_5_VLForConditionalGeneration"
+  ],
+  "model_types": [
+    "qwen2_5_vl"
+  ],
+  "aliases": [
+    "omnigen2-mllm"
+  ],
+  "pattern_dict": {
+    "lm_head": [],
+    "model\\.embed_tokens": [],
+    "model\\.layers\\.\\d+": [
+      "self_attn.q_proj",
+      "self_attn.k_proj",
+      "self_attn.v_proj",
+      "self_attn.o_proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "visual\\.blocks\\.\\d+": [
+      "attn.qkv",
+      "attn.proj",
+      "mlp.gate_proj",
+      "mlp.up_proj",
+      "mlp.down_proj"
+    ],
+    "visual\\.merger\\.mlp": [
+      "0",
+      "2"
+    ]
+  },
+  "standalone": [
+    "lm_head",
+    "model\\.embed_tokens"
+  ],
+  "tied_weights": {
+    "lm_head.weight": "model.embed_tokens.weight"
+  }
 }
 """##),
         ("qwen2.json", ##"""
@@ -616,6 +1331,56 @@ extension ArchitecturePreset {
   },
   "standalone": ["lm_head", "model\\.embed_tokens"],
   "tied_weights": {"lm_head.weight": "model.embed_tokens.weight"}
+}
+"""##),
+        ("sd3.5-large.json", ##"""
+{
+  "name": "sd3.5-large",
+  "description": "Stable Diffusion 3.5 Large's MMDiT (SD3Transformer2DModel, diffusers layout, 38 joint blocks): blocks 0-36 with the adaptive norms, image and context attention projections and both feed-forwards, 14 tensors; the last block (37, context_pre_only: no context output projection or context feed-forward), 11 tensors. Written for Large's 38 blocks: SD3.5 Medium (24 blocks, and MMDiT-X attn2) needs --pattern.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/stable-diffusion-3.5-large-DF11 (config.json), as recorded by github.com/ArnauFerma/df11pack, data/architectures/sd35-large-diffusers.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session)",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "SD3Transformer2DModel"
+  ],
+  "aliases": [
+    "sd3.5",
+    "sd35-large",
+    "stable-diffusion-3.5-large"
+  ],
+  "pattern_dict": {
+    "transformer_blocks\\.([0-9]|[1-2][0-9]|3[0-6])": [
+      "norm1.linear",
+      "norm1_context.linear",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "attn.to_add_out",
+      "ff.net.0.proj",
+      "ff.net.2",
+      "ff_context.net.0.proj",
+      "ff_context.net.2"
+    ],
+    "transformer_blocks\\.37": [
+      "norm1.linear",
+      "norm1_context.linear",
+      "attn.to_q",
+      "attn.to_k",
+      "attn.to_v",
+      "attn.add_k_proj",
+      "attn.add_v_proj",
+      "attn.add_q_proj",
+      "attn.to_out.0",
+      "ff.net.0.proj",
+      "ff.net.2"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
 }
 """##),
         ("sdxl-unet.json", ##"""
@@ -800,6 +1565,39 @@ extension ArchitecturePreset {
     ],
     "output_blocks\\.[678]\\.0": [
       "emb_layers.1"
+    ]
+  },
+  "standalone": [],
+  "tied_weights": {}
+}
+"""##),
+        ("wan.json", ##"""
+{
+  "name": "wan",
+  "description": "Wan 2.1 and 2.2 video diffusion transformers in the diffusers layout (WanTransformer3DModel: Wan2.1-T2V/I2V-14B, Wan2.2-T2V/I2V-A14B, whose pipelines hold transformer/ and transformer_2/): per block (blocks.N) self-attention (attn1) and cross-attention (attn2) q, k, v and output projections and the feed-forward's two linears, 10 tensors. The Conv3d patch embedding, the condition embedders, norms and proj_out stay raw.",
+  "source": "the dfloat11_config.pattern_dict of the published release huggingface.co/DFloat11/Wan2.1-T2V-14B-Diffusers-DF11 (config.json) (the same in DFloat11/Wan2.2-T2V-A14B-DF11 and DFloat11/Wan2.2-I2V-A14B-DF11), as recorded by github.com/ArnauFerma/df11pack, data/architectures/wan-diffusers.toml (commit d80f3ca) (read there: the release's config.json itself was not reachable from this session); the official repository's examples/wan2.1/generate_video.py loads that release",
+  "architectures": [],
+  "model_types": [],
+  "class_names": [
+    "WanTransformer3DModel"
+  ],
+  "aliases": [
+    "wan2",
+    "wan2.1",
+    "wan2.2"
+  ],
+  "pattern_dict": {
+    "blocks\\.\\d+": [
+      "attn1.to_q",
+      "attn1.to_k",
+      "attn1.to_v",
+      "attn1.to_out.0",
+      "attn2.to_q",
+      "attn2.to_k",
+      "attn2.to_v",
+      "attn2.to_out.0",
+      "ffn.net.0.proj",
+      "ffn.net.2"
     ]
   },
   "standalone": [],

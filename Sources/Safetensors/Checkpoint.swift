@@ -124,11 +124,13 @@ public struct Checkpoint {
         }
     }
 
-    /// Where linked files of `directory` may point: the directory itself, and a snapshot's repository `blobs/`.
+    /// Where linked files of `directory` may point: the directory itself, and the repository's `blobs/` for a
+    /// snapshot or a folder inside one (a diffusers pipeline's `snapshots/<rev>/transformer/`).
     private static func linkRoots(_ directory: String, isSnapshot: Bool) throws -> [String] {
         var roots = [try FileSystem.resolve(directory)]
-        if isSnapshot, let blobs = try? FileSystem.resolve(
-            FileSystem.join(FileSystem.directoryName(of: FileSystem.directoryName(of: directory)), "blobs")) {
+        if let snapshot = isSnapshot ? directory : HuggingFaceCache.snapshotContaining(directory),
+           let blobs = try? FileSystem.resolve(
+            FileSystem.join(FileSystem.directoryName(of: FileSystem.directoryName(of: snapshot)), "blobs")) {
             roots.append(blobs)
         }
         return roots

@@ -65,7 +65,14 @@ public struct CheckpointError: DF11Failure, Equatable {
     public var description: String {
         switch problem {
         case .notFound: return "'\(path)' does not exist"
-        case .noWeightFiles: return "'\(path)' contains no .safetensors files"
+        case .noWeightFiles:
+            // A diffusers pipeline keeps its weights in its component folders.
+            if FileSystem.kind(of: FileSystem.join(path, "model_index.json")) == .regularFile {
+                return "'\(path)' contains no .safetensors files: it is a diffusers pipeline (model_index.json), whose "
+                    + "weights are in its component folders; give a component's folder (e.g. "
+                    + "\(FileSystem.join(path, "transformer"))), or convert the whole pipeline with --format dfloat11"
+            }
+            return "'\(path)' contains no .safetensors files"
         case .notSafetensors: return "'\(path)' is not a .safetensors file or a checkpoint directory"
         case .invalidIndex(let words): return "\(path): invalid index: \(words)"
         case .missingShard(let file):

@@ -7,6 +7,18 @@ public enum HuggingFaceCache {
         try snapshotForCacheRoot(path) ?? path
     }
 
+    /// The snapshot directory `path` lies in (`…/snapshots/<rev>/transformer` → `…/snapshots/<rev>`), or nil.
+    public static func snapshotContaining(_ path: String) -> String? {
+        var current = path
+        for _ in 0 ..< 8 {
+            let parent = FileSystem.directoryName(of: current)
+            if parent == current || parent.isEmpty { return nil }
+            if isSnapshotDirectory(parent) { return parent }
+            current = parent
+        }
+        return nil
+    }
+
     /// Whether `path` looks like `…/models--org--name/snapshots/<rev>`.
     public static func isSnapshotDirectory(_ path: String) -> Bool {
         let parent = FileSystem.directoryName(of: path)

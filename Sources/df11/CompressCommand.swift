@@ -25,7 +25,10 @@ struct CompressCommand: ParsableCommand {
         the rest, config.json with dfloat11_config, other files copied (--single-file: one model.safetensors). \
         The units come from a preset chosen by config.json (see `df11 architectures`), --arch NAME, or \
         --pattern FILE (a JSON {regex: [attributes]}). Inputs the layout cannot hold (non-bf16 unit weights, \
-        inf/NaN/huge values, limiter ties) are refused; the native container stores them.
+        inf/NaN/huge values, limiter ties) are refused; the native container stores them. A diffusers model \
+        (config.json with _class_name) gets diffusion_pytorch_model.safetensors and a config.json of \
+        dfloat11_config alone, as the official tool leaves them; a diffusers pipeline folder (model_index.json) \
+        has each component a preset names converted in its own folder and every other file copied.
 
         Examples:
           df11 compress model.safetensors                 writes model.safetensors.df11
@@ -33,6 +36,7 @@ struct CompressCommand: ParsableCommand {
           df11 compress model/                            writes model.df11/
           cat x.safetensors | df11 compress - -o - > x.df11
           df11 compress model/ --format dfloat11 -o model-df11/
+          df11 compress FLUX.1-dev/ --format dfloat11     writes FLUX.1-dev-df11/ (transformer/ converted)
         """)
 
     @Argument(help: ArgumentHelp("Checkpoint files, directories, cache snapshots, or '-' for standard input.",

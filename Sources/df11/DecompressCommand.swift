@@ -23,7 +23,10 @@ struct DecompressCommand: ParsableCommand {
         A DFloat11 model directory (config.json with dfloat11_config) becomes a plain bf16 checkpoint: \
         model.safetensors with every unit weight decoded (every block checked as by 'df11 verify') and shaped \
         from config.json, the other tensors copied, config.json without dfloat11_config, other files copied. \
-        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config. \
+        The single-file layout's config.json holds only dfloat11_config: give the model's config with --config, \
+        unless the release's df11-manifest.json keeps the source's (df11 writes it there, and names the weight \
+        file and its metadata as the source had them: a diffusers model's diffusion_pytorch_model.safetensors). \
+        A diffusers pipeline folder (model_index.json) is restored component by component, the rest copied. \
         Without -o, DIR becomes DIR-bf16. \
         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does: \
         model-00001-of-0000N.safetensors and model.safetensors.index.json. With --force, weight files an \

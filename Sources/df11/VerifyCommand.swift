@@ -19,7 +19,9 @@ struct VerifyCommand: ParsableCommand {
         then every 4096-byte block of every unit is decoded on all threads, each block must decode exactly its \
         output_positions delta and every 64-bit window's first code must start at its gap. --against SRC also \
         compares every decoded weight and every other tensor with the original bf16 checkpoint; --sample N \
-        decodes only N random blocks per unit. Nothing pickled is ever read.
+        decodes only N random blocks per unit. Nothing pickled is ever read. A bare DFloat11 .safetensors file \
+        without config.json (as ComfyUI loads them) is checked with the dictionary of the preset that fits its \
+        units; a diffusers pipeline folder, component by component.
 
         The DFloat11 layout stores no checksums: without --against, verify proves that the model is consistent \
         and that every block decodes as the GPU kernel expects, not that the values are the original ones (a \

@@ -40,7 +40,11 @@ final class DFloat11CompressionTests: XCTestCase {
         return (out, report)
     }
 
-    private let cases = ["bert-1layer", "llama-tied", "llama-untied"]
+    /// The golden cases and the preset chosen for each. `flux-diffusers` is a diffusers FluxTransformer2DModel
+    /// (tools/golden/make_golden_diffusers.py): the official tool writes diffusion_pytorch_model.safetensors (with
+    /// {"format": "pt"}) and a config.json of the dfloat11_config alone there.
+    private let cases = ["bert-1layer", "llama-tied", "llama-untied", "flux-diffusers"]
+    private let presets = ["bert-1layer": "bert", "llama-tied": "llama", "llama-untied": "llama", "flux-diffusers": "flux"]
 
     func testDirectoryLayoutWithTheOfficialPatternIsByteIdentical() throws {
         for c in cases {
@@ -67,7 +71,7 @@ final class DFloat11CompressionTests: XCTestCase {
                 let (out, report) = try compress(golden(c + "/source"), .automatic, single: single)
                 defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
                 try assertSameFiles(golden(c + (single ? "/official-single" : "/official")), out)
-                XCTAssertEqual(report.architecture, c == "bert-1layer" ? "bert" : "llama")
+                XCTAssertEqual(report.architecture, presets[c])
                 XCTAssertEqual(report.patternSource, "config")
             }
         }
@@ -79,6 +83,43 @@ final class DFloat11CompressionTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
         try assertSameFiles(golden("bert-1layer/official"), out)
         XCTAssertEqual(report.units.map(\.module).sorted(), ["embeddings.word_embeddings", "encoder.layer.0"])
+    }
+
+    /// Issue #11's acceptance cases (tools/golden/make_golden_modules.py): plain modules named as a ComfyUI FLUX.1
+    /// file, a HiDream mixture of experts and BAGEL (a Conv2d kernel inside a unit), each a single safetensors file
+    /// without config.json; the official tool's directory and single-file outputs, byte for byte, with the preset
+    /// chosen from the tensor names (HiDream's, a diffusers class, by --arch) and on 3 threads with small chunks.
+    func testFamilyGoldensAreByteIdenticalWithTheirPresets() throws {
+        for (c, preset) in [("flux-comfyui", "flux-comfyui"), ("moe-hidream", "hidream"), ("conv-bagel", "bagel")] {
+            let choice: DFloat11PatternChoice = c == "moe-hidream" ? .preset(preset) : .automatic
+            for single in [false, true] {
+                for (threads, chunk) in [(2, 1 << 20), (3, 777)] {
+                    let (out, report) = try compress(golden(c + "/source/model.safetensors"), choice, single: single,
+                                                     threads: threads, chunkWords: chunk)
+                    defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+                    try assertSameFiles(golden(c + (single ? "/official-single" : "/official")), out)
+                    XCTAssertEqual(report.architecture, preset)
+                    XCTAssertEqual(report.patternSource, c == "moe-hidream" ? "arch" : "tensor-names")
+                }
+            }
+        }
+    }
+
+    /// The diffusers classes the presets name (tools/golden/make_golden_diffusers.py): each tiny model, its preset
+    /// chosen from config.json's _class_name, gives the official tool's files byte for byte (so the published
+    /// dictionaries fit diffusers' module names), and decompress gives the source folder back file for file.
+    func testDiffusersClassesAreByteIdenticalWithTheirPresets() throws {
+        let cases = [("wan-diffusers", "wan"), ("qwen-image-diffusers", "qwen-image"), ("sd35-diffusers", "sd3.5-large"),
+                     ("chroma-diffusers", "chroma-diffusers"), ("hidream-diffusers", "hidream")]
+        for (c, preset) in cases {
+            let (out, report) = try compress(golden(c + "/source"), .automatic, single: false)
+            defer { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+            try assertSameFiles(golden(c + "/official"), out)
+            XCTAssertEqual(report.architecture, preset)
+            let back = FileSystem.directoryName(of: out) + "/back"
+            _ = try DFloat11Decompression.decompress(input: out, output: back, options: RunOptions(threads: 2))
+            try assertSameFiles(golden(c + "/source"), back)
+        }
     }
 
     /// Only the layers (no lm_head / embed_tokens units) of the tied model: the directory layout matches the

@@ -14,7 +14,8 @@ import XCTest
 final class PresetRoundTripTests: XCTestCase {
     let options = RunOptions(threads: 2)
 
-    /// A module name the regex fully matches: `\d+` → the block number, `\.` → `.`, `[ab]` → `a`.
+    /// A module name the regex fully matches: `\d+` (or the possessive `\d++`) → the block number, `\.` → `.`,
+    /// `[ab]` → `a`, a group `(x|y)` → its first alternative, any other character as itself.
     func moduleName(_ pattern: String, block: Int) -> String {
         var out = "", chars = Array(pattern), i = 0
         while i < chars.count {
@@ -22,7 +23,7 @@ final class PresetRoundTripTests: XCTestCase {
                 if chars[i + 1] == "d" {
                     out += String(block)
                     i += 2
-                    if i < chars.count, chars[i] == "+" { i += 1 }
+                    while i < chars.count, chars[i] == "+" { i += 1 }
                 } else {
                     out.append(chars[i + 1])
                     i += 2
@@ -31,12 +32,31 @@ final class PresetRoundTripTests: XCTestCase {
                 out.append(chars[i + 1])
                 while chars[i] != "]" { i += 1 }
                 i += 1
+            } else if chars[i] == "(" {
+                var depth = 0, end = i, bar: Int? = nil
+                repeat {
+                    if chars[end] == "(" { depth += 1 }
+                    if chars[end] == ")" { depth -= 1 }
+                    if chars[end] == "|", depth == 1, bar == nil { bar = end }
+                    end += 1
+                } while depth > 0
+                out += moduleName(String(chars[(i + 1) ..< (bar ?? end - 1)]), block: block)
+                i = end
             } else {
                 out.append(chars[i])
                 i += 1
             }
         }
         return out
+    }
+
+    /// The shape the generated checkpoint gives the `a`-th weight of a unit: a 4-D kernel for a convolution (as
+    /// BAGEL's vision patch embedding), 3-D for every fourth weight (the layout stores weights flat, whatever their
+    /// rank: the manifest restores it), else 2-D.
+    func shape(attribute: String, index a: Int) -> [Int] {
+        if attribute.contains("patch_embedding") || attribute.contains("conv") { return [16 + 8 * (a % 3), 3, 2, 2] }
+        if a % 4 == 3 { return [2, 8 + 4 * (a % 3), 16] }
+        return [16 + 8 * (a % 3), 16]
     }
 
     func words(_ count: Int, seed: Int) -> [UInt8] {
@@ -46,27 +66,34 @@ final class PresetRoundTripTests: XCTestCase {
         }
     }
 
-    /// The generated checkpoint of `preset` (directory), its config naming the preset.
-    func checkpoint(for preset: ArchitecturePreset) throws -> String {
+    /// The generated checkpoint of `preset` (directory), its config naming the preset, and how many modules of
+    /// it the preset's patterns name (the units compress must find).
+    func checkpoint(for preset: ArchitecturePreset) throws -> (directory: String, modules: Int) {
         let dir = makeTemporaryDirectory() + "/" + preset.name
         addTeardownBlock { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: dir)) }
         try FileSystem.createDirectories(dir)
         var tensors: [(String, [Int])] = []
+        var modules = Set<String>()
         for entry in try preset.patternDictionary().entries {
             let blocks = entry.pattern.contains("\\d") ? [0, 1] : [0]
             for block in blocks {
                 let module = moduleName(entry.pattern, block: block)
+                modules.insert(module)
                 if entry.attributes.isEmpty {
                     tensors.append((module + ".weight", [48, 16]))
                 } else {
                     for (a, attribute) in entry.attributes.enumerated() {
-                        tensors.append((module + "." + attribute + ".weight", [16 + 8 * (a % 3), 16]))
+                        tensors.append((module + "." + attribute + ".weight", shape(attribute: attribute, index: a)))
                     }
                     tensors.append((module + "." + entry.attributes[0] + ".bias", [16]))
                 }
             }
         }
+        // Tensors no unit holds, of other ranks: a 3-D stack of experts (as MoE checkpoints store their routed
+        // experts' weights) and a 5-D Conv3d kernel (Wan's patch embedding).
         tensors.append(("df11_test_extra.weight", [8, 4]))
+        tensors.append(("df11_test_experts.gate_up_proj", [4, 8, 6]))
+        tensors.append(("df11_test_patch_embedding.weight", [4, 2, 1, 2, 2]))
         var seen = Set<String>()
         tensors = tensors.filter { seen.insert($0.0).inserted }
         let data = tensors.enumerated().map { i, t in words(t.1.reduce(1, *), seed: i) }
@@ -91,20 +118,27 @@ final class PresetRoundTripTests: XCTestCase {
         config.append(JSONMember(key: "tie_word_embeddings", value: .bool(false)))
         try AtomicOutputFile.write(contents: JSONValue.object(config).encode(.indented), to: dir + "/config.json",
                                    overwrite: false)
-        return dir
+        return (dir, modules.count)
+    }
+
+    /// Whether a checkpoint's config.json or tensor names select `preset`; the others (a second dictionary for
+    /// the same class, as phi4 beside phi3) are chosen by name.
+    func isRecognisable(_ preset: ArchitecturePreset) -> Bool {
+        !(preset.architectures.isEmpty && preset.modelTypes.isEmpty && preset.classNames.isEmpty && preset.tensorNames.isEmpty)
     }
 
     func testEveryPresetIsRecognisedCompressedVerifiedAndRestored() throws {
-        XCTAssertGreaterThanOrEqual(ArchitecturePreset.all.count, 21)
+        XCTAssertGreaterThanOrEqual(ArchitecturePreset.all.count, 35)
         for preset in ArchitecturePreset.all {
-            let source = try checkpoint(for: preset)
+            let (source, modules) = try checkpoint(for: preset)
             let out = makeTemporaryDirectory() + "/out"
             addTeardownBlock { try? FileManager.default.removeItem(atPath: FileSystem.directoryName(of: out)) }
+            let choice: DFloat11PatternChoice = isRecognisable(preset) ? .automatic : .preset(preset.name)
             let report = try DFloat11Compression.compress(input: source, output: out + "/release", options: options,
-                                                          dfloat11: DFloat11CompressOptions())
+                                                          dfloat11: DFloat11CompressOptions(pattern: choice))
             XCTAssertEqual(report.architecture, preset.name, "recognised")
             XCTAssertFalse(preset.source.isEmpty, "\(preset.name) cites no source")
-            XCTAssertGreaterThan(report.units.count, 0, preset.name)
+            XCTAssertEqual(report.units.count, modules, "\(preset.name): every generated module is a unit")
             let verified = try DFloat11Verification.verify(input: out + "/release", options: options, verify: .init())
             XCTAssertEqual(verified.manifest, "checked", preset.name)
             let against = try DFloat11Verification.verify(input: out + "/release", options: options,
@@ -129,6 +163,26 @@ final class PresetRoundTripTests: XCTestCase {
         XCTAssertNil(ArchitecturePreset.select(tensorNames: ["model.layers.0.self_attn.q_proj.weight"]))
         let radiance = Set(ArchitecturePreset.named("chroma-radiance")!.tensorNames)
         XCTAssertEqual(ArchitecturePreset.select(tensorNames: radiance.union(["x.weight"]))?.name, "chroma-radiance")
+    }
+
+    /// The presets of issue #11's families: diffusers classes select theirs; Phi-4 (whose config names Phi3ForCausalLM)
+    /// and the second Chroma dictionary are chosen by name.
+    func testDiffusionAndMultimodalFamiliesAreSelected() throws {
+        func select(_ text: String) throws -> String? { ArchitecturePreset.select(config: try JSONParser().parse(Array(text.utf8)))?.name }
+        XCTAssertEqual(try select(#"{"_class_name": "WanTransformer3DModel"}"#), "wan")
+        XCTAssertEqual(try select(#"{"_class_name": "SD3Transformer2DModel"}"#), "sd3.5-large")
+        XCTAssertEqual(try select(#"{"_class_name": "HiDreamImageTransformer2DModel"}"#), "hidream")
+        XCTAssertEqual(try select(#"{"_class_name": "QwenImageTransformer2DModel"}"#), "qwen-image")
+        XCTAssertEqual(try select(#"{"_class_name": "ChromaTransformer2DModel"}"#), "chroma-diffusers")
+        XCTAssertEqual(try select(#"{"_class_name": "OmniGen2Transformer2DModel"}"#), "omnigen2")
+        XCTAssertEqual(try select(#"{"architectures": ["Qwen2_5_VLForConditionalGeneration"]}"#), "qwen2.5-vl")
+        XCTAssertEqual(try select(#"{"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3"}"#), "gemma3-vl")
+        XCTAssertEqual(try select(#"{"architectures": ["Phi3ForCausalLM"], "model_type": "phi3"}"#), "phi3")
+        XCTAssertEqual(ArchitecturePreset.named("phi-4")?.name, "phi4")
+        XCTAssertEqual(ArchitecturePreset.named("wan2.2")?.name, "wan")
+        XCTAssertEqual(ArchitecturePreset.named("longcat-image")?.name, "flux-comfyui")
+        XCTAssertEqual(ArchitecturePreset.all.filter { !isRecognisable($0) }.map(\.name).sorted(),
+                       ["chroma1-diffusers", "flux2-alt", "phi4"])
     }
 
     func testFluxIsSelectedByTheDiffusersClassName() throws {

@@ -225,4 +225,81 @@ final class ReleaseManifestTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stderr)
         XCTAssert(verify.stderr.contains("match the checksums of df11-manifest.json"), verify.stderr)
     }
+
+    /// A diffusers model's release keeps only dfloat11_config in config.json (as the official tool leaves it):
+    /// the manifest records the source's config.json text, so decompress restores the component bit for bit —
+    /// diffusion_pytorch_model.safetensors and config.json — from either layout; `df11 manifest` on the official
+    /// release writes the same manifest.
+    func testDiffusersComponentIsRestoredBitForBitWithItsConfig() throws {
+        let source = golden("flux-diffusers/source")
+        for single in [false, true] {
+            let out = makeTemporaryDirectory()
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
+            _ = try DFloat11Compression.compress(input: source, output: out + "/release", options: options,
+                                                 dfloat11: DFloat11CompressOptions(singleFile: single))
+            let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
+            let config = manifest["source_files"]?.elements?.first { $0["name"]?.stringValue == "config.json" }
+            XCTAssertEqual(config?["text"]?.stringValue.map { Array($0.utf8) },
+                           Array(try FileSystem.readSmallFile(source + "/config.json")))
+            let verified = try DFloat11Verification.verify(input: out + "/release", options: options, verify: .init())
+            XCTAssertEqual(verified.manifest, "checked")
+            let report = try DFloat11Decompression.decompress(input: out + "/release", output: out + "/restored", options: options)
+            XCTAssertEqual(report.weightFiles, ["diffusion_pytorch_model.safetensors"])
+            for name in ["diffusion_pytorch_model.safetensors", "config.json"] {
+                XCTAssertEqual(FileManager.default.contents(atPath: out + "/restored/" + name),
+                               FileManager.default.contents(atPath: source + "/" + name), "\(name), single file: \(single)")
+            }
+            if !single {
+                let official = out + "/official"
+                try FileManager.default.copyItem(atPath: golden("flux-diffusers/official"), toPath: official)
+                _ = try DF11.manifest(ManifestRequest(release: official, against: source), options: options)
+                XCTAssertEqual(FileManager.default.contents(atPath: official + "/df11-manifest.json"),
+                               FileManager.default.contents(atPath: out + "/release/df11-manifest.json"))
+            }
+        }
+    }
+
+    /// A plain module's single file (as ComfyUI's are: no config.json, no __metadata__) comes back bit for bit
+    /// under its own name, with no config.json: the manifest names the file by its own name and keeps its header.
+    func testPlainModuleFileIsRestoredBitForBit() throws {
+        for c in ["flux-comfyui", "conv-bagel"] {
+            let source = makeTemporaryDirectory()
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: source) }
+            try FileManager.default.copyItem(atPath: golden(c + "/source/model.safetensors"), toPath: source + "/flux1-x.safetensors")
+            for single in [false, true] {
+                let out = source + "/out-\(single)"
+                _ = try DFloat11Compression.compress(input: source + "/flux1-x.safetensors", output: out + "/release",
+                                                     options: options, dfloat11: DFloat11CompressOptions(singleFile: single))
+                let manifest = try JSONParser().parse(FileSystem.readSmallFile(out + "/release/df11-manifest.json"))
+                XCTAssertEqual(manifest["source_files"]?.elements?.map { $0["name"]?.stringValue }, ["flux1-x.safetensors"])
+                let report = try DFloat11Decompression.decompress(input: out + "/release", output: out + "/back", options: options)
+                XCTAssertEqual(report.weightFiles, ["flux1-x.safetensors"])
+                XCTAssertEqual(FileManager.default.contents(atPath: out + "/back/flux1-x.safetensors"),
+                               FileManager.default.contents(atPath: source + "/flux1-x.safetensors"), c)
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/back/config.json"))
+            }
+        }
+    }
+
+    /// A sharded diffusers model (as FLUX.1-dev's transformer/ ships): decompress with --max-shard-size names the
+    /// shards and index as diffusers does, and compressing those shards gives the official files again, without
+    /// the source's weight index (the rest is one file).
+    func testShardedDiffusersModelRoundTrip() throws {
+        let out = makeTemporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: out) }
+        _ = try DFloat11Compression.compress(input: golden("flux-diffusers/source"), output: out + "/first", options: options,
+                                             dfloat11: DFloat11CompressOptions())
+        let report = try DFloat11Decompression.decompress(input: out + "/first", output: out + "/sharded",
+                                                          options: options, maxShardSize: 100_000)
+        XCTAssertEqual(report.weightFiles.last, "diffusion_pytorch_model.safetensors.index.json")
+        XCTAssertEqual(report.weightFiles.first, "diffusion_pytorch_model-00001-of-0000\(report.weightFiles.count - 1).safetensors")
+        XCTAssertGreaterThan(report.weightFiles.count, 2)
+        let compressed = try DFloat11Compression.compress(input: out + "/sharded", output: out + "/release", options: options,
+                                                          dfloat11: DFloat11CompressOptions())
+        XCTAssertEqual(compressed.copied, [])
+        for name in try FileManager.default.contentsOfDirectory(atPath: golden("flux-diffusers/official")) {
+            XCTAssertEqual(FileManager.default.contents(atPath: out + "/release/" + name),
+                           FileManager.default.contents(atPath: golden("flux-diffusers/official/" + name)), name)
+        }
+    }
 }

@@ -27,7 +27,8 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) {
 
 /// A Hugging Face cache entry `repo` (`models--org--name`) holding a copy of the files of `directory` as one
 /// snapshot `revision`: `blobs/` with the files, `refs/main` naming the revision, and `snapshots/<revision>/`
-/// with a symbolic link into `blobs/` per file. Returns the snapshot folder.
+/// with a symbolic link into `blobs/` per file (subfolders, as a diffusers pipeline's, are real folders of
+/// links). Returns the snapshot folder.
 @discardableResult
 public func makeHuggingFaceCache(_ repo: String, revision: String, from directory: String) throws -> String {
     let manager = FileManager.default
@@ -36,10 +37,17 @@ public func makeHuggingFaceCache(_ repo: String, revision: String, from director
         try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
     try Data(revision.utf8).write(to: URL(fileURLWithPath: repo + "/refs/main"))
-    for name in try manager.contentsOfDirectory(atPath: directory) {
-        let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-")
+    for name in (manager.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted() {
+        var isDirectory: ObjCBool = false
+        _ = manager.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            try manager.createDirectory(atPath: snapshot + "/" + name, withIntermediateDirectories: true)
+            continue
+        }
+        let blob = "blob-" + name.replacingOccurrences(of: ".", with: "-").replacingOccurrences(of: "/", with: "-")
         try manager.copyItem(atPath: directory + "/" + name, toPath: repo + "/blobs/" + blob)
-        try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
+        let up = String(repeating: "../", count: name.split(separator: "/").count - 1)
+        try manager.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: up + "../../blobs/" + blob)
     }
     return snapshot
 }

@@ -67,4 +67,25 @@ final class ArchitecturePresetTests: XCTestCase {
         XCTAssertEqual(llama.tiedWeights(tensorNames: ["model.embed_tokens.weight"],
                                          config: try JSONParser().parse(#"{"tie_word_embeddings": false}"#)), [:])
     }
+
+    /// Patterns beyond literals and \d, as published: SD3.5 Large's alternation splits its 38 blocks 37 + 1, the
+    /// possessive \d++ of ACE-Step's lyric encoder, and BAGEL's and Phi-4's unescaped dots.
+    func testPublishedPatternsMatchAsPythonsRegexWould() throws {
+        let sd35 = try XCTUnwrap(ArchitecturePreset.named("sd3.5-large")).patternDictionary()
+        for block in 0 ... 37 {
+            let matched = sd35.entries.indices.filter { sd35.fullMatch(entry: $0, "transformer_blocks.\(block)") }
+            XCTAssertEqual(matched, [block == 37 ? 1 : 0], "block \(block)")
+        }
+        XCTAssertFalse(sd35.entries.indices.contains { sd35.fullMatch(entry: $0, "transformer_blocks.38") })
+        let ace = try XCTUnwrap(ArchitecturePreset.named("ace-step-1.5")).patternDictionary()
+        let lyric = try XCTUnwrap(ace.entries.firstIndex { $0.pattern.contains("lyric") })
+        XCTAssertTrue(ace.fullMatch(entry: lyric, "encoder.lyric_encoder.layers.12"))
+        XCTAssertFalse(ace.fullMatch(entry: lyric, "encoder.lyric_encoder.layers.x"))
+        let phi4 = try XCTUnwrap(ArchitecturePreset.named("phi4")).patternDictionary()
+        XCTAssertTrue(phi4.fullMatch(entry: 2, "model.layers.39"))
+        XCTAssertFalse(phi4.fullMatch(entry: 2, "model.layers.39.mlp"))
+        let bagel = try XCTUnwrap(ArchitecturePreset.named("bagel")).patternDictionary()
+        XCTAssertTrue(bagel.fullMatch(entry: 1, "language_model.model.layers.27"))
+        XCTAssertTrue(bagel.fullMatch(entry: 3, "vit_model"))
+    }
 }

@@ -36,10 +36,10 @@ public struct ArchitectureListing: OperationReport {
         var out = ""
         for p in presets {
             out += p.name + (p.aliases.isEmpty ? "" : " (also: " + p.aliases.joined(separator: ", ") + ")") + "\n"
-            out += "  selected by: " + (p.architectures + p.modelTypes.map { "model_type=" + $0 }
-                                         + p.classNames.map { "_class_name=" + $0 }
-                                         + (p.tensorNames.isEmpty ? [] : ["tensors " + p.tensorNames.joined(separator: " + ")]))
-                .joined(separator: ", ") + "\n"
+            let selectors = p.architectures + p.modelTypes.map { "model_type=" + $0 }
+                + p.classNames.map { "_class_name=" + $0 }
+                + (p.tensorNames.isEmpty ? [] : ["tensors " + p.tensorNames.joined(separator: " + ")])
+            out += "  selected by: " + (selectors.isEmpty ? "--arch " + p.name + " only" : selectors.joined(separator: ", ")) + "\n"
             if let entries = try? p.patternDictionary().entries {
                 for entry in entries {
                     let standalone = p.standalone.contains(entry.pattern) ? "  (standalone)" : ""

@@ -44,7 +44,9 @@ public struct DFloat11CompressOptions: Sendable {
 /// - Directory layout: one unit file per unit (`UnitFileWriter`), `model.safetensors` with every tensor no
 ///   unit holds (transformers' `save_pretrained`: `{"format": "pt"}` metadata, a tied copy left out),
 ///   `config.json` = the source config plus `dfloat11_config` (keys sorted, indent 2, newline), and the
-///   source's other files copied.
+///   source's other files copied. A diffusers model (config.json with `_class_name`) gets what diffusers'
+///   `save_pretrained` and compress_model leave: `diffusion_pytorch_model.safetensors` (with the metadata) and a
+///   config.json of the `dfloat11_config` alone.
 /// - Single-file layout: the unit tensors and the rest in one `model.safetensors` (no metadata) and a
 ///   `config.json` holding only `dfloat11_config` (insertion order, no newline); refused when a tied weight
 ///   and its tensor both stay outside the units (the official tool fails there: shared tensors).
@@ -100,7 +102,7 @@ public enum DFloat11Compression {
                 } else {
                     staged += plan.units.map(\.fileName)
                 }
-                staged += ["model.safetensors", "config.json"]
+                staged += [dfloat11.singleFile ? "model.safetensors" : plan.restFileName, "config.json"]
                 if dfloat11.manifest {
                     // The manifest names every source tensor with its checksum: `verify` proves the release
                     // lossless with it, without the source (docs/DFLOAT11.md, "The manifest").
@@ -172,7 +174,7 @@ public enum DFloat11Compression {
         }
         if !singleFile {
             try writeSafetensors(restEntries(plan), metadata: plan.metadata,
-                                 to: FileSystem.join(staging, "model.safetensors"))
+                                 to: FileSystem.join(staging, plan.restFileName))
         }
     }
 

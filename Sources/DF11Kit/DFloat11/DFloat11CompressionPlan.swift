@@ -9,6 +9,9 @@ import Safetensors
 /// the weights (no preset, a unit weight that is not BF16, a tie the single-file layout cannot hold) is thrown
 /// here, before the output directory is touched.
 struct DFloat11CompressionPlan {
+    /// The weights file of a diffusers model (`diffusers.utils.SAFETENSORS_WEIGHTS_NAME`).
+    static let diffusersWeightsName = "diffusion_pytorch_model.safetensors"
+
     /// A tensor of the rest: its name in the output and the source tensor holding its bytes.
     struct RestTensor {
         let name: String
@@ -28,9 +31,14 @@ struct DFloat11CompressionPlan {
     let units: [DFloat11Unit]
     /// Every tensor outside the units' modules (and tied weights whose tensor is in a unit).
     let rest: [RestTensor]
-    /// `model.safetensors`'s `__metadata__`: `{"format": "pt"}` as transformers writes it, nil in the
+    /// The rest's `__metadata__`: `{"format": "pt"}` as transformers and diffusers write it, nil in the
     /// single-file layout and for a plain module (no config.json).
     let metadata: [(key: String, value: String)]?
+    /// The file of the rest in the directory layout: `model.safetensors`, or `diffusion_pytorch_model.safetensors`
+    /// for a diffusers model (its `save_pretrained` names it so).
+    let restFileName: String
+    /// Whether the source is a diffusers model (config.json with `_class_name` or `_diffusers_version`).
+    let isDiffusersModel: Bool
     /// The output's config.json.
     let configBytes: [UInt8]
     /// Other files of the checkpoint to copy (not config.json, not weights).
@@ -85,7 +93,7 @@ struct DFloat11CompressionPlan {
             }
             guard let found = selected else {
                 let what = config["architectures"]?.elements?.first?.stringValue
-                    ?? config["model_type"]?.stringValue ?? "an unnamed architecture"
+                    ?? config["model_type"]?.stringValue ?? config["_class_name"]?.stringValue ?? "an unnamed architecture"
                 throw UsageError("no DFloat11 preset for \(what); give --arch NAME (one of "
                                  + ArchitecturePreset.all.map(\.name).joined(separator: ", ")
                                  + ") or --pattern FILE with a JSON {regex: [attributes]}")
@@ -135,7 +143,9 @@ struct DFloat11CompressionPlan {
 
         // Unit files are named after modules, that is after tensor names from the input: each name must stay one
         // plain file name inside the output, distinct from the others and from model.safetensors and config.json.
-        var outputNames: Set<String> = ["model.safetensors", "config.json"]
+        let isDiffusersModel = config?["_class_name"] != nil || config?["_diffusers_version"] != nil
+        let restFileName = isDiffusersModel && !dfloat11.singleFile ? Self.diffusersWeightsName : "model.safetensors"
+        var outputNames: Set<String> = [restFileName, "config.json"]
         for unit in units {
             guard FileSystem.isSafeComponent(unit.fileName) else {
                 throw UnsafeOutputName(name: unit.fileName, origin: "the unit file of module '\(unit.module)'")
@@ -174,7 +184,10 @@ struct DFloat11CompressionPlan {
             "pattern_dict": patternJSON,
         ])
         let configBytes: [UInt8]
-        if dfloat11.singleFile || plainModule {
+        // A diffusers model's config is a FrozenDict: the official tool's `model.config.dfloat11_config = …` does not
+        // reach its save_config, so compress_model replaces the config.json save_pretrained wrote with the
+        // dfloat11_config alone (checked on diffusers 0.35.1: Fixtures/dfloat11-golden/flux-diffusers).
+        if dfloat11.singleFile || plainModule || isDiffusersModel {
             configBytes = JSONValue.object(["dfloat11_config": dfloat11Config]).encode(.python(sortKeys: false))
         } else {
             let members = config!.members! + [JSONMember(key: "dfloat11_config", value: dfloat11Config)]
@@ -182,7 +195,11 @@ struct DFloat11CompressionPlan {
         }
 
         // Other files to copy.
-        let copied = checkpoint.otherFiles.filter { $0 != "config.json" && !$0.hasSuffix(".safetensors") }
+        // A weight index (diffusers' diffusion_pytorch_model.safetensors.index.json) would name shards the output
+        // does not have: the rest is one file.
+        let copied = checkpoint.otherFiles.filter {
+            $0 != "config.json" && !$0.hasSuffix(".safetensors") && !$0.hasSuffix(".safetensors.index.json")
+        }
 
         var notDerivable: [(weight: String, why: String)] = []
         if let config {
@@ -202,6 +219,8 @@ struct DFloat11CompressionPlan {
             }
         }
         self.shapesNotDerivable = notDerivable
+        self.restFileName = restFileName
+        self.isDiffusersModel = isDiffusersModel
         self.checkpoint = checkpoint
         self.source = source
         self.inputBytes = inputBytes

@@ -141,20 +141,28 @@ public enum DFloat11Decompression {
             let info = model.tensors.tensor(named: name)!
             descriptions.append(TensorDescription(name: name, dtype: info.dtype, shape: info.shape))
         }
+        // Without the original files (no manifest, --max-shard-size): the library's layout, named as diffusers names
+        // a diffusers model's weights (its release holds diffusion_pytorch_model.safetensors, or its manifest names
+        // them so), else as transformers does.
+        let recorded = try model.manifestPath.map { try ReleaseManifest(path: $0) }
+        let recordedNames = recorded?.sourceFiles.map(\.name) ?? []
+        let isDiffusers = model.fileNames.contains(DFloat11CompressionPlan.diffusersWeightsName)
+            || recordedNames.contains { $0.hasPrefix("diffusion_pytorch_model") && $0.hasSuffix(".safetensors") }
         let plan = ShardPlan(tensors: descriptions.sorted { PatternDictionary.naturalOrder($0.name, $1.name) },
-                             maxBytes: maxShardSize)
+                             maxBytes: maxShardSize, baseName: isDiffusers ? "diffusion_pytorch_model" : "model")
         let writers = try original?.writers ?? plan.shards.map {
             try SafetensorsWriter(tensors: $0.tensors, metadata: [("format", "pt")], order: .safetensorsLibrary,
                                   fileName: $0.fileName)
         }
-        let indexBytes = original.map { $0.texts[Checkpoint.indexFileName] } ?? (plan.isSharded ? plan.indexJSON : nil)
+        let indexName = original.map { $0.indexName } ?? plan.indexFileName
+        let indexBytes = original.map { $0.texts[$0.indexName] } ?? (plan.isSharded ? plan.indexJSON : nil)
 
         try CheckpointOperations.intoDirectory(output, input: model.directory, force: options.force) { directory in
             // Weight files of an earlier run in OUT that this one does not rewrite: with --force they go once the
             // new files are in place (a single file beside shards, or shards beside a single file, would be loaded
             // instead of them; shards of another count would lie about unused); without it, a clash is refused.
-            let previous = try previousWeightFiles(in: directory)
-            let written = Set(writers.map(\.fileName) + (indexBytes != nil ? [Checkpoint.indexFileName] : []))
+            let previous = try previousWeightFiles(in: directory, baseName: plan.baseName)
+            let written = Set(writers.map(\.fileName) + (indexBytes != nil ? [indexName] : []))
             let stale = previous.filter { !written.contains($0) }
             if !stale.isEmpty && !options.force {
                 throw OutputExistsError(path: output, detail: "'\(output)' already holds \(stale.joined(separator: ", ")) "
@@ -173,8 +181,8 @@ public enum DFloat11Decompression {
                 try writeModel(shards: Array(zip(writers, files.map { $0 as PositionedByteSink })), pieces: pieces,
                                decoders: decoders, model: model, threads: options.threads, meter: meter)
                 // An earlier index goes first, so that no index ever names a shard that is not (yet) this run's.
-                if stale.contains(Checkpoint.indexFileName) {
-                    try FileSystem.removeFile(FileSystem.join(directory, Checkpoint.indexFileName))
+                if stale.contains(indexName) {
+                    try FileSystem.removeFile(FileSystem.join(directory, indexName))
                 }
                 // As private as the model's files.
                 let mode = FileAttributes.commonMode(of: model.fileNames.map { FileSystem.join(model.directory, $0) })
@@ -184,11 +192,11 @@ public enum DFloat11Decompression {
                     try file.commit()
                 }
                 if let indexBytes {     // last: an index only ever names complete shards
-                    let path = FileSystem.join(directory, Checkpoint.indexFileName)
+                    let path = FileSystem.join(directory, indexName)
                     try AtomicOutputFile.write(contents: indexBytes, to: path, overwrite: options.force)
                     if let mode { _ = chmod(path, mode) }
                 }
-                for name in stale where name != Checkpoint.indexFileName {
+                for name in stale where name != indexName {
                     try FileSystem.removeFile(FileSystem.join(directory, name))
                 }
             } catch {
@@ -199,15 +207,23 @@ public enum DFloat11Decompression {
             report.units = decoders.count
             report.tensors = writers.reduce(0) { $0 + $1.tensors.count }
             report.outputBytes = writers.reduce(0) { $0 + $1.fileSize }
-            report.weightFiles = writers.map(\.fileName) + (indexBytes != nil ? [Checkpoint.indexFileName] : [])
+            report.weightFiles = writers.map(\.fileName) + (indexBytes != nil ? [indexName] : [])
 
-            // config.json as it was (from the manifest), or without dfloat11_config; other files as they are.
+            // config.json as it was (from the manifest), or without dfloat11_config; none when the manifest says the
+            // source had none (a plain module's or ComfyUI file). Other files as they are.
             var configOut = config
             if case let .object(members) = configOut { configOut = .object(members.filter { $0.key != "dfloat11_config" }) }
-            try AtomicOutputFile.write(contents: original?.texts["config.json"] ?? configOut.encode(.indented) + [0x0A],
-                                       to: FileSystem.join(directory, "config.json"), overwrite: options.force)
-            if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
-                _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+            // (The manifest's text of config.json serves the library's layout too: a diffusers model's or single-file
+            // release's config.json holds only dfloat11_config.)
+            let recordedConfig = recorded?.sourceFiles.first { $0.name == "config.json" }?.text.map { Array($0.utf8) }
+            let sourceHadConfig = recorded.map { _ in recordedNames.contains("config.json") } ?? true
+            if sourceHadConfig {
+                try AtomicOutputFile.write(contents: original?.texts["config.json"] ?? recordedConfig
+                                               ?? configOut.encode(.indented) + [0x0A],
+                                           to: FileSystem.join(directory, "config.json"), overwrite: options.force)
+                if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
+                    _ = chmod(FileSystem.join(directory, "config.json"), configMode)
+                }
             }
             for name in CheckpointOperations.excludingOutput(model.otherFiles, root: model.directory, output: output) {
                 try CheckpointOperations.copyFile(FileSystem.join(model.directory, name),
@@ -218,7 +234,7 @@ public enum DFloat11Decompression {
             if let original {
                 // The small files too, and the copied ones the manifest lists: every source file proven.
                 var proven = writers.count
-                for name in [Checkpoint.indexFileName, "config.json"] + report.copied
+                for name in [indexName, "config.json"] + report.copied
                     where original.expected[name] != nil && FileSystem.kind(of: FileSystem.join(directory, name)) == .regularFile {
                     try original.check(FileSystem.join(directory, name), name: name, provenance: provenance)
                     proven += 1
@@ -233,18 +249,19 @@ public enum DFloat11Decompression {
 
     /// The weight files of a bf16 checkpoint already in `directory`: `model.safetensors`, the index and the shards
     /// it names (only `*.safetensors` files directly in `directory`; an unreadable index counts alone).
-    static func previousWeightFiles(in directory: String) throws -> [String] {
+    static func previousWeightFiles(in directory: String, baseName: String = "model") throws -> [String] {
         var names: [String] = []
-        if FileSystem.kind(of: FileSystem.join(directory, "model.safetensors")) == .regularFile {
-            names.append("model.safetensors")
+        let single = baseName + ".safetensors", indexName = baseName + ".safetensors.index.json"
+        if FileSystem.kind(of: FileSystem.join(directory, single)) == .regularFile {
+            names.append(single)
         }
-        let indexPath = FileSystem.join(directory, Checkpoint.indexFileName)
+        let indexPath = FileSystem.join(directory, indexName)
         if FileSystem.kind(of: indexPath) == .regularFile {
-            names.append(Checkpoint.indexFileName)
+            names.append(indexName)
             if let index = try? CheckpointIndex.parse(try FileSystem.readSmallFile(indexPath), path: indexPath) {
                 names += index.files.filter {
                     DirectoryManifest.isPlainRelativePath($0) && !$0.contains("/") && $0.hasSuffix(".safetensors")
-                        && $0 != "model.safetensors" && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile
+                        && $0 != single && FileSystem.kind(of: FileSystem.join(directory, $0)) == .regularFile
                 }
             }
         }

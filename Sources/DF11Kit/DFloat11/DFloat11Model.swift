@@ -32,7 +32,10 @@ struct DFloat11Model {
 
     /// Whether `path` is a directory with a `config.json` that has `dfloat11_config` (a Hugging Face cache root
     /// `models--org--name` counts by its `refs/main` snapshot).
+    /// A bare `.safetensors` file holding units, with no config.json (a ComfyUI file), counts too: its dictionary
+    /// is inferred (`BareFileDictionary`).
     static func isDFloat11Directory(_ path: String) -> Bool {
+        if path != "-", FileSystem.kind(of: path) == .regularFile { return BareFileDictionary.isBareDFloat11File(path) }
         guard path != "-", FileSystem.kind(of: path) == .directory,
               let path = try? HuggingFaceCache.resolvingCacheRoot(path) else { return false }
         let configPath = FileSystem.join(path, "config.json")
@@ -46,16 +49,32 @@ struct DFloat11Model {
         DFloat11MismatchError("unsupported-dfloat11", why, category: .couldNotRun)
     }
 
-    /// Opens the DFloat11 model in `directory` (or, for a Hugging Face cache root, in its `refs/main` snapshot).
+    /// The preset(s) whose dictionary was inferred for a bare file (nil for a directory).
+    let inferredArchitecture: String?
+
+    /// Opens the DFloat11 model in `directory` (or, for a Hugging Face cache root, in its `refs/main` snapshot), or
+    /// a bare DFloat11 `.safetensors` file alone (its dictionary inferred; nothing beside it is read).
     init(directory given: String) throws {
-        let directory = try HuggingFaceCache.resolvingCacheRoot(given)
+        let names: [String]
+        let directory: String
+        if FileSystem.kind(of: given) == .regularFile {
+            let (inferred, architecture) = try BareFileDictionary.config(for: given)
+            directory = FileSystem.directoryName(of: given)
+            config = inferred
+            inferredArchitecture = architecture
+            names = [FileSystem.baseName(of: given)]
+        } else {
+            directory = try HuggingFaceCache.resolvingCacheRoot(given)
+            let configPath = FileSystem.join(directory, "config.json")
+            config = try JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 16 << 20))
+            inferredArchitecture = nil
+            names = try FileSystem.entries(of: directory).filter { !$0.hasPrefix(".") }.sorted()
+        }
         self.directory = directory
         let configPath = FileSystem.join(directory, "config.json")
-        config = try JSONParser().parse(try FileSystem.readSmallFile(configPath, limit: 16 << 20))
         guard let dfConfig = config["dfloat11_config"], dfConfig.members != nil else {
             throw Self.refuse("\(configPath) has no dfloat11_config object: not a DFloat11 model")
         }
-        let names = try FileSystem.entries(of: directory).filter { !$0.hasPrefix(".") }.sorted()
         let pickled = names.filter { name in [".bin", ".pt", ".pth", ".pkl", ".ckpt"].contains { name.hasSuffix($0) } }
         version = dfConfig["version"]?.stringValue ?? "(none)"
         guard Self.supportedVersions.contains(version) else {

@@ -33,6 +33,7 @@ public enum DFloat11Verification {
         var report = DFloat11VerifyReport(input: input, layout: model.fileNames.count == 1 ? "single-file" : "directory",
                                           version: model.version, against: verify.against,
                                           sampleBlocks: verify.sampleBlocks, seed: verify.seed, threads: options.threads)
+        report.inferredArchitecture = model.inferredArchitecture
         // 1. Structure.
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         // The weights' names, as decompress gives them: distinct from each other and from the other tensors.

@@ -26,6 +26,8 @@ public struct DFloat11VerifyReport: OperationReport {
     /// With `against`: integer or boolean source tensors the model does not hold (such as `position_ids`, a
     /// buffer transformers does not save); listed, not a failure.
     public var sourceBuffersNotInModel: [String] = []
+    /// A bare file (no config.json): the preset whose dictionary df11 inferred for it.
+    public var inferredArchitecture: String?
     public var seconds: Double = 0
     public var threads: Int
     /// `df11-manifest.json`: "checked" (every tensor's checksum), "absent" (only the structure could be
@@ -65,6 +67,7 @@ public struct DFloat11VerifyReport: OperationReport {
             JSONMember(key: "remainder_tensors", value: .int(remainderTensors)),
             JSONMember(key: "remainder_tensors_compared", value: .int(remainderCompared)),
             JSONMember(key: "source_buffers_not_in_model", value: .strings(sourceBuffersNotInModel)),
+            JSONMember(key: "inferred_architecture", value: inferredArchitecture.map { .string($0) } ?? .null),
             JSONMember(key: "decoded_bytes", value: .int(decodedBytes)),
             JSONMember(key: "seconds", value: .double(seconds)),
             JSONMember(key: "threads", value: .int(threads)),
@@ -96,7 +99,8 @@ public struct DFloat11VerifyReport: OperationReport {
 
     public var text: String {
         let what = sampleBlocks == nil ? "all \(blocks) blocks" : "\(blocksChecked) of \(blocks) blocks (sample, seed \(seed))"
-        var text = "ok: DFloat11 \(version) \(layout) layout, \(units.count) units, \(weights) weights, \(what) decoded, "
+        let inferred = inferredArchitecture.map { " (no config.json: the dictionary of preset \($0))" } ?? ""
+        var text = "ok: DFloat11 \(version) \(layout) layout\(inferred), \(units.count) units, \(weights) weights, \(what) decoded, "
             + "\(ByteFormatting.formatted(bitsPerWeight, digits: 2)) bits/weight; "
             + "\(ByteFormatting.bytes(decodedBytes)) of bf16 in \(ByteFormatting.formatted(seconds, digits: 2)) s "
             + "(\(ByteFormatting.rate(bytes: decodedBytes, seconds: seconds)))"

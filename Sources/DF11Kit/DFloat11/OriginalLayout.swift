@@ -13,6 +13,11 @@ struct OriginalLayout {
     let texts: [String: [UInt8]]
     /// What each original file must hash to: name → (bytes, XXH3-64).
     let expected: [String: (bytes: UInt64, xxh3: UInt64)]
+    /// The shards' index among `texts`: transformers' `model.safetensors.index.json` or diffusers'
+    /// `diffusion_pytorch_model.safetensors.index.json`.
+    var indexName: String {
+        texts.keys.first { $0.hasSuffix(".safetensors.index.json") } ?? Checkpoint.indexFileName
+    }
 
     /// nil when the manifest cannot describe the original files (written before df11 recorded headers, a header
     /// that is not UTF-8) or the release does not hold every tensor they list with the size they list: decompress

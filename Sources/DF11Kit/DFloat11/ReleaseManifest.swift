@@ -35,7 +35,9 @@ struct ReleaseManifest: Equatable {
     }
 
     /// Files that decompress writes from the manifest's `text` rather than copies from the release.
-    static let restoredFromText: Set<String> = ["config.json", Checkpoint.indexFileName]
+    static let restoredFromText: Set<String> = ["config.json", Checkpoint.indexFileName, diffusersIndexName]
+    /// A sharded diffusers model's index (the release holds its weights in one file and does not copy it).
+    static let diffusersIndexName = "diffusion_pytorch_model.safetensors.index.json"
     /// The largest file kept whole as `text`.
     static let maxTextBytes: UInt64 = 4 << 20
 
@@ -131,6 +133,14 @@ struct ReleaseManifest: Equatable {
         return ReleaseManifest(df11Version: DF11.version, tensors: tensors, sourceFiles: files, tied: tied)
     }
 
+    /// The weight files of a source as the manifest names them (relative to its directory: a file given alone by
+    /// its own name) with their paths.
+    static func weightFileNames(_ checkpoint: Checkpoint) -> [(name: String, path: String)] {
+        checkpoint.weightFiles.map {
+            (checkpoint.kind == .file ? FileSystem.baseName(of: $0.displayPath) : $0.displayPath, $0.resolvedPath)
+        }
+    }
+
     /// The manifest of the source of `plan`: its weight files, `config.json` and the files copied.
     static func of(_ plan: DFloat11CompressionPlan) throws -> ReleaseManifest {
         let root = plan.checkpoint.kind == .file ? FileSystem.directoryName(of: plan.checkpoint.root) : plan.checkpoint.root
@@ -141,11 +151,13 @@ struct ReleaseManifest: Equatable {
         if plan.checkpoint.index != nil, !plan.copied.contains(Checkpoint.indexFileName) {
             others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName)))
         }
+        if plan.checkpoint.otherFiles.contains(diffusersIndexName) {
+            others.append((diffusersIndexName, FileSystem.join(root, diffusersIndexName)))
+        }
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
-        return try of(weightFiles: plan.checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
-                      otherFiles: others, tied: tied)
+        return try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied)
     }
 
     /// Every recorded shape by weight name, tied weights under their own names too (`WeightShapes`).

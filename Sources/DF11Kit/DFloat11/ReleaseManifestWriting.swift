@@ -9,6 +9,11 @@ import Safetensors
 enum ReleaseManifestWriting {
     static func write(release: String, against source: String, options: RunOptions) throws -> ManifestReport {
         let clock = Stopwatch()
+        if FileSystem.kind(of: release) == .regularFile {
+            throw UsageError("\(release) is a bare DFloat11 file: a manifest lives beside a release's config.json; put "
+                             + "the file as model.safetensors in a folder with its config.json ({\"dfloat11_config\": …}) "
+                             + "and give that folder")
+        }
         guard DFloat11Model.isDFloat11Directory(release) else {
             throw UsageError("\(release) is not a DFloat11 model directory (config.json with dfloat11_config)")
         }
@@ -27,15 +32,20 @@ enum ReleaseManifestWriting {
         var others: [(name: String, path: String)] = []
         let config = FileSystem.join(root, "config.json")
         if FileSystem.kind(of: config) == .regularFile { others.append(("config.json", config)) }
-        for name in checkpoint.otherFiles where name != "config.json" && !name.hasSuffix(".safetensors") {
+        // In the order compress lists them: the copied files, then the indexes (a diffusers index is not copied).
+        for name in checkpoint.otherFiles where name != "config.json" && !name.hasSuffix(".safetensors")
+            && !name.hasSuffix(".safetensors.index.json") {
             others.append((name, FileSystem.join(root, name)))
         }
         if checkpoint.index != nil { others.append((Checkpoint.indexFileName, FileSystem.join(root, Checkpoint.indexFileName))) }
+        if checkpoint.otherFiles.contains(ReleaseManifest.diffusersIndexName) {
+            others.append((ReleaseManifest.diffusersIndexName, FileSystem.join(root, ReleaseManifest.diffusersIndexName)))
+        }
         let sourceNames = Set(try checkpoint.weightFiles.flatMap { try SafetensorsFile(path: $0.resolvedPath).header.tensors.map(\.name) })
         let tied = ArchitecturePreset.tiedWeights(config: model.config)
             .filter { !sourceNames.contains($0.name) && sourceNames.contains($0.source) }
             .map { (name: $0.name, source: $0.source) }
-        let manifest = try ReleaseManifest.of(weightFiles: checkpoint.weightFiles.map { ($0.displayPath, $0.resolvedPath) },
+        let manifest = try ReleaseManifest.of(weightFiles: ReleaseManifest.weightFileNames(checkpoint),
                                               otherFiles: others, tied: tied)
         try AtomicOutputFile.write(contents: manifest.bytes, to: target, overwrite: options.force)
         return ManifestReport(release: release, against: source, path: target, tensors: manifest.tensors.count,

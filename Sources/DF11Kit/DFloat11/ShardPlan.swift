@@ -8,15 +8,19 @@ import Safetensors
 /// Tensors are taken in order and added to the current shard until the next one would pass the limit, which
 /// then starts a new shard; a tensor larger than the limit gets a shard of its own (placed when it is met). One
 /// shard is written as `model.safetensors`; several as `model-00001-of-0000N.safetensors` with
-/// `model.safetensors.index.json` mapping each tensor to its file.
+/// `model.safetensors.index.json` mapping each tensor to its file. A diffusers model's files are named the same
+/// way after `diffusion_pytorch_model` (`baseName`).
 public struct ShardPlan: Sendable {
     /// The file names, and the tensors of each in the order they were taken.
     public let shards: [(fileName: String, tensors: [TensorDescription])]
+    /// `model`, or `diffusion_pytorch_model` for a diffusers model.
+    public let baseName: String
 
     /// `tensors` in order, in shards of at most `maxBytes` bytes of tensor data (nil: one shard).
-    public init(tensors: [TensorDescription], maxBytes: UInt64?) {
+    public init(tensors: [TensorDescription], maxBytes: UInt64?, baseName: String = "model") {
+        self.baseName = baseName
         guard let maxBytes else {
-            shards = [("model.safetensors", tensors)]
+            shards = [(baseName + ".safetensors", tensors)]
             return
         }
         var groups: [[TensorDescription]] = []
@@ -38,20 +42,23 @@ public struct ShardPlan: Sendable {
         }
         if !current.isEmpty || groups.isEmpty { groups.append(current) }
         if groups.count == 1 {
-            shards = [("model.safetensors", groups[0])]
+            shards = [(baseName + ".safetensors", groups[0])]
         } else {
             let n = groups.count
-            shards = groups.enumerated().map { i, group in (Self.shardName(i + 1, of: n), group) }
+            shards = groups.enumerated().map { i, group in (Self.shardName(i + 1, of: n, baseName: baseName), group) }
         }
     }
+
+    /// `model.safetensors.index.json` (after `baseName`).
+    public var indexFileName: String { baseName + ".safetensors.index.json" }
 
     /// Whether the plan has more than one file (and so an index).
     public var isSharded: Bool { shards.count > 1 }
 
     /// `model-00002-of-00004.safetensors`.
-    public static func shardName(_ index: Int, of count: Int) -> String {
+    public static func shardName(_ index: Int, of count: Int, baseName: String = "model") -> String {
         func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
-        return "model-\(five(index))-of-\(five(count)).safetensors"
+        return "\(baseName)-\(five(index))-of-\(five(count)).safetensors"
     }
 
     /// `model.safetensors.index.json` as transformers writes it (`json.dumps(index, indent=2, sort_keys=True)`

@@ -58,6 +58,12 @@ extension DF11 {
                                                  default: defaultDFloat11Output)
             let choice: DFloat11PatternChoice = request.arch.map { .preset($0) } ?? request.pattern.map { .file($0) }
                 ?? .automatic
+            if DiffusersPipeline.isPipeline(request.input) {
+                return try DFloat11PipelineOperations.compress(
+                    input: request.input, output: output, options: options,
+                    dfloat11: DFloat11CompressOptions(singleFile: request.singleFile, pattern: choice),
+                    warn: { warn($0.message) })
+            }
             return try DFloat11Compression.compress(
                 input: request.input, output: output, options: options,
                 dfloat11: DFloat11CompressOptions(singleFile: request.singleFile, pattern: choice),

@@ -31,6 +31,16 @@ extension DF11 {
     /// `df11 decompress INPUT [-o OUTPUT]`: containers back to the original files (`CheckpointReport`), or a
     /// DFloat11 model to a plain bf16 checkpoint (`DFloat11DecompressReport`).
     public static func decompress(_ request: DecompressRequest, options: RunOptions) throws -> any OperationReport {
+        if DiffusersPipeline.isPipeline(request.input) {
+            guard request.output != "-" else { throw UsageError("a diffusers pipeline decompresses into a directory; give -o DIR") }
+            if request.config != nil || request.maxShardSize != nil {
+                throw UsageError("--config and --max-shard-size apply to one DFloat11 model: give the component's folder")
+            }
+            let output = try OutputNames.resolve(input: request.input, given: request.output,
+                                                 intoDirectory: request.intoDirectory, inputIsDirectory: true,
+                                                 default: { OutputNames.trimmed($0) + "-bf16" })
+            return try DFloat11PipelineOperations.decompress(input: request.input, output: output, options: options)
+        }
         if DFloat11Model.isDFloat11Directory(request.input) {
             guard request.output != "-" else {
                 throw UsageError("a DFloat11 model decompresses into a directory; give -o DIR")

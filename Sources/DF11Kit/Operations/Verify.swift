@@ -21,6 +21,11 @@ extension DF11 {
     /// `df11 verify INPUT`: containers decoded and checked against every checksum (`CheckpointReport`), or a
     /// DFloat11 model checked unit by unit (`DFloat11VerifyReport`). Throws on the first failed check.
     public static func verify(_ request: VerifyRequest, options: RunOptions) throws -> any OperationReport {
+        if DiffusersPipeline.isPipeline(request.input) {
+            return try DFloat11PipelineOperations.verify(
+                input: request.input, options: options,
+                verify: DFloat11VerifyOptions(against: request.against, sampleBlocks: request.sample, seed: request.seed))
+        }
         if DFloat11Model.isDFloat11Directory(request.input) {
             return try DFloat11Verification.verify(
                 input: request.input, options: options,
