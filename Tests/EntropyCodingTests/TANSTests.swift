@@ -3,26 +3,6 @@ import XCTest
 @testable import EntropyCoding
 
 final class TANSTests: XCTestCase {
-    /// Symbols drawn from `counts` (as weights), `count` of them.
-    private func message(counts: [UInt64], count: Int, rng: inout SplitMix64) -> [UInt16] {
-        let used = counts.indices.filter { counts[$0] > 0 }
-        var cumulative: [UInt64] = []
-        var total: UInt64 = 0
-        for s in used { total += counts[s]; cumulative.append(total) }
-        return (0..<count).map { _ in
-            let r = UInt64.random(in: 0..<total, using: &rng)
-            var lo = 0, hi = cumulative.count - 1
-            while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] > r { hi = mid } else { lo = mid + 1 } }
-            return UInt16(used[lo])
-        }
-    }
-
-    private func histogram(_ symbols: [UInt16], alphabet: Int) -> [UInt64] {
-        var h = [UInt64](repeating: 0, count: alphabet)
-        for s in symbols { h[Int(s)] += 1 }
-        return h
-    }
-
     private func encode(_ symbols: [UInt16], _ table: TANSTable) throws -> ([UInt8], StreamSizes) {
         var out = [UInt8](repeating: 0xA5, count: TANSEncoder.maxBytes(count: symbols.count, tableLog: table.tableLog))
         let sizes = try symbols.withUnsafeBufferPointer { s in
