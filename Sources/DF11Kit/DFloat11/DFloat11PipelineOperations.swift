@@ -57,19 +57,14 @@ enum DFloat11PipelineOperations {
         for warning in warnings { warn?(DFloat11CompressReport.Warning(code: "component-copied", unit: nil, message: warning)) }
         var report = DFloat11PipelineReport(operation: "compress", input: input, output: output)
         report.warnings = warnings
-        let copied = CheckpointOperations.excludingOutput(try pipeline.files(excluding: Set(convert.map(\.component))),
-                                                          root: pipeline.root, output: output)
-        try CheckpointOperations.intoDirectory(output, input: pipeline.root, force: options.force) { directory in
-            for (component, componentOptions) in convert {
-                var result = try DFloat11Compression.compress(input: pipeline.path(of: component),
-                                                              output: FileSystem.join(directory, component),
-                                                              options: options, dfloat11: componentOptions, warn: warn)
-                result.output = FileSystem.join(output, component)     // not the staging directory's name
-                report.components.append((component, result))
-            }
-            try copy(copied, from: pipeline.root, to: directory, force: options.force)
+        let optionsOf = Dictionary(convert.map { ($0.component, $0.1) }, uniquingKeysWith: { a, _ in a })
+        try eachComponent(convert.map(\.component), of: pipeline, into: output, force: options.force,
+                          report: &report) { component, staged, shown in
+            var result = try DFloat11Compression.compress(input: pipeline.path(of: component), output: staged,
+                                                          options: options, dfloat11: optionsOf[component]!, warn: warn)
+            result.output = shown
+            return result
         }
-        report.copied = copied
         report.seconds = clock.seconds
         return report
     }
@@ -77,37 +72,54 @@ enum DFloat11PipelineOperations {
     static func decompress(input: String, output: String, options: RunOptions) throws -> DFloat11PipelineReport {
         let clock = Stopwatch()
         let pipeline = try DiffusersPipeline(root: input)
+        let models = try dfloat11Components(of: pipeline, input: input)
+        var report = DFloat11PipelineReport(operation: "decompress", input: input, output: output)
+        try eachComponent(models, of: pipeline, into: output, force: options.force, report: &report) { component, staged, shown in
+            var result = try DFloat11Decompression.decompress(input: pipeline.path(of: component), output: staged,
+                                                              options: options)
+            result.output = shown
+            return result
+        }
+        report.seconds = clock.seconds
+        return report
+    }
+
+    /// The components that are DFloat11 models (decompress and verify), refusing a pipeline with none.
+    private static func dfloat11Components(of pipeline: DiffusersPipeline, input: String) throws -> [String] {
         let models = pipeline.components.filter(pipeline.isDFloat11)
         guard !models.isEmpty else {
             throw UsageError("no component of the diffusers pipeline \(input) is a DFloat11 model (config.json with "
                              + "dfloat11_config); components: " + pipeline.components.joined(separator: ", "))
         }
-        var report = DFloat11PipelineReport(operation: "decompress", input: input, output: output)
-        let copied = CheckpointOperations.excludingOutput(try pipeline.files(excluding: Set(models)),
+        return models
+    }
+
+    /// What compress and decompress of a pipeline share: `convert` each of `components` into its folder of the
+    /// new output (claimed whole, as `CheckpointOperations.intoDirectory` claims a directory), then copy every other
+    /// file of the pipeline. `convert` gets the component, where to write it (inside the staging directory) and the
+    /// path its report shows (not the staging directory's name).
+    private static func eachComponent(_ components: [String], of pipeline: DiffusersPipeline, into output: String,
+                                      force: Bool, report: inout DFloat11PipelineReport,
+                                      _ convert: (_ component: String, _ staged: String, _ shown: String) throws
+                                          -> any OperationReport) throws {
+        let copied = CheckpointOperations.excludingOutput(try pipeline.files(excluding: Set(components)),
                                                           root: pipeline.root, output: output)
-        try CheckpointOperations.intoDirectory(output, input: pipeline.root, force: options.force) { directory in
-            for component in models {
-                var result = try DFloat11Decompression.decompress(input: pipeline.path(of: component),
-                                                                  output: FileSystem.join(directory, component),
-                                                                  options: options)
-                result.output = FileSystem.join(output, component)
-                report.components.append((component, result))
+        var converted: [(name: String, report: any OperationReport)] = []
+        try CheckpointOperations.intoDirectory(output, input: pipeline.root, force: force) { directory in
+            for component in components {
+                converted.append((component, try convert(component, FileSystem.join(directory, component),
+                                                         FileSystem.join(output, component))))
             }
-            try copy(copied, from: pipeline.root, to: directory, force: options.force)
+            try copy(copied, from: pipeline.root, to: directory, force: force)
         }
+        report.components += converted
         report.copied = copied
-        report.seconds = clock.seconds
-        return report
     }
 
     static func verify(input: String, options: RunOptions, verify: DFloat11VerifyOptions) throws -> DFloat11PipelineReport {
         let clock = Stopwatch()
         let pipeline = try DiffusersPipeline(root: input)
-        let models = pipeline.components.filter(pipeline.isDFloat11)
-        guard !models.isEmpty else {
-            throw UsageError("no component of the diffusers pipeline \(input) is a DFloat11 model (config.json with "
-                             + "dfloat11_config); components: " + pipeline.components.joined(separator: ", "))
-        }
+        let models = try dfloat11Components(of: pipeline, input: input)
         if verify.against != nil {
             throw UsageError("--against takes the source of one model: give the component's folder "
                              + "(e.g. \(FileSystem.join(input, models[0])))")
