@@ -100,7 +100,9 @@ public enum DFloat11Decompression {
             config = try JSONParser().parse(try FileSystem.readSmallFile(modelConfig, limit: 16 << 20))
             configName = modelConfig
         }
-        let shapes = WeightShapes(config: config, configName: configName, recorded: try model.recordedShapes())
+        // The release manifest, read once: shapes, the source's own files, its config.json.
+        let recorded = try model.manifestPath.map { try ReleaseManifest(path: $0) }
+        let shapes = WeightShapes(config: config, configName: configName, recorded: recorded?.shapes ?? [:])
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         let unitNames = try unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         try checkSplitPositions(decoders: decoders, names: unitNames, shapes: shapes)
@@ -119,8 +121,7 @@ public enum DFloat11Decompression {
         }
         // With a manifest that describes the source's own files, those files exactly (unless another layout is
         // asked for).
-        let manifest = maxShardSize == nil && modelConfig == nil
-            ? try model.manifestPath.map { try ReleaseManifest(path: $0) } : nil
+        let manifest = maxShardSize == nil && modelConfig == nil ? recorded : nil
         let original = manifest.flatMap {
             OriginalLayout(manifest: $0, unitWeightBytes: pieces.mapValues { 2 * UInt64($0.range.count) },
                            release: model.tensors)
@@ -144,7 +145,6 @@ public enum DFloat11Decompression {
         // Without the original files (no manifest, --max-shard-size): the library's layout, named as diffusers names
         // a diffusers model's weights (its release holds diffusion_pytorch_model.safetensors, or its manifest names
         // them so), else as transformers does.
-        let recorded = try model.manifestPath.map { try ReleaseManifest(path: $0) }
         let recordedNames = recorded?.sourceFiles.map(\.name) ?? []
         let isDiffusers = model.fileNames.contains(DFloat11CompressionPlan.diffusersWeightsName)
             || recordedNames.contains { $0.hasPrefix("diffusion_pytorch_model") && $0.hasSuffix(".safetensors") }
@@ -218,8 +218,7 @@ public enum DFloat11Decompression {
             let recordedConfig = recorded?.sourceFiles.first { $0.name == "config.json" }?.text.map { Array($0.utf8) }
             let sourceHadConfig = recorded.map { _ in recordedNames.contains("config.json") } ?? true
             if sourceHadConfig {
-                try AtomicOutputFile.write(contents: original?.texts["config.json"] ?? recordedConfig
-                                               ?? configOut.encode(.indented) + [0x0A],
+                try AtomicOutputFile.write(contents: recordedConfig ?? configOut.encode(.indented) + [0x0A],
                                            to: FileSystem.join(directory, "config.json"), overwrite: options.force)
                 if let configMode = FileAttributes(of: FileSystem.join(model.directory, "config.json"))?.mode {
                     _ = chmod(FileSystem.join(directory, "config.json"), configMode)

@@ -37,13 +37,13 @@ public enum DFloat11Verification {
         // 1. Structure.
         let decoders = try model.units.map { try UnitDecoder(module: $0, source: model.tensors) }
         // The weights' names, as decompress gives them: distinct from each other and from the other tensors.
+        let manifest = verify.ignoreManifest ? nil : try model.manifestPath.map { try ReleaseManifest(path: $0) }
         let shapes = WeightShapes(config: model.config, configName: FileSystem.join(model.directory, "config.json"),
-                                  recorded: verify.ignoreManifest ? [:] : try model.recordedShapes())
+                                  recorded: manifest?.shapes ?? [:])
         let names = try DFloat11Decompression.unitWeightNames(decoders: decoders, model: model, shapes: shapes)
         try DFloat11Decompression.checkSplitPositions(decoders: decoders, names: names, shapes: shapes)
         let source = try verify.against.map { try SourceCheckpoint(path: $0, model: model, decoders: decoders) }
         // The manifest's checksums need every weight: not checked with --sample.
-        let manifest = verify.ignoreManifest ? nil : try model.manifestPath.map { try ReleaseManifest(path: $0) }
         let checker = verify.sampleBlocks == nil ? manifest.map {
             ManifestChecker(manifest: $0, decoders: decoders, names: names)
         } : nil
