@@ -140,6 +140,31 @@ final class BatchTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/restored2"))
     }
 
+    /// The same for a single file, batched into one container (`NAME.safetensors.df11` beside its record).
+    func testASingleFileOutputIsProvenBySHA256Too() throws {
+        try FileManager.default.createDirectory(atPath: scratch + "/in", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("dfloat11-golden/llama-untied/source/model.safetensors"),
+                                         toPath: scratch + "/in/m.safetensors")
+        let batch = try runDF11(["batch", scratch + "/in/m.safetensors", "-o", scratch + "/out", "-q", "--format", "native"],
+                                environment: [:])
+        XCTAssertEqual(batch.status, 0, batch.stderr)
+        let container = scratch + "/out/m.safetensors.df11"
+        let verify = try runDF11(["verify", container, "--json"])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        let report = try JSONSerialization.jsonObject(with: verify.stdout) as! [String: Any]
+        XCTAssertEqual(report["sha256_checked"] as? Int, 1, "\(report)")
+        let recordPath = scratch + "/out/m.safetensors.df11-batch.json"
+        let text = try String(contentsOfFile: recordPath, encoding: .utf8)
+        let hash = try XCTUnwrap(text.range(of: #"[0-9a-f]{64}"#, options: .regularExpression))
+        try text.replacingCharacters(in: hash, with: String(repeating: "1", count: 64))
+            .write(toFile: recordPath, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runDF11(["verify", container]).status, 1)
+        let refused = try runDF11(["decompress", container, "-o", scratch + "/back.safetensors"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("SHA-256"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/back.safetensors"))
+    }
+
     /// A directory filled by `hf download --local-dir` records each LFS file's SHA-256 in its download metadata:
     /// the batch takes it from there (no hashing) while the file is not newer than the record, else computes it.
     func testLocalDirDownloadMetadataGivesTheSHA256() throws {

@@ -197,7 +197,7 @@ public enum CheckpointOperations {
                 for entry in manifest.files {
                     let destination = try FileSystem.inside(directory, entry.original, origin: "an original file of \(DirectoryManifest.fileName)")
                     try FileSystem.createDirectories(FileSystem.directoryName(of: destination))
-                    let check = provenance.flatMap { $0.sha256[entry.original] == nil ? nil : ($0, entry.original) }
+                    let check = provenance?.proving(entry.original)
                     let s = try ContainerOperations.decompress(input: FileSystem.join(input, entry.container),
                                                                output: destination, options: options, progress: meter,
                                                                proving: check)
@@ -210,20 +210,17 @@ public enum CheckpointOperations {
                     let destination = try FileSystem.inside(directory, name, origin: "a copied file of \(DirectoryManifest.fileName)")
                     try copyFile(FileSystem.join(input, name), to: destination, force: options.force,
                                  expected: manifest.checksum(of: name))
-                    if let provenance, provenance.sha256[name] != nil {
-                        try provenance.check(name: name, digest: try SHA256.hex(ofFile: destination), path: destination)
-                        proven += 1
-                    }
+                    if try provenance?.checkFile(destination, name: name) == true { proven += 1 }
                 }
                 report.copied = manifest.copied
             }
             if let provenance, proven > 0 { report.provenChecked = (proven, provenance.origin) }
         } else {
             let provenance = SourceProvenance.beside(input)
-            let check = provenance.flatMap { p in p.onlyName.map { (p, $0) } }
+            let check = provenance.flatMap { $0.proving($0.onlyName) }
             let s = try ContainerOperations.decompress(input: input, output: output, options: options, progress: nil,
                                                        proving: check)
-            if let check { report.provenChecked = (1, check.0.origin) }
+            if let check { report.provenChecked = (1, check.provenance.origin) }
             report.files = [.init(input: input, output: output, tensors: s.tensors, blocks: s.blocks,
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         }
@@ -244,7 +241,7 @@ public enum CheckpointOperations {
             let provenance = SourceProvenance.beside(input)
             var proven = 0
             for entry in manifest.files {
-                let check = provenance.flatMap { $0.sha256[entry.original] == nil ? nil : ($0, entry.original) }
+                let check = provenance?.proving(entry.original)
                 let s = try ContainerOperations.verify(input: FileSystem.join(input, entry.container), options: options,
                                                        progress: meter, proving: check)
                 if check != nil { proven += 1 }
@@ -268,9 +265,7 @@ public enum CheckpointOperations {
                 report.copiedChecked = manifest.copied.count
             }
             if let provenance {
-                for name in manifest.copied where provenance.sha256[name] != nil {
-                    let path = FileSystem.join(input, name)
-                    try provenance.check(name: name, digest: try SHA256.hex(ofFile: path), path: path)
+                for name in manifest.copied where try provenance.checkFile(FileSystem.join(input, name), name: name) {
                     proven += 1
                 }
                 if proven > 0 { report.provenChecked = (proven, provenance.origin) }
@@ -278,9 +273,9 @@ public enum CheckpointOperations {
             report.copied = manifest.copied
         } else {
             let provenance = SourceProvenance.beside(input)
-            let check = provenance.flatMap { p in p.onlyName.map { (p, $0) } }
+            let check = provenance.flatMap { $0.proving($0.onlyName) }
             let s = try ContainerOperations.verify(input: input, options: options, progress: nil, proving: check)
-            if let check { report.provenChecked = (1, check.0.origin) }
+            if let check { report.provenChecked = (1, check.provenance.origin) }
             report.files = [.init(input: input, output: nil, tensors: s.tensors, blocks: s.blocks,
                                   originalBytes: s.originalBytes, containerBytes: s.containerBytes)]
         }

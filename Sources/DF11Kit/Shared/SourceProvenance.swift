@@ -42,6 +42,20 @@ struct SourceProvenance {
     /// The one source file of a checkpoint that was a single file.
     var onlyName: String? { sha256.count == 1 ? sha256.keys.first : nil }
 
+    /// This provenance with `name`, for a reader to prove that file by, when a SHA-256 is recorded for it.
+    func proving(_ name: String?) -> (provenance: SourceProvenance, name: String)? {
+        guard let name, sha256[name] != nil else { return nil }
+        return (self, name)
+    }
+
+    /// Hashes the file at `path` and checks it as the original `name`; false, without reading, when nothing is
+    /// recorded for `name`.
+    func checkFile(_ path: String, name: String) throws -> Bool {
+        guard sha256[name] != nil else { return false }
+        try check(name: name, digest: try SHA256.hex(ofFile: path), path: path)
+        return true
+    }
+
     /// Throws when `digest` is not the SHA-256 recorded for `name`.
     func check(name: String, digest: String, path: String) throws {
         guard let expected = sha256[name], expected != digest else { return }
