@@ -58,68 +58,39 @@ struct RANSBench {
     }
 
     func rans(_ symbols: [UInt16], _ table: RANSTable) throws -> (Int, Rate, Rate) {
-        let n = symbols.count, blockSize = options.block
-        let blocks = (n + blockSize - 1) / blockSize
-        let stride = RANSEncoder.maxBytes(count: blockSize)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        let n = symbols.count
         let out = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
-        defer { buffer.deallocate(); out.deallocate() }
-        var sizes = [Int](repeating: 0, count: blocks)
+        defer { out.deallocate() }
         let encoder = RANSEncoder(table: table), decoder = RANSDecoder(table: table)
-        let encode = symbols.withUnsafeBufferPointer { s in
-            Rate(items: n, repeats: options.repeats) {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    sizes[b] = try! encoder.encode(UnsafeBufferPointer(rebasing: s[start..<(start + count)]),
-                                                   into: UnsafeMutableRawBufferPointer(rebasing: buffer[(b * stride)..<((b + 1) * stride)]))
-                }
-            }
+        let (sizes, encode, decode) = try symbols.withUnsafeBufferPointer { s in
+            try timeBlocks(items: n, blockSize: options.block, stride: RANSEncoder.maxBytes(count: options.block),
+                           repeats: options.repeats, empty: 0, encode: { start, count, block in
+                try encoder.encode(UnsafeBufferPointer(rebasing: s[start..<(start + count)]), into: block)
+            }, decode: { start, count, block, size in
+                try decoder.decode(UnsafeRawBufferPointer(rebasing: block[0..<size]), count: count,
+                                   into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + count)]))
+            })
         }
-        var failure: Error?
-        let decode = Rate(items: n, repeats: options.repeats) {
-            do {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    try decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[(b * stride)..<(b * stride + sizes[b])]),
-                                       count: count, into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + count)]))
-                }
-            } catch { failure = error }
-        }
-        if let failure { throw failure }
         guard Array(out) == symbols else { throw BenchError("rANS round trip failed") }
         return (sizes.reduce(0, +), encode, decode)
     }
 
     func huffman(_ words: [UInt16], _ code: CanonicalCode) throws -> (Rate, Rate) {
-        let n = words.count, blockSize = options.block
-        let blocks = (n + blockSize - 1) / blockSize
-        let stride = BlockEncoder.maxBitsBytes(count: blockSize, maxLength: code.maxLength)
-        let bits = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        let n = words.count
         let sm = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
         let out = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
-        defer { bits.deallocate(); sm.deallocate(); out.deallocate() }
-        var sizes = [StreamSizes](repeating: StreamSizes(0, 0, 0, 0), count: blocks)
+        defer { sm.deallocate(); out.deallocate() }
         let encoder = BlockEncoder(code: code), decoder = BlockDecoder(code: code)
-        let encode = words.withUnsafeBufferPointer { w in
-            Rate(items: n, repeats: options.repeats) {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    sizes[b] = try! encoder.encode(words: w.baseAddress! + start, count: count, signMantissa: sm + start,
-                                                   bits: UnsafeMutableRawBufferPointer(rebasing: bits[(b * stride)..<((b + 1) * stride)]))
-                }
-            }
+        let (_, encode, decode) = try words.withUnsafeBufferPointer { w in
+            try timeBlocks(items: n, blockSize: options.block,
+                           stride: BlockEncoder.maxBitsBytes(count: options.block, maxLength: code.maxLength),
+                           repeats: options.repeats, empty: StreamSizes(0, 0, 0, 0), encode: { start, count, block in
+                try encoder.encode(words: w.baseAddress! + start, count: count, signMantissa: sm + start, bits: block)
+            }, decode: { start, count, block, sizes in
+                try decoder.decode(bits: UnsafeRawBufferPointer(rebasing: block[0..<sizes.total]), sizes: sizes,
+                                   signMantissa: sm + start, count: count, into: out + start)
+            })
         }
-        var failure: Error?
-        let decode = Rate(items: n, repeats: options.repeats) {
-            do {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    try decoder.decode(bits: UnsafeRawBufferPointer(rebasing: bits[(b * stride)..<(b * stride + sizes[b].total)]),
-                                       sizes: sizes[b], signMantissa: sm + start, count: count, into: out + start)
-                }
-            } catch { failure = error }
-        }
-        if let failure { throw failure }
         guard words.withUnsafeBufferPointer({ memcmp($0.baseAddress!, out, 2 * n) == 0 }) else {
             throw BenchError("Huffman round trip failed")
         }

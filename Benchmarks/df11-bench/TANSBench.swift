@@ -270,35 +270,20 @@ struct TANSBench {
     }
 
     private func tans(_ symbols: [UInt16], _ table: TANSTable) throws -> (Int, Rate, Rate) {
-        let n = symbols.count, blockSize = options.block
-        let blocks = (n + blockSize - 1) / blockSize
-        let stride = TANSEncoder.maxBytes(count: blockSize, tableLog: table.tableLog)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: stride * blocks, alignment: 64)
+        let n = symbols.count
         let out = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: n)
-        defer { buffer.deallocate(); out.deallocate() }
-        var sizes = [StreamSizes](repeating: StreamSizes(0, 0, 0, 0), count: blocks)
+        defer { out.deallocate() }
         let encoder = TANSEncoder(table: table), decoder = TANSDecoder(table: table)
-        let encode = symbols.withUnsafeBufferPointer { s in
-            Rate(items: n, repeats: options.repeats) {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    sizes[b] = try! encoder.encode(UnsafeBufferPointer(rebasing: s[start..<(start + count)]),
-                                                   into: UnsafeMutableRawBufferPointer(rebasing: buffer[(b * stride)..<((b + 1) * stride)]))
-                }
-            }
+        let (sizes, encode, decode) = try symbols.withUnsafeBufferPointer { s in
+            try timeBlocks(items: n, blockSize: options.block,
+                           stride: TANSEncoder.maxBytes(count: options.block, tableLog: table.tableLog),
+                           repeats: options.repeats, empty: StreamSizes(0, 0, 0, 0), encode: { start, count, block in
+                try encoder.encode(UnsafeBufferPointer(rebasing: s[start..<(start + count)]), into: block)
+            }, decode: { start, count, block, sizes in
+                try decoder.decode(UnsafeRawBufferPointer(rebasing: block[0..<sizes.total]), sizes: sizes, count: count,
+                                   into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + count)]))
+            })
         }
-        var failure: Error?
-        let decode = Rate(items: n, repeats: options.repeats) {
-            do {
-                for b in 0..<blocks {
-                    let start = b * blockSize, count = Swift.min(blockSize, n - start)
-                    try decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[(b * stride)..<(b * stride + sizes[b].total)]),
-                                       sizes: sizes[b], count: count,
-                                       into: UnsafeMutableBufferPointer(rebasing: out[start..<(start + count)]))
-                }
-            } catch { failure = error }
-        }
-        if let failure { throw failure }
         guard Array(out) == symbols else { throw BenchError("tANS round trip failed") }
         return (sizes.reduce(0) { $0 + $1.total }, encode, decode)
     }
