@@ -106,9 +106,7 @@ final class RANSTests: XCTestCase {
     /// truncation, an extension and a damaged state word are always errors.
     func testDamagedStreamsAreRejectedWithoutCrashing() throws {
         var rng = SplitMix64(seed: 99)
-        var counts = [UInt64](repeating: 0, count: 64)
-        for s in 0..<64 { counts[s] = UInt64(1 + (s * 37) % 11) }
-        counts[7] = 400
+        let counts = damageTestCounts
         let table = try RANSTable.build(counts: counts, precisionBits: 12)
         let symbols = message(counts: counts, count: 1001, rng: &rng)
         let stream = try encode(symbols, table)

@@ -216,9 +216,7 @@ final class TANSTests: XCTestCase {
     /// whole-stream checks refuse most flips on their own.
     func testDamagedStreamsAreRejectedWithoutCrashing() throws {
         var rng = SplitMix64(seed: 99)
-        var counts = [UInt64](repeating: 0, count: 64)
-        for s in 0..<64 { counts[s] = UInt64(1 + (s * 37) % 11) }
-        counts[7] = 400
+        let counts = damageTestCounts
         for tableLog in [10, 12, 15] {
             let table = try TANSTable.build(counts: counts, tableLog: tableLog)
             let decoder = TANSDecoder(table: table)

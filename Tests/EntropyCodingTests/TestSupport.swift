@@ -78,3 +78,7 @@ func histogram(_ symbols: [UInt16], alphabet: Int) -> [UInt64] {
     for s in symbols { h[Int(s)] += 1 }
     return h
 }
+
+/// The alphabet the ANS coders' damage tests code: 64 symbols of uneven weight, symbol 7 dominant (the skewed
+/// case where a final-state check matters most).
+let damageTestCounts: [UInt64] = (0..<64).map { $0 == 7 ? 400 : UInt64(1 + ($0 * 37) % 11) }
