@@ -8,7 +8,8 @@ A script in tools/bench or tools/golden imports it with:
 
 - safetensors header reading and writing (compact JSON, space padding to 8)
 - float32 -> bfloat16 round-to-nearest-even on raw bits
-- sha256 of files, human sizes
+- sha256 of files and of a directory's files, human sizes
+- df11's preset pattern dictionaries (for the golden-fixture scripts)
 
 Written for df11's benchmark tooling; the format rules follow the public
 safetensors description: 8-byte little-endian header length N, N bytes of
@@ -113,6 +114,22 @@ def sha256_file(path: str, bufsize: int = 8 << 20) -> str:
                 break
             h.update(b)
     return h.hexdigest()
+
+
+def file_listing(directory) -> dict:
+    """Every file under `directory` (sorted), by path relative to it: its size and SHA-256."""
+    from pathlib import Path
+    root = Path(directory)
+    return {str(p.relative_to(root)): {"bytes": p.stat().st_size, "sha256": sha256_file(str(p))}
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def preset_pattern(name: str) -> dict:
+    """The pattern dictionary of df11's preset `name` (Sources/DFloat11Layout/Architectures/NAME.json, which
+    cites its source)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "Sources", "DFloat11Layout", "Architectures", name + ".json")) as f:
+        return json.load(f)["pattern_dict"]
 
 
 def human(n: float) -> str:

@@ -24,7 +24,6 @@ Only our own code is here; the official package is called unchanged, with check_
 GPU use on this path); `cupy` is replaced by tools/golden/cupy_stub.
 """
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "golden" / "cupy_stub"))
+sys.path.insert(0, str(ROOT / "tools"))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import numpy as np  # noqa: E402
@@ -43,14 +43,9 @@ import diffusers  # noqa: E402
 from diffusers import FluxTransformer2DModel  # noqa: E402
 
 from dfloat11 import compress_model  # noqa: E402
+import stlib  # noqa: E402
 
 FIX = ROOT / "Fixtures" / "dfloat11-golden"
-PRESETS = ROOT / "Sources" / "DFloat11Layout" / "Architectures"
-
-
-def preset_pattern(name):
-    """The pattern dictionary of a df11 preset file (which cites its source)."""
-    return json.loads((PRESETS / f"{name}.json").read_text())["pattern_dict"]
 
 
 # The other diffusers classes: (case, preset, class, constructor arguments, seed).
@@ -113,15 +108,6 @@ def compress(source, out, single, cls=FluxTransformer2DModel, pattern=FLUX_PATTE
                        check_correctness=False)
 
 
-def files(case):
-    return {str(p.relative_to(case)): {"bytes": p.stat().st_size, "sha256": sha256(p)}
-            for p in sorted(case.rglob("*")) if p.is_file()}
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main():
     manifest = {
         "versions": {p: version(p) for p in ["dfloat11", "dahuffman", "torch", "numpy", "diffusers", "safetensors"]},
@@ -134,7 +120,7 @@ def main():
     compress(case / "source", case / "official-single", single=True)
     manifest["cases"]["flux-diffusers"] = {"preset": "flux", "class": "FluxTransformer2DModel",
                                            "pattern_dict": {k: list(v) for k, v in FLUX_PATTERN.items()},
-                                           "files": files(case)}
+                                           "files": stlib.file_listing(case)}
     for name, preset, class_name, arguments, seed in OTHERS:
         case = FIX / name
         shutil.rmtree(case, ignore_errors=True)
@@ -146,9 +132,9 @@ def main():
         # _keep_in_fp32_modules (Wan's norms, scale_shift_table, time embedder) hold those in F32.
         cls.from_pretrained(case / "draft", torch_dtype=torch.bfloat16).save_pretrained(case / "source")
         shutil.rmtree(case / "draft")
-        pattern = preset_pattern(preset)
+        pattern = stlib.preset_pattern(preset)
         compress(case / "source", case / "official", single=False, cls=cls, pattern=pattern)
-        manifest["cases"][name] = {"preset": preset, "class": class_name, "pattern_dict": pattern, "files": files(case)}
+        manifest["cases"][name] = {"preset": preset, "class": class_name, "pattern_dict": pattern, "files": stlib.file_listing(case)}
     (FIX / "MANIFEST-diffusers.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     for name, entry in manifest["cases"].items():
         for file, info in entry["files"].items():

@@ -25,7 +25,6 @@ code is here; the official package is called unchanged with check_correctness=Fa
 tools/golden/cupy_stub.
 """
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "golden" / "cupy_stub"))
+sys.path.insert(0, str(ROOT / "tools"))
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import numpy as np  # noqa: E402
@@ -44,14 +44,9 @@ from torch import nn  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 from dfloat11 import compress_model  # noqa: E402
+import stlib  # noqa: E402
 
 FIX = ROOT / "Fixtures" / "dfloat11-golden"
-PRESETS = ROOT / "Sources" / "DFloat11Layout" / "Architectures"
-
-
-def preset_pattern(name):
-    """The pattern dictionary of a df11 preset file (which cites its source)."""
-    return json.loads((PRESETS / f"{name}.json").read_text())["pattern_dict"]
 
 
 def module_name(pattern, block):
@@ -114,7 +109,7 @@ def unit_tensors(pattern, blocks, dims):
 
 
 def flux_comfyui():
-    pattern = preset_pattern("flux-comfyui")
+    pattern = stlib.preset_pattern("flux-comfyui")
     tensors = unit_tensors(pattern, 2, 32)
     tensors.update({"img_in.weight": ("linear", [32, 16]), "img_in.bias": ("param", [32]),
                     "final_layer.linear.weight": ("linear", [16, 32]),
@@ -123,7 +118,7 @@ def flux_comfyui():
 
 
 def moe_hidream():
-    pattern = preset_pattern("hidream")
+    pattern = stlib.preset_pattern("hidream")
     tensors = unit_tensors(pattern, 1, 24)
     for block in ("double_stream_blocks.0", "single_stream_blocks.0"):
         tensors[f"{block}.block.ff_i.gate.weight"] = ("param", [4, 24])     # the router stays raw
@@ -132,7 +127,7 @@ def moe_hidream():
 
 
 def conv_bagel():
-    pattern = preset_pattern("bagel")
+    pattern = stlib.preset_pattern("bagel")
     tensors = unit_tensors(pattern, 1, 16)
     tensors["vit_model.vision_model.post_layernorm.weight"] = ("param", [16])
     tensors["connector.fc1.weight"] = ("linear", [16, 16])
@@ -140,10 +135,6 @@ def conv_bagel():
 
 
 CASES = {"flux-comfyui": (flux_comfyui, 21), "moe-hidream": (moe_hidream, 22), "conv-bagel": (conv_bagel, 23)}
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main():
@@ -162,8 +153,7 @@ def main():
                                save_single_file=single, check_correctness=False)
         manifest["cases"][case] = {
             "pattern_dict": pattern,
-            "files": {str(p.relative_to(out)): {"bytes": p.stat().st_size, "sha256": sha256(p)}
-                      for p in sorted(out.rglob("*")) if p.is_file()},
+            "files": stlib.file_listing(out),
         }
         for name, entry in manifest["cases"][case]["files"].items():
             print(f"{entry['bytes']:>8} {case}/{name}")
