@@ -8,8 +8,9 @@ struct DecompressCommand: ParsableCommand {
         discussion: """
         A container becomes its original .safetensors file; a directory written by 'df11 compress' becomes \
         the original checkpoint directory. Every block and every tensor is checked against its checksum \
-        while decoding, and every copied file against the checksum df11.index.json records; a mismatch stops \
-        with exit status 1 and nothing is left at the output path. Without -o, INPUT.df11 becomes INPUT; \
+        while decoding, and every copied file against the checksum df11.index.json records; for an output of \
+        'df11 batch', every restored file is also proven against the SHA-256 of its source that the batch record \
+        beside it holds. A mismatch stops with exit status 1 and nothing is left at the output path. Without -o, INPUT.df11 becomes INPUT; \
         several inputs each go to their default output, or into -o DIR/. '-o -' writes standard output \
         (refused on a terminal unless -f); -o /dev/null is written through. Outputs keep the input's mode and \
         modification time; existing outputs are kept unless -f.
@@ -26,6 +27,10 @@ struct DecompressCommand: ParsableCommand {
         The single-file layout's config.json holds only dfloat11_config: give the model's config with --config, \
         unless the release's df11-manifest.json keeps the source's (df11 writes it there, and names the weight \
         file and its metadata as the source had them: a diffusers model's diffusion_pytorch_model.safetensors). \
+        A release df11 wrote carries df11-manifest.json, which describes the source's own files: decompress then \
+        writes those files again (the same shards, headers, index and config.json) and proves each by the \
+        checksum the manifest records (and by the batch record's SHA-256 where there is one); --max-shard-size \
+        asks for the plain layout instead. \
         A diffusers pipeline folder (model_index.json) is restored component by component, the rest copied. \
         Without -o, DIR becomes DIR-bf16. \
         --max-shard-size splits the weights as save_pretrained(max_shard_size=...) does: \
