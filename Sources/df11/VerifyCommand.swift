@@ -10,7 +10,9 @@ struct VerifyCommand: ParsableCommand {
         checksum of every frame, decodes every block, and compares each tensor's decoded bytes with the \
         checksum of the original tensor; in a directory, every copied file (config, tokenizer…) is checked \
         against the checksum df11.index.json records (a directory written by an older df11 records none: the \
-        summary says so). Nothing is written. Several inputs are checked one after the other. The summary \
+        summary says so). For an output of 'df11 batch', every decoded file is also compared with the SHA-256 of \
+        its source that the batch record beside it holds. Nothing is written. Several inputs are checked one \
+        after the other. The summary \
         ('ok: …') goes to standard error, the --json report to standard output.
 
         A DFloat11 model (a directory whose config.json has dfloat11_config, version 0.2.0 or 0.5.0, directory \
