@@ -1,5 +1,12 @@
 import EntropyCoding
 
+/// A segment's code, as its blocks need it: format 1.0's Huffman decoder (`CODE`), or format 2.0's split and
+/// tables (`CDE2`) with working memory for one block.
+enum SegmentCode {
+    case huffman(BlockDecoder)
+    case structured(StructuredBlockDecoder)
+}
+
 /// Checks and decodes one whole `BLK ` frame (header, payload and checksum) into its original bytes.
 ///
 /// Shared by the streaming reader and random access. Throws a `ContainerError` naming the problem; the
@@ -11,8 +18,8 @@ struct BlockFrameDecoder {
 
     /// - Parameters:
     ///   - frame: the frame from its type field to its checksum, inclusive.
-    ///   - decoder: the segment's Huffman decoder (BF16 tensors only).
-    func decode(frame: UnsafeRawBufferPointer, decoder: BlockDecoder?, zstd: ZstdDecompressor,
+    ///   - code: the segment's code (tensors of encodings 1 and 3).
+    func decode(frame: UnsafeRawBufferPointer, code: SegmentCode?, zstd: ZstdDecompressor,
                 into output: UnsafeMutableRawBufferPointer) throws -> ContainerError.Problem? {
         let checked = frame.count - ContainerFormat.frameChecksumSize
         guard checked >= FrameHeader.size + BlockFields.size else {
@@ -34,16 +41,23 @@ struct BlockFrameDecoder {
         }
         let destination = UnsafeMutableRawBufferPointer(rebasing: output[0..<Int(count)])
         switch (method, encoding) {
-        case (.raw, .bytes):
+        case (.raw, .bytes), (.raw, .structured):
             guard let bytes = reader.read(count: Int(count)), reader.remaining == 0 else {
                 return .malformedFrame(frame: "BLK", reason: "raw block length does not match")
             }
             destination.copyMemory(from: bytes)
-        case (.zstd, .bytes):
+        case (.zstd, .bytes), (.zstd, .structured):
             let packed = reader.read(count: reader.remaining)!
             if let why = zstd.decompress(packed, into: destination) { return .corruptBlock(reason: why) }
+        case (.structured, .structured):
+            guard case .structured(let decoder) = code else {
+                return .malformedFrame(frame: "BLK", reason: "no CDE2 frame before it")
+            }
+            return decoder.decode(&reader, into: destination)
         case (.bf16Exponents, .bf16Exponents):
-            guard let decoder else { return .malformedFrame(frame: "BLK", reason: "no CODE frame before it") }
+            guard case .huffman(let decoder) = code else {
+                return .malformedFrame(frame: "BLK", reason: "no CODE frame before it")
+            }
             guard count % 2 == 0 else { return .sizeMismatch("odd byte count \(count) in a BF16 block") }
             let n = Int(count) / 2
             var sizes: [Int] = []

@@ -14,6 +14,8 @@ public final class ContainerFile {
     public let index: ContainerIndex
     /// Whether frame flag bits other than bit 0 must be zero (`FileHeader.reservedFieldsAreZero`).
     let reservedFieldsAreZero: Bool
+    /// The file's major version (1: format 1.0; 2: the structured coder).
+    public let majorVersion: UInt16
 
     private var name: String { file.name }
 
@@ -34,6 +36,7 @@ public final class ContainerFile {
         parameters = fileHeader.parameters
         originalSize = fileHeader.originalSize
         reservedFieldsAreZero = fileHeader.reservedFieldsAreZero
+        majorVersion = fileHeader.majorVersion
 
         let shdr = try ContainerFile.readFrame(file, at: UInt64(FileHeader.size), expected: .header,
                                                limit: ContainerFormat.maxHeaderFrameBytes,
@@ -54,7 +57,8 @@ public final class ContainerFile {
         let firstFrame = UInt64(FileHeader.size + FrameHeader.size + shdr.count
                                 + ContainerFormat.frameChecksumSize)
         try index.validate(tensors: header.tensorsInFileOrder, blockBytes: UInt64(parameters.blockBytes),
-                           firstFrame: firstFrame, indexOffset: indexOffset, file: fileName)
+                           firstFrame: firstFrame, indexOffset: indexOffset, majorVersion: fileHeader.majorVersion,
+                           file: fileName)
     }
 
     /// Stored bytes of each tensor (from its `TENS` to the end of its `TEND` frame), in file order.
@@ -83,7 +87,23 @@ public final class ContainerFile {
                     + "\(position) with \(entry.blockFrames.count)"))
         }
         let digest = end.digest
-        let encoding: TensorEncoding = tensor.dtype == .bf16 ? .bf16Exponents : .bytes
+        let begin: TensorBeginPayload
+        do {
+            begin = try TensorBeginPayload(
+                parsing: try ContainerFile.readFrame(file, at: entry.beginFrame, expected: .tensorBegin,
+                                                     limit: UInt64(TensorBeginPayload.size),
+                                                     reservedFieldsAreZero: reservedFieldsAreZero),
+                file: self.name, reservedFieldsAreZero: reservedFieldsAreZero)
+        } catch let error as ContainerError {
+            throw ContainerError(file: self.name, tensor: name, error.problem)
+        }
+        let encoding = begin.encoding
+        guard Int(begin.tensorIndex) == position, begin.byteCount == tensor.byteCount,
+              TensorBeginPayload.allows(encoding, for: tensor.dtype, major: majorVersion),
+              encoding == .bytes || entry.codeFrames.allSatisfy({ $0 != 0 }) else {
+            throw ContainerError(file: self.name, tensor: name, .malformedFrame(
+                frame: "TENS", reason: "tensor number, size or encoding disagrees with the header or the index"))
+        }
         let blockBytes = UInt64(parameters.blockBytes)
         let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
         let decompressors = ResourcePool { ZstdDecompressor() }
@@ -98,13 +118,7 @@ public final class ContainerFile {
             },
             work: { block -> [UInt8] in
                 do {
-                    var decoder: BlockDecoder?
-                    if encoding == .bf16Exponents {
-                        let lengths = try ContainerFile.readFrame(self.file, at: entry.codeFrames[block],
-                                                                  expected: .code, limit: UInt64(CodePayload.size),
-                                                                  reservedFieldsAreZero: self.reservedFieldsAreZero)
-                        decoder = try BlockDecoder(lengths: lengths)
-                    }
+                    let decoder = try self.segmentCode(of: tensor, encoding: encoding, at: entry.codeFrames[block])
                     let frame = try ContainerFile.readWholeFrame(self.file, at: entry.blockFrames[block],
                                                                  expected: .block, limit: limit,
                                                                  reservedFieldsAreZero: self.reservedFieldsAreZero)
@@ -114,7 +128,7 @@ public final class ContainerFile {
                         try frame.withUnsafeBytes { raw in
                             try decompressors.withResource { zstd in
                                 try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
-                                    .decode(frame: raw, decoder: decoder, zstd: zstd, into: out)
+                                    .decode(frame: raw, code: decoder, zstd: zstd, into: out)
                             }
                         }
                     }
@@ -135,6 +149,29 @@ public final class ContainerFile {
             })
         guard tensorDigest.value == digest else {
             throw ContainerError(file: fileName, tensor: name, .tensorChecksum)
+        }
+    }
+
+    /// The code of the segment whose `CODE` or `CDE2` frame is at `offset` (nil for encoding 2).
+    private func segmentCode(of tensor: TensorInfo, encoding: TensorEncoding, at offset: UInt64) throws -> SegmentCode? {
+        switch encoding {
+        case .bytes:
+            return nil
+        case .bf16Exponents:
+            let lengths = try ContainerFile.readFrame(file, at: offset, expected: .code, limit: UInt64(CodePayload.size),
+                                                      reservedFieldsAreZero: reservedFieldsAreZero)
+            return try SegmentCodeFrame.huffman(try CodePayload(parsing: lengths, file: name).lengths)
+                .segmentCode(blockBytes: parameters.blockBytes)
+        case .structured:
+            let payload = try ContainerFile.readFrame(file, at: offset, expected: .structuredCode,
+                                                      limit: UInt64(StructuredCodePayload.maxSize),
+                                                      reservedFieldsAreZero: reservedFieldsAreZero)
+            let frame = try StructuredCodePayload(parsing: payload, layout: FloatLayout(dtype: tensor.dtype)!, file: name)
+            do {
+                return try SegmentCodeFrame.structured(frame).segmentCode(blockBytes: parameters.blockBytes)
+            } catch {
+                throw ContainerError(file: name, .malformedFrame(frame: "CDE2", reason: "\(error)"))
+            }
         }
     }
 

@@ -1,12 +1,16 @@
 import Foundation
 
-/// Constants and small value types of the DF11 container format, version 1.0 (docs/FORMAT.md).
+/// Constants and small value types of the DF11 container format, versions 1.0 and 2.0 (docs/FORMAT.md).
 public enum ContainerFormat {
     /// `\x89DF11\r\n\x1a`.
     public static let magic: [UInt8] = [0x89, 0x44, 0x46, 0x31, 0x31, 0x0D, 0x0A, 0x1A]
     /// `DF11INDX`, the last eight bytes of every complete container.
     public static let trailerMagic: [UInt8] = Array("DF11INDX".utf8)
-    public static let majorVersion: UInt16 = 1
+    /// The newest major version this df11 reads and writes: 2, the structured coder (`CompressionLevel.default` and
+    /// `.max`). Level `fast` writes major version 1, byte for byte as df11 1.0 did; a reader reads both.
+    public static let majorVersion: UInt16 = 2
+    /// The major versions a reader reads.
+    public static let readableMajorVersions: ClosedRange<UInt16> = 1...2
     public static let minorVersion: UInt16 = 0
     /// Size of the fixed file header.
     public static let fileHeaderSize = 40
@@ -34,6 +38,7 @@ public enum FrameType: UInt32, CaseIterable {
     case header = 0x5244_4853      // "SHDR"
     case tensorBegin = 0x534E_4554 // "TENS"
     case code = 0x4544_4F43        // "CODE"
+    case structuredCode = 0x3245_4443 // "CDE2" (format 2.0)
     case block = 0x204B_4C42       // "BLK"
     case tensorEnd = 0x444E_4554   // "TEND"
     case index = 0x5844_4E49       // "INDX"
@@ -54,6 +59,8 @@ public enum TensorEncoding: UInt8 {
     case bf16Exponents = 1
     /// Any other dtype: each block raw or zstd.
     case bytes = 2
+    /// A float dtype split by its structure and tANS-coded (format 2.0): `CDE2` tables, `BLK ` method 3.
+    case structured = 3
 }
 
 /// How one block is stored (`BLK ` frame).
@@ -61,6 +68,41 @@ public enum BlockMethod: UInt32 {
     case raw = 0
     case zstd = 1
     case bf16Exponents = 2
+    /// Format 2.0: symbols, raw bits and low byte planes (`StructuredBlock`).
+    case structured = 3
+}
+
+/// How hard a writer works, as zstd's and xz's levels: which format and coder it uses (docs/FORMAT.md,
+/// docs/CODER2.md §5).
+public enum CompressionLevel: String, CaseIterable, Sendable {
+    /// Format 1.0, byte for byte: BF16 exponents Huffman-coded, other dtypes raw or zstd.
+    case fast
+    /// Format 2.0: every float dtype split by its structure, tANS tables of 2^12 states.
+    case `default`
+    /// Format 2.0 with tables of 2^15 states: the smallest files, slower both ways.
+    case max
+
+    /// The tANS table log of the structured coder (nil for `fast`, which does not use it).
+    public var tableLog: Int? {
+        switch self {
+        case .fast: return nil
+        case .default: return 12
+        case .max: return 15
+        }
+    }
+
+    /// The container major version a writer at this level writes.
+    public var majorVersion: UInt16 { self == .fast ? 1 : 2 }
+
+    /// A level from its name or number (1 fast, 2 default, 3 max); nil for anything else.
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "fast", "1": self = .fast
+        case "default", "2": self = .default
+        case "max", "3": self = .max
+        default: return nil
+        }
+    }
 }
 
 /// Tunable parameters of a container, fixed for one file and stored in its header.
@@ -73,16 +115,20 @@ public struct ContainerParameters: Equatable, Sendable {
     public var lengthLimit: Int
     /// zstd level for non-BF16 tensors.
     public var zstdLevel: Int32
+    /// Which format and coder a writer uses (not stored as such: a file's major version says which format).
+    public var level: CompressionLevel = .default
 
     /// 64 Ki weights per block, 64 blocks (8 MiB of bf16) per segment, 12-bit codes, zstd level 3.
     public static let `default` = ContainerParameters(blockWeights: 1 << 16, segmentBlocks: 64,
                                                       lengthLimit: 12, zstdLevel: 3)
 
-    public init(blockWeights: Int, segmentBlocks: Int, lengthLimit: Int, zstdLevel: Int32) {
+    public init(blockWeights: Int, segmentBlocks: Int, lengthLimit: Int, zstdLevel: Int32,
+                level: CompressionLevel = .default) {
         self.blockWeights = blockWeights
         self.segmentBlocks = segmentBlocks
         self.lengthLimit = lengthLimit
         self.zstdLevel = zstdLevel
+        self.level = level
     }
 
     /// Original bytes per full block.

@@ -1,3 +1,4 @@
+import EntropyCoding
 import Safetensors
 
 // Every fixed structure of a container, in the order of docs/FORMAT.md: the file header, the frame header,
@@ -18,6 +19,8 @@ struct FileHeader {
     let originalSize: UInt64
     /// The file's minor version (the writer's when encoding).
     var minorVersion: UInt16 = ContainerFormat.minorVersion
+    /// The file's major version: 1 (level fast) or 2 (the structured coder).
+    var majorVersion: UInt16 { parameters.level.majorVersion }
 
     init(parameters: ContainerParameters, originalSize: UInt64) {
         self.parameters = parameters
@@ -35,7 +38,7 @@ struct FileHeader {
         bytes.withUnsafeMutableBytes { buffer in
             var w = LittleEndianWriter(buffer)
             w.append(ContainerFormat.magic)
-            w.append(ContainerFormat.majorVersion)
+            w.append(majorVersion)
             w.append(ContainerFormat.minorVersion)
             w.append(UInt32(0))
             w.append(UInt32(parameters.blockWeights))
@@ -57,12 +60,14 @@ struct FileHeader {
         }
         var r = LittleEndianReader(UnsafeRawBufferPointer(rebasing: bytes[magicSize..<Self.checkedSize]))
         let major = r.read(UInt16.self)!, minor = r.read(UInt16.self)!
-        guard major == ContainerFormat.majorVersion else {
+        guard ContainerFormat.readableMajorVersions.contains(major) else {
             throw ContainerError(file: file, .unsupportedVersion(major: major, minor: minor))
         }
         let flags = r.read(UInt32.self)!
         guard flags == 0 else { throw ContainerError(file: file, .unsupportedFlags(flags)) }
         var parameters = ContainerParameters.default
+        // The level that writes this major version (a reader needs no more: 2.0 files carry their table logs).
+        parameters.level = major == 1 ? .fast : .default
         parameters.blockWeights = Int(r.read(UInt32.self)!)
         parameters.segmentBlocks = Int(r.read(UInt32.self)!)
         if let problem = parameters.problem { throw ContainerError(file: file, .badParameters(problem)) }
@@ -168,6 +173,16 @@ struct TensorBeginPayload {
 }
 
 extension TensorBeginPayload {
+    /// Whether a tensor of `dtype` may be stored with `encoding` in a file of major version `major`: encoding 1
+    /// only for BF16, 3 only for the float layouts and only in 2.0, 2 for anything.
+    static func allows(_ encoding: TensorEncoding, for dtype: DType, major: UInt16) -> Bool {
+        switch encoding {
+        case .bf16Exponents: return dtype == .bf16
+        case .bytes: return major >= 2 || dtype != .bf16
+        case .structured: return major >= 2 && FloatLayout(dtype: dtype) != nil
+        }
+    }
+
     /// Parses `payload`; nonzero reserved bytes are refused when `reservedFieldsAreZero`.
     init(parsing payload: [UInt8], file: String, reservedFieldsAreZero: Bool) throws {
         guard payload.count == Self.size, let encoding = TensorEncoding(rawValue: payload[4]) else {

@@ -19,11 +19,11 @@ public struct ContainerIndex: Equatable, Sendable {
 
     /// Checks that the index can describe `tensors` (file order) in a file whose frames lie from `firstFrame`
     /// up to the index at `indexOffset`: one entry per tensor, one block per `blockBytes` of it, its frames in
-    /// order and inside that region, and each BF16 block after a `CODE` frame of its own tensor. A random
+    /// order and inside that region, and each coded block after a code frame of its own tensor. A random
     /// reader (`ls`, `cat`) relies on this before it reads any frame the index points to; the frames
     /// themselves are checked when read.
     func validate(tensors infos: [TensorInfo], blockBytes: UInt64, firstFrame: UInt64, indexOffset: UInt64,
-                  file: String) throws {
+                  majorVersion: UInt16, file: String) throws {
         guard tensors.count == infos.count else {
             throw ContainerError(file: file, .indexMismatch("\(tensors.count) tensors indexed, header has \(infos.count)"))
         }
@@ -40,10 +40,11 @@ public struct ContainerIndex: Equatable, Sendable {
             var previous = entry.beginFrame
             for (b, offset) in entry.blockFrames.enumerated() {
                 guard offset > previous else { throw bad("block \(b) is not after the frame before it") }
-                if tensor.dtype == .bf16 {
-                    let code = entry.codeFrames[b]
+                // Format 1.0 codes every BF16 tensor; 2.0 says in the TENS frame (checked when it is read).
+                let code = entry.codeFrames[b]
+                if code != 0 || (tensor.dtype == .bf16 && majorVersion == 1) {
                     guard code > entry.beginFrame, code < offset else {
-                        throw bad("block \(b)'s CODE frame is not between the tensor's start and the block")
+                        throw bad("block \(b)'s code frame is not between the tensor's start and the block")
                     }
                 }
                 previous = offset

@@ -59,7 +59,7 @@ public struct ContainerReader {
                                 capacity: SegmentFrameCollector.capacity(parameters))
         let outputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
         var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
-                                             buffers: inputs)
+                                             buffers: inputs, majorVersion: fileHeader.majorVersion)
         let decompressors = ResourcePool { ZstdDecompressor() }
         let tensorDigest = TensorDigest()
 

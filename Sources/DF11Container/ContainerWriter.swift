@@ -105,7 +105,8 @@ public struct ContainerWriter {
                         summary.bf16Bytes += job.tensor.byteCount
                     }
                     let begin = TensorBeginPayload(tensorIndex: UInt32(job.tensorIndex),
-                                                   encoding: job.tensor.dtype == .bf16 ? .bf16Exponents : .bytes,
+                                                   encoding: SegmentEncoder.encoding(of: job.tensor.dtype,
+                                                                                     level: parameters.level),
                                                    byteCount: job.tensor.byteCount)
                     try writeFrame(.tensorBegin, to: output, payloadCapacity: TensorBeginPayload.size) {
                         begin.encode(into: &$0)

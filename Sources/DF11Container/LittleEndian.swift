@@ -35,6 +35,13 @@ struct LittleEndianWriter {
         base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
     }
 
+    /// Forgets everything written from `offset` on (a writer that tried one way of storing a block and
+    /// chose another).
+    mutating func rewind(to offset: Int) {
+        precondition(offset <= count, "LittleEndianWriter rewind forward")
+        count = offset
+    }
+
     /// Advances over `n` bytes the caller has written directly at `base + count`.
     mutating func skip(_ n: Int) {
         precondition(count + n <= capacity, "LittleEndianWriter overrun")

@@ -64,7 +64,16 @@ final class SegmentEncoder: @unchecked Sendable {
         let bf16Block = BlockFields.size + BlockFields.streamSizesSize + p.blockWeights
             + BlockEncoder.maxBitsBytes(count: p.blockWeights, maxLength: ContainerFormat.maxCodeLength)
         let bytesBlock = BlockFields.size + max(p.blockBytes, ZstdCompressor.bound(p.blockBytes))
-        return frameOverhead + CodePayload.size + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock))
+        // A structured block is stored raw when coding does not shrink it, but is first tried in the room after it.
+        let trial = p.level == .fast ? 0 : StructuredBlock.maxTrialBytes(blockBytes: p.blockBytes)
+        return frameOverhead + max(CodePayload.size, StructuredCodePayload.maxSize)
+            + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock)) + trial
+    }
+
+    /// How a tensor of `dtype` is stored at `level`: format 1.0 codes BF16 only, 2.0 every float layout.
+    static func encoding(of dtype: DType, level: CompressionLevel) -> TensorEncoding {
+        if level == .fast { return dtype == .bf16 ? .bf16Exponents : .bytes }
+        return FloatLayout(dtype: dtype) == nil ? .bytes : .structured
     }
 
     /// Throws `.inputChanged` when a block of a mapped input file no longer has the checksum taken before it was
@@ -88,9 +97,14 @@ final class SegmentEncoder: @unchecked Sendable {
         let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
         blockFrames.reserveCapacity(blockCount)
 
+        let encoding = Self.encoding(of: job.tensor.dtype, level: parameters.level)
         if job.count == 0 {
             // An empty tensor has no blocks and needs no code.
-        } else if job.tensor.dtype == .bf16 {
+        } else if encoding == .structured {
+            codeFrame = frames.count
+            exponentBits = try encodeStructured(job, firstBlock: firstBlock, blockCount: blockCount, frames: &frames,
+                                                blockFrames: &blockFrames, blockDigests: &blockDigests)
+        } else if encoding == .bf16Exponents {
             let words = job.bytes.bindMemory(to: UInt16.self)
             var histogram = ExponentHistogram()
             histogram.add(words: words)
@@ -160,5 +174,60 @@ final class SegmentEncoder: @unchecked Sendable {
         }
         return EncodedSegment(job: job, output: output, count: frames.count, blockFrames: blockFrames,
                               codeFrame: codeFrame, exponentBits: exponentBits, blockDigests: blockDigests)
+    }
+
+    /// Format 2.0: the segment's `CDE2` frame, then a `BLK ` frame per block (method 3, or raw or zstd where that is
+    /// smaller). Returns the bits of coded streams written.
+    private func encodeStructured(_ job: SegmentJob, firstBlock: Int, blockCount: Int, frames: inout FrameBuilder,
+                                  blockFrames: inout [Int], blockDigests: inout [UInt64]) throws -> UInt64 {
+        let layout = FloatLayout(dtype: job.tensor.dtype)!
+        let encoder = StructuredSegmentEncoder(layout: layout, tableLog: parameters.level.tableLog!,
+                                               blockBytes: parameters.blockBytes)
+        let plan = try encoder.plan(job.bytes)
+        frames.frame(.structuredCode) { plan.payload.encode(into: &$0) }
+        let scratch = StructuredScratch(blockBytes: parameters.blockBytes)
+        var zstdRoom: UnsafeMutableRawBufferPointer?
+        defer { zstdRoom?.deallocate() }
+        var codedBits: UInt64 = 0
+        for b in 0..<blockCount {
+            let start = b * parameters.blockBytes
+            let n = min(parameters.blockBytes, job.count - start)
+            let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + n])
+            blockDigests.append(Checksum.xxh3(block))
+            blockFrames.append(frames.count)
+            frames.begin(.block)
+            let fieldsAt = frames.writer.count
+            BlockFields(index: UInt32(firstBlock + b), method: .structured, byteCount: UInt32(n)).encode(into: &frames.writer)
+            let dataAt = frames.writer.count
+            let bits: Int
+            do {
+                bits = try encoder.writeBlock(block, plan: plan, block: b, scratch: scratch, into: &frames.writer)
+            } catch let error as EntropyCodingError {
+                // A symbol the pass-1 histograms did not see: the mapped input changed between the passes.
+                throw ContainerError(file: inputName, tensor: job.tensor.name, block: firstBlock + b, .inputChanged("\(error)"))
+            }
+            var size = frames.writer.count - dataAt
+            var method = BlockMethod.structured
+            if plan.singleSymbol[b] {
+                // A constant run: zstd may store the raw bits better than method 3 can.
+                let room = zstdRoom ?? .allocate(byteCount: ZstdCompressor.bound(parameters.blockBytes), alignment: 8)
+                zstdRoom = room
+                if let packed = try compressors.withResource({ $0.compress(block, into: room) }), packed < size {
+                    frames.writer.rewind(to: dataAt)
+                    frames.writer.append(UnsafeRawBufferPointer(rebasing: room[0..<packed]))
+                    (size, method) = (packed, .zstd)
+                }
+            }
+            if size >= n {
+                frames.writer.rewind(to: dataAt)
+                frames.writer.append(block)
+                method = .raw
+            }
+            if method != .structured { frames.writer.patch(method.rawValue, at: fieldsAt + BlockFields.methodOffset) }
+            if method == .structured { codedBits += UInt64(bits) }
+            try checkUnchanged(job, block, digest: blockDigests[b], block: firstBlock + b)
+            frames.end()
+        }
+        return codedBits
     }
 }

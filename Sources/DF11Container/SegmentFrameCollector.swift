@@ -11,12 +11,37 @@ enum SegmentStorage {
     case file(InputFile, Range<UInt64>)
 }
 
+/// The code frame that opens a segment, as read.
+enum SegmentCodeFrame {
+    /// A `CODE` frame's code lengths (format 1.0, BF16).
+    case huffman([UInt8])
+    /// A `CDE2` frame (format 2.0, the float layouts).
+    case structured(StructuredCodePayload)
+
+    /// The code its blocks decode with; a `CODE` whose lengths are not a prefix code throws.
+    func segmentCode(blockBytes: Int) throws -> SegmentCode {
+        switch self {
+        case .huffman(let lengths): return .huffman(try BlockDecoder(lengths: lengths))
+        case .structured(let payload):
+            return .structured(StructuredBlockDecoder(code: try StructuredSegmentCode(payload),
+                                                      scratch: StructuredScratch(blockBytes: blockBytes)))
+        }
+    }
+
+    var frameName: String {
+        switch self {
+        case .huffman: return "CODE"
+        case .structured: return "CDE2"
+        }
+    }
+}
+
 /// A run of `BLK ` frames of one tensor that share a code, read whole into a pooled buffer.
 struct CollectedSegment {
     let tensorIndex: Int
     let encoding: TensorEncoding
-    /// Code lengths from the `CODE` frame (BF16 tensors).
-    let lengths: [UInt8]?
+    /// The `CODE` or `CDE2` frame that opens the segment (encodings 1 and 3).
+    let code: SegmentCodeFrame?
     let firstBlock: Int
     /// Where the frames are: read into a pooled buffer (from a pipe), or still in the file.
     let storage: SegmentStorage
@@ -47,11 +72,11 @@ struct CollectedSegment {
                 tensor: TensorInfo, parameters: ContainerParameters) throws -> (count: Int, digests: [UInt64]) {
         let (buffer, region) = try bytes()
         defer { withExtendedLifetime(region) {} }
-        var decoder: BlockDecoder?
-        if let lengths {
-            do { decoder = try BlockDecoder(lengths: lengths) } catch {
+        var decoder: SegmentCode?
+        if let code {
+            do { decoder = try code.segmentCode(blockBytes: parameters.blockBytes) } catch {
                 throw ContainerError(file: file, tensor: tensor.name, block: firstBlock,
-                                     .malformedFrame(frame: "CODE", reason: "\(error)"))
+                                     .malformedFrame(frame: code.frameName, reason: "\(error)"))
             }
         }
         var written = 0
@@ -62,7 +87,7 @@ struct CollectedSegment {
             let start = UInt64(block) * UInt64(parameters.blockBytes)
             let expected = Int(min(UInt64(parameters.blockBytes), tensor.byteCount - start))
             let problem = try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
-                .decode(frame: UnsafeRawBufferPointer(rebasing: buffer[range]), decoder: decoder, zstd: zstd,
+                .decode(frame: UnsafeRawBufferPointer(rebasing: buffer[range]), code: decoder, zstd: zstd,
                         into: UnsafeMutableRawBufferPointer(rebasing: output[written...]))
             if let problem { throw ContainerError(file: file, tensor: tensor.name, block: block, problem) }
             digests.append(Checksum.xxh3(UnsafeRawBufferPointer(rebasing: output[written..<written + expected])))
@@ -79,6 +104,8 @@ struct SegmentFrameCollector {
     let header: SafetensorsHeader
     let parameters: ContainerParameters
     let buffers: BufferPool
+    /// The file's major version: which encodings its tensors may use.
+    let majorVersion: UInt16
 
     private var lookahead: FrameHeader?
     private var nextTensor = 0
@@ -88,7 +115,9 @@ struct SegmentFrameCollector {
     private var currentCode: UInt64 = 0
     private var finished = false
 
-    init(frames: FrameReader, header: SafetensorsHeader, parameters: ContainerParameters, buffers: BufferPool) {
+    init(frames: FrameReader, header: SafetensorsHeader, parameters: ContainerParameters, buffers: BufferPool,
+         majorVersion: UInt16) {
+        self.majorVersion = majorVersion
         self.frames = frames
         self.header = header
         self.parameters = parameters
@@ -130,7 +159,7 @@ struct SegmentFrameCollector {
             }
             switch type {
             case .tensorBegin: return try beginTensor(h)
-            case .code: return try segment(startingWith: h)
+            case .code, .structuredCode: return try segment(startingWith: h)
             case .block: return try segment(startingWith: h)
             case .tensorEnd: return try endTensor(h)
             case .index: return try readIndex(h)
@@ -153,7 +182,7 @@ struct SegmentFrameCollector {
         }
         let tensor = header.tensorsInFileOrder[nextTensor]
         guard byteCount == tensor.byteCount,
-              (encoding == .bf16Exponents) == (tensor.dtype == .bf16) else {
+              TensorBeginPayload.allows(encoding, for: tensor.dtype, major: majorVersion) else {
             throw ContainerError(file: file, tensor: tensor.name, .malformedFrame(
                 frame: "TENS", reason: "size or encoding disagrees with the original header"))
         }
@@ -170,21 +199,31 @@ struct SegmentFrameCollector {
         guard let tensor = current else {
             throw ContainerError(file: file, .unexpectedFrame(found: first.name, expected: "TENS"))
         }
-        var lengths: [UInt8]?
+        var code: SegmentCodeFrame?
         var h = first
-        if first.known == .code {
-            guard tensor.encoding == .bf16Exponents else {
-                throw ContainerError(file: file, .unexpectedFrame(found: "CODE", expected: "BLK"))
+        if first.known == .code || first.known == .structuredCode {
+            let expected: FrameType = tensor.encoding == .structured ? .structuredCode : .code
+            guard tensor.encoding != .bytes, first.known == expected else {
+                throw ContainerError(file: file, .unexpectedFrame(found: first.name, expected: tensor.encoding == .bytes
+                                                                  ? "BLK" : FrameType.name(of: expected.rawValue)))
             }
-            lengths = try CodePayload(parsing: try frames.readSmallFrame(h, limit: UInt64(CodePayload.size)),
-                                      file: file).lengths
+            if expected == .code {
+                code = .huffman(try CodePayload(parsing: try frames.readSmallFrame(h, limit: UInt64(CodePayload.size)),
+                                                file: file).lengths)
+            } else {
+                let layout = FloatLayout(dtype: header.tensorsInFileOrder[tensor.index].dtype)!
+                code = .structured(try StructuredCodePayload(
+                    parsing: try frames.readSmallFrame(h, limit: UInt64(StructuredCodePayload.maxSize)), layout: layout,
+                    file: file))
+            }
             currentCode = h.offset
             h = try frames.readFrameHeader(expecting: "a block after CODE")
             guard h.known == .block else {
                 throw ContainerError(file: file, .unexpectedFrame(found: h.name, expected: "BLK"))
             }
-        } else if tensor.encoding == .bf16Exponents {
-            throw ContainerError(file: file, .unexpectedFrame(found: "BLK", expected: "CODE"))
+        } else if tensor.encoding != .bytes {
+            throw ContainerError(file: file, .unexpectedFrame(found: "BLK",
+                                                              expected: tensor.encoding == .structured ? "CDE2" : "CODE"))
         }
         // From a file, frames stay where they are (the worker maps them); from a pipe they are read here, into
         // a buffer grown frame by frame, so that memory follows the bytes that arrive, not the declared sizes.
@@ -202,7 +241,7 @@ struct SegmentFrameCollector {
                 guard nextBlock < tensor.blocks else {
                     throw ContainerError(file: file, .malformedFrame(frame: "BLK", reason: "more blocks than the tensor has"))
                 }
-                index.addBlock(at: h.offset, code: tensor.encoding == .bf16Exponents ? currentCode : 0)
+                index.addBlock(at: h.offset, code: tensor.encoding == .bytes ? 0 : currentCode)
                 let size: Int
                 if buffer != nil {
                     buffers.grow(&buffer!, toAtLeast: used + Int(h.totalSize), keeping: used)
@@ -224,7 +263,7 @@ struct SegmentFrameCollector {
         }
         let storage: SegmentStorage = buffer.map { .buffer($0) }
             ?? .file(frames.positionedFile!, start..<start + UInt64(used))
-        return .segment(CollectedSegment(tensorIndex: tensor.index, encoding: tensor.encoding, lengths: lengths,
+        return .segment(CollectedSegment(tensorIndex: tensor.index, encoding: tensor.encoding, code: code,
                                          firstBlock: firstBlock, storage: storage, frames: ranges))
     }
 

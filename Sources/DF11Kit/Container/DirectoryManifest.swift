@@ -9,6 +9,10 @@ import Safetensors
 /// checkpoint's weight map to point at the containers (docs/FORMAT.md, section 4).
 struct DirectoryManifest {
     static let fileName = "df11.index.json"
+    /// The version of this JSON layout (docs/FORMAT.md §4), independent of the containers' format version: the
+    /// directory index has not changed since df11 1.0, whichever level wrote the containers.
+    static let majorVersion: UInt16 = 1
+    static let minorVersion: UInt16 = 0
 
     struct Entry {
         var original: String
@@ -38,7 +42,7 @@ struct DirectoryManifest {
     var json: JSONValue {
         .object([
             "format": .string("df11"),
-            "version": .string("\(ContainerFormat.majorVersion).\(ContainerFormat.minorVersion)"),
+            "version": .string("\(Self.majorVersion).\(Self.minorVersion)"),
             "files": .array(files.map { e in
                 .object(["original": .string(e.original), "container": .string(e.container),
                          "original_size": .int(e.originalSize), "container_size": .int(e.containerSize)])
@@ -69,12 +73,12 @@ struct DirectoryManifest {
               let copied = value["copied"]?.elements, let map = value["weight_map"]?.members else {
             throw bad("missing format, files, copied or weight_map")
         }
-        // Same major version as the containers this reader understands; a newer minor only adds members.
+        // This reader's major version of the index (not the containers'); a newer minor only adds members.
         let parts = (value["version"]?.stringValue ?? "").split(separator: ".").map { UInt16($0) }
         guard parts.count == 2, let major = parts[0], let minor = parts[1] else {
             throw bad("missing or malformed version (expected MAJOR.MINOR)")
         }
-        guard major == ContainerFormat.majorVersion else {
+        guard major == Self.majorVersion else {
             throw ContainerError(file: path, .unsupportedVersion(major: major, minor: minor))
         }
         var files: [Entry] = []
