@@ -14,7 +14,7 @@ struct StructuredSegmentEncoder {
 
     /// The bytes an own table must save before a block uses one at table logs above 12, where building the
     /// decoding table costs about as much as decoding a block (docs/CODER2.md §8).
-    static let ownTablePenaltyBits = 8.0 * 512
+    static let ownTablePenaltyBits = 0.0
 
     /// The splits a writer chooses among: `k` = 0…4 mantissa bits in the symbol (0…1 for F64, whose exponent has
     /// 11 bits), the low byte planes that fit below the widest (F32: 2, F64: 6); FP8 codes its whole byte.

@@ -2,6 +2,7 @@ import ArgumentParser
 import DF11Kit
 
 extension CompressRequest.Format: ExpressibleByArgument {}
+extension CompressionLevel: ExpressibleByArgument {}
 
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +35,7 @@ struct CompressCommand: ParsableCommand {
           df11 compress model.safetensors                 writes model.safetensors.df11
           df11 compress a.safetensors b.safetensors -T0   each beside itself, on all cores
           df11 compress model/                            writes model.df11/
+          df11 compress model/ --level max                the smallest containers (--level fast: format 1.0)
           cat x.safetensors | df11 compress - -o - > x.df11
           df11 compress model/ --format dfloat11 -o model-df11/
           df11 compress FLUX.1-dev/ --format dfloat11     writes FLUX.1-dev-df11/ (transformer/ converted)
@@ -54,6 +56,12 @@ struct CompressCommand: ParsableCommand {
 
     @Option(name: .long, help: "Output format: container (df11's own, default) or dfloat11 (the published layout).")
     var format: CompressRequest.Format = .container
+
+    @Option(name: .long, help: ArgumentHelp("""
+        container: fast (1: format 1.0, BF16 exponents only), default (2: every float dtype by its structure), \
+        or max (3: larger tables, the smallest files). See docs/FORMAT.md.
+        """, valueName: "level"))
+    var level: CompressionLevel = .default
 
     @Flag(name: .long, help: "dfloat11: write the single-file layout (one model.safetensors and config.json).")
     var singleFile = false
@@ -76,7 +84,9 @@ struct CompressCommand: ParsableCommand {
             let request = CompressRequest(input: input, output: output, intoDirectory: into, format: format,
                                           singleFile: singleFile, arch: arch, pattern: pattern)
             return printer.convert(input, writesStandardOutput: request.writesStandardOutput, force: force) {
-                try DF11.compress(request, options: common.runOptions(force: force),
+                var options = common.runOptions(force: force)
+                options.parameters.level = level
+                return try DF11.compress(request, options: options,
                                   warn: { Console.printError("df11: warning: " + $0) })
             }
         }

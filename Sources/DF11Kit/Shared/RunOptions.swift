@@ -29,3 +29,7 @@ public struct RunOptions: Sendable {
         showProgress ? ProgressMeter(label: label, total: total(), enabled: true) : nil
     }
 }
+
+/// How hard `compress` works (`--level`): format 1.0 (`fast`), or format 2.0 with tables of 2^12 (`default`) or
+/// 2^15 (`max`) states.
+public typealias CompressionLevel = DF11Container.CompressionLevel
