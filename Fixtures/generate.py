@@ -133,6 +133,38 @@ def edge_cases():
     write("edge-cases.safetensors", safetensors_bytes(tensors, {"format": "pt"}))
 
 
+# ---------------------------------------------------------------------------- every float dtype
+def float_dtypes():
+    """Every bit pattern of BF16, F16 and both FP8 types (NaN payloads, infinities, subnormals, -0 included), and
+    F32 / F64 tensors of bell-shaped weights with every special value, blocks of constants and random patterns:
+    format 2.0's structured coder must restore each byte for byte."""
+    rng = np.random.default_rng(11)
+    every16 = np.arange(65536, dtype="<u2")
+    every8 = bytes(range(256))
+    specials32 = np.array([0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00001, 0x7F800001,
+                           0x00000001, 0x807FFFFF, 0x7F7FFFFF, 0xFF7FFFFF, 0x00800000], dtype="<u4")
+    weights32 = rng.normal(0, 0.02, size=12000).astype("<f4").view("<u4")
+    random32 = rng.integers(0, 2**32, size=2000, dtype=np.uint64).astype("<u4")
+    f32 = np.concatenate([specials32, weights32, np.full(2000, 0x3F800000, dtype="<u4"), random32])
+    specials64 = np.array([0, 1 << 63, 0x7FF0000000000000, 0xFFF0000000000000, 0x7FF8000000000001,
+                           0x0000000000000001, 0x800FFFFFFFFFFFFF, 0x7FEFFFFFFFFFFFFF], dtype="<u8")
+    weights64 = rng.normal(0, 0.5, size=3000).astype("<f8").view("<u8")
+    random64 = rng.integers(0, 2**63, size=500, dtype=np.uint64).astype("<u8") | np.uint64(1 << 63)
+    f64 = np.concatenate([specials64, weights64, random64])
+    tensors = [
+        ("bf16.every", "BF16", (256, 256), rng.permutation(every16).astype("<u2").tobytes()),
+        ("bf16.weights", "BF16", (300, 100), to_bf16_bytes(rng.normal(0, 0.02, size=(300, 100)))),
+        ("f16.every", "F16", (65536,), every16.tobytes()),
+        ("f32.mixed", "F32", (len(f32),), f32.tobytes()),
+        ("f64.mixed", "F64", (len(f64),), f64.tobytes()),
+        ("e4m3.every", "F8_E4M3", (16, 16), every8),
+        ("e5m2.every", "F8_E5M2", (2, 256), every8 + every8[::-1]),
+        ("e4m3.constant", "F8_E4M3", (4096,), bytes([0x38]) * 4096),
+        ("count", "I32", (3,), np.arange(3, dtype="<i4").tobytes()),
+    ]
+    write("float-dtypes.safetensors", safetensors_bytes(tensors, {"format": "pt"}))
+
+
 # ---------------------------------------------------------------------------- malformed files
 def raw_file(header_text, data, pad=True):
     head = header_text if isinstance(header_text, bytes) else header_text.encode("utf-8")
@@ -240,5 +272,6 @@ def malformed_checkpoints(weight_map, names, shard1, shard2):
 if __name__ == "__main__":
     wm, names, s1, s2 = tiny_llama()
     edge_cases()
+    float_dtypes()
     malformed()
     malformed_checkpoints(wm, names, s1, s2)

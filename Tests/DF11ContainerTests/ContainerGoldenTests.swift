@@ -8,12 +8,17 @@ import XCTest
 /// walker written from the document rather than from the reader, and the format's evolution rules: a newer major
 /// version is refused, an unknown required frame is refused, an unknown skippable frame is skipped.
 ///
-/// `small.df11` is `small.safetensors` (a BF16 tensor of 3,000 weights and a U8 tensor of 600 bytes) written
-/// with blockWeights 1024, segmentBlocks 2, length limit 12, zstd level 3; `edge-cases.df11` is
-/// Fixtures/edge-cases.safetensors with the default parameters. Regenerate (after a deliberate format change
-/// only) with `DF11_WRITE_GOLDEN=1 swift test --filter ContainerGoldenTests`.
+/// Format 1.0 (`--level fast`): `small.df11` is `small.safetensors` (a BF16 tensor of 3,000 weights and a U8
+/// tensor of 600 bytes) written with blockWeights 1024, segmentBlocks 2, length limit 12, zstd level 3;
+/// `edge-cases.df11` is Fixtures/edge-cases.safetensors with the default parameters. Format 2.0: `small-2.df11`
+/// the same small file at the default level, `float-dtypes.df11` and `float-dtypes-max.df11`
+/// Fixtures/float-dtypes.safetensors (every BF16, F16 and FP8 bit pattern, F32 and F64 specials) at the default
+/// and max levels. Regenerate (after a deliberate format change only) with
+/// `DF11_WRITE_GOLDEN=1 swift test --filter ContainerGoldenTests`.
 final class ContainerGoldenTests: XCTestCase {
-    let small = ContainerParameters(blockWeights: 1024, segmentBlocks: 2, lengthLimit: 12, zstdLevel: 3)
+    let small = ContainerParameters(blockWeights: 1024, segmentBlocks: 2, lengthLimit: 12, zstdLevel: 3, level: .fast)
+    var fast: ContainerParameters { var p = ContainerParameters.default; p.level = .fast; return p }
+    var max: ContainerParameters { var p = ContainerParameters.default; p.level = .max; return p }
 
     func compress(_ original: [UInt8], _ parameters: ContainerParameters) throws -> [UInt8] {
         let sink = MemorySink()
@@ -30,11 +35,25 @@ final class ContainerGoldenTests: XCTestCase {
             try AtomicOutputFile.write(contents: original, to: fixture("containers/small.safetensors"), overwrite: true)
             try AtomicOutputFile.write(contents: container, to: fixture("containers/small.df11"), overwrite: true)
             let edge = try read(fixture("edge-cases.safetensors"))
-            try AtomicOutputFile.write(contents: try compress(edge, .default), to: fixture("containers/edge-cases.df11"),
+            try AtomicOutputFile.write(contents: try compress(edge, fast), to: fixture("containers/edge-cases.df11"),
                                        overwrite: true)
+            var small2 = small
+            small2.level = .default
+            try AtomicOutputFile.write(contents: try compress(original, small2), to: fixture("containers/small-2.df11"),
+                                       overwrite: true)
+            let floats = try read(fixture("float-dtypes.safetensors"))
+            try AtomicOutputFile.write(contents: try compress(floats, .default),
+                                       to: fixture("containers/float-dtypes.df11"), overwrite: true)
+            try AtomicOutputFile.write(contents: try compress(floats, max),
+                                       to: fixture("containers/float-dtypes-max.df11"), overwrite: true)
         }
+        var small2 = small
+        small2.level = .default
         return [("small", try read(fixture("containers/small.safetensors")), small),
-                ("edge-cases", try read(fixture("edge-cases.safetensors")), .default)]
+                ("edge-cases", try read(fixture("edge-cases.safetensors")), fast),
+                ("small-2", try read(fixture("containers/small.safetensors")), small2),
+                ("float-dtypes", try read(fixture("float-dtypes.safetensors")), .default),
+                ("float-dtypes-max", try read(fixture("float-dtypes.safetensors")), max)]
     }
 
     /// Today's writer gives the committed bytes, and the committed bytes decode (streaming and random access) to
@@ -46,6 +65,14 @@ final class ContainerGoldenTests: XCTestCase {
             XCTAssertEqual(try decodeStreaming(committed), golden.original, golden.name)
             let file = try ContainerFile(path: fixture("containers/\(golden.name).df11"))
             XCTAssertEqual(file.header.tensors.count, try walk(committed).filter { $0.type == "TENS" }.count)
+            // Random access: every tensor alone, equal to its bytes in the original.
+            for tensor in file.header.tensorsInFileOrder {
+                let sink = MemorySink()
+                try file.extract(tensor: tensor.name, to: sink, threads: 2)
+                let start = Int(file.header.dataStart + tensor.dataOffsets.lowerBound)
+                XCTAssertEqual(sink.bytes, Array(golden.original[start ..< start + Int(tensor.byteCount)]),
+                               "\(golden.name): \(tensor.name)")
+            }
         }
     }
 
@@ -60,7 +87,7 @@ final class ContainerGoldenTests: XCTestCase {
     /// Section 1 (header), 2 (frames with their checksums) and 3 (trailer), checked field by field.
     func walk(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) throws -> [Frame] {
         XCTAssertEqual(Array(bytes[0..<8]), [0x89, 0x44, 0x46, 0x31, 0x31, 0x0D, 0x0A, 0x1A], "magic", file: file, line: line)
-        XCTAssertEqual(u16(bytes, 8), 1, "major version", file: file, line: line)
+        XCTAssertTrue([1, 2].contains(u16(bytes, 8)), "major version", file: file, line: line)
         XCTAssertEqual(u16(bytes, 10), 0, "minor version", file: file, line: line)
         XCTAssertEqual(u32(bytes, 12), 0, "flags", file: file, line: line)
         let blockWeights = u32(bytes, 16)
@@ -98,26 +125,37 @@ final class ContainerGoldenTests: XCTestCase {
             let headerLength = Int(u64(golden.original, 0))
             XCTAssertEqual(frames.first?.payload, Array(golden.original[0 ..< 8 + headerLength]))
             XCTAssertEqual(frames.last?.type, "INDX")
-            var tensor = 0, blocks = 0, codeSeen = false
+            let major = u16(bytes, 8)
+            var tensor = 0, blocks = 0, codeSeen = false, encoding: UInt8 = 0
             var indexed: [(tens: UInt64, tend: UInt64, blocks: UInt32)] = []
             for frame in frames.dropFirst().dropLast() {
                 XCTAssertEqual(frame.flags, 0, "\(frame.type) at \(frame.offset)")
                 switch frame.type {
                 case "TENS":
                     XCTAssertEqual(u32(frame.payload, 0), UInt32(tensor))
-                    XCTAssertTrue([1, 2].contains(frame.payload[4]))
+                    encoding = frame.payload[4]
+                    XCTAssertTrue((major == 1 ? [1, 2] : [2, 3]).contains(encoding), "encoding \(encoding) in \(major).0")
                     XCTAssertEqual(Array(frame.payload[5..<8]), [0, 0, 0])
                     indexed.append((UInt64(frame.offset), 0, 0))
                     blocks = 0
                     codeSeen = false
                 case "CODE":
                     XCTAssertEqual(frame.payload.count, 256)
+                    XCTAssertEqual(encoding, 1)
+                    codeSeen = true
+                case "CDE2":
+                    // Coder 1 (tANS), k, p, flags (bit 0: sign in the symbol), then a table log (or 0) per stream.
+                    XCTAssertEqual(encoding, 3)
+                    XCTAssertEqual(frame.payload[0], 1, "coder")
+                    XCTAssertLessThanOrEqual(frame.payload[3], 1, "flags")
+                    XCTAssertTrue([0, 10, 11, 12, 13, 14, 15].contains(frame.payload[4]), "the symbols' table log")
                     codeSeen = true
                 case "BLK ":
                     XCTAssertEqual(u32(frame.payload, 0), UInt32(blocks), "block index")
                     let method = u32(frame.payload, 4)
-                    XCTAssertTrue([0, 1, 2].contains(method))
-                    if method == 2 { XCTAssertTrue(codeSeen, "a BF16 block after a CODE frame") }
+                    XCTAssertTrue((encoding == 1 ? [2] : encoding == 2 ? [0, 1] : [0, 1, 3]).contains(method),
+                                  "method \(method) in a tensor of encoding \(encoding)")
+                    if method >= 2 { XCTAssertTrue(codeSeen, "a coded block after its code frame") }
                     blocks += 1
                 case "TEND":
                     XCTAssertEqual(u32(frame.payload, 0), UInt32(tensor))
@@ -154,16 +192,16 @@ final class ContainerGoldenTests: XCTestCase {
 
     func testANewerMajorVersionIsRefusedByBothReaders() throws {
         let bytes = try read(fixture("containers/small.df11"))
-        let newer = withHeader(bytes) { $0[8] = 2 }
+        let newer = withHeader(bytes) { $0[8] = 3 }
         XCTAssertThrowsError(try decodeStreaming(newer)) { error in
-            XCTAssertEqual((error as? ContainerError)?.problem, .unsupportedVersion(major: 2, minor: 0), "\(error)")
+            XCTAssertEqual((error as? ContainerError)?.problem, .unsupportedVersion(major: 3, minor: 0), "\(error)")
             XCTAssertTrue("\(error)".contains("upgrade df11"), "\(error)")
         }
         let path = NSTemporaryDirectory() + "df11-golden-\(getpid()).df11"
         defer { unlink(path) }
         try AtomicOutputFile.write(contents: newer, to: path, overwrite: true)
         XCTAssertThrowsError(try ContainerFile(path: path)) { error in
-            XCTAssertEqual((error as? ContainerError)?.problem, .unsupportedVersion(major: 2, minor: 0), "\(error)")
+            XCTAssertEqual((error as? ContainerError)?.problem, .unsupportedVersion(major: 3, minor: 0), "\(error)")
         }
         // A newer minor version of the same major is read.
         XCTAssertEqual(try decodeStreaming(withHeader(bytes) { $0[10] = 7 }), try read(fixture("containers/small.safetensors")))
