@@ -70,10 +70,17 @@ final class SegmentEncoder: @unchecked Sendable {
             + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock)) + trial
     }
 
-    /// How a tensor of `dtype` is stored at `level`: format 1.0 codes BF16 only, 2.0 every float layout.
-    static func encoding(of dtype: DType, level: CompressionLevel) -> TensorEncoding {
-        if level == .fast { return dtype == .bf16 ? .bf16Exponents : .bytes }
-        return FloatLayout(dtype: dtype) == nil ? .bytes : .structured
+    /// Float tensors smaller than this are stored as bytes (raw or zstd) in format 2.0: a segment's `CDE2` and a
+    /// block's lane lengths cost more than coding saves on a few hundred elements, and planning a segment (its
+    /// histograms of up to 4,096 symbols) would dominate a header of many tiny tensors.
+    static let smallestStructuredTensor: UInt64 = 4096
+
+    /// How `tensor` is stored at `level`: format 1.0 codes BF16 only, 2.0 every float layout of at least
+    /// `smallestStructuredTensor` bytes.
+    static func encoding(of tensor: TensorInfo, level: CompressionLevel) -> TensorEncoding {
+        if level == .fast { return tensor.dtype == .bf16 ? .bf16Exponents : .bytes }
+        guard FloatLayout(dtype: tensor.dtype) != nil, tensor.byteCount >= smallestStructuredTensor else { return .bytes }
+        return .structured
     }
 
     /// Throws `.inputChanged` when a block of a mapped input file no longer has the checksum taken before it was
@@ -97,7 +104,7 @@ final class SegmentEncoder: @unchecked Sendable {
         let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
         blockFrames.reserveCapacity(blockCount)
 
-        let encoding = Self.encoding(of: job.tensor.dtype, level: parameters.level)
+        let encoding = Self.encoding(of: job.tensor, level: parameters.level)
         if job.count == 0 {
             // An empty tensor has no blocks and needs no code.
         } else if encoding == .structured {

@@ -1,4 +1,5 @@
 import EntropyCoding
+import Safetensors
 
 /// Encodes one segment of a float tensor in format 2.0 (docs/FORMAT.md, `CDE2` and `BLK ` method 3).
 ///
@@ -98,6 +99,12 @@ struct StructuredSegmentEncoder {
         let counts: [[[UInt64]]]
         /// Per block: whether its symbols are all one value (a constant run, which zstd may store better).
         let singleSymbol: [Bool]
+        /// What the plan costs by the model (tables, coded streams by their ANS cost, lane lengths, raw bits and
+        /// the mode bytes; not the frames), in bits.
+        let predictedBits: Double
+        /// The order-0 entropy of the segment under its split: its symbols' and planes' Shannon bounds and the
+        /// raw bits, tables not counted.
+        let entropyBits: Double
     }
 
     /// Chooses the split and the tables of the segment `bytes`.
@@ -121,13 +128,18 @@ struct StructuredSegmentEncoder {
         var tables: [StreamTable?] = []
         var encoders: [TANSEncoder?] = []
         var modes = [[StreamMode]](repeating: [], count: blockSymbols.count)
+        let elements = Double(bytes.count / layout.width)
+        var predictedBits = Double(split.rawBits) * elements + Double(8 * streams.count * blockSymbols.count)
+        var entropyBits = Double(split.rawBits) * elements
         for (s, blocks) in streams.enumerated() {
             let rawBits = s == 0 ? split.symbolBits : 8
             let tablePlan = CodingChoices.planTables(blocks: blocks, tableLog: tableLog, rawSymbolBits: rawBits,
                                                      overheadBits: overhead, tableCost: tableCost)
+            var total = [UInt64](repeating: 0, count: blocks[0].count)
+            for block in blocks { for (i, c) in block.enumerated() { total[i] &+= c } }
+            predictedBits += tablePlan.bits
+            entropyBits += CodingCost.entropyBits(total)
             if tablePlan.useSegmentTable {
-                var total = [UInt64](repeating: 0, count: blocks[0].count)
-                for block in blocks { for (i, c) in block.enumerated() { total[i] &+= c } }
                 let table = try TANSTable.build(counts: total, tableLog: tableLog)
                 tables.append(StreamTable(tableLog: tableLog, frequencies: table.frequencies))
                 encoders.append(TANSEncoder(table: table))
@@ -142,7 +154,8 @@ struct StructuredSegmentEncoder {
         let counts = (0..<blockSymbols.count).map { b in streams.map { $0[b] } }
         return Plan(split: split, payload: StructuredCodePayload(split: split, tables: tables), segmentEncoders: encoders,
                     modes: modes, counts: counts,
-                    singleSymbol: blockSymbols.map { CodingCost.usedCount($0) <= 1 })
+                    singleSymbol: blockSymbols.map { CodingCost.usedCount($0) <= 1 },
+                    predictedBits: predictedBits, entropyBits: entropyBits)
     }
 }
 
@@ -251,5 +264,39 @@ extension StructuredSegmentEncoder {
             codedBytes += sizes.total
         }
         return 8 * codedBytes
+    }
+}
+
+/// What format 2.0 would store for a piece of a float tensor, by the writer's own model: `df11 inspect`'s
+/// prediction for every float dtype.
+public struct StructuredPrediction: Sendable {
+    /// The split chosen (`k`: mantissa bits in the symbol; FP8 codes its whole byte).
+    public let symbolMantissaBits: Int
+    /// The bytes its blocks would take (tables, streams, raw bits; the frames' 24 bytes each not counted).
+    public let bytes: Double
+    /// The order-0 bound of the split: symbols and planes at their Shannon entropy, raw bits as they are.
+    public let entropyBytes: Double
+
+    /// Float tensors smaller than this are stored as bytes, not by the structured coder.
+    public static let smallestTensor = SegmentEncoder.smallestStructuredTensor
+
+    /// The prediction for `bytes` of `dtype` (one segment or less; longer pieces are cut into segments), or nil
+    /// for a dtype the structured coder does not code.
+    public static func predict(_ bytes: UnsafeRawBufferPointer, dtype: DType, level: CompressionLevel = .default,
+                               parameters: ContainerParameters = .default) throws -> [StructuredPrediction]? {
+        guard let layout = FloatLayout(dtype: dtype), let tableLog = (level == .fast ? CompressionLevel.default : level).tableLog else {
+            return nil
+        }
+        let encoder = StructuredSegmentEncoder(layout: layout, tableLog: tableLog, blockBytes: parameters.blockBytes)
+        var predictions: [StructuredPrediction] = []
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + parameters.segmentBytes)
+            let plan = try encoder.plan(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            predictions.append(StructuredPrediction(symbolMantissaBits: plan.split.symbolMantissaBits,
+                                                    bytes: plan.predictedBits / 8, entropyBytes: plan.entropyBits / 8))
+            start = end
+        }
+        return predictions
     }
 }

@@ -37,6 +37,29 @@ final class InspectionTests: XCTestCase {
         }
     }
 
+    /// Every float dtype gets format 2.0's prediction, and it is the size the writer then produces (within the
+    /// frames it does not count: 24 bytes a frame).
+    func testEveryFloatDtypeIsPredictedAsTheDefaultLevelWritesIt() throws {
+        let path = fixture("float-dtypes.safetensors")
+        let report = try Inspection.run(path: path, options: RunOptions(threads: 2))
+        for tensor in report.tensors {
+            let coded = tensor.bytes >= 4096 && [.bf16, .f16, .f32, .f64, .f8E4M3, .f8E5M2].contains(tensor.dtype)
+            XCTAssertEqual(tensor.structured != nil, coded, tensor.name)
+            if let structured = tensor.structured {
+                XCTAssertLessThanOrEqual(structured.entropyBytes, structured.predictedBytes + 1, tensor.name)
+            }
+        }
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let output = directory + "/f.df11"
+        _ = try DF11.compress(CompressRequest(input: path, output: output), options: RunOptions(threads: 2))
+        let written = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: output)[.size] as? UInt64)
+        // The prediction leaves out the frames (TENS, CDE2, BLK, TEND: 24 bytes each) and the index.
+        XCTAssertEqual(Double(written), Double(report.predictedStructuredBytes), accuracy: 0.01 * Double(written))
+        let json = report.json
+        XCTAssertNotNil(json["totals"]?["predicted_v2_bytes"]?.uint64Value)
+    }
+
     func testJSONHasTheDocumentedShape() throws {
         let report = try Inspection.run(path: fixture("edge-cases.safetensors"), options: RunOptions(threads: 1))
         let json = try JSONParser().parse(report.json.text)

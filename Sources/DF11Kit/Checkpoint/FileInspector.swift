@@ -1,3 +1,4 @@
+import DF11Container
 import DF11IO
 import DF11Pipeline
 import EntropyCoding
@@ -18,6 +19,7 @@ struct FileInspector {
         let buffers = BufferPool(count: inFlight + 1, capacity: chunkBytes)
         var reports: [TensorReport] = []
         var histogram = ExponentHistogram()
+        var structured = StructuredStatistics()
 
         try OrderedPipeline.run(
             threads: threads, maxInFlight: inFlight,
@@ -29,24 +31,32 @@ struct FileInspector {
                 }
                 return (chunk, buffer)
             },
-            work: { (chunk, buffer) -> (TensorChunk, ExponentHistogram?) in
+            work: { (chunk, buffer) -> (TensorChunk, ExponentHistogram?, [StructuredPrediction]?) in
                 defer { buffers.give(buffer) }
-                guard chunk.tensor.dtype == .bf16, chunk.count > 0 else { return (chunk, nil) }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<chunk.count])
+                // Format 2.0's prediction for every float dtype, by the writer's own planning (chunks are segments).
+                let predictions = chunk.tensor.byteCount >= StructuredPrediction.smallestTensor
+                    ? try StructuredPrediction.predict(bytes, dtype: chunk.tensor.dtype) : nil
+                guard chunk.tensor.dtype == .bf16, chunk.count > 0 else { return (chunk, nil, predictions) }
                 var partial = ExponentHistogram()
-                partial.add(words: UnsafeRawBufferPointer(rebasing: buffer[0..<chunk.count])
-                    .bindMemory(to: UInt16.self))
-                return (chunk, partial)
+                partial.add(words: bytes.bindMemory(to: UInt16.self))
+                return (chunk, partial, predictions)
             },
-            consume: { chunk, partial in
-                if chunk.offsetInTensor == 0 { histogram = ExponentHistogram() }
+            consume: { chunk, partial, predictions in
+                if chunk.offsetInTensor == 0 {
+                    histogram = ExponentHistogram()
+                    structured = StructuredStatistics()
+                }
                 if let partial { histogram.merge(partial) }
+                for prediction in predictions ?? [] { structured.add(prediction) }
                 progress?.advance(by: UInt64(chunk.count))
                 guard chunk.isLastOfTensor else { return }
                 let tensor = chunk.tensor
                 reports.append(TensorReport(
                     name: tensor.name, file: displayName, dtype: tensor.dtype, shape: tensor.shape,
                     bytes: tensor.byteCount,
-                    bf16: tensor.dtype == .bf16 ? BF16Statistics(histogram: histogram, lengthLimit: lengthLimit) : nil))
+                    bf16: tensor.dtype == .bf16 ? BF16Statistics(histogram: histogram, lengthLimit: lengthLimit) : nil,
+                    structured: structured.segments.isEmpty ? nil : structured))
             })
         return (reader.header, reports)
     }

@@ -35,6 +35,13 @@ public struct InspectReport: OperationReport {
         bf16Tensors.reduce(0) { $0 + $1.bf16!.huffmanBytes } + otherTensorBytes + headerBytes
     }
     public var predictedPercent: Double { totalBytes == 0 ? 100 : 100 * Double(predictedBytes) / Double(totalBytes) }
+    /// Format 2.0 (the default level): every float tensor as its prediction, everything else as is.
+    public var predictedStructuredBytes: UInt64 {
+        UInt64(tensors.reduce(0.0) { $0 + ($1.structured?.predictedBytes ?? Double($1.bytes)) }.rounded(.up)) + headerBytes
+    }
+    public var predictedStructuredPercent: Double {
+        totalBytes == 0 ? 100 : 100 * Double(predictedStructuredBytes) / Double(totalBytes)
+    }
     /// Weighted mean exponent entropy over all BF16 weights.
     public var meanEntropyBits: Double {
         let weights = bf16Tensors.reduce(UInt64(0)) { $0 + $1.bf16!.weights }
@@ -65,6 +72,8 @@ public struct InspectReport: OperationReport {
                 "huffman_length_limit": .int(lengthLimit),
                 "predicted_df11_bytes": .int(predictedBytes),
                 "predicted_df11_percent": .double(predictedPercent),
+                "predicted_v2_bytes": .int(predictedStructuredBytes),
+                "predicted_v2_percent": .double(predictedStructuredPercent),
             ]),
         ])
     }
@@ -89,7 +98,8 @@ public struct InspectReport: OperationReport {
         }
         lines.append("\(path) (\(kindName), \(files.count) weight file\(files.count == 1 ? "" : "s"))")
         lines.append(pad("tensor", nameWidth) + "  " + pad("dtype", 7) + pad("shape", 18) + pad("size", 10, right: true)
-                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("DF11", 10, right: true))
+                     + pad("H bits", 9, right: true) + pad("Huff", 8, right: true) + pad("1.0", 10, right: true)
+                     + pad("2.0", 10, right: true))
         for t in tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             var line = pad(t.name, nameWidth) + "  " + pad(t.dtype.rawValue, 7) + pad(shape, 18)
@@ -98,6 +108,11 @@ public struct InspectReport: OperationReport {
                 line += pad(ByteFormatting.formatted(s.entropyBits, digits: 3), 9, right: true)
                 line += pad(ByteFormatting.formatted(Double(s.huffmanBits) / Double(s.weights), digits: 3), 8, right: true)
                 line += pad(Percent.text(Double(s.huffmanBytes), of: Double(t.bytes)), 10, right: true)
+            } else if t.structured != nil {
+                line += String(repeating: " ", count: 27)
+            }
+            if let s = t.structured, t.bytes > 0 {
+                line += pad(Percent.text(s.predictedBytes, of: Double(t.bytes)), 10, right: true)
             }
             lines.append(line)
         }
@@ -106,7 +121,8 @@ public struct InspectReport: OperationReport {
         lines.append("size           \(ByteFormatting.bytes(totalBytes)) (BF16 \(ByteFormatting.bytes(bf16Bytes)))")
         lines.append("exponent H     \(ByteFormatting.formatted(meanEntropyBits, digits: 3)) bits per BF16 weight")
         lines.append("entropy bound  \(ByteFormatting.bytes(UInt64(entropyBoundBytes)))")
-        lines.append("predicted DF11 \(ByteFormatting.bytes(predictedBytes)) = \(ByteFormatting.formatted(predictedPercent, digits: 2)) % of the input")
+        lines.append("predicted DF11 \(ByteFormatting.bytes(predictedBytes)) = \(ByteFormatting.formatted(predictedPercent, digits: 2)) % of the input (format 1.0, --level fast)")
+        lines.append("predicted 2.0  \(ByteFormatting.bytes(predictedStructuredBytes)) = \(ByteFormatting.formatted(predictedStructuredPercent, digits: 2)) % (the default level, every float dtype)")
         if !otherFiles.isEmpty { lines.append("other files    " + otherFiles.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
     }

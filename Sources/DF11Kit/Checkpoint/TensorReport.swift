@@ -1,3 +1,4 @@
+import DF11Container
 import JSON
 import EntropyCoding
 import Safetensors
@@ -10,8 +11,17 @@ public struct TensorReport: JSONRepresentable, Sendable {
     public let dtype: DType
     public let shape: [Int]
     public let bytes: UInt64
-    /// For BF16 tensors: exponent statistics.
+    /// For BF16 tensors: exponent statistics (format 1.0's coding).
     public let bf16: BF16Statistics?
+    /// For every float dtype: what format 2.0 (the default level) would store.
+    public let structured: StructuredStatistics?
+
+    public init(name: String, file: String, dtype: DType, shape: [Int], bytes: UInt64, bf16: BF16Statistics?,
+                structured: StructuredStatistics? = nil) {
+        (self.name, self.file, self.dtype, self.shape, self.bytes) = (name, file, dtype, shape, bytes)
+        self.bf16 = bf16
+        self.structured = structured
+    }
 
     public var json: JSONValue {
         var members: [JSONMember] = [
@@ -22,7 +32,36 @@ public struct TensorReport: JSONRepresentable, Sendable {
             JSONMember(key: "bytes", value: .int(bytes)),
         ]
         if let bf16 { members.append(JSONMember(key: "bf16", value: bf16.json)) }
+        if let structured { members.append(JSONMember(key: "structured", value: structured.json(bytes: bytes))) }
         return .object(members)
+    }
+}
+
+/// What format 2.0's structured coder (the default level) would store for one float tensor, segment by segment,
+/// by the writer's own model (`StructuredPrediction`).
+public struct StructuredStatistics: Sendable {
+    /// Mantissa bits joined to the exponent, per segment of 8 MiB.
+    public private(set) var segments: [Int] = []
+    /// Predicted bytes of its blocks (tables, streams, raw bits; frames not counted).
+    public private(set) var predictedBytes: Double = 0
+    /// The order-0 bound of the chosen splits, per segment.
+    public private(set) var entropyBytes: Double = 0
+
+    public init() {}
+
+    mutating func add(_ prediction: StructuredPrediction) {
+        segments.append(prediction.symbolMantissaBits)
+        predictedBytes += prediction.bytes
+        entropyBytes += prediction.entropyBytes
+    }
+
+    func json(bytes: UInt64) -> JSONValue {
+        .object([
+            "symbol_mantissa_bits": .array(segments.map { .int($0) }),
+            "entropy_bytes": .double(entropyBytes),
+            "predicted_bytes": .int(UInt64(predictedBytes.rounded(.up))),
+            "predicted_percent": .double(bytes == 0 ? 100 : 100 * predictedBytes / Double(bytes)),
+        ])
     }
 }
 
