@@ -70,6 +70,9 @@ struct BatchCommand: ParsableCommand {
     @Option(name: .long, help: "native (df11 containers), dfloat11 (the published layout), or auto.")
     var format: BatchOptions.Format = .auto
 
+    @Option(name: .long, help: ArgumentHelp("native: fast, default or max, as compress --level.", valueName: "level"))
+    var level: CompressionLevel = .default
+
     @Flag(name: .long, help: "dfloat11: the single-file layout.")
     var singleFile = false
 
@@ -157,7 +160,9 @@ struct BatchCommand: ParsableCommand {
         let json = common.json, quiet = common.quiet, shard = options.shard
         let summary: BatchSummary
         do {
-            summary = try DF11.batch(names, options: options, run: common.runOptions(), planned: { share, all in
+            var run = common.runOptions()
+            run.parameters.level = level
+            summary = try DF11.batch(names, options: options, run: run, planned: { share, all in
                 progress.plan(share)
                 if !quiet {
                     let which = shard.map { "shard \($0.text) (from \($0.source)): " } ?? ""

@@ -337,6 +337,14 @@ final class BatchTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/model/config.json.df11"))
         run = try runDF11(["batch", source, "-o", out, "--json", "--format", "native"], environment: [:])
         XCTAssertEqual(byName(jsonLines(run.stdout))["model"]?["status"] as? String, "unchanged")
+        // Another level → redone, in the format that level writes (fast: 1.0).
+        run = try runDF11(["batch", source, "-o", out, "--json", "--format", "native", "--level", "fast"], environment: [:])
+        XCTAssertEqual(byName(jsonLines(run.stdout))["model"]?["status"] as? String, "converted")
+        let container = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: out + "/model")
+            .first { $0.hasSuffix(".df11") })
+        XCTAssertEqual(try FileSystem.readSmallFile(out + "/model/" + container)[8], 1, "major version at level fast")
+        run = try runDF11(["batch", source, "-o", out, "--json", "--format", "native", "--level", "1"], environment: [:])
+        XCTAssertEqual(byName(jsonLines(run.stdout))["model"]?["status"] as? String, "unchanged")
     }
 
     func testUsageErrorsExitTwoAndTheShareIsNamed() throws {

@@ -385,7 +385,7 @@ struct BatchConverter: Sendable {
         // Every file read against every file written: the ratio is that of the whole checkpoint.
         result.inputBytes = sources.reduce(0) { $0 + $1.bytes }
         var identity = BatchRecord.identity(sources: sources, format: format, requested: options.format.rawValue,
-                                            singleFile: options.singleFile)
+                                            singleFile: options.singleFile, level: run.parameters.level)
         let recordPath = FileSystem.join(options.output, item.name + BatchRecord.suffix)
         if options.dryRun {
             if !options.force, let record = BatchRecord.isComplete(recordPath: recordPath, identity: identity, output: output) {
@@ -439,7 +439,7 @@ struct BatchConverter: Sendable {
             output = outputPath(item, format: format, checkpoint: checkpoint)
             result.output = output
             identity = BatchRecord.identity(sources: sources, format: format, requested: options.format.rawValue,
-                                            singleFile: options.singleFile)
+                                            singleFile: options.singleFile, level: run.parameters.level)
             try remove(output)
             try write(format: format, item: item, checkpoint: checkpoint, output: output, dfloat11: dfloat11)
         }

@@ -29,17 +29,22 @@ struct BatchRecord {
 
     static let suffix = ".df11-batch.json"
 
-    /// What decides whether an earlier output is still good: df11's version, the options, and the inputs.
-    static func identity(sources: [Source], format: String, requested: String, singleFile: Bool) -> JSONValue {
-        .object([
-            "df11_version": .string(DF11.version),
-            "format": .string(format),
-            "requested_format": .string(requested),
-            "single_file": .bool(singleFile),
-            "inputs": .array(sources.map {
-                .object(["name": .string($0.name), "bytes": .int($0.bytes), "mtime_ns": .int($0.modifiedNanoseconds)])
-            }),
-        ])
+    /// What decides whether an earlier output is still good: df11's version, the options, and the inputs. The
+    /// level counts for native containers only (the published layout has none): a container written at another
+    /// level, or before levels existed, is converted again.
+    static func identity(sources: [Source], format: String, requested: String, singleFile: Bool,
+                         level: CompressionLevel) -> JSONValue {
+        var members: [JSONMember] = [
+            JSONMember(key: "df11_version", value: .string(DF11.version)),
+            JSONMember(key: "format", value: .string(format)),
+            JSONMember(key: "requested_format", value: .string(requested)),
+            JSONMember(key: "single_file", value: .bool(singleFile)),
+        ]
+        if format == "native" { members.append(JSONMember(key: "level", value: .string(level.rawValue))) }
+        members.append(JSONMember(key: "inputs", value: .array(sources.map {
+            .object(["name": .string($0.name), "bytes": .int($0.bytes), "mtime_ns": .int($0.modifiedNanoseconds)])
+        })))
+        return .object(members)
     }
 
     /// Every file of the checkpoint at `item.input` (weights and others, the index included), with its size and
