@@ -105,8 +105,7 @@ public struct ContainerWriter {
                         summary.bf16Bytes += job.tensor.byteCount
                     }
                     let begin = TensorBeginPayload(tensorIndex: UInt32(job.tensorIndex),
-                                                   encoding: SegmentEncoder.encoding(of: job.tensor,
-                                                                                     level: parameters.level),
+                                                   encoding: segment.encoding,
                                                    byteCount: job.tensor.byteCount)
                     try writeFrame(.tensorBegin, to: output, payloadCapacity: TensorBeginPayload.size) {
                         begin.encode(into: &$0)

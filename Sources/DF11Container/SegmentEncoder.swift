@@ -42,6 +42,8 @@ struct EncodedSegment {
     let exponentBits: UInt64
     /// XXH3-64 of each block's original bytes, for the tensor's checksum.
     let blockDigests: [UInt64]
+    /// How the tensor is stored (its `TENS` frame, written before its first segment's frames).
+    let encoding: TensorEncoding
 }
 
 /// Turns one segment of a tensor into `CODE` and `BLK ` frames. Safe to call from many threads.
@@ -70,13 +72,14 @@ final class SegmentEncoder: @unchecked Sendable {
             + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock)) + trial
     }
 
-    /// Float tensors smaller than this are stored as bytes (raw or zstd) in format 2.0: a segment's `CDE2` and a
-    /// block's lane lengths cost more than coding saves on a few hundred elements, and planning a segment (its
-    /// histograms of up to 4,096 symbols) would dominate a header of many tiny tensors.
-    static let smallestStructuredTensor: UInt64 = 4096
+    /// Float tensors smaller than this are stored as bytes (raw or zstd) in format 2.0 without planning: a
+    /// segment's `CDE2` and a block's lane lengths cost more than coding saves on a few hundred elements, and
+    /// planning (histograms of up to 4,096 symbols) would dominate a header of many tiny tensors. Between this and
+    /// one segment, the plan decides (`encode`).
+    static let smallestStructuredTensor: UInt64 = 512
 
-    /// How `tensor` is stored at `level`: format 1.0 codes BF16 only, 2.0 every float layout of at least
-    /// `smallestStructuredTensor` bytes.
+    /// How `tensor` is meant to be stored at `level`: format 1.0 codes BF16 only, 2.0 every float layout of at least
+    /// `smallestStructuredTensor` bytes (a tensor of one segment falls back to bytes when its plan does not pay).
     static func encoding(of tensor: TensorInfo, level: CompressionLevel) -> TensorEncoding {
         if level == .fast { return tensor.dtype == .bf16 ? .bf16Exponents : .bytes }
         guard FloatLayout(dtype: tensor.dtype) != nil, tensor.byteCount >= smallestStructuredTensor else { return .bytes }
@@ -104,13 +107,19 @@ final class SegmentEncoder: @unchecked Sendable {
         let blockCount = (job.count + parameters.blockBytes - 1) / parameters.blockBytes
         blockFrames.reserveCapacity(blockCount)
 
-        let encoding = Self.encoding(of: job.tensor, level: parameters.level)
+        var encoding = Self.encoding(of: job.tensor, level: parameters.level)
+        var plan: StructuredSegmentEncoder.Plan?
+        if encoding == .structured, job.count > 0 {
+            plan = try structuredEncoder(job).plan(job.bytes)
+            // A tensor of one segment whose tables and lane lengths would cost more than they save: bytes instead.
+            if job.offsetInTensor == 0, job.isLastOfTensor, !plan!.pays(for: job.count) { (encoding, plan) = (.bytes, nil) }
+        }
         if job.count == 0 {
             // An empty tensor has no blocks and needs no code.
-        } else if encoding == .structured {
+        } else if let plan {
             codeFrame = frames.count
-            exponentBits = try encodeStructured(job, firstBlock: firstBlock, blockCount: blockCount, frames: &frames,
-                                                blockFrames: &blockFrames, blockDigests: &blockDigests)
+            exponentBits = try encodeStructured(job, plan: plan, firstBlock: firstBlock, blockCount: blockCount,
+                                                frames: &frames, blockFrames: &blockFrames, blockDigests: &blockDigests)
         } else if encoding == .bf16Exponents {
             let words = job.bytes.bindMemory(to: UInt16.self)
             var histogram = ExponentHistogram()
@@ -180,17 +189,21 @@ final class SegmentEncoder: @unchecked Sendable {
             }
         }
         return EncodedSegment(job: job, output: output, count: frames.count, blockFrames: blockFrames,
-                              codeFrame: codeFrame, exponentBits: exponentBits, blockDigests: blockDigests)
+                              codeFrame: codeFrame, exponentBits: exponentBits, blockDigests: blockDigests,
+                              encoding: encoding)
+    }
+
+    private func structuredEncoder(_ job: SegmentJob) -> StructuredSegmentEncoder {
+        StructuredSegmentEncoder(layout: FloatLayout(dtype: job.tensor.dtype)!, tableLog: parameters.level.tableLog!,
+                                 blockBytes: parameters.blockBytes)
     }
 
     /// Format 2.0: the segment's `CDE2` frame, then a `BLK ` frame per block (method 3, or raw or zstd where that is
     /// smaller). Returns the bits of coded streams written.
-    private func encodeStructured(_ job: SegmentJob, firstBlock: Int, blockCount: Int, frames: inout FrameBuilder,
-                                  blockFrames: inout [Int], blockDigests: inout [UInt64]) throws -> UInt64 {
-        let layout = FloatLayout(dtype: job.tensor.dtype)!
-        let encoder = StructuredSegmentEncoder(layout: layout, tableLog: parameters.level.tableLog!,
-                                               blockBytes: parameters.blockBytes)
-        let plan = try encoder.plan(job.bytes)
+    private func encodeStructured(_ job: SegmentJob, plan: StructuredSegmentEncoder.Plan, firstBlock: Int, blockCount: Int,
+                                  frames: inout FrameBuilder, blockFrames: inout [Int],
+                                  blockDigests: inout [UInt64]) throws -> UInt64 {
+        let encoder = structuredEncoder(job)
         frames.frame(.structuredCode) { plan.payload.encode(into: &$0) }
         let scratch = StructuredScratch(blockBytes: parameters.blockBytes)
         var zstdRoom: UnsafeMutableRawBufferPointer?

@@ -105,6 +105,12 @@ struct StructuredSegmentEncoder {
         /// The order-0 entropy of the segment under its split: its symbols' and planes' Shannon bounds and the
         /// raw bits, tables not counted.
         let entropyBits: Double
+
+        /// The bytes of its `CDE2` frame.
+        var codeFrameBytes: Int { payload.size + ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize }
+
+        /// Whether storing `count` bytes this way is smaller than storing them raw, the `CDE2` frame included.
+        func pays(for count: Int) -> Bool { predictedBits / 8 + Double(codeFrameBytes) < Double(count) }
     }
 
     /// Chooses the split and the tables of the segment `bytes`.
@@ -276,6 +282,8 @@ public struct StructuredPrediction: Sendable {
     public let bytes: Double
     /// The order-0 bound of the split: symbols and planes at their Shannon entropy, raw bits as they are.
     public let entropyBytes: Double
+    /// Whether the piece, as a whole tensor, would be stored this way (else as bytes: see `SegmentEncoder.encode`).
+    public let pays: Bool
 
     /// Float tensors smaller than this are stored as bytes, not by the structured coder.
     public static let smallestTensor = SegmentEncoder.smallestStructuredTensor
@@ -294,7 +302,8 @@ public struct StructuredPrediction: Sendable {
             let end = min(bytes.count, start + parameters.segmentBytes)
             let plan = try encoder.plan(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
             predictions.append(StructuredPrediction(symbolMantissaBits: plan.split.symbolMantissaBits,
-                                                    bytes: plan.predictedBits / 8, entropyBytes: plan.entropyBits / 8))
+                                                    bytes: plan.predictedBits / 8, entropyBytes: plan.entropyBits / 8,
+                                                    pays: plan.pays(for: end - start)))
             start = end
         }
         return predictions

@@ -43,7 +43,9 @@ final class InspectionTests: XCTestCase {
         let path = fixture("float-dtypes.safetensors")
         let report = try Inspection.run(path: path, options: RunOptions(threads: 2))
         for tensor in report.tensors {
-            let coded = tensor.bytes >= 4096 && [.bf16, .f16, .f32, .f64, .f8E4M3, .f8E5M2].contains(tensor.dtype)
+            // Every float tensor but those that coding would not shrink: each bit pattern once, uniformly.
+            let coded = !["bf16.every", "f16.every", "e4m3.every", "e5m2.every"].contains(tensor.name)
+                && [.bf16, .f16, .f32, .f64, .f8E4M3, .f8E5M2].contains(tensor.dtype)
             XCTAssertEqual(tensor.structured != nil, coded, tensor.name)
             if let structured = tensor.structured {
                 XCTAssertLessThanOrEqual(structured.entropyBytes, structured.predictedBytes + 1, tensor.name)

@@ -56,7 +56,7 @@ struct FileInspector {
                     name: tensor.name, file: displayName, dtype: tensor.dtype, shape: tensor.shape,
                     bytes: tensor.byteCount,
                     bf16: tensor.dtype == .bf16 ? BF16Statistics(histogram: histogram, lengthLimit: lengthLimit) : nil,
-                    structured: structured.segments.isEmpty ? nil : structured))
+                    structured: structured.segments.isEmpty || !structured.pays ? nil : structured))
             })
         return (reader.header, reports)
     }

@@ -49,7 +49,13 @@ public struct StructuredStatistics: Sendable {
 
     public init() {}
 
+    /// Whether the writer stores the tensor this way: a tensor of one segment whose plan would not shrink it is
+    /// stored as bytes.
+    var pays: Bool { segments.count > 1 || lastPays }
+    private var lastPays = true
+
     mutating func add(_ prediction: StructuredPrediction) {
+        lastPays = prediction.pays
         segments.append(prediction.symbolMantissaBits)
         predictedBytes += prediction.bytes
         entropyBytes += prediction.entropyBytes
