@@ -3,7 +3,10 @@
 
   Fixtures/fuzz/safetensors/    small .safetensors files: edge-cases, the malformed catalogue, slices of tiny-llama
   Fixtures/fuzz/container/      those slices and edge-cases as DF11 containers, with small blocks (1024 weights,
-                                1–2 blocks per segment) so that a few KB hold many frames, segments and codes
+                                1–2 blocks per segment) so that a few KB hold many frames, segments and codes: format
+                                1.0 (level fast), and 2.0 (levels default and max) of the tiny-llama slice and of a
+                                slice of every float dtype (Fixtures/float-dtypes.safetensors); files named
+                                regression-* (inputs that once crashed a target) are kept
   Fixtures/fuzz/dfloat11-unit/  small DFloat11 unit files, written by df11 compress --format dfloat11
 
 Containers are written by df11's own writer through .build-fuzz/bin/seedgen (tools/fuzz/build.py builds it).
@@ -37,7 +40,7 @@ def write_slice(path, source, names, max_elements):
     for name in names:
         info = header[name]
         begin, end = info["data_offsets"]
-        width = {"BF16": 2, "F16": 2, "F32": 4, "I64": 8, "U8": 1}[info["dtype"]]
+        width = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "I64": 8, "U8": 1, "F8_E4M3": 1, "F8_E5M2": 1}[info["dtype"]]
         count = min((end - begin) // width, max_elements)
         chunk = data[begin:begin + count * width]
         out_header[name] = {"dtype": info["dtype"], "shape": [count], "data_offsets": [offset, offset + len(chunk)]}
@@ -63,8 +66,11 @@ def df11_binary():
 
 def main():
     for sub in ("safetensors", "container", "dfloat11-unit"):
-        shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
-        os.makedirs(os.path.join(OUT, sub))
+        directory = os.path.join(OUT, sub)
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if not name.startswith("regression-"):
+                os.remove(os.path.join(directory, name))
 
     # safetensors
     st = os.path.join(OUT, "safetensors")
@@ -87,8 +93,13 @@ def main():
     ct = os.path.join(OUT, "container")
     inputs = [os.path.join(st, n) for n in ("edge-cases.safetensors", "tiny-llama-norms.safetensors",
                                             "tiny-llama-proj.safetensors")]
-    subprocess.run([seedgen, ct, "1024", "1"] + inputs, check=True)
-    subprocess.run([seedgen, ct, "1024", "2", inputs[2]], check=True)
+    floats = os.path.join(st, "float-dtypes-slice.safetensors")
+    write_slice(floats, os.path.join(FIX, "float-dtypes.safetensors"),
+                ["bf16.weights", "f16.every", "f32.mixed", "f64.mixed", "e4m3.constant", "e5m2.every"], 700)
+    subprocess.run([seedgen, ct, "1024", "1", "fast"] + inputs, check=True)
+    subprocess.run([seedgen, ct, "1024", "2", "fast", inputs[2]], check=True)
+    subprocess.run([seedgen, ct, "1024", "1", "default", inputs[2], floats], check=True)
+    subprocess.run([seedgen, ct, "1024", "2", "max", floats], check=True)
 
     # dfloat11-unit: small units written by df11 compress --format dfloat11 (byte-identical to the official
     # compressor's, Fixtures/dfloat11-golden) from slices of tiny-llama: a unit of one weight, and one of two
