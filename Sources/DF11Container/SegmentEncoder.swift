@@ -166,12 +166,8 @@ final class SegmentEncoder: @unchecked Sendable {
         } else {
             try compressors.withResource { zstd in
                 for b in 0..<blockCount {
-                    let start = b * parameters.blockBytes
-                    let n = min(parameters.blockBytes, job.count - start)
-                    let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + n])
-                    blockDigests.append(Checksum.xxh3(block))
-                    blockFrames.append(frames.count)
-                    frames.begin(.block)
+                    let block = beginBlock(job, b, frames: &frames, blockFrames: &blockFrames, blockDigests: &blockDigests)
+                    let n = block.count
                     let methodAt = frames.writer.count + BlockFields.methodOffset
                     BlockFields(index: UInt32(firstBlock + b), method: .raw, byteCount: UInt32(n))
                         .encode(into: &frames.writer)
@@ -193,6 +189,18 @@ final class SegmentEncoder: @unchecked Sendable {
                               encoding: encoding)
     }
 
+    /// Block `b` of a segment of bytes (not BF16 format 1.0's, which works on words): its bytes, with its checksum
+    /// recorded and its frame begun.
+    private func beginBlock(_ job: SegmentJob, _ b: Int, frames: inout FrameBuilder, blockFrames: inout [Int],
+                            blockDigests: inout [UInt64]) -> UnsafeRawBufferPointer {
+        let start = b * parameters.blockBytes
+        let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + min(parameters.blockBytes, job.count - start)])
+        blockDigests.append(Checksum.xxh3(block))
+        blockFrames.append(frames.count)
+        frames.begin(.block)
+        return block
+    }
+
     private func structuredEncoder(_ job: SegmentJob) -> StructuredSegmentEncoder {
         StructuredSegmentEncoder(layout: FloatLayout(dtype: job.tensor.dtype)!, tableLog: parameters.level.tableLog!,
                                  blockBytes: parameters.blockBytes)
@@ -210,12 +218,8 @@ final class SegmentEncoder: @unchecked Sendable {
         defer { zstdRoom?.deallocate() }
         var codedBits: UInt64 = 0
         for b in 0..<blockCount {
-            let start = b * parameters.blockBytes
-            let n = min(parameters.blockBytes, job.count - start)
-            let block = UnsafeRawBufferPointer(rebasing: job.bytes[start..<start + n])
-            blockDigests.append(Checksum.xxh3(block))
-            blockFrames.append(frames.count)
-            frames.begin(.block)
+            let block = beginBlock(job, b, frames: &frames, blockFrames: &blockFrames, blockDigests: &blockDigests)
+            let n = block.count
             let fieldsAt = frames.writer.count
             BlockFields(index: UInt32(firstBlock + b), method: .structured, byteCount: UInt32(n)).encode(into: &frames.writer)
             let dataAt = frames.writer.count
