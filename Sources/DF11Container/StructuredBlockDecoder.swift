@@ -18,7 +18,7 @@ struct StructuredBlockDecoder {
             return .sizeMismatch("\(output.count) bytes are not a whole number of \(split.layout) elements")
         }
         let n = output.count / width
-        guard n <= scratch.symbols.count, split.planeCount == 0 || n <= scratch.planeStride else {
+        guard n <= scratch.symbols.count, split.planeCount * n <= scratch.planes.count else {
             return malformed("\(n) elements exceed the block size")
         }
         let streams = 1 + split.planeCount
@@ -91,7 +91,7 @@ struct StructuredBlockDecoder {
 
         do {
             let symbols = UnsafeMutableBufferPointer(rebasing: scratch.symbols[0..<n])
-            if width == 2 {
+            if width == 2 && split.planeCount == 0 {
                 let words = output.baseAddress!.assumingMemoryBound(to: UInt16.self)
                 if let decoder = decoders[0] {
                     try decoder.decodeWords(streamBytes[0]!, sizes: streamSizes[0]!, count: n, raw: raw, split: split, into: words)
@@ -107,10 +107,13 @@ struct StructuredBlockDecoder {
                 try unpackSymbols(rawSymbols!, split: split, into: symbols)
             }
             let out = output.baseAddress!
-            if width == 1 {
+            if width == 1 && split.symbolBits == 8 {
+                // FP8 as df11 writes it: the whole byte is the symbol.
                 for i in 0..<n { out.storeBytes(of: UInt8(truncatingIfNeeded: symbols[i]), toByteOffset: i, as: UInt8.self) }
                 return nil
             }
+            // Any other split the format allows (every F32 and F64 one; an FP8 or 16-bit one another writer may
+            // choose): element by element.
             for j in 0..<split.planeCount {
                 let plane = scratch.plane(j, count: n)
                 if let decoder = decoders[1 + j] {
@@ -122,15 +125,16 @@ struct StructuredBlockDecoder {
             }
             let values = UnsafeMutableBufferPointer(rebasing: scratch.values[0..<n])
             try RawBitPacking.unpack(raw, width: split.rawBits, into: values)
-            let planes = scratch.planes.baseAddress!, stride = scratch.planeStride
+            let planes = scratch.planes.baseAddress!, stride = n
             for i in 0..<n {
                 var low: UInt64 = 0
                 for j in 0..<split.planeCount { low |= UInt64(planes[j * stride + i] & 0xFF) << UInt64(8 * j) }
                 let x = split.element(symbol: symbols[i], raw: values[i], low: low)
-                if width == 4 {
-                    out.storeBytes(of: UInt32(truncatingIfNeeded: x).littleEndian, toByteOffset: 4 * i, as: UInt32.self)
-                } else {
-                    out.storeBytes(of: x.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+                switch width {
+                case 1: out.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: i, as: UInt8.self)
+                case 2: out.storeBytes(of: UInt16(truncatingIfNeeded: x).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                case 4: out.storeBytes(of: UInt32(truncatingIfNeeded: x).littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                default: out.storeBytes(of: x.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
                 }
             }
         } catch {

@@ -12,6 +12,16 @@ struct StructuredSegmentEncoder {
     let layout: FloatLayout
     let tableLog: Int
     let blockBytes: Int
+    /// The splits to choose among (all of one layout, differing only in `k`): `candidates(layout)` unless a test
+    /// asks for others.
+    var splits: [ElementSplit]
+
+    init(layout: FloatLayout, tableLog: Int, blockBytes: Int, splits: [ElementSplit]? = nil) {
+        self.layout = layout
+        self.tableLog = tableLog
+        self.blockBytes = blockBytes
+        self.splits = splits ?? Self.candidates(layout)
+    }
 
     /// The bytes an own table must save before a block uses one at table logs above 12, where building the
     /// decoding table costs about as much as decoding a block (docs/CODER2.md §8).
@@ -60,9 +70,9 @@ struct StructuredSegmentEncoder {
                               planes: UnsafeMutablePointer<UInt32>?) {
         let base = block.baseAddress!
         switch split.layout.width {
-        case 1:
+        case 1 where split.symbolBits == 8:
             for i in 0..<block.count { symbols[Int(base.load(fromByteOffset: i, as: UInt8.self))] &+= 1 }
-        case 2:
+        case 2 where split.planeCount == 0 && !split.signInSymbol:
             let n = block.count / 2
             let shift = UInt16(split.layout.mantissaBits - split.symbolMantissaBits)
             let mask = UInt16(split.alphabetSize - 1)
@@ -81,10 +91,15 @@ struct StructuredSegmentEncoder {
         }
     }
 
+    /// Element `i` of little-endian elements of `width` bytes.
     @inline(__always)
     static func element(_ base: UnsafeRawPointer, _ i: Int, _ width: Int) -> UInt64 {
-        width == 4 ? UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            : UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+        switch width {
+        case 1: return UInt64(base.load(fromByteOffset: i, as: UInt8.self))
+        case 2: return UInt64(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        case 4: return UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        default: return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+        }
     }
 
     /// The plan of one segment: its split, its `CDE2` payload and per block each stream's mode and counts.
@@ -115,7 +130,7 @@ struct StructuredSegmentEncoder {
 
     /// Chooses the split and the tables of the segment `bytes`.
     func plan(_ bytes: UnsafeRawBufferPointer) throws -> Plan {
-        let candidates = Self.candidates(layout)
+        let candidates = splits
         let widest = candidates.last!
         let (symbolCounts, planeCounts) = histograms(bytes, widest: widest)
         var split = widest
@@ -169,15 +184,14 @@ struct StructuredSegmentEncoder {
 final class StructuredScratch {
     let symbols: UnsafeMutableBufferPointer<UInt16>
     let values: UnsafeMutableBufferPointer<UInt64>
-    /// Up to 6 planes of up to `blockBytes / 4` elements each.
+    /// The planes of one block, one after the other (`p` planes of `n` elements: at most 3/4 of a block's bytes,
+    /// F64's 6 planes of an eighth each).
     let planes: UnsafeMutableBufferPointer<UInt16>
-    let planeStride: Int
 
     init(blockBytes: Int) {
         symbols = .allocate(capacity: blockBytes)
         values = .allocate(capacity: blockBytes)
-        planeStride = blockBytes / 4
-        planes = .allocate(capacity: 6 * planeStride)
+        planes = .allocate(capacity: blockBytes)
     }
 
     deinit {
@@ -186,8 +200,9 @@ final class StructuredScratch {
         planes.deallocate()
     }
 
+    /// Plane `j` of a block of `count` elements.
     func plane(_ j: Int, count: Int) -> UnsafeMutableBufferPointer<UInt16> {
-        UnsafeMutableBufferPointer(rebasing: planes[j * planeStride ..< j * planeStride + count])
+        UnsafeMutableBufferPointer(rebasing: planes[j * count ..< (j + 1) * count])
     }
 }
 
@@ -222,9 +237,9 @@ extension StructuredSegmentEncoder {
         let rawBytes = RawBitPacking.byteCount(count: n, width: split.rawBits)
         let base = bytes.baseAddress!
         switch width {
-        case 1:
+        case 1 where split.symbolBits == 8:
             for i in 0..<n { symbols[i] = UInt16(base.load(fromByteOffset: i, as: UInt8.self)) }
-        case 2:
+        case 2 where split.planeCount == 0:
             split.splitWords(base.assumingMemoryBound(to: UInt16.self), count: n, symbols: symbols.baseAddress!,
                              raw: UnsafeMutableRawBufferPointer(start: w.base + w.count, count: w.capacity - w.count))
             w.skip(rawBytes)
@@ -235,7 +250,7 @@ extension StructuredSegmentEncoder {
                 symbols[i] = split.symbol(of: x)
                 values[i] = split.raw(of: x)
                 for j in 0..<split.planeCount {
-                    scratch.planes[j * scratch.planeStride + i] = UInt16(truncatingIfNeeded: x >> UInt64(8 * j)) & 0xFF
+                    scratch.planes[j * n + i] = UInt16(truncatingIfNeeded: x >> UInt64(8 * j)) & 0xFF
                 }
             }
             RawBitPacking.pack(UnsafeBufferPointer(values), width: split.rawBits,
