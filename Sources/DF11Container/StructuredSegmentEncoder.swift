@@ -1,5 +1,4 @@
 import EntropyCoding
-import Safetensors
 
 /// Encodes one segment of a float tensor in format 2.0 (docs/FORMAT.md, `CDE2` and `BLK ` method 3).
 ///
@@ -180,32 +179,6 @@ struct StructuredSegmentEncoder {
     }
 }
 
-/// Working memory for splitting or joining one block of any layout, allocated once per segment.
-final class StructuredScratch {
-    let symbols: UnsafeMutableBufferPointer<UInt16>
-    let values: UnsafeMutableBufferPointer<UInt64>
-    /// The planes of one block, one after the other (`p` planes of `n` elements: at most 3/4 of a block's bytes,
-    /// F64's 6 planes of an eighth each).
-    let planes: UnsafeMutableBufferPointer<UInt16>
-
-    init(blockBytes: Int) {
-        symbols = .allocate(capacity: blockBytes)
-        values = .allocate(capacity: blockBytes)
-        planes = .allocate(capacity: blockBytes)
-    }
-
-    deinit {
-        symbols.deallocate()
-        values.deallocate()
-        planes.deallocate()
-    }
-
-    /// Plane `j` of a block of `count` elements.
-    func plane(_ j: Int, count: Int) -> UnsafeMutableBufferPointer<UInt16> {
-        UnsafeMutableBufferPointer(rebasing: planes[j * count ..< (j + 1) * count])
-    }
-}
-
 extension StructuredSegmentEncoder {
     /// Writes block `block` (`n` elements at `bytes`) as a `BLK ` method 3 payload after its fixed fields, through
     /// `w`; returns the bits of coded streams written. The caller compares the size with raw.
@@ -285,42 +258,5 @@ extension StructuredSegmentEncoder {
             codedBytes += sizes.total
         }
         return 8 * codedBytes
-    }
-}
-
-/// What format 2.0 would store for a piece of a float tensor, by the writer's own model: `df11 inspect`'s
-/// prediction for every float dtype.
-public struct StructuredPrediction: Sendable {
-    /// The split chosen (`k`: mantissa bits in the symbol; FP8 codes its whole byte).
-    public let symbolMantissaBits: Int
-    /// The bytes its blocks would take (tables, streams, raw bits; the frames' 24 bytes each not counted).
-    public let bytes: Double
-    /// The order-0 bound of the split: symbols and planes at their Shannon entropy, raw bits as they are.
-    public let entropyBytes: Double
-    /// Whether the piece, as a whole tensor, would be stored this way (else as bytes: see `SegmentEncoder.encode`).
-    public let pays: Bool
-
-    /// Float tensors smaller than this are stored as bytes, not by the structured coder.
-    public static let smallestTensor = SegmentEncoder.smallestStructuredTensor
-
-    /// The prediction for `bytes` of `dtype` (one segment or less; longer pieces are cut into segments), or nil
-    /// for a dtype the structured coder does not code.
-    public static func predict(_ bytes: UnsafeRawBufferPointer, dtype: DType, level: CompressionLevel = .default,
-                               parameters: ContainerParameters = .default) throws -> [StructuredPrediction]? {
-        guard let layout = FloatLayout(dtype: dtype), let tableLog = (level == .fast ? CompressionLevel.default : level).tableLog else {
-            return nil
-        }
-        let encoder = StructuredSegmentEncoder(layout: layout, tableLog: tableLog, blockBytes: parameters.blockBytes)
-        var predictions: [StructuredPrediction] = []
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + parameters.segmentBytes)
-            let plan = try encoder.plan(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-            predictions.append(StructuredPrediction(symbolMantissaBits: plan.split.symbolMantissaBits,
-                                                    bytes: plan.predictedBits / 8, entropyBytes: plan.entropyBits / 8,
-                                                    pays: plan.pays(for: end - start)))
-            start = end
-        }
-        return predictions
     }
 }
