@@ -107,6 +107,9 @@ public final class ContainerFile {
         let blockBytes = UInt64(parameters.blockBytes)
         let limit = UInt64(ContainerFormat.maxBlockPayload(blockWeights: parameters.blockWeights))
         let decompressors = ResourcePool { ZstdDecompressor() }
+        // Each worker keeps the code of the segment it decoded last: a segment's blocks share it, and building a
+        // format 2.0 code (its tANS tables) costs about as much as decoding a block at 2^15 states.
+        let lastCodes = ResourcePool { LastSegmentCode() }
         let tensorDigest = TensorDigest()
         let fileName = self.name
         var next = 0
@@ -118,7 +121,7 @@ public final class ContainerFile {
             },
             work: { block -> [UInt8] in
                 do {
-                    let decoder = try self.segmentCode(of: tensor, encoding: encoding, at: entry.codeFrames[block])
+                    let codeOffset = entry.codeFrames[block]
                     let frame = try ContainerFile.readWholeFrame(self.file, at: entry.blockFrames[block],
                                                                  expected: .block, limit: limit,
                                                                  reservedFieldsAreZero: self.reservedFieldsAreZero)
@@ -126,9 +129,15 @@ public final class ContainerFile {
                     var output = [UInt8](repeating: 0, count: expected)
                     let problem = try output.withUnsafeMutableBytes { out in
                         try frame.withUnsafeBytes { raw in
-                            try decompressors.withResource { zstd in
-                                try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
-                                    .decode(frame: raw, code: decoder, zstd: zstd, into: out)
+                            try lastCodes.withResource { last in
+                                if last.offset != codeOffset || last.code == nil {
+                                    last.code = try self.segmentCode(of: tensor, encoding: encoding, at: codeOffset)
+                                    last.offset = codeOffset
+                                }
+                                return try decompressors.withResource { zstd in
+                                    try BlockFrameDecoder(expectedIndex: block, expectedBytes: expected, encoding: encoding)
+                                        .decode(frame: raw, code: last.code, zstd: zstd, into: out)
+                                }
                             }
                         }
                     }
@@ -209,4 +218,10 @@ public final class ContainerFile {
         }
         return framePayload(frame)
     }
+}
+
+/// The code of the segment a worker decoded last, and where its code frame is.
+private final class LastSegmentCode {
+    var offset: UInt64 = 0
+    var code: SegmentCode?
 }
