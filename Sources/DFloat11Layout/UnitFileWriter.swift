@@ -166,21 +166,21 @@ public enum UnitFileWriter {
         defer { signBuffers.drain { $0.deallocate() } }
         try OrderedPipeline.forEach(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
             try reader.withWords(chunks[i]) { words in
-                let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
-                                                    firstElementIndex: chunks[i].firstElementIndex, bitCount: bitCounts[i])
-                let own = chunk.ownBytes
-                if !own.isEmpty {
-                    try chunk.bytes.withUnsafeBytes {
-                        try sink.write(UnsafeRawBufferPointer(rebasing: $0[own]),
-                                       concurrentlyAt: streamAt + chunk.startingBit / 8 + UInt64(own.lowerBound))
-                    }
-                }
                 try signBuffers.withResource { signs in
-                    UnitEncoder.splitSignMantissa(words, into: signs)
+                    let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
+                                                        firstElementIndex: chunks[i].firstElementIndex,
+                                                        bitCount: bitCounts[i], signMantissa: signs)
+                    let own = chunk.ownBytes
+                    if !own.isEmpty {
+                        try chunk.bytes.withUnsafeBytes {
+                            try sink.write(UnsafeRawBufferPointer(rebasing: $0[own]),
+                                           concurrentlyAt: streamAt + chunk.startingBit / 8 + UInt64(own.lowerBound))
+                        }
+                    }
                     try sink.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: signs[0 ..< words.count])),
                                    concurrentlyAt: signsAt + chunks[i].firstElementIndex)
+                    return chunk
                 }
-                return chunk
             }
         }, consume: { chunk in try assembler.append(chunk, ownBytesWritten: true) })
         return try assembler.finish()
