@@ -74,45 +74,17 @@ struct ReleaseManifest: Equatable {
         var tensors: [Tensor] = []
         var files: [SourceFile] = []
         let chunk = 8 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
         for (name, path) in weightFiles {
             let file = try SafetensorsFile(path: path)
             defer { file.close() }
             let input = try InputFile(path: path)
             defer { input.close() }
-            let whole = StreamingChecksum()
-            let ordered = file.header.tensorsInFileOrder
-            let start = file.header.dataStart
-            var digests = ordered.map { _ in StreamingChecksum() }
-            var first = 0      // the first tensor not yet finished
-            var offset: UInt64 = 0
-            while offset < input.size {
-                let n = Int(min(UInt64(chunk), input.size - offset))
-                try buffer.withUnsafeMutableBytes { raw in
-                    try input.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< n]))
-                    let piece = UnsafeRawBufferPointer(rebasing: raw[0 ..< n])
-                    whole.update(piece)
-                    let range = offset ..< offset + UInt64(n)
-                    var t = first
-                    while t < ordered.count {
-                        let lo = start + ordered[t].dataOffsets.lowerBound, hi = start + ordered[t].dataOffsets.upperBound
-                        if lo >= range.upperBound { break }
-                        let a = max(lo, range.lowerBound), b = min(hi, range.upperBound)
-                        if a < b {
-                            digests[t].update(UnsafeRawBufferPointer(rebasing: piece[Int(a - offset) ..< Int(b - offset)]))
-                        }
-                        if hi <= range.upperBound && t == first { first += 1 }
-                        t += 1
-                    }
-                }
-                offset += UInt64(n)
-            }
-            for (t, info) in ordered.enumerated() {
+            let hashes = try WeightFileHashes(header: file.header, input: input)
+            for (info, digest) in zip(file.header.tensorsInFileOrder, hashes.tensors) {
                 tensors.append(Tensor(name: info.name, dtype: info.dtype.rawValue, shape: info.shape,
-                                      bytes: info.byteCount, xxh3: digests[t].digest))
+                                      bytes: info.byteCount, xxh3: digest))
             }
-            digests.removeAll()
-            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest,
+            files.append(SourceFile(name: name, bytes: input.size, xxh3: hashes.file,
                                     header: String(bytes: file.header.rawHeader, encoding: .utf8)))
         }
         for (name, path) in otherFiles {
