@@ -187,8 +187,10 @@ final class SignExponentTables: @unchecked Sendable {
 /// Codes go into a `CodeWriter` (a 64-bit accumulator stored eight bytes at a time), flushed after every group of
 /// `codesPerGroup` codes. A flush may leave 7 bits pending, so a group fits the accumulator when its codes have at
 /// most 57 bits; codes average 2–4 bits, so almost every group does, whatever the longest code. The rare group that
-/// does not (long codes side by side: bits shifted out of the accumulator) is noticed after it is coded, by its
-/// pending bits, and coded again from the same state with a flush after every code (a code has at most 32 bits).
+/// does not (long codes side by side: more bits than the accumulator holds) is noticed by its pending bits and,
+/// after its flush, coded again from the state before it with a flush after every code (a code has at most 32
+/// bits), storing over what that flush stored. Flushing before the check keeps the compiler from moving the
+/// group's shifts past the branch, which spilled registers (groups checked before their flush: 800 M weights/s).
 /// Tables are indexed by a word's top nine bits (`word >> 7`).
 ///
 /// Window marks (gaps) cost a store per weight instead of a branch: every code writes where the code after it
@@ -199,9 +201,9 @@ final class SignExponentTables: @unchecked Sendable {
 /// the block's first code. Slot 0 of both, the chunk's first code, is the caller's.
 ///
 /// Per weight the loop is a load, a shift, two table loads, an add, a shift and a store for the gap, and a
-/// shift and an or into the accumulator; everything else is per group (`df11-bench unit`, one thread, a FLUX-shaped
-/// shard whose longest code has 26 bits: 761 M weights/s with groups sized for the longest code, two codes per
-/// flush; see BENCHMARKS.md for groups of eight).
+/// subtraction, a shift and an or into the accumulator; everything else is per group (`df11-bench unit`, one
+/// thread, a FLUX-shaped shard whose longest code has 26 bits: 780 M weights/s with groups sized for the longest
+/// code, two codes per flush; 950 M with groups of eight; groups of 6 and 12 gave 840 and 870).
 private struct EncodeLoop {
     /// Codes per flush while the group's bits fit the accumulator.
     static let codesPerGroup = 8
@@ -259,14 +261,14 @@ private struct EncodeLoop {
             while i < stop {
                 let groupStart = codes.mark
                 codes.put(input + i, count: group)
-                if codes.overflowed {
+                let overflowed = codes.overflowed
+                codes.flush()
+                if overflowed {
                     codes.rewind(to: groupStart)
                     for k in 0 ..< group {
                         codes.put(input + i + k, count: 1)
                         codes.flush()
                     }
-                } else {
-                    codes.flush()
                 }
                 markBlocks(i, since: groupStart.position)
                 i &+= group
@@ -339,23 +341,26 @@ private struct CodeWriter {
     /// Where the next flush stores.
     var next: UnsafeMutableRawPointer { outBase + Int(truncatingIfNeeded: flushed &>> 3) }
 
-    /// The accumulator and position before a group, to code it again (`rewind(to:)`).
+    /// The accumulator and positions before a group, to code it again (`rewind(to:)`).
     struct Mark {
         let position: UInt64
         let accumulator: UInt64
+        let flushed: UInt64
     }
 
     /// The state to return to if the next group does not fit.
-    var mark: Mark { Mark(position: position, accumulator: accumulator) }
+    var mark: Mark { Mark(position: position, accumulator: accumulator, flushed: flushed) }
 
     /// More than 64 bits are pending since the last flush: the accumulator could not hold them.
     var overflowed: Bool { position &- flushed > 64 }
 
-    /// Returns to `mark` (taken after a flush). The window slots written since are written again, alike.
+    /// Returns to `mark` (taken after a flush), before a flush of too many bits: the bytes that flush stored are
+    /// stored again, and the window slots written since are written again, alike.
     @inline(__always)
     mutating func rewind(to mark: Mark) {
         position = mark.position
         accumulator = mark.accumulator
+        flushed = mark.flushed
     }
 
     /// Appends the codes of `count` words (tables indexed by `word >> 7`); each writes where the code after it
