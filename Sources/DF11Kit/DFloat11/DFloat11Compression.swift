@@ -79,17 +79,19 @@ public enum DFloat11Compression {
                     warn?(warning)
                 }
 
+                // The manifest's checksums and the units' first pass (exponent counts) from one read of the source.
+                let scan = try dfloat11.manifest ? SourceScan(
+                    paths: ReleaseManifest.weightFileNames(plan.checkpoint).map(\.path),
+                    counting: Set(plan.units.flatMap { $0.weights.map(\.source) }),
+                    chunkWords: dfloat11.chunkWords, threads: options.threads) : nil
                 // The files that do not need the units are written by the units' workers, after the last unit
                 // starts: on a small model they would otherwise run alone after the last unit.
-                // Hashing a byte of the source costs about a twelfth of encoding a weight (FLUX run profile: XXH3
-                // 0.2 ns a byte, the unit writer 2.7 ns a weight): the manifest's share of the work, in weights.
-                let alongsideWeights = dfloat11.manifest ? plan.inputBytes / 12 : 0
                 let unitReports = try encodeUnits(plan.units, source: plan.source, staging: staging, options: options,
-                                                  chunkWords: dfloat11.chunkWords, alongsideWeights: alongsideWeights,
+                                                  chunkWords: dfloat11.chunkWords, counted: scan?.counted ?? [:],
                                                   alongside: {
                     try writeSideFiles(plan, copied: copied, singleFile: dfloat11.singleFile, staging: staging)
-                    if dfloat11.manifest {
-                        try AtomicOutputFile.write(contents: try ReleaseManifest.of(plan).bytes,
+                    if let scan {
+                        try AtomicOutputFile.write(contents: try ReleaseManifest.of(plan, scanned: scan).bytes,
                                                    to: FileSystem.join(staging, ReleaseManifest.fileName), overwrite: false)
                     }
                 })
@@ -110,7 +112,7 @@ public enum DFloat11Compression {
                 if dfloat11.manifest {
                     // The manifest names every source tensor with its checksum: `verify` proves the release
                     // lossless with it, without the source (docs/DFLOAT11.md, "The manifest").
-                    // Written by the units' workers with the side files (one more read of the source).
+                    // Written by the units' workers with the side files, from the scan.
                     staged.append(ReleaseManifest.fileName)
                 }
                 // As private as the weight files they come from (copied files keep their own mode).
@@ -233,16 +235,14 @@ public enum DFloat11Compression {
     ///
     /// Units are taken largest first: one dominating what is left (weights × (threads + 1) > 2 × remaining
     /// weights: two thirds with 2 threads) is encoded alone with its chunks on all threads; the others run side by
-    /// side, one thread each (largest first, so the threads finish together), and `alongside` among them as a job
-    /// of `alongsideWeights` weights (the side files alone: 0, the last job; with the manifest, which hashes the
-    /// whole source, it is the largest job of a FLUX-shaped model and goes first: as the last job it left the
-    /// other core idle for seconds at the end).
+    /// side, one thread each (largest first, so the threads finish together), and `alongside` is the last job.
+    /// `counted`: the units' first pass where it is done already (`UnitFileWriter`).
     /// Side by side wins unless one unit dominates: a unit alone waits between its passes, and its code is built
     /// on one thread (measured on MiniLM, whose embedding is half the weights: 39.3 ms side by side against
     /// 41.4 ms with the embedding alone first). `alongside` runs on a worker rather than on a thread of its own:
     /// a third busy thread on two cores made the kernel stack both unit workers on one core for up to 20 ms.
     static func encodeUnits(_ units: [DFloat11Unit], source: TensorSource, staging: String, options: RunOptions,
-                            chunkWords: Int, alongsideWeights: UInt64 = 0,
+                            chunkWords: Int, counted: [String: [UnitStatistics.Chunk]] = [:],
                             alongside: @escaping () throws -> Void = {}) throws -> [UnitFileWriter.Report] {
         let threads = max(1, options.threads)
         let sizes = units.map { unit in
@@ -257,7 +257,8 @@ public enum DFloat11Compression {
             let report = try UnitFileWriter.write(unit: units[index], from: source,
                                                   toPath: FileSystem.inside(staging, units[index].fileName,
                                                                             origin: "the unit file of module '\(units[index].module)'"),
-                                                  overwrite: true, chunkWords: chunkWords, threads: threads)
+                                                  overwrite: true, chunkWords: chunkWords, threads: threads,
+                                                  counted: counted)
             meter?.advance(by: sizes[index] * 2)
             return report
         }
@@ -266,9 +267,8 @@ public enum DFloat11Compression {
             remaining -= sizes[first]
             order.removeFirst()
         }
-        // Jobs: the remaining unit numbers, with nil for `alongside` before the first smaller unit.
-        var jobs: [Int?] = order
-        jobs.insert(nil, at: order.firstIndex { sizes[$0] < alongsideWeights } ?? order.count)
+        // Jobs: the remaining unit numbers, then nil for `alongside`.
+        let jobs: [Int?] = order + [nil]
         var next = 0
         // Jobs are unit numbers and results small reports, so every job may be in flight at once: a limit of
         // `threads` would keep a free worker idle until the (largest, first) unit's report is consumed.
