@@ -114,11 +114,7 @@ def tensor_specs(cfg):
     specs = [("model.embed_tokens.weight", [v, h], "normal")]
     for l in range(L):
         p = f"model.layers.{l}."
-        specs += [
-            (p + "self_attn.q_proj.weight", [h, h], "normal"),
-            (p + "self_attn.k_proj.weight", [kv_dim, h], "normal"),
-            (p + "self_attn.v_proj.weight", [kv_dim, h], "normal"),
-            (p + "self_attn.o_proj.weight", [h, h], "heavy" if l == 1 else "normal"),
+        specs += attention_specs(p, h, h, kv_dim, heavy_o=l == 1) + [
             (p + "mlp.gate_proj.weight", [i, h], "normal"),
             (p + "mlp.up_proj.weight", [i, h], "normal"),
             (p + "mlp.down_proj.weight", [h, i], "heavy" if l in (0, L - 1) else "normal"),
@@ -131,6 +127,16 @@ def tensor_specs(cfg):
         factor = 0.6 + np.random.default_rng([cfg["seed"], idx, 0xFAC]).random()
         out.append((name, shape, kind, 0.02 * factor))
     return out
+
+
+def attention_specs(prefix, hidden, q_dim, kv_dim, heavy_o):
+    """The four attention projections of a decoder layer (Hugging Face names, `prefix` = "model.layers.L.")."""
+    return [
+        (prefix + "self_attn.q_proj.weight", [q_dim, hidden], "normal"),
+        (prefix + "self_attn.k_proj.weight", [kv_dim, hidden], "normal"),
+        (prefix + "self_attn.v_proj.weight", [kv_dim, hidden], "normal"),
+        (prefix + "self_attn.o_proj.weight", [hidden, q_dim], "heavy" if heavy_o else "normal"),
+    ]
 
 
 FLUX_HIDDEN, FLUX_MLP, FLUX_HEADS = 3072, 12288, 24
@@ -186,11 +192,7 @@ def moe_specs(layers, vocab):
     specs = [("model.embed_tokens.weight", [vocab, h], "normal")]
     for l in range(layers):
         p = f"model.layers.{l}."
-        specs += [
-            (p + "self_attn.q_proj.weight", [q, h], "normal"),
-            (p + "self_attn.k_proj.weight", [kv, h], "normal"),
-            (p + "self_attn.v_proj.weight", [kv, h], "normal"),
-            (p + "self_attn.o_proj.weight", [h, q], "heavy" if l == 1 else "normal"),
+        specs += attention_specs(p, h, q, kv, heavy_o=l == 1) + [
             (p + "self_attn.q_norm.weight", [MOE_HEAD_DIM], "norm"),
             (p + "self_attn.k_norm.weight", [MOE_HEAD_DIM], "norm"),
             (p + "mlp.gate.weight", [MOE_EXPERTS, h], "normal"),
