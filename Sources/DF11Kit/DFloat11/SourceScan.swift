@@ -8,10 +8,11 @@ import Safetensors
 /// checksums), and, for the tensors named, the exponent counts of each chunk (the unit writer's first pass,
 /// `UnitFileWriter`'s `counted`), so that `compress --format dfloat11` reads the source twice, not three times.
 ///
-/// The files are mapped a window at a time, in file order. Workers map the windows and count their chunks,
-/// in parallel; the calling thread hashes each window, in order, a piece at a time into the file's checksum
-/// and into those of the tensors the piece overlaps, so that the second pass over a piece reads it from the
-/// second-level cache. A chunk split by a window is counted in pieces, merged in order.
+/// The files are mapped a window at a time, in file order, one file open at a time (besides those the windows in
+/// flight hold: a checkpoint of a thousand shards stays within the descriptor limit). Workers map the windows
+/// and count their chunks, in parallel; the calling thread hashes each window, in order, a piece at a time into
+/// the file's checksum and into those of the tensors the piece overlaps, so that the second pass over a piece
+/// reads it from the second-level cache. A chunk split by a window is counted in pieces, merged in order.
 final class SourceScan {
     /// Bytes hashed into both checksums before the next: small enough to stay cached between the two.
     static let pieceBytes = 256 << 10
@@ -39,8 +40,6 @@ final class SourceScan {
     init(paths: [String], counting: Set<String> = [], chunkWords: Int = 1 << 20, threads: Int = 1,
          windowBytes: Int = 4 << 20) throws {
         precondition(chunkWords > 0 && windowBytes > 0 && windowBytes % 2 == 0)
-        let inputs = try paths.map { try InputFile(path: $0) }
-        defer { for input in inputs { input.close() } }
         let headers = try paths.map { path in
             let file = try SafetensorsFile(path: path)
             defer { file.close() }
@@ -65,8 +64,10 @@ final class SourceScan {
             }
         }
 
+        /// A window of a file, which its job keeps open (one file at a time is opened, in order).
         struct Window {
             let file: Int
+            let input: InputFile
             let offset: UInt64
             let count: Int
         }
@@ -75,21 +76,21 @@ final class SourceScan {
             let chunk: Int
             let counts: UnitStatistics.Chunk
         }
-        var next = Window(file: 0, offset: 0, count: 0)
+        var current: (file: Int, input: InputFile)?
+        var offset: UInt64 = 0
         var digests = Hashing(header: headers.first, tensors: ordered.first ?? [])
         try OrderedPipeline.run(threads: threads, maxInFlight: 2 * max(1, threads), produce: { () -> Window? in
-            var file = next.file, offset = next.offset + UInt64(next.count)
-            while file < inputs.count && offset >= inputs[file].size {
-                file += 1
+            while current == nil || offset >= current!.input.size {
+                let file = (current?.file ?? -1) + 1
+                guard file < paths.count else { return nil }
+                current = (file, try InputFile(path: paths[file]))
                 offset = 0
             }
-            guard file < inputs.count else { return nil }
-            next = Window(file: file, offset: offset,
-                          count: Int(min(UInt64(windowBytes), inputs[file].size - offset)))
-            return next
+            let count = Int(min(UInt64(windowBytes), current!.input.size - offset))
+            defer { offset += UInt64(count) }
+            return Window(file: current!.file, input: current!.input, offset: offset, count: count)
         }, work: { (window: Window) -> (Window, MappedRegion, [Piece]) in
-            let region = try MappedRegion(inputs[window.file], offset: window.offset, count: window.count,
-                                          populate: true)
+            let region = try MappedRegion(window.input, offset: window.offset, count: window.count, populate: true)
             let start = headers[window.file].dataStart
             let end = window.offset + UInt64(window.count)
             var pieces: [Piece] = []
@@ -126,9 +127,9 @@ final class SourceScan {
             }
             for piece in pieces { counted[piece.tensor]![piece.chunk].merge(piece.counts) }
         })
-        while hashes.count < inputs.count {
+        while hashes.count < paths.count {
             hashes.append(digests.finish())
-            if hashes.count < inputs.count { digests = Hashing(header: headers[hashes.count], tensors: ordered[hashes.count]) }
+            if hashes.count < paths.count { digests = Hashing(header: headers[hashes.count], tensors: ordered[hashes.count]) }
         }
     }
 
