@@ -80,10 +80,14 @@ public enum DFloat11Compression {
                 }
 
                 // The manifest's checksums and the units' first pass (exponent counts) from one read of the source.
-                let scan = try dfloat11.manifest ? SourceScan(
-                    paths: ReleaseManifest.weightFileNames(plan.checkpoint).map(\.path),
-                    counting: Set(plan.units.flatMap { $0.weights.map(\.source) }),
-                    chunkWords: dfloat11.chunkWords, threads: options.threads) : nil
+                var scan: SourceScan?
+                if dfloat11.manifest {
+                    let meter = options.meter("scanning", total: plan.inputBytes)
+                    defer { meter?.finish() }
+                    scan = try SourceScan(paths: ReleaseManifest.weightFileNames(plan.checkpoint).map(\.path),
+                                          counting: Set(plan.units.flatMap { $0.weights.map(\.source) }),
+                                          chunkWords: dfloat11.chunkWords, threads: options.threads, progress: meter)
+                }
                 // The files that do not need the units are written by the units' workers, after the last unit
                 // starts: on a small model they would otherwise run alone after the last unit.
                 let unitReports = try encodeUnits(plan.units, source: plan.source, staging: staging, options: options,

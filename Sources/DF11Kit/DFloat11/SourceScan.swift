@@ -36,9 +36,9 @@ final class SourceScan {
     private(set) var counted: [String: [UnitStatistics.Chunk]] = [:]
 
     /// Reads the weight files at `paths` once, counting the chunks of the tensors in `counting`, `windowBytes`
-    /// (even) mapped per job.
+    /// (even) mapped per job; each window's bytes are reported to `progress` once hashed.
     init(paths: [String], counting: Set<String> = [], chunkWords: Int = 1 << 20, threads: Int = 1,
-         windowBytes: Int = 4 << 20) throws {
+         windowBytes: Int = 4 << 20, progress: ProgressObserver? = nil) throws {
         precondition(chunkWords > 0 && windowBytes > 0 && windowBytes % 2 == 0)
         let headers = try paths.map { path in
             let file = try SafetensorsFile(path: path)
@@ -126,6 +126,7 @@ final class SourceScan {
                 }
             }
             for piece in pieces { counted[piece.tensor]![piece.chunk].merge(piece.counts) }
+            progress?.advance(by: UInt64(window.count))
         })
         while hashes.count < paths.count {
             hashes.append(digests.finish())
