@@ -141,7 +141,8 @@ public enum UnitFileWriter {
         histograms.reserveCapacity(chunks.count)
         /// The chunk's counts from `counted`, if they cover it exactly.
         func known(_ chunk: UnitChunk) -> UnitStatistics.Chunk? {
-            guard let list = counted[chunk.tensor.name], list.count == (Int(chunk.tensor.elementCount) + chunkWords - 1) / chunkWords,
+            guard let list = counted[chunk.tensor.name],
+                  list.count == (Int(chunk.tensor.elementCount) + chunkWords - 1) / chunkWords,
                   chunk.words.lowerBound % UInt64(chunkWords) == 0 else { return nil }
             return list[Int(chunk.words.lowerBound / UInt64(chunkWords))]
         }

@@ -50,8 +50,8 @@ public final class UnitStreamAssembler {
                        + "the stream is at bit \(position), weight \(elements)")
         }
         try gaps.append(contentsOf: newMarks(chunk.gapOffsets, first: chunk.firstWindow, count: gaps.count))
-        try positions.append(contentsOf: newMarks(chunk.blockPositions, first: chunk.firstBlock,
-                                                  count: UInt64(positions.count)).lazy.map { UInt32(truncatingIfNeeded: $0) })
+        let blocks = try newMarks(chunk.blockPositions, first: chunk.firstBlock, count: UInt64(positions.count))
+        positions.append(contentsOf: blocks.lazy.map { UInt32(truncatingIfNeeded: $0) })
         let end = position + chunk.bitCount
         let complete = Int(end / 8 - position / 8)
         // The chunk's first byte shares its leading bits with the previous chunk's last one.

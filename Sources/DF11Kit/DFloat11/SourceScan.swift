@@ -104,8 +104,9 @@ final class SourceScan {
                 while from < b - lo {
                     let chunk = from / chunkBytes
                     let to = min(b - lo, (chunk + 1) * chunkBytes)
-                    let bytes = UnsafeRawBufferPointer(rebasing: region.bytes[Int(lo + from - window.offset) ..< Int(lo + to - window.offset)])
-                    let counts = bytes.withMemoryRebound(to: UInt16.self) { UnitStatistics.Chunk(words: $0) }
+                    let inWindow = Int(lo + from - window.offset) ..< Int(lo + to - window.offset)
+                    let counts = UnsafeRawBufferPointer(rebasing: region.bytes[inWindow])
+                        .withMemoryRebound(to: UInt16.self) { UnitStatistics.Chunk(words: $0) }
                     pieces.append(Piece(tensor: tensor.name, chunk: Int(chunk), counts: counts))
                     from = to
                 }
@@ -130,7 +131,9 @@ final class SourceScan {
         })
         while hashes.count < paths.count {
             hashes.append(digests.finish())
-            if hashes.count < paths.count { digests = Hashing(header: headers[hashes.count], tensors: ordered[hashes.count]) }
+            if hashes.count < paths.count {
+                digests = Hashing(header: headers[hashes.count], tensors: ordered[hashes.count])
+            }
         }
     }
 
