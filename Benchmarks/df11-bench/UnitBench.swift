@@ -91,22 +91,31 @@ struct UnitBench {
         }
         var failure: Error?
         var bytes = 0
-        let rate = words.withUnsafeBufferPointer { w in
-            Rate(items: w.count, repeats: repeats) {
-                do {
-                    bytes = 0
-                    for (i, start) in stride(from: 0, to: w.count, by: chunk).enumerated() {
-                        let piece = UnsafeBufferPointer(rebasing: w[start..<min(start + chunk, w.count)])
-                        let encoded = try encoder.encodeChunk(words: piece, startingBit: starts[i],
-                                                              firstElementIndex: UInt64(start), bitCount: bitCounts[i])
-                        bytes += encoded.bytes.count
-                    }
-                } catch { failure = error }
+        let signs = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunk)
+        defer { signs.deallocate() }
+        /// Every chunk encoded, with its sign-mantissa bytes split as the unit writer does when `split`.
+        func rate(split: Bool) -> Rate {
+            words.withUnsafeBufferPointer { w in
+                Rate(items: w.count, repeats: repeats) {
+                    do {
+                        bytes = 0
+                        for (i, start) in stride(from: 0, to: w.count, by: chunk).enumerated() {
+                            let piece = UnsafeBufferPointer(rebasing: w[start..<min(start + chunk, w.count)])
+                            let encoded = try encoder.encodeChunk(words: piece, startingBit: starts[i],
+                                                                  firstElementIndex: UInt64(start), bitCount: bitCounts[i],
+                                                                  signMantissa: split ? signs : nil)
+                            bytes += encoded.bytes.count
+                        }
+                    } catch { failure = error }
+                }
             }
         }
+        let encodeRate = rate(split: false)
+        let splitRate = rate(split: true)
         if let failure { throw failure }
         print("\(dataset.name): \(words.count) weights, longest code \(encoder.code.maxLength) bits, "
-              + "\(fmt(Double(bit) / Double(words.count), 3)) bits/weight; encode \(rate)")
+              + "\(fmt(Double(bit) / Double(words.count), 3)) bits/weight; encode \(encodeRate); "
+              + "encode with the sign-mantissa split \(splitRate)")
     }
 
     /// Statistics, encode and assemble, and decode of `dataset` as one unit (chunks of 2^20 weights).

@@ -74,9 +74,12 @@ public struct UnitEncoder: Sendable {
     /// `bitCount` is `bitCount(of: words)` as the statistics pass counted it (its histogram came from the same
     /// weights, so every exponent has a code). Without it the words are counted here first. Throws if a weight's
     /// exponent has no code, or if the weights do not encode to `bitCount` bits: the input changed between the
-    /// passes.
+    /// passes. With `signMantissa`, also writes the words' sign-mantissa bytes to its front (as
+    /// `splitSignMantissa`), each stretch of words split right after it is coded, while it is cached.
     public func encodeChunk(words: UnsafeBufferPointer<UInt16>, startingBit: UInt64,
-                            firstElementIndex: UInt64, bitCount: UInt64? = nil) throws -> EncodedChunk {
+                            firstElementIndex: UInt64, bitCount: UInt64? = nil,
+                            signMantissa: UnsafeMutableBufferPointer<UInt8>? = nil) throws -> EncodedChunk {
+        precondition(signMantissa.map { $0.count >= words.count } ?? true, "room for a sign-mantissa byte per word")
         let maxLength = limited.code.maxLength
         precondition(maxLength >= 1 && maxLength <= 32, "the official limiter keeps codes within 32 bits")
         let expectedBits: UInt64
@@ -116,8 +119,7 @@ public struct UnitEncoder: Sendable {
                 loop.run(words, lengths: bySignExponent.lengths, values: bySignExponent.values,
                          out: out.baseAddress!, outLimit: expectedBytes,
                          gaps: gapSlots.baseAddress!, firstWindow: firstWindow,
-                         blocks: blockSlots.baseAddress!, firstBlock: firstBlock,
-                         codesPerFlush: (64 - 7) / maxLength)
+                         blocks: blockSlots.baseAddress!, firstBlock: firstBlock, signs: signMantissa?.baseAddress)
             }
         }
         let bitsWritten = loop.position - startingBit
@@ -182,9 +184,14 @@ final class SignExponentTables: @unchecked Sendable {
 
 /// The hot loop of `UnitEncoder.encodeChunk`, with no branch per weight.
 ///
-/// Codes go into a `CodeWriter` (a 64-bit accumulator stored eight bytes at a time), flushed after every
-/// `group` codes: as many as fit beside the 7 bits a flush may leave. Tables are indexed by a word's top nine
-/// bits (`word >> 7`).
+/// Codes go into a `CodeWriter` (a 64-bit accumulator stored eight bytes at a time), flushed after every group of
+/// `codesPerGroup` codes. A flush may leave 7 bits pending, so a group fits the accumulator when its codes have at
+/// most 57 bits; codes average 2–4 bits, so almost every group does, whatever the longest code. The rare group that
+/// does not (long codes side by side: more bits than the accumulator holds) is noticed by its pending bits and,
+/// after its flush, coded again from the state before it with a flush after every code (a code has at most 32
+/// bits), storing over what that flush stored. Flushing before the check keeps the compiler from moving the
+/// group's shifts past the branch, which spilled registers (groups checked before their flush: 800 M weights/s).
+/// Tables are indexed by a word's top nine bits (`word >> 7`).
 ///
 /// Window marks (gaps) cost a store per weight instead of a branch: every code writes where the code after it
 /// starts (the position's low byte) into the slot of the window after its own. Codes are at most 32 bits, so
@@ -194,9 +201,18 @@ final class SignExponentTables: @unchecked Sendable {
 /// the block's first code. Slot 0 of both, the chunk's first code, is the caller's.
 ///
 /// Per weight the loop is a load, a shift, two table loads, an add, a shift and a store for the gap, and a
-/// shift and an or into the accumulator; everything else is per group (`df11-bench unit`, one thread, MiniLM:
-/// 1,009 → 1,337 M weights/s against a pending count per code and a masked exponent).
+/// subtraction, a shift and an or into the accumulator; everything else is per group (`df11-bench unit`, one
+/// thread, a FLUX-shaped shard whose longest code has 26 bits: 780 M weights/s with groups sized for the longest
+/// code, two codes per flush; 950 M with groups of eight; groups of 6 and 12 gave 840 and 870).
 private struct EncodeLoop {
+    /// Codes per flush while the group's bits fit the accumulator.
+    static let codesPerGroup = 8
+    /// The most bytes a group can advance the output: eight when it fits the accumulator, and 7 pending bits
+    /// plus eight codes of 32 bits when it is coded again one code at a time.
+    static let maxGroupAdvance = (7 + codesPerGroup * 32) / 8
+    /// Words coded before their sign-mantissa bytes are split: 8 KiB of words, which stay in the first-level cache.
+    static let splitWords = 4096
+
     /// The stream bit where the next code starts.
     var position: UInt64
     /// The unit index of the chunk's first weight.
@@ -211,54 +227,63 @@ private struct EncodeLoop {
 
     mutating func run(_ words: UnsafeBufferPointer<UInt16>, lengths: UnsafePointer<UInt8>, values: UnsafePointer<UInt32>,
                       out: UnsafeMutableRawPointer, outLimit: Int, gaps: UnsafeMutablePointer<UInt8>, firstWindow: UInt64,
-                      blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64, codesPerFlush: Int) {
+                      blocks: UnsafeMutablePointer<UInt64>, firstBlock: UInt64, signs: UnsafeMutablePointer<UInt8>?) {
         let limit = out + outLimit
-        switch codesPerFlush {
-        case ...1: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 1)
-        case 2: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 2)
-        case 3: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 3)
-        default: run(words, lengths, values, out, limit, gaps, firstWindow, blocks, firstBlock, group: 4)
-        }
-    }
-
-    @inline(__always)
-    private mutating func run(_ words: UnsafeBufferPointer<UInt16>, _ lengths: UnsafePointer<UInt8>,
-                              _ values: UnsafePointer<UInt32>,
-                              _ out: UnsafeMutableRawPointer, _ limit: UnsafeMutableRawPointer,
-                              _ gaps: UnsafeMutablePointer<UInt8>, _ firstWindow: UInt64,
-                              _ blocks: UnsafeMutablePointer<UInt64>, _ firstBlock: UInt64, group: Int) {
         let input = words.baseAddress!
         let count = words.count
+        let group = Self.codesPerGroup
         var codes = CodeWriter(position: position, out: out, gaps: gaps, firstWindow: firstWindow,
                                lengths: lengths, values: values)
         let blockShift = UInt64(UnitGeometry.blockBits.trailingZeroBitCount)
-        /// Codes the `n` weights from `i` on, flushes, and marks a block that starts among them.
-        @inline(__always) func encode(_ i: Int, _ n: Int) {
-            let groupStart = codes.position
-            codes.put(input + i, count: n)
-            codes.flush()
+        /// Marks a block that starts among the codes from weight `i` on, coded since bit `groupStart`.
+        @inline(__always) func markBlocks(_ i: Int, since groupStart: UInt64) {
             if (groupStart ^ codes.position) &>> blockShift != 0 {
                 Self.markBlock(before: codes.position, from: groupStart, word: i, words: input, count: count,
                                lengths: lengths, index: index, blocks: blocks, firstBlock: firstBlock)
             }
         }
-        var i = 0
-        // Whole groups, in runs short enough that they cannot pass `limit` (a group advances the output by at
-        // most 8 bytes), then the rest one code at a time, checked.
-        let wholeGroups = count &- count % group
-        while i < wholeGroups {
-            let room = (limit - codes.next) / 8
-            if room <= 0 { break }
-            let stop = min(wholeGroups, i &+ room &* group)
-            while i < stop {
-                encode(i, group)
-                i &+= group
+        /// The sign-mantissa bytes of the words from `start` to `i`, just coded (still in the first-level cache).
+        @inline(__always) func split(from start: Int) {
+            if let signs {
+                UnitEncoder.splitSignMantissa(UnsafeBufferPointer(start: input + start, count: i &- start),
+                                              into: UnsafeMutableBufferPointer(start: signs + start, count: i &- start))
             }
         }
+        var i = 0
+        // Whole groups, in runs short enough that they cannot pass `limit` (each group counted at its most,
+        // `maxGroupAdvance`) and whose words are split while cached, then the rest one code at a time, checked.
+        let wholeGroups = count &- count % group
+        while i < wholeGroups {
+            let room = (limit - codes.next) / Self.maxGroupAdvance
+            if room <= 0 { break }
+            let start = i
+            let stop = min(wholeGroups, i &+ room &* group, i &+ Self.splitWords)
+            while i < stop {
+                let groupStart = codes.mark
+                codes.put(input + i, count: group)
+                let overflowed = codes.overflowed
+                codes.flush()
+                if overflowed {
+                    codes.rewind(to: groupStart)
+                    for k in 0 ..< group {
+                        codes.put(input + i + k, count: 1)
+                        codes.flush()
+                    }
+                }
+                markBlocks(i, since: groupStart.position)
+                i &+= group
+            }
+            split(from: start)
+        }
+        let rest = i
         while i < count && codes.next <= limit {
-            encode(i, 1)
+            let groupStart = codes.position
+            codes.put(input + i, count: 1)
+            codes.flush()
+            markBlocks(i, since: groupStart)
             i &+= 1
         }
+        split(from: rest)
         // The last bits, zero-padded: at most 7 are pending after the last flush (none: a stale store past the
         // end, trimmed by the caller).
         codes.flush()
@@ -283,9 +308,10 @@ private struct EncodeLoop {
     }
 }
 
-/// The state of `EncodeLoop`: codes shifted into the low end of a 64-bit accumulator (the bits from `flushed`
-/// to `position` are not yet stored, the bits above them are stale), stored big-endian eight bytes at a time.
-/// A value type with inlined methods, so that the compiler keeps it in registers.
+/// The state of `EncodeLoop`: the bits from `flushed` (a multiple of 8) to `position`, not yet stored, at the top
+/// of a 64-bit accumulator (bit 63 is bit `flushed`), zeros below them; stored big-endian eight bytes at a time.
+/// Each code is or-ed in at the place its end gives, so that codes wait only for the running position (an add),
+/// not for each other's shifts. A value type with inlined methods, so that the compiler keeps it in registers.
 private struct CodeWriter {
     /// The stream bit where the next code starts.
     var position: UInt64
@@ -315,26 +341,50 @@ private struct CodeWriter {
     /// Where the next flush stores.
     var next: UnsafeMutableRawPointer { outBase + Int(truncatingIfNeeded: flushed &>> 3) }
 
+    /// The accumulator and positions before a group, to code it again (`rewind(to:)`).
+    struct Mark {
+        let position: UInt64
+        let accumulator: UInt64
+        let flushed: UInt64
+    }
+
+    /// The state to return to if the next group does not fit.
+    var mark: Mark { Mark(position: position, accumulator: accumulator, flushed: flushed) }
+
+    /// More than 64 bits are pending since the last flush: the accumulator could not hold them.
+    var overflowed: Bool { position &- flushed > 64 }
+
+    /// Returns to `mark` (taken after a flush), before a flush of too many bits: the bytes that flush stored are
+    /// stored again, and the window slots written since are written again, alike.
+    @inline(__always)
+    mutating func rewind(to mark: Mark) {
+        position = mark.position
+        accumulator = mark.accumulator
+        flushed = mark.flushed
+    }
+
     /// Appends the codes of `count` words (tables indexed by `word >> 7`); each writes where the code after it
     /// starts into the slot of the window after its own (see `EncodeLoop`). The caller flushes before more
-    /// than 57 bits are pending.
+    /// than 64 bits are pending, or notices (`overflowed`) and rewinds.
     @inline(__always)
     mutating func put(_ words: UnsafePointer<UInt16>, count: Int) {
+        let top = flushed &+ 64
         for k in 0..<count {
             let key = Int(truncatingIfNeeded: words[k] &>> 7)
             let length = UInt64(truncatingIfNeeded: lengths[key])
             let start = position
             position &+= length
             gapBase[Int(truncatingIfNeeded: start &>> 6)] = UInt8(truncatingIfNeeded: position)
-            accumulator = accumulator &<< length | UInt64(truncatingIfNeeded: values[key])
+            accumulator |= UInt64(truncatingIfNeeded: values[key]) &<< (top &- position)
         }
     }
 
-    /// Stores the pending bits (eight bytes, the bits after them stale) and moves past the whole bytes.
+    /// Stores the pending bits (eight bytes, zeros after them) and moves past the whole bytes.
     @inline(__always)
     mutating func flush() {
-        let pending = position &- flushed
-        next.storeBytes(of: (accumulator &<< (64 &- pending)).bigEndian, as: UInt64.self)
+        next.storeBytes(of: accumulator.bigEndian, as: UInt64.self)
+        let stored = (position & ~7) &- flushed
+        accumulator = stored == 64 ? 0 : accumulator &<< stored
         flushed = position & ~7
     }
 }

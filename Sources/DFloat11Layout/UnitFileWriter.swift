@@ -37,11 +37,12 @@ public enum UnitFileWriter {
     /// Writes `unit` from `source` to the file `path` (atomically; `overwrite` allows replacing a file).
     @discardableResult
     public static func write(unit: DFloat11Unit, from source: TensorSource, toPath path: String,
-                             overwrite: Bool = false, chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
+                             overwrite: Bool = false, chunkWords: Int = 1 << 20, threads: Int = 1,
+                             counted: [String: [UnitStatistics.Chunk]] = [:]) throws -> Report {
         let file = try AtomicOutputFile(path: path, overwrite: overwrite)
         do {
             let report = try write(unit: unit, from: source, to: file, fileName: path,
-                                   chunkWords: chunkWords, threads: threads)
+                                   chunkWords: chunkWords, threads: threads, counted: counted)
             try file.commit()
             return report
         } catch {
@@ -51,13 +52,18 @@ public enum UnitFileWriter {
     }
 
     /// Writes `unit` from `source` to `sink`. `chunkWords` weights are encoded per job, on `threads` threads.
+    /// `counted` may hold the first pass already done while the source was read for another reason (the
+    /// manifest's checksums): by source tensor name, each chunk of `chunkWords` words in order; the weights are
+    /// then read once here. A weight missing from it is counted here.
     @discardableResult
     public static func write(unit: DFloat11Unit, from source: TensorSource, to sink: PositionedByteSink,
-                             fileName: String = "unit", chunkWords: Int = 1 << 20, threads: Int = 1) throws -> Report {
+                             fileName: String = "unit", chunkWords: Int = 1 << 20, threads: Int = 1,
+                             counted: [String: [UnitStatistics.Chunk]] = [:]) throws -> Report {
         precondition(chunkWords > 0)
         let reader = try UnitWeightReader(unit: unit, source: source)
         let chunks = reader.chunks(chunkWords: chunkWords)
-        let (statistics, chunkHistograms) = try countChunks(reader: reader, chunks: chunks, threads: threads)
+        let (statistics, chunkHistograms) = try countChunks(reader: reader, chunks: chunks, chunkWords: chunkWords,
+                                                            counted: counted, threads: threads)
         let encoder = try UnitEncoder(unit: unit.module, statistics: statistics)
         let geometry = encoder.geometry
 
@@ -125,21 +131,27 @@ public enum UnitFileWriter {
                       maxCodeLength: encoder.code.maxLength, maxWeightsPerBlock: maxWeightsPerBlock)
     }
 
-    /// The first pass: each chunk's exponent counts (on `threads` workers), and their sum in unit order.
-    static func countChunks(reader: UnitWeightReader, chunks: [UnitChunk],
+    /// The first pass: each chunk's exponent counts (on `threads` workers; taken from `counted` where it has
+    /// them), and their sum in unit order.
+    static func countChunks(reader: UnitWeightReader, chunks: [UnitChunk], chunkWords: Int,
+                            counted: [String: [UnitStatistics.Chunk]],
                             threads: Int) throws -> (statistics: UnitStatistics, histograms: [ExponentHistogram]) {
         var statistics = UnitStatistics()
         var histograms: [ExponentHistogram] = []
         histograms.reserveCapacity(chunks.count)
-        try OrderedPipeline.forEach(chunks, threads: threads, work: { chunk -> (ExponentHistogram, UInt8?) in
-            try reader.withWords(chunk) { words in
-                var histogram = ExponentHistogram()
-                histogram.add(words: words)
-                return (histogram, words.last.map(BF16.exponent))
-            }
-        }, consume: { histogram, last in
-            statistics.add(chunk: histogram, lastExponent: last)
-            histograms.append(histogram)
+        /// The chunk's counts from `counted`, if they cover it exactly.
+        func known(_ chunk: UnitChunk) -> UnitStatistics.Chunk? {
+            guard let list = counted[chunk.tensor.name],
+                  list.count == (Int(chunk.tensor.elementCount) + chunkWords - 1) / chunkWords,
+                  chunk.words.lowerBound % UInt64(chunkWords) == 0 else { return nil }
+            return list[Int(chunk.words.lowerBound / UInt64(chunkWords))]
+        }
+        try OrderedPipeline.forEach(chunks, threads: threads, work: { chunk -> UnitStatistics.Chunk in
+            if let known = known(chunk) { return known }
+            return try reader.withWords(chunk) { UnitStatistics.Chunk(words: $0) }
+        }, consume: { chunk in
+            statistics.add(chunk)
+            histograms.append(chunk.histogram)
         })
         return (statistics, histograms)
     }
@@ -166,21 +178,21 @@ public enum UnitFileWriter {
         defer { signBuffers.drain { $0.deallocate() } }
         try OrderedPipeline.forEach(Array(chunks.indices), threads: threads, work: { i -> EncodedChunk in
             try reader.withWords(chunks[i]) { words in
-                let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
-                                                    firstElementIndex: chunks[i].firstElementIndex, bitCount: bitCounts[i])
-                let own = chunk.ownBytes
-                if !own.isEmpty {
-                    try chunk.bytes.withUnsafeBytes {
-                        try sink.write(UnsafeRawBufferPointer(rebasing: $0[own]),
-                                       concurrentlyAt: streamAt + chunk.startingBit / 8 + UInt64(own.lowerBound))
-                    }
-                }
                 try signBuffers.withResource { signs in
-                    UnitEncoder.splitSignMantissa(words, into: signs)
+                    let chunk = try encoder.encodeChunk(words: words, startingBit: starts[i],
+                                                        firstElementIndex: chunks[i].firstElementIndex,
+                                                        bitCount: bitCounts[i], signMantissa: signs)
+                    let own = chunk.ownBytes
+                    if !own.isEmpty {
+                        try chunk.bytes.withUnsafeBytes {
+                            try sink.write(UnsafeRawBufferPointer(rebasing: $0[own]),
+                                           concurrentlyAt: streamAt + chunk.startingBit / 8 + UInt64(own.lowerBound))
+                        }
+                    }
                     try sink.write(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: signs[0 ..< words.count])),
                                    concurrentlyAt: signsAt + chunks[i].firstElementIndex)
+                    return chunk
                 }
-                return chunk
             }
         }, consume: { chunk in try assembler.append(chunk, ownBytesWritten: true) })
         return try assembler.finish()

@@ -34,4 +34,35 @@ public struct UnitStatistics: Equatable, Sendable {
 
     /// The number of weights added.
     public var elementCount: UInt64 { histogram.total }
+
+    /// What the first pass collects of one chunk of a weight tensor (the unit writer's chunks of `chunkWords`
+    /// words from the tensor's start): its exponent counts and its last weight's exponent. A chunk can be counted
+    /// in pieces, in order, and the pieces merged.
+    public struct Chunk: Sendable {
+        /// Counts of each exponent byte in the chunk.
+        public private(set) var histogram = ExponentHistogram()
+        /// The exponent of the last weight counted, nil while empty.
+        public private(set) var lastExponent: UInt8?
+
+        /// Nothing counted yet.
+        public init() {}
+
+        /// Counts `words`.
+        public init(words: UnsafeBufferPointer<UInt16>) {
+            histogram.add(words: words)
+            lastExponent = words.last.map(BF16.exponent)
+        }
+
+        /// Adds the counts of the piece after this one.
+        public mutating func merge(_ next: Chunk) {
+            guard let last = next.lastExponent else { return }
+            histogram.merge(next.histogram)
+            lastExponent = last
+        }
+    }
+
+    /// Adds the next chunk of the unit, in unit order.
+    public mutating func add(_ chunk: Chunk) {
+        add(chunk: chunk.histogram, lastExponent: chunk.lastExponent)
+    }
 }

@@ -49,10 +49,9 @@ public final class UnitStreamAssembler {
             throw fail("chunk starts at bit \(chunk.startingBit), weight \(chunk.firstElementIndex); "
                        + "the stream is at bit \(position), weight \(elements)")
         }
-        try mergeMarks(chunk.gapOffsets, first: chunk.firstWindow, count: gaps.count) { gaps.append($0) }
-        try mergeMarks(chunk.blockPositions, first: chunk.firstBlock, count: UInt64(positions.count)) {
-            positions.append(UInt32(truncatingIfNeeded: $0))
-        }
+        try gaps.append(contentsOf: newMarks(chunk.gapOffsets, first: chunk.firstWindow, count: gaps.count))
+        let blocks = try newMarks(chunk.blockPositions, first: chunk.firstBlock, count: UInt64(positions.count))
+        positions.append(contentsOf: blocks.lazy.map { UInt32(truncatingIfNeeded: $0) })
         let end = position + chunk.bitCount
         let complete = Int(end / 8 - position / 8)
         // The chunk's first byte shares its leading bits with the previous chunk's last one.
@@ -76,15 +75,15 @@ public final class UnitStreamAssembler {
         elements += chunk.elementCount
     }
 
-    private func mergeMarks<T>(_ marks: [T], first: UInt64, count: UInt64, _ add: (T) -> Void) throws {
-        guard !marks.isEmpty else { return }
-        var marks = marks[...]
+    /// The marks of a chunk (from window or block `first` on) that the unit lacks, which has `count` so far.
+    private func newMarks<T>(_ marks: [T], first: UInt64, count: UInt64) throws -> ArraySlice<T> {
+        guard !marks.isEmpty else { return marks[...] }
         if first + 1 == count {
-            marks = marks.dropFirst()          // the window (block) already has its first code from a chunk before
+            return marks.dropFirst()           // the window (block) already has its first code from a chunk before
         } else if first != count {
             throw fail("chunk marks start at \(first), expected \(count)")
         }
-        for mark in marks { add(mark) }
+        return marks[...]
     }
 
     /// Writes the last byte (end rule) and returns the gaps and output positions. Checks the sizes against the

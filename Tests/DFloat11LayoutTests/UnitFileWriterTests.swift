@@ -26,4 +26,38 @@ final class UnitFileWriterTests: XCTestCase {
         }
         XCTAssertEqual(checked, 2 + 4 + 4 + 2)
     }
+
+    /// The first pass done by the caller (`counted`, as `compress` takes it from the manifest's read of the source)
+    /// gives the same bytes; counts that are not the weights' are reported as a changed input, not written.
+    func testCountsGivenByTheCallerGiveTheSameBytesAndWrongOnesAreReported() throws {
+        let goldenCase = GoldenCase.all.first { $0.name == "bert-1layer" }!
+        let source = try goldenCase.openSource()
+        let chunkWords = 4_097
+        var wrongCases = 0
+        for unit in try goldenCase.units(of: source) {
+            let reference = MemorySink()
+            try UnitFileWriter.write(unit: unit, from: source, to: reference, chunkWords: chunkWords)
+            var counted: [String: [UnitStatistics.Chunk]] = [:]
+            for weight in unit.weights {
+                let words = try sourceWords(DFloat11Unit(module: unit.module, weights: [weight], otherTensors: []), source)
+                counted[weight.source] = stride(from: 0, to: words.count, by: chunkWords).map { start in
+                    words[start ..< min(start + chunkWords, words.count)].withUnsafeBufferPointer { UnitStatistics.Chunk(words: $0) }
+                }
+            }
+            let sink = MemorySink()
+            try UnitFileWriter.write(unit: unit, from: source, to: sink, chunkWords: chunkWords, threads: 2, counted: counted)
+            XCTAssert(sink.bytes == reference.bytes, unit.module)
+
+            // The first chunk's counts swapped with the last's: same exponents, other bit counts per chunk.
+            guard let name = counted.keys.sorted().first, let chunks = counted[name], chunks.count > 2 else { continue }
+            var wrong = counted
+            wrong[name]!.swapAt(0, chunks.count - 1)
+            XCTAssertThrowsError(try UnitFileWriter.write(unit: unit, from: source, to: MemorySink(), chunkWords: chunkWords,
+                                                          counted: wrong), unit.module) { error in
+                XCTAssert("\(error)".contains("changed"), "\(error)")
+            }
+            wrongCases += 1
+        }
+        XCTAssertGreaterThan(wrongCases, 0)
+    }
 }

@@ -21,6 +21,11 @@ Deterministic for a given --seed (each slice has its own seed), whatever the thr
 Modes: sharded (default; model-0000i-of-0000N.safetensors + model.safetensors.index.json),
 --single-file (model.safetensors), --big-embedding M (an embedding of about M weights,
 e.g. 600e6 or 600M, for memory tests; layers still fill the rest of --size-gb, at least one).
+--shape moe: a Qwen3-MoE decoder (Qwen3MoeForCausalLM names) with Qwen3-30B-A3B's widths (hidden 2048, 32
+query heads and 4 key-value heads of 128, expert MLP 768) but 64 experts per layer (mlp.experts.E.{gate,up,
+down}_proj, each its own 2-D tensor, plus the router mlp.gate), a 32000 vocabulary and as many layers (~642 MB
+each) as reach --size-gb; no DFloat11 preset covers it, so --pattern-file FILE writes the pattern dictionary
+for `df11 compress --pattern FILE` (per layer the four attention projections and every expert's three).
 --shape flux: a diffusers FluxTransformer2DModel (the transformer/ component) with FLUX.1's widths (hidden
 3072, 24 heads of 128, MLP 12288; double-stream transformer_blocks.N of ~680 MB each, single-stream
 single_transformer_blocks.N of ~282 MB, in the ratio 19 : 38 of FLUX.1-dev), biases included, and as many
@@ -98,8 +103,9 @@ def choose_config(target_bytes: int, big_embedding: int | None, vocab_override: 
 
 def tensor_specs(cfg):
     """(name, shape, kind, std) in Hugging Face order; kind: normal | heavy | norm | bias."""
-    if cfg.get("shape") == "flux":
-        specs = flux_block_specs(cfg["double"], cfg["single"])
+    if cfg.get("shape") in ("flux", "moe"):
+        specs = (flux_block_specs(cfg["double"], cfg["single"]) if cfg["shape"] == "flux"
+                 else moe_specs(cfg["layers"], cfg["vocab"]))
         return [(name, shape, kind, 0.02 * (0.6 + np.random.default_rng([cfg["seed"], idx, 0xFAC]).random()))
                 for idx, (name, shape, kind) in enumerate(specs)]
     h, i, v = cfg["hidden"], cfg["intermediate"], cfg["vocab"]
@@ -108,11 +114,7 @@ def tensor_specs(cfg):
     specs = [("model.embed_tokens.weight", [v, h], "normal")]
     for l in range(L):
         p = f"model.layers.{l}."
-        specs += [
-            (p + "self_attn.q_proj.weight", [h, h], "normal"),
-            (p + "self_attn.k_proj.weight", [kv_dim, h], "normal"),
-            (p + "self_attn.v_proj.weight", [kv_dim, h], "normal"),
-            (p + "self_attn.o_proj.weight", [h, h], "heavy" if l == 1 else "normal"),
+        specs += attention_specs(p, h, h, kv_dim, heavy_o=l == 1) + [
             (p + "mlp.gate_proj.weight", [i, h], "normal"),
             (p + "mlp.up_proj.weight", [i, h], "normal"),
             (p + "mlp.down_proj.weight", [h, i], "heavy" if l in (0, L - 1) else "normal"),
@@ -125,6 +127,16 @@ def tensor_specs(cfg):
         factor = 0.6 + np.random.default_rng([cfg["seed"], idx, 0xFAC]).random()
         out.append((name, shape, kind, 0.02 * factor))
     return out
+
+
+def attention_specs(prefix, hidden, q_dim, kv_dim, heavy_o):
+    """The four attention projections of a decoder layer (Hugging Face names, `prefix` = "model.layers.L.")."""
+    return [
+        (prefix + "self_attn.q_proj.weight", [q_dim, hidden], "normal"),
+        (prefix + "self_attn.k_proj.weight", [kv_dim, hidden], "normal"),
+        (prefix + "self_attn.v_proj.weight", [kv_dim, hidden], "normal"),
+        (prefix + "self_attn.o_proj.weight", [hidden, q_dim], "heavy" if heavy_o else "normal"),
+    ]
 
 
 FLUX_HIDDEN, FLUX_MLP, FLUX_HEADS = 3072, 12288, 24
@@ -169,6 +181,47 @@ def flux_block_specs(double, single):
     linear("norm_out.linear", 2 * h, h)
     linear("proj_out", 64, h)
     return specs
+
+
+MOE_HIDDEN, MOE_EXPERT_MLP, MOE_EXPERTS, MOE_HEADS, MOE_KV_HEADS, MOE_HEAD_DIM = 2048, 768, 64, 32, 4, 128
+
+
+def moe_specs(layers, vocab):
+    """(name, shape, kind) of a Qwen3-MoE decoder with `layers` layers, Hugging Face names."""
+    h, m, q, kv = MOE_HIDDEN, MOE_EXPERT_MLP, MOE_HEADS * MOE_HEAD_DIM, MOE_KV_HEADS * MOE_HEAD_DIM
+    specs = [("model.embed_tokens.weight", [vocab, h], "normal")]
+    for l in range(layers):
+        p = f"model.layers.{l}."
+        specs += attention_specs(p, h, q, kv, heavy_o=l == 1) + [
+            (p + "self_attn.q_norm.weight", [MOE_HEAD_DIM], "norm"),
+            (p + "self_attn.k_norm.weight", [MOE_HEAD_DIM], "norm"),
+            (p + "mlp.gate.weight", [MOE_EXPERTS, h], "normal"),
+        ]
+        for e in range(MOE_EXPERTS):
+            specs += [
+                (p + f"mlp.experts.{e}.gate_proj.weight", [m, h], "normal"),
+                (p + f"mlp.experts.{e}.up_proj.weight", [m, h], "normal"),
+                (p + f"mlp.experts.{e}.down_proj.weight", [h, m], "heavy" if e == 0 else "normal"),
+            ]
+        specs += [(p + "input_layernorm.weight", [h], "norm"), (p + "post_attention_layernorm.weight", [h], "norm")]
+    specs += [("model.norm.weight", [h], "norm"), ("lm_head.weight", [vocab, h], "heavy")]
+    return specs
+
+
+def moe_config(target_bytes: int):
+    """The fewest layers (at least one) that reach about `target_bytes`."""
+    layers = 1
+    while sum(math.prod(s) for _, s, _ in moe_specs(layers, DEFAULT_VOCAB)) * BF16 < target_bytes:
+        layers += 1
+    return {"shape": "moe", "layers": layers, "vocab": DEFAULT_VOCAB}
+
+
+def moe_pattern():
+    """The pattern dictionary of the MoE shape: a unit per layer, embedding and lm_head standalone."""
+    layer = [f"self_attn.{n}_proj" for n in ("q", "k", "v", "o")]
+    for e in range(MOE_EXPERTS):
+        layer += [f"mlp.experts.{e}.{n}_proj" for n in ("gate", "up", "down")]
+    return {"lm_head": [], "model\\.embed_tokens": [], "model\\.layers\\.\\d+": layer}
 
 
 def flux_config(target_bytes: int):
@@ -260,19 +313,29 @@ def main():
     ap.add_argument("--vocab", type=int, default=None, help="vocabulary size (default 32000)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--slice-m", type=float, default=4.0, help="million elements generated per slice")
-    ap.add_argument("--shape", choices=["llama", "flux"], default="llama")
+    ap.add_argument("--shape", choices=["llama", "flux", "moe"], default="llama")
+    ap.add_argument("--pattern-file", default=None, metavar="FILE",
+                    help="with --shape moe: also write its pattern dictionary (for df11 compress --pattern) to FILE")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
 
     target = int(args.size_gb * 1e9)
-    cfg = flux_config(target) if args.shape == "flux" else choose_config(target, args.big_embedding, args.vocab)
+    if args.pattern_file and args.shape != "moe":
+        ap.error("--pattern-file is for --shape moe (the other shapes have presets)")
+    if args.pattern_file:
+        with open(args.pattern_file, "w") as f:
+            json.dump(moe_pattern(), f, indent=2)
+            f.write("\n")
+    cfg = (flux_config(target) if args.shape == "flux" else moe_config(target) if args.shape == "moe"
+           else choose_config(target, args.big_embedding, args.vocab))
     cfg["seed"] = args.seed
     specs = tensor_specs(cfg)
     total = sum(math.prod(s) * BF16 for _, s, _, _ in specs)
     n_shards = 1 if args.single_file else (args.shards or max(1, math.ceil(total / 500e6)))
     n_shards = max(1, min(n_shards, len(specs)))
 
-    stamp_obj = {"args": {k: v for k, v in vars(args).items() if k not in ("force", "threads", "out_dir")},
+    stamp_obj = {"args": {k: v for k, v in vars(args).items()
+                          if k not in ("force", "threads", "out_dir", "pattern_file")},
                  "config": cfg, "total_size": total, "shards": n_shards, "version": 1}
     stamp_path = os.path.join(args.out_dir, ".make_checkpoint.json")
     if not args.force and os.path.exists(stamp_path):
@@ -293,6 +356,8 @@ def main():
 
     shape = (f"FLUX.1 widths, {cfg['double']} double- and {cfg['single']} single-stream blocks"
              if args.shape == "flux" else
+             f"Qwen3-MoE widths, {MOE_EXPERTS} experts per layer, {cfg['layers']} layers"
+             if args.shape == "moe" else
              f"hidden {cfg['hidden']}, intermediate {cfg['intermediate']}, heads {cfg['heads']}/"
              f"{cfg['kv_heads']}, vocab {cfg['vocab']}, layers {cfg['layers']}")
     print(f"config: {shape}; {len(specs)} tensors, {total} bytes ({stlib.human(total)}) in {len(files)} file(s)",
@@ -319,6 +384,13 @@ def main():
         "num_attention_heads": FLUX_HEADS, "num_layers": cfg["double"], "num_single_layers": cfg["single"],
         "patch_size": 1, "pooled_projection_dim": 768,
     } if args.shape == "flux" else {
+        "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": MOE_HIDDEN,
+        "moe_intermediate_size": MOE_EXPERT_MLP, "num_experts": MOE_EXPERTS, "num_experts_per_tok": 8,
+        "num_attention_heads": MOE_HEADS, "num_key_value_heads": MOE_KV_HEADS, "head_dim": MOE_HEAD_DIM,
+        "num_hidden_layers": cfg["layers"], "vocab_size": cfg["vocab"], "decoder_sparse_step": 1,
+        "mlp_only_layers": [], "norm_topk_prob": True, "rms_norm_eps": 1e-06, "tie_word_embeddings": False,
+        "torch_dtype": "bfloat16",
+    } if args.shape == "moe" else {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
         "hidden_size": cfg["hidden"],

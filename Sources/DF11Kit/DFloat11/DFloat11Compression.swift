@@ -79,13 +79,23 @@ public enum DFloat11Compression {
                     warn?(warning)
                 }
 
+                // The manifest's checksums and the units' first pass (exponent counts) from one read of the source.
+                var scan: SourceScan?
+                if dfloat11.manifest {
+                    let meter = options.meter("scanning", total: plan.inputBytes)
+                    defer { meter?.finish() }
+                    scan = try SourceScan(paths: ReleaseManifest.weightFileNames(plan.checkpoint).map(\.path),
+                                          counting: Set(plan.units.flatMap { $0.weights.map(\.source) }),
+                                          chunkWords: dfloat11.chunkWords, threads: options.threads, progress: meter)
+                }
                 // The files that do not need the units are written by the units' workers, after the last unit
                 // starts: on a small model they would otherwise run alone after the last unit.
                 let unitReports = try encodeUnits(plan.units, source: plan.source, staging: staging, options: options,
-                                                  chunkWords: dfloat11.chunkWords, alongside: {
+                                                  chunkWords: dfloat11.chunkWords, counted: scan?.counted ?? [:],
+                                                  alongside: {
                     try writeSideFiles(plan, copied: copied, singleFile: dfloat11.singleFile, staging: staging)
-                    if dfloat11.manifest {
-                        try AtomicOutputFile.write(contents: try ReleaseManifest.of(plan).bytes,
+                    if let scan {
+                        try AtomicOutputFile.write(contents: try ReleaseManifest.of(plan, scanned: scan).bytes,
                                                    to: FileSystem.join(staging, ReleaseManifest.fileName), overwrite: false)
                     }
                 })
@@ -106,7 +116,7 @@ public enum DFloat11Compression {
                 if dfloat11.manifest {
                     // The manifest names every source tensor with its checksum: `verify` proves the release
                     // lossless with it, without the source (docs/DFLOAT11.md, "The manifest").
-                    // Written by the units' workers with the side files (one more read of the source).
+                    // Written by the units' workers with the side files, from the scan.
                     staged.append(ReleaseManifest.fileName)
                 }
                 // As private as the weight files they come from (copied files keep their own mode).
@@ -230,12 +240,13 @@ public enum DFloat11Compression {
     /// Units are taken largest first: one dominating what is left (weights × (threads + 1) > 2 × remaining
     /// weights: two thirds with 2 threads) is encoded alone with its chunks on all threads; the others run side by
     /// side, one thread each (largest first, so the threads finish together), and `alongside` is the last job.
+    /// `counted`: the units' first pass where it is done already (`UnitFileWriter`).
     /// Side by side wins unless one unit dominates: a unit alone waits between its passes, and its code is built
     /// on one thread (measured on MiniLM, whose embedding is half the weights: 39.3 ms side by side against
     /// 41.4 ms with the embedding alone first). `alongside` runs on a worker rather than on a thread of its own:
     /// a third busy thread on two cores made the kernel stack both unit workers on one core for up to 20 ms.
     static func encodeUnits(_ units: [DFloat11Unit], source: TensorSource, staging: String, options: RunOptions,
-                            chunkWords: Int,
+                            chunkWords: Int, counted: [String: [UnitStatistics.Chunk]] = [:],
                             alongside: @escaping () throws -> Void = {}) throws -> [UnitFileWriter.Report] {
         let threads = max(1, options.threads)
         let sizes = units.map { unit in
@@ -250,7 +261,8 @@ public enum DFloat11Compression {
             let report = try UnitFileWriter.write(unit: units[index], from: source,
                                                   toPath: FileSystem.inside(staging, units[index].fileName,
                                                                             origin: "the unit file of module '\(units[index].module)'"),
-                                                  overwrite: true, chunkWords: chunkWords, threads: threads)
+                                                  overwrite: true, chunkWords: chunkWords, threads: threads,
+                                                  counted: counted)
             meter?.advance(by: sizes[index] * 2)
             return report
         }

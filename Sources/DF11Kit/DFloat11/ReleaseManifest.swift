@@ -67,53 +67,23 @@ struct ReleaseManifest: Equatable {
 
     // MARK: - Building from a source
 
-    /// Hashes the source: each weight file whole and each of its tensors, in one read of the file; then the
-    /// other files named (`config.json`, copied files). `tied` as above.
+    /// Hashes the source: each weight file whole and each of its tensors, in one read of the file (`scanned`, if
+    /// given, is that read already done, of the same files in the same order); then the other files named
+    /// (`config.json`, copied files). `tied` as above.
     static func of(weightFiles: [(name: String, path: String)], otherFiles: [(name: String, path: String)],
-                   tied: [(name: String, source: String)]) throws -> ReleaseManifest {
+                   tied: [(name: String, source: String)], scanned: SourceScan? = nil) throws -> ReleaseManifest {
         var tensors: [Tensor] = []
         var files: [SourceFile] = []
         let chunk = 8 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
-        for (name, path) in weightFiles {
-            let file = try SafetensorsFile(path: path)
-            defer { file.close() }
-            let input = try InputFile(path: path)
-            defer { input.close() }
-            let whole = StreamingChecksum()
-            let ordered = file.header.tensorsInFileOrder
-            let start = file.header.dataStart
-            var digests = ordered.map { _ in StreamingChecksum() }
-            var first = 0      // the first tensor not yet finished
-            var offset: UInt64 = 0
-            while offset < input.size {
-                let n = Int(min(UInt64(chunk), input.size - offset))
-                try buffer.withUnsafeMutableBytes { raw in
-                    try input.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0 ..< n]))
-                    let piece = UnsafeRawBufferPointer(rebasing: raw[0 ..< n])
-                    whole.update(piece)
-                    let range = offset ..< offset + UInt64(n)
-                    var t = first
-                    while t < ordered.count {
-                        let lo = start + ordered[t].dataOffsets.lowerBound, hi = start + ordered[t].dataOffsets.upperBound
-                        if lo >= range.upperBound { break }
-                        let a = max(lo, range.lowerBound), b = min(hi, range.upperBound)
-                        if a < b {
-                            digests[t].update(UnsafeRawBufferPointer(rebasing: piece[Int(a - offset) ..< Int(b - offset)]))
-                        }
-                        if hi <= range.upperBound && t == first { first += 1 }
-                        t += 1
-                    }
-                }
-                offset += UInt64(n)
-            }
-            for (t, info) in ordered.enumerated() {
+        let scan = try scanned ?? SourceScan(paths: weightFiles.map(\.path))
+        precondition(scan.hashes.count == weightFiles.count, "a scan of other files")
+        for ((name, _), (header, hashes)) in zip(weightFiles, zip(scan.headers, scan.hashes)) {
+            for (info, digest) in zip(header.tensorsInFileOrder, hashes.tensors) {
                 tensors.append(Tensor(name: info.name, dtype: info.dtype.rawValue, shape: info.shape,
-                                      bytes: info.byteCount, xxh3: digests[t].digest))
+                                      bytes: info.byteCount, xxh3: digest))
             }
-            digests.removeAll()
-            files.append(SourceFile(name: name, bytes: input.size, xxh3: whole.digest,
-                                    header: String(bytes: file.header.rawHeader, encoding: .utf8)))
+            files.append(SourceFile(name: name, bytes: hashes.bytes, xxh3: hashes.file,
+                                    header: String(bytes: header.rawHeader, encoding: .utf8)))
         }
         for (name, path) in otherFiles {
             let input = try InputFile(path: path)
@@ -141,8 +111,9 @@ struct ReleaseManifest: Equatable {
         }
     }
 
-    /// The manifest of the source of `plan`: its weight files, `config.json` and the files copied.
-    static func of(_ plan: DFloat11CompressionPlan) throws -> ReleaseManifest {
+    /// The manifest of the source of `plan`: its weight files (`scanned` as above), `config.json` and the files
+    /// copied.
+    static func of(_ plan: DFloat11CompressionPlan, scanned: SourceScan? = nil) throws -> ReleaseManifest {
         let root = plan.checkpoint.kind == .file ? FileSystem.directoryName(of: plan.checkpoint.root) : plan.checkpoint.root
         var others: [(name: String, path: String)] = []
         let config = FileSystem.join(root, "config.json")
@@ -157,7 +128,7 @@ struct ReleaseManifest: Equatable {
         var tied: [(name: String, source: String)] = []
         for unit in plan.units { for w in unit.weights where w.name != w.source { tied.append((w.name, w.source)) } }
         for r in plan.rest where r.name != r.source { tied.append((r.name, r.source)) }
-        return try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied)
+        return try of(weightFiles: weightFileNames(plan.checkpoint), otherFiles: others, tied: tied, scanned: scanned)
     }
 
     /// Every recorded shape by weight name, tied weights under their own names too (`WeightShapes`).
