@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "DF11TestSupport"]),
         .testTarget(name: "DF11PipelineTests", dependencies: ["DF11Pipeline"]),
         .testTarget(name: "DF11ContainerTests",
-                    dependencies: ["DF11Container", "JSON", "Safetensors", "DF11IO", "DF11TestSupport"]),
+                    dependencies: ["DF11Container", "EntropyCoding", "JSON", "Safetensors", "DF11IO", "DF11TestSupport"]),
         .testTarget(name: "DF11KitTests",
                     dependencies: ["DF11Kit", "DF11Container", "JSON", "Safetensors", "DF11IO", "EntropyCoding", "DFloat11Layout", "DF11TestSupport"]),
         .testTarget(name: "DFloat11LayoutTests",
