@@ -126,10 +126,11 @@ struct StructuredBlockDecoder {
             let values = UnsafeMutableBufferPointer(rebasing: scratch.values[0..<n])
             try RawBitPacking.unpack(raw, width: split.rawBits, into: values)
             let planes = scratch.planes.baseAddress!, stride = n
+            let fields = split.fields
             for i in 0..<n {
                 var low: UInt64 = 0
                 for j in 0..<split.planeCount { low |= UInt64(planes[j * stride + i] & 0xFF) << UInt64(8 * j) }
-                let x = split.element(symbol: symbols[i], raw: values[i], low: low)
+                let x = fields.element(symbol: symbols[i], raw: values[i], low: low)
                 switch width {
                 case 1: out.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: i, as: UInt8.self)
                 case 2: out.storeBytes(of: UInt16(truncatingIfNeeded: x).littleEndian, toByteOffset: 2 * i, as: UInt16.self)

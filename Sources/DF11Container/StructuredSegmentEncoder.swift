@@ -80,9 +80,10 @@ struct StructuredSegmentEncoder {
         default:
             let width = split.layout.width
             let n = block.count / width
+            let fields = split.fields
             for i in 0..<n {
                 let x = Self.element(base, i, width)
-                symbols[Int(split.symbol(of: x))] &+= 1
+                symbols[Int(fields.symbol(of: x))] &+= 1
                 for j in 0..<split.planeCount {
                     planes![256 * j + Int(truncatingIfNeeded: (x >> UInt64(8 * j)) & 0xFF)] &+= 1
                 }
@@ -218,10 +219,11 @@ extension StructuredSegmentEncoder {
             w.skip(rawBytes)
         default:
             let values = UnsafeMutableBufferPointer(rebasing: scratch.values[0..<n])
+            let fields = split.fields
             for i in 0..<n {
                 let x = Self.element(base, i, width)
-                symbols[i] = split.symbol(of: x)
-                values[i] = split.raw(of: x)
+                symbols[i] = fields.symbol(of: x)
+                values[i] = fields.raw(of: x)
                 for j in 0..<split.planeCount {
                     scratch.planes[j * n + i] = UInt16(truncatingIfNeeded: x >> UInt64(8 * j)) & 0xFF
                 }

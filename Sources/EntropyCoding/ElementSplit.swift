@@ -53,34 +53,28 @@ public struct ElementSplit: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Bits per symbol.
-    public var symbolBits: Int { layout.exponentBits + symbolMantissaBits + (signInSymbol ? 1 : 0) }
+    @inlinable public var symbolBits: Int { layout.exponentBits + symbolMantissaBits + (signInSymbol ? 1 : 0) }
     /// Symbols in the alphabet: `2^symbolBits`.
-    public var alphabetSize: Int { 1 << symbolBits }
+    @inlinable public var alphabetSize: Int { 1 << symbolBits }
     /// Mantissa bits kept raw: between the planes and the symbol.
-    public var rawMantissaBits: Int { layout.mantissaBits - symbolMantissaBits - 8 * planeCount }
+    @inlinable public var rawMantissaBits: Int { layout.mantissaBits - symbolMantissaBits - 8 * planeCount }
     /// Raw bits per element: the sign (unless in the symbol) and `rawMantissaBits`.
-    public var rawBits: Int { rawMantissaBits + (signInSymbol ? 0 : 1) }
+    @inlinable public var rawBits: Int { rawMantissaBits + (signInSymbol ? 0 : 1) }
     /// Bits per element in the planes: `8p`.
-    public var planeBits: Int { 8 * planeCount }
+    @inlinable public var planeBits: Int { 8 * planeCount }
 
     /// The bit at which the symbol starts: `m − k`.
-    @usableFromInline var symbolShift: UInt64 { UInt64(layout.mantissaBits - symbolMantissaBits) }
+    @inlinable var symbolShift: UInt64 { UInt64(layout.mantissaBits - symbolMantissaBits) }
 
-    @usableFromInline static func mask(_ bits: Int) -> UInt64 { bits >= 64 ? ~0 : (UInt64(1) << UInt64(bits)) - 1 }
+    @inlinable static func mask(_ bits: Int) -> UInt64 { bits >= 64 ? ~0 : (UInt64(1) << UInt64(bits)) - 1 }
 
     /// The symbol of an element (its bit pattern in the low `8·width` bits).
     @inlinable
-    public func symbol(of element: UInt64) -> UInt16 {
-        UInt16(truncatingIfNeeded: (element >> symbolShift) & Self.mask(symbolBits))
-    }
+    public func symbol(of element: UInt64) -> UInt16 { fields.symbol(of: element) }
 
     /// The raw bits of an element: `sign << rawMantissaBits | mantissa bits`, `rawBits` bits.
     @inlinable
-    public func raw(of element: UInt64) -> UInt64 {
-        let mantissa = (element >> UInt64(planeBits)) & Self.mask(rawMantissaBits)
-        if signInSymbol { return mantissa }
-        return ((element >> UInt64(layout.bits - 1)) & 1) << UInt64(rawMantissaBits) | mantissa
-    }
+    public func raw(of element: UInt64) -> UInt64 { fields.raw(of: element) }
 
     /// The low planes' bits of an element: its `p` low bytes.
     @inlinable
@@ -89,10 +83,47 @@ public struct ElementSplit: Hashable, Sendable, CustomStringConvertible {
     /// The element with these parts; bits of a part above its width are ignored.
     @inlinable
     public func element(symbol: UInt16, raw: UInt64, low: UInt64) -> UInt64 {
-        var x = (UInt64(symbol) & Self.mask(symbolBits)) << symbolShift
-        x |= (raw & Self.mask(rawMantissaBits)) << UInt64(planeBits)
-        if !signInSymbol { x |= ((raw >> UInt64(rawMantissaBits)) & 1) << UInt64(layout.bits - 1) }
-        return x | (low & Self.mask(planeBits))
+        fields.element(symbol: symbol, raw: raw, low: low)
+    }
+
+    /// The split's shifts and masks, for loops over many elements: computed once here, where `symbol(of:)`,
+    /// `raw(of:)` and `element(symbol:raw:low:)` would work them out again for each element.
+    public var fields: Fields { Fields(self) }
+
+    /// An `ElementSplit` as shifts and masks (see `fields`); the one implementation of the per-element split.
+    public struct Fields: Sendable {
+        @usableFromInline let symbolShift: UInt64, symbolMask: UInt64
+        @usableFromInline let planeBits: UInt64, planeMask: UInt64
+        @usableFromInline let rawMantissaBits: UInt64, rawMantissaMask: UInt64
+        /// The sign's bit in the element, and 1 when the sign is a raw bit (0 when it is in the symbol).
+        @usableFromInline let signShift: UInt64, signIsRaw: UInt64
+
+        @usableFromInline init(_ split: ElementSplit) {
+            symbolShift = split.symbolShift
+            symbolMask = ElementSplit.mask(split.symbolBits)
+            planeBits = UInt64(split.planeBits)
+            planeMask = ElementSplit.mask(split.planeBits)
+            rawMantissaBits = UInt64(split.rawMantissaBits)
+            rawMantissaMask = ElementSplit.mask(split.rawMantissaBits)
+            signShift = UInt64(split.layout.bits - 1)
+            signIsRaw = split.signInSymbol ? 0 : 1
+        }
+
+        @inlinable @inline(__always)
+        public func symbol(of element: UInt64) -> UInt16 {
+            UInt16(truncatingIfNeeded: (element &>> symbolShift) & symbolMask)
+        }
+
+        @inlinable @inline(__always)
+        public func raw(of element: UInt64) -> UInt64 {
+            ((element &>> signShift) & signIsRaw) &<< rawMantissaBits | (element &>> planeBits) & rawMantissaMask
+        }
+
+        @inlinable @inline(__always)
+        public func element(symbol: UInt16, raw: UInt64, low: UInt64) -> UInt64 {
+            (UInt64(symbol) & symbolMask) &<< symbolShift | (raw & rawMantissaMask) &<< planeBits
+                | ((raw &>> rawMantissaBits) & signIsRaw) &<< signShift | low & planeMask
+        }
     }
 
     public var description: String {

@@ -28,7 +28,7 @@ public struct FloatLayout: Hashable, Sendable, CustomStringConvertible {
     /// Every layout the structured coder knows.
     public static let all: [FloatLayout] = [.bf16, .f16, .f32, .f64, .f8E4M3, .f8E5M2]
 
-    public var bits: Int { 8 * width }
+    @inlinable public var bits: Int { 8 * width }
 
     public var description: String { name }
 }
