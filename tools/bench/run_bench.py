@@ -421,12 +421,14 @@ def tools_of(rows, dataset, prefix):
 
 def summary(rows, datasets):
     """One line per data set and tool: ratio, compress and decompress MB/s (file to file), peak RSS."""
-    lines = ["| data set | tool | ratio % | compress MB/s | decompress MB/s | peak RSS MiB (c / d) | round trip |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| data set | tool | size, bytes | ratio % | compress MB/s | decompress MB/s | peak RSS MiB (c / d) | round trip |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for ds in datasets:
         name = ds["name"]
+        n = sum(os.path.getsize(f) for f in ds["files"])
+        lines.append(f"| {name} | input | {n:,} | 100 | | | | |")
         for r in (r for r in rows if r["dataset"] == name and r["tool"] == "bound (numpy)"):
-            lines.append(f"| {name} | bound: {r['op']} | {r['ratio'] * 100:.3f} | | | | |")
+            lines.append(f"| {name} | bound: {r['op']} | {r['compressed_bytes']:,.0f} | {r['ratio'] * 100:.3f} | | | | |")
         peers = tools_of(rows, name, "zstd") + tools_of(rows, name, "zipnn")
         for tool in peers + tools_of(rows, name, "df11"):
             if tool.startswith("zipnn"):
@@ -441,6 +443,7 @@ def summary(rows, datasets):
                 cs, ds_ = fmt(c and c.get("MBps"), ",.0f"), fmt(d and d.get("MBps"), ",.0f")
             ref = c or d
             ratio = ref.get("ratio") if ref else None
+            size = ref.get("compressed_bytes") if ref else None
             rss_c = c and c.get("peak_rss_kib")
             rss_d = d and d.get("peak_rss_kib")
             rss = f"{fmt(rss_c / 1024 if rss_c else None, ',.0f')} / {fmt(rss_d / 1024 if rss_d else None, ',.0f')}"
@@ -449,7 +452,8 @@ def summary(rows, datasets):
             oks = [r.get("roundtrip_ok") for r in rows if r["dataset"] == name and r["tool"] == tool
                    and r.get("roundtrip_ok") is not None]
             rt = "—" if not oks else ("SHA-256 ok" if all(oks) else "MISMATCH")
-            lines.append(f"| {name} | {tool} | {fmt(ratio * 100 if ratio else None, '.3f')} | {cs} | {ds_} | {rss} | {rt} |")
+            lines.append(f"| {name} | {tool} | {fmt(size, ',')} | {fmt(ratio * 100 if ratio else None, '.3f')} | {cs} | {ds_} "
+                         f"| {rss} | {rt} |")
     return "\n".join(lines)
 
 
