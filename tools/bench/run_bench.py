@@ -195,7 +195,8 @@ def bench_df11(binary, ds, level, repeat, threads, out_root, notes):
 
     def row(op, res, extra=None):
         r = {"dataset": name, "tool": tool, "level": level, "op": op, "bytes": n, "best_s": res["best_s"],
-             "runs_s": res["runs_s"], "MBps": n / res["best_s"] / 1e6 if res["best_s"] else None,
+             "runs_s": res["runs_s"], "cpu_s": res.get("cpu_s"), "runs_cpu_s": res.get("runs_cpu_s"),
+             "MBps": n / res["best_s"] / 1e6 if res["best_s"] else None,
              "peak_rss_kib": res["max_rss_kib"], "rc": res["rc"]}
         if res["rc"] != 0:
             r["error"] = res["stderr"].strip()[-1000:]
