@@ -1,8 +1,8 @@
 # Benchmark targets for df11. Included from the top-level Makefile:  include tools/bench/bench.mk
-#   make bench        peers + data + zstd / ZipNN / df11 side by side -> table, bench-data/results.json
-#   make bench-data   MiniLM bf16 + ~1 GB generated Llama-shaped checkpoint in bench-data/
+#   make bench        peers + data + bounds / zstd -3,-19 / ZipNN / df11 per level on 5 data sets -> tables, bench-data/results.json
+#   make bench-data   MiniLM F32 + bf16, its F16 / FP8 casts, ~1 GB generated Llama-shaped checkpoint in bench-data/
 #   make bench-peers  .venv-bench with zipnn + numpy, GNU time, zstd
-# Variables: BENCH_ARGS (passed to run_bench.py, e.g. --repeat 5 --only zstd,df11),
+# Variables: BENCH_ARGS (passed to run_bench.py, e.g. --repeat 5 --only zstd,df11 --datasets minilm-bf16 --levels max),
 #            BENCH_BUILD=1 (swift build -c release first), BENCH_CKPT_GB (default 1).
 BENCH_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 BENCH_ARGS ?=

@@ -24,6 +24,11 @@ interleaved 32-bit states); those are added in the "real" rows (`--blocks-real`)
 
 Usage:
   coder_bounds.py --bf16 FILE_OR_DIR [--f32 FILE] [--sample-every N] [--json OUT] [--blocks-real]
+  coder_bounds.py --file FILE_OR_DIR [--quick] [--json OUT]
+
+`--file` measures a file as stored (every BF16, F16, F32, F8_E4M3, F8_E5M2 tensor; one data set per dtype,
+with the tensors' and the files' bytes, so a bound can be stated as % of the whole file); `--quick` keeps
+only the Shannon bounds (per tensor, and per 64 Ki block), which is what run_bench.py reports.
 
 Prints markdown tables (bits per element and % of the input) and writes everything to --json.
 """
@@ -43,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import stlib  # noqa: E402
 
 BLOCK_SIZES = (16 << 10, 64 << 10, 256 << 10)
+QUICK = False  # --quick: Shannon bounds only (per tensor, and per 64 Ki block), no real coders or table costs
 SLICE = 4 << 20  # elements per slice: a multiple of every block size
 
 
@@ -201,6 +207,9 @@ class Stream:
         """Per-tensor costs from the tensor's full histogram."""
         c = hist[hist > 0]
         self.add("H", entropy_bits(c))
+        self.add("raw", self.raw_bits * int(hist.sum()))
+        if QUICK:
+            return
         self.add("H+ansTable", entropy_bits(c) + ans_table_bits(hist))
         for limit in (12, 15):
             hb = huffman_bits(c, limit)
@@ -208,14 +217,13 @@ class Stream:
         for tl in (11, 12, 15):
             ab = ans_bits(c, tl)
             self.add(f"ans{tl}", None if ab is None else ab + ans_table_bits(hist, tl))
-        self.add("raw", self.raw_bits * int(hist.sum()))
 
     def blocks(self, sym: np.ndarray):
         """Per-block costs of one slice (a whole number of the largest block, or a tensor's tail)."""
         if not self.per_block:
             return
         A = self.alphabet
-        for bs in BLOCK_SIZES:
+        for bs in ((64 << 10),) if QUICK else BLOCK_SIZES:
             nb = (len(sym) + bs - 1) // bs
             ids = np.arange(len(sym), dtype=np.int64) // bs * A + sym
             hb = np.bincount(ids, minlength=nb * A).reshape(nb, A)
@@ -225,6 +233,8 @@ class Stream:
                 xlx = np.where(hf > 0, hf * np.log2(np.where(hf > 0, hf, 1)), 0.0)
             ent = nbk * np.log2(np.maximum(nbk, 1)) - xlx.sum(axis=1)
             self.add(f"H@{bs >> 10}K", float(ent.sum()))
+            if QUICK:
+                continue
             table = sum(ans_table_bits(hb[i]) for i in range(nb))
             self.add(f"H+ansTable@{bs >> 10}K", float(ent.sum()) + table)
             # coded or raw, whichever is smaller, per block (what a block method byte allows)
@@ -436,10 +446,76 @@ def totals(ds, models, out):
     ds["totals"] = res
 
 
+def bf16_models():
+    return ([(f"exp+{k} coded, {8 - k} bits raw", [f"exp+{k}"], 8 - k) for k in range(5)]
+            + [("whole 16-bit value", ["whole"], 0)])
+
+
+def f32_models():
+    models = [("4 byte planes coded (ZipNN-like)", ["b3", "b2", "b1", "b0"], 0)]
+    for k in F32_SPEC["ks"]:
+        raw = 1 + (7 - k) if k <= 7 else 1
+        models.append((f"exp+{k} coded, sign+{7 - k} bits raw, bytes 1,0 coded", [f"exp+{k}", "b1", "b0"], raw))
+        models.append((f"exp+{k} coded, the other {24 - k} bits raw", [f"exp+{k}"], 24 - k))
+    return models
+
+
+def f16_models():
+    models = [("2 byte planes coded (ZipNN-like)", ["b1", "b0"], 0)]
+    for k in F16_SPEC["ks"]:
+        models.append((f"exp+{k} coded, {11 - k} bits raw", [f"exp+{k}"], 11 - k))
+        if k == 2:
+            models.append(("exp+2 coded, sign raw, low byte coded", ["exp+2", "b0"], 1))
+    models.append(("whole 16-bit value", ["whole"], 0))
+    return models
+
+
+def fp8_models():
+    return [("byte coded", ["b0"], 0)]
+
+
+# dtype of a safetensors file -> (element bits as numpy, spec, models)
+FILE_DTYPES = {
+    "BF16": (np.uint16, BF16_SPEC, bf16_models),
+    "F16": (np.uint16, F16_SPEC, f16_models),
+    "F32": (np.uint32, F32_SPEC, f32_models),
+    "F8_E4M3": (np.uint8, FP8_SPEC, fp8_models),
+    "F8_E5M2": (np.uint8, FP8_SPEC, fp8_models),
+}
+
+
+def measure_file(path, opts, out):
+    """Every float dtype of a file (or a folder of *.safetensors) as stored, one data set per dtype; each
+    data set also records its tensors' bytes and the files' bytes, so that a caller can state a bound as %
+    of the whole file (the rest counted raw)."""
+    files = file_list(path)
+    file_bytes = sum(os.path.getsize(f) for f in files)
+    results = []
+    for dtype, (np_dtype, spec, models) in FILE_DTYPES.items():
+        found = [(f, name, a, b) for f in files for name, dt, a, b in tensors(f, {dtype})]
+        if not found:
+            continue
+        arrays = [(name, slices_of(f, a, b, np_dtype, 1)) for f, name, a, b in found]
+        ds = run_uint_dataset(f"{os.path.basename(os.path.normpath(path))} {dtype}", arrays, spec, opts)
+        ds.update(dtype=dtype, tensors=len(found), tensor_bytes=sum(b - a for _, _, a, b in found),
+                  file_bytes=file_bytes, files=[os.path.abspath(f) for f in files])
+        report(ds, out)
+        totals(ds, models(), out)
+        results.append(ds)
+        print("\n".join(out)); out.clear(); sys.stdout.flush()
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bf16", action="append", default=[], help="bf16 safetensors file or folder (repeatable)")
     ap.add_argument("--f32", help="F32 safetensors file: measured as is, cast to F16, FP8 E4M3 and E5M2")
+    ap.add_argument("--file", action="append", default=[],
+                    help="safetensors file or folder measured as stored: every BF16, F16, F32, F8_E4M3 and F8_E5M2 "
+                         "tensor, one data set per dtype (repeatable)")
+    ap.add_argument("--quick", action="store_true",
+                    help="Shannon bounds only: per tensor and per 64 Ki block, no real coders, no table costs "
+                         "(seconds on the 1 GB checkpoint instead of minutes)")
     ap.add_argument("--sample-every", type=int, default=1,
                     help="for bf16 inputs, measure one 4 Mi-element slice in N of each tensor (default: all)")
     ap.add_argument("--blocks-real", action="store_true",
@@ -447,8 +523,12 @@ def main():
     ap.add_argument("--check-torch", action="store_true", help="compare the FP8 casts with torch's")
     ap.add_argument("--json", help="write all results here")
     opts = ap.parse_args()
+    global QUICK
+    QUICK = opts.quick
 
     results, out = [], []
+    for p in opts.file:
+        results += measure_file(p, opts, out)
     for p in opts.bf16:
         arrays = [(name, slices_of(f, a, b, np.uint16, opts.sample_every))
                   for f in file_list(p) for name, _, a, b in tensors(f, {"BF16"})]
@@ -456,8 +536,7 @@ def main():
             f" (1 slice in {opts.sample_every})" if opts.sample_every > 1 else "")
         ds = run_uint_dataset(label, arrays, BF16_SPEC, opts)
         report(ds, out)
-        totals(ds, [(f"exp+{k} coded, {8 - k} bits raw", [f"exp+{k}"], 8 - k) for k in range(5)]
-               + [("whole 16-bit value", ["whole"], 0)], out)
+        totals(ds, bf16_models(), out)
         results.append(ds)
         print("\n".join(out)); out.clear(); sys.stdout.flush()
 
@@ -466,25 +545,14 @@ def main():
                for name, _, a, b in tensors(opts.f32, {"F32"})]
         ds = run_uint_dataset("F32", [in_memory(nm, x.view(np.uint32)) for nm, x in f32], F32_SPEC, opts)
         report(ds, out)
-        models = [("4 byte planes coded (ZipNN-like)", ["b3", "b2", "b1", "b0"], 0)]
-        for k in F32_SPEC["ks"]:
-            raw = 1 + (7 - k) if k <= 7 else 1
-            models.append((f"exp+{k} coded, sign+{7 - k} bits raw, bytes 1,0 coded", [f"exp+{k}", "b1", "b0"], raw))
-            models.append((f"exp+{k} coded, the other {24 - k} bits raw", [f"exp+{k}"], 24 - k))
-        totals(ds, models, out)
+        totals(ds, f32_models(), out)
         results.append(ds)
         print("\n".join(out)); out.clear(); sys.stdout.flush()
 
         f16 = [(nm, x.astype(np.float16).view(np.uint16)) for nm, x in f32]
         ds = run_uint_dataset("F16 cast", [in_memory(nm, x) for nm, x in f16], F16_SPEC, opts)
         report(ds, out)
-        models = [("2 byte planes coded (ZipNN-like)", ["b1", "b0"], 0)]
-        for k in F16_SPEC["ks"]:
-            models.append((f"exp+{k} coded, {11 - k} bits raw", [f"exp+{k}"], 11 - k))
-            if k == 2:
-                models.append(("exp+2 coded, sign raw, low byte coded", ["exp+2", "b0"], 1))
-        models.append(("whole 16-bit value", ["whole"], 0))
-        totals(ds, models, out)
+        totals(ds, f16_models(), out)
         results.append(ds)
         print("\n".join(out)); out.clear(); sys.stdout.flush()
 
@@ -502,7 +570,7 @@ def main():
             ds = run_uint_dataset(fname + " cast (per-tensor scale)", [in_memory(nm, q) for nm, q, _ in casts],
                                   FP8_SPEC, opts)
             report(ds, out)
-            totals(ds, [("byte coded", ["b0"], 0)], out)
+            totals(ds, fp8_models(), out)
             results.append(ds)
             print("\n".join(out)); out.clear(); sys.stdout.flush()
 

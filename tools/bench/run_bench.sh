@@ -7,7 +7,9 @@
 # 2. data in bench-data/ (idempotent):
 #      minilm_bf16.py                               -> bench-data/minilm-bf16/
 #      make_checkpoint.py bench-data/ckpt-1gb --size-gb 1 -> about 1 GB Llama-shaped, sharded
-# 3. run_bench.py — markdown table on stdout, bench-data/results.json
+#      make_casts.py bench-data/minilm-f32/model.safetensors bench-data/casts -> F16, FP8 E4M3/E5M2 casts
+# 3. run_bench.py — bounds (numpy), zstd -3/-19, ZipNN, df11 at each level: tables on stdout,
+#    bench-data/results.json (options pass through: --datasets, --levels, --repeat, --snapshot, ...)
 # df11 is used from .build/release/df11 when it exists; BENCH_BUILD=1 builds it first
 # (statically linked, as `make build` does). Missing binary or subcommands: df11 rows are skipped with a note.
 set -euo pipefail
@@ -32,6 +34,9 @@ mkdir -p "$DATA"
 echo "== data" >&2
 "$PY" "$HERE/minilm_bf16.py" --data "$DATA" >&2
 "$PY" "$HERE/make_checkpoint.py" "$DATA/ckpt-1gb" --size-gb "$CKPT_GB" --seed 0 >&2
+if [ ! -f "$DATA/casts/model-f16.safetensors" ] || [ ! -f "$DATA/casts/model-fp8-e4m3.safetensors" ]; then
+  "$PY" "$HERE/make_casts.py" "$DATA/minilm-f32/model.safetensors" "$DATA/casts" >&2
+fi
 [ "$mode" = data ] && exit 0
 
 if [ "${BENCH_BUILD:-0}" = 1 ]; then

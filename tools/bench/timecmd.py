@@ -82,6 +82,7 @@ def run_timed(cmd, stdout_path: str | None = None, capture: bool = False, env=No
 
 def best_of(cmd, repeat=3, warm_paths=(), stdout_path=None, capture=False, before=None):
     runs = []
+    cpu = []
     last = None
     max_rss = 0
     for _ in range(repeat):
@@ -91,12 +92,17 @@ def best_of(cmd, repeat=3, warm_paths=(), stdout_path=None, capture=False, befor
             warm(w)
         last = run_timed(cmd, stdout_path=stdout_path, capture=capture)
         runs.append(last["wall_s"])
+        cpu.append(last["user_s"] + last["sys_s"])
         max_rss = max(max_rss, last["max_rss_kib"])
         if last["rc"] != 0:
             break
     return {
         "best_s": min(runs),
         "runs_s": runs,
+        # CPU seconds (user + system, the command and its children) of each run: on a loaded machine, what
+        # the work costs apart from waiting for a core
+        "cpu_s": min(cpu),
+        "runs_cpu_s": cpu,
         "max_rss_kib": max_rss,
         "rc": last["rc"],
         "stdout": last["stdout"],

@@ -10,7 +10,7 @@ so every run gets a fresh copy (the copy is not timed). After each decompression
 output is compared with the original bytes (and SHA-256 is reported).
 Times: best of --repeat for compress and for decompress, excluding the file read; the
 "with read" figures add the best warm-cache read time of the input (compress) or of the
-compressed bytes written to a temporary file beside FILE (decompress). MB/s are of the
+compressed bytes written to a temporary file in /dev/shm (decompress). MB/s are of the
 original (uncompressed) bytes, MB = 10^6 bytes. ratio = compressed / original.
 Several FILEs are also summed into a "total" row (sum of best times).
 Run it with the venv from setup_peers.sh: .venv-bench/bin/python tools/bench/zipnn_bench.py ...
@@ -76,8 +76,10 @@ def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
             raise SystemExit(f"{path}: ZipNN round trip differs from the original")
         out_digest = hashlib.sha256(out).hexdigest()
         del out, cbuf
-    # warm-cache read time of the compressed bytes, for the "with read" decompress figure
-    fd, cpath = tempfile.mkstemp(prefix=".zipnn-bench-", suffix=".znn", dir=os.path.dirname(os.path.abspath(path)))
+    # warm-cache read time of the compressed bytes, for the "with read" decompress figure (in tmpfs, so that
+    # the data folder is only read)
+    scratch = "/dev/shm" if os.path.isdir("/dev/shm") else os.path.dirname(os.path.abspath(path))
+    fd, cpath = tempfile.mkstemp(prefix=".zipnn-bench-", suffix=".znn", dir=scratch)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(comp)
@@ -89,7 +91,6 @@ def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
     finally:
         os.unlink(cpath)
     # File to file, as df11 and zstd are measured: read the file, (de)compress, write the result to tmpfs.
-    scratch = "/dev/shm" if os.path.isdir("/dev/shm") else os.path.dirname(os.path.abspath(path))
     zpath = os.path.join(scratch, f".zipnn-bench-{os.getpid()}.znn")
     rpath = os.path.join(scratch, f".zipnn-bench-{os.getpid()}.out")
     f2f_comp, f2f_decomp = [], []
