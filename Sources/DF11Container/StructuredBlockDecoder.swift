@@ -32,8 +32,10 @@ struct StructuredBlockDecoder {
             }
             modes.append(mode)
         }
-        var sizes: [StreamSizes] = []
-        for _ in 0..<modes.filter({ $0 != .raw }).count {
+        // Per stream, its lanes' byte lengths (nil for a raw stream), in stream order.
+        var sizes: [StreamSizes?] = []
+        for mode in modes {
+            guard mode != .raw else { sizes.append(nil); continue }
             guard let a = reader.read(UInt32.self), let b = reader.read(UInt32.self), let c = reader.read(UInt32.self),
                   let d = reader.read(UInt32.self) else { return malformed("lane lengths missing") }
             sizes.append(StreamSizes(a, b, c, d))
@@ -72,29 +74,21 @@ struct StructuredBlockDecoder {
             rawSymbols = bytes
         }
         var streamBytes: [UnsafeRawBufferPointer?] = []
-        var next = 0
-        for decoder in decoders {
-            guard decoder != nil else { streamBytes.append(nil); continue }
-            guard let bytes = reader.read(count: sizes[next].total) else { return malformed("coded streams are shorter than their lane lengths") }
+        for size in sizes {
+            guard let size else { streamBytes.append(nil); continue }
+            guard let bytes = reader.read(count: size.total) else {
+                return malformed("coded streams are shorter than their lane lengths")
+            }
             streamBytes.append(bytes)
-            next += 1
         }
         guard reader.remaining == 0 else { return malformed("\(reader.remaining) bytes after the coded streams") }
-        let streamSizes: [StreamSizes?] = {
-            var i = 0
-            return decoders.map { decoder in
-                guard decoder != nil else { return nil }
-                defer { i += 1 }
-                return sizes[i]
-            }
-        }()
 
         do {
             let symbols = UnsafeMutableBufferPointer(rebasing: scratch.symbols[0..<n])
             if width == 2 && split.planeCount == 0 {
                 let words = output.baseAddress!.assumingMemoryBound(to: UInt16.self)
                 if let decoder = decoders[0] {
-                    try decoder.decodeWords(streamBytes[0]!, sizes: streamSizes[0]!, count: n, raw: raw, split: split, into: words)
+                    try decoder.decodeWords(streamBytes[0]!, sizes: sizes[0]!, count: n, raw: raw, split: split, into: words)
                 } else {
                     try unpackSymbols(rawSymbols!, split: split, into: UnsafeMutableBufferPointer(start: words, count: n))
                     try split.joinWords(symbols: words, raw: raw, count: n, into: words)
@@ -102,7 +96,7 @@ struct StructuredBlockDecoder {
                 return nil
             }
             if let decoder = decoders[0] {
-                try decoder.decode(streamBytes[0]!, sizes: streamSizes[0]!, count: n, into: symbols)
+                try decoder.decode(streamBytes[0]!, sizes: sizes[0]!, count: n, into: symbols)
             } else {
                 try unpackSymbols(rawSymbols!, split: split, into: symbols)
             }
@@ -117,7 +111,7 @@ struct StructuredBlockDecoder {
             for j in 0..<split.planeCount {
                 let plane = scratch.plane(j, count: n)
                 if let decoder = decoders[1 + j] {
-                    try decoder.decode(streamBytes[1 + j]!, sizes: streamSizes[1 + j]!, count: n, into: plane)
+                    try decoder.decode(streamBytes[1 + j]!, sizes: sizes[1 + j]!, count: n, into: plane)
                 } else {
                     let bytes = rawPlanes[j]!
                     for i in 0..<n { plane[i] = UInt16(bytes[i]) }
