@@ -109,16 +109,17 @@ final class SegmentEncoder: @unchecked Sendable {
 
         var encoding = Self.encoding(of: job.tensor, level: parameters.level)
         var plan: StructuredSegmentEncoder.Plan?
-        if encoding == .structured, job.count > 0 {
-            plan = try structuredEncoder(job).plan(job.bytes)
+        let structured = encoding == .structured ? structuredEncoder(job) : nil
+        if let structured, job.count > 0 {
+            plan = try structured.plan(job.bytes)
             // A tensor of one segment whose tables and lane lengths would cost more than they save: bytes instead.
             if job.offsetInTensor == 0, job.isLastOfTensor, !plan!.pays(for: job.count) { (encoding, plan) = (.bytes, nil) }
         }
         if job.count == 0 {
             // An empty tensor has no blocks and needs no code.
-        } else if let plan {
+        } else if let plan, let structured {
             codeFrame = frames.count
-            exponentBits = try encodeStructured(job, plan: plan, firstBlock: firstBlock, blockCount: blockCount,
+            exponentBits = try encodeStructured(job, encoder: structured, plan: plan, firstBlock: firstBlock, blockCount: blockCount,
                                                 frames: &frames, blockFrames: &blockFrames, blockDigests: &blockDigests)
         } else if encoding == .bf16Exponents {
             let words = job.bytes.bindMemory(to: UInt16.self)
@@ -208,10 +209,9 @@ final class SegmentEncoder: @unchecked Sendable {
 
     /// Format 2.0: the segment's `CDE2` frame, then a `BLK ` frame per block (method 3, or raw or zstd where that is
     /// smaller). Returns the bits of coded streams written.
-    private func encodeStructured(_ job: SegmentJob, plan: StructuredSegmentEncoder.Plan, firstBlock: Int, blockCount: Int,
-                                  frames: inout FrameBuilder, blockFrames: inout [Int],
+    private func encodeStructured(_ job: SegmentJob, encoder: StructuredSegmentEncoder, plan: StructuredSegmentEncoder.Plan,
+                                  firstBlock: Int, blockCount: Int, frames: inout FrameBuilder, blockFrames: inout [Int],
                                   blockDigests: inout [UInt64]) throws -> UInt64 {
-        let encoder = structuredEncoder(job)
         frames.frame(.structuredCode) { plan.payload.encode(into: &$0) }
         let scratch = StructuredScratch(blockBytes: parameters.blockBytes)
         var zstdRoom: UnsafeMutableRawBufferPointer?
@@ -247,8 +247,11 @@ final class SegmentEncoder: @unchecked Sendable {
                 frames.writer.append(block)
                 method = .raw
             }
-            if method != .structured { frames.writer.patch(method.rawValue, at: fieldsAt + BlockFields.methodOffset) }
-            if method == .structured { codedBits += UInt64(bits) }
+            if method == .structured {
+                codedBits += UInt64(bits)
+            } else {
+                frames.writer.patch(method.rawValue, at: fieldsAt + BlockFields.methodOffset)
+            }
             try checkUnchanged(job, block, digest: blockDigests[b], block: firstBlock + b)
             frames.end()
         }

@@ -17,10 +17,10 @@ public struct StructuredPrediction: Sendable {
     public static let smallestTensor = SegmentEncoder.smallestStructuredTensor
 
     /// The prediction for `bytes` of `dtype` (one segment or less; longer pieces are cut into segments), or nil
-    /// for a dtype the structured coder does not code.
+    /// for a dtype the structured coder does not code or for level fast (format 1.0 has no structured coder).
     public static func predict(_ bytes: UnsafeRawBufferPointer, dtype: DType, level: CompressionLevel = .default,
                                parameters: ContainerParameters = .default) throws -> [StructuredPrediction]? {
-        guard let layout = FloatLayout(dtype: dtype), let tableLog = (level == .fast ? CompressionLevel.default : level).tableLog else {
+        guard let layout = FloatLayout(dtype: dtype), let tableLog = level.tableLog else {
             return nil
         }
         let encoder = StructuredSegmentEncoder(layout: layout, tableLog: tableLog, blockBytes: parameters.blockBytes)
