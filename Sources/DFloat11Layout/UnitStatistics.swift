@@ -38,9 +38,13 @@ public struct UnitStatistics: Equatable, Sendable {
     /// What the first pass collects of one chunk of a weight tensor (the unit writer's chunks of `chunkWords`
     /// words from the tensor's start): its exponent counts and its last weight's exponent. A chunk can be counted
     /// in pieces, in order, and the pieces merged.
-    public struct Chunk: Sendable {
-        /// Counts of each exponent byte in the chunk.
-        public private(set) var histogram = ExponentHistogram()
+    ///
+    /// The counts are kept sparse, one entry per exponent present (a chunk of real weights has 20-40 of the 256):
+    /// `SourceScan` holds every chunk of a model until its units are encoded, about 300 bytes per million weights
+    /// this way instead of 2 KB (a 405B-parameter model: about 120 MB instead of 830 MB).
+    public struct Chunk: Sendable, Equatable {
+        /// The exponents present with their counts, `count << 8 | exponent`, by increasing exponent.
+        private var entries: [UInt64] = []
         /// The exponent of the last weight counted, nil while empty.
         public private(set) var lastExponent: UInt8?
 
@@ -49,15 +53,39 @@ public struct UnitStatistics: Equatable, Sendable {
 
         /// Counts `words`.
         public init(words: UnsafeBufferPointer<UInt16>) {
+            var histogram = ExponentHistogram()
             histogram.add(words: words)
+            entries = Self.entries(of: histogram)
             lastExponent = words.last.map(BF16.exponent)
         }
+
+        /// Counts of each exponent byte in the chunk.
+        public var histogram: ExponentHistogram {
+            var counts = [UInt64](repeating: 0, count: 256)
+            for entry in entries { counts[Int(entry & 0xFF)] = entry >> 8 }
+            return ExponentHistogram(counts: counts)
+        }
+
+        /// The number of exponents present (the entries stored).
+        public var exponentsPresent: Int { entries.count }
 
         /// Adds the counts of the piece after this one.
         public mutating func merge(_ next: Chunk) {
             guard let last = next.lastExponent else { return }
-            histogram.merge(next.histogram)
+            var merged = histogram
+            merged.merge(next.histogram)
+            entries = Self.entries(of: merged)
             lastExponent = last
+        }
+
+        private static func entries(of histogram: ExponentHistogram) -> [UInt64] {
+            var entries: [UInt64] = []
+            entries.reserveCapacity(histogram.usedSymbols)
+            for (exponent, count) in histogram.counts.enumerated() where count > 0 {
+                precondition(count < 1 << 56, "a chunk of more than 2^56 weights")
+                entries.append(count << 8 | UInt64(exponent))
+            }
+            return entries
         }
     }
 
