@@ -396,7 +396,10 @@ struct BatchConverter: Sendable {
             }
             var quiet = run
             quiet.threads = run.threads
-            result.predictedBytes = try Inspection.run(path: item.input, options: quiet).predictedBytes
+            // The DFloat11 layout and format 1.0 code BF16 exponents alone; format 2.0 codes every float dtype.
+            let inspected = try Inspection.run(path: item.input, options: quiet)
+            result.predictedBytes = format == "native" && run.parameters.level != .fast
+                ? inspected.predictedStructuredBytes : inspected.predictedBytes
             result.status = .planned
             return
         }
