@@ -150,8 +150,10 @@ public enum UnitFileWriter {
             if let known = known(chunk) { return known }
             return try reader.withWords(chunk) { UnitStatistics.Chunk(words: $0) }
         }, consume: { chunk in
-            statistics.add(chunk)
-            histograms.append(chunk.histogram)
+            // A chunk's histogram is unpacked from its sparse counts: once, for both.
+            let histogram = chunk.histogram
+            statistics.add(chunk: histogram, lastExponent: chunk.lastExponent)
+            histograms.append(histogram)
         })
         return (statistics, histograms)
     }

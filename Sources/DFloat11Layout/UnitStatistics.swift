@@ -88,9 +88,4 @@ public struct UnitStatistics: Equatable, Sendable {
             return entries
         }
     }
-
-    /// Adds the next chunk of the unit, in unit order.
-    public mutating func add(_ chunk: Chunk) {
-        add(chunk: chunk.histogram, lastExponent: chunk.lastExponent)
-    }
 }

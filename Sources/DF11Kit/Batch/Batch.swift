@@ -394,10 +394,8 @@ struct BatchConverter: Sendable {
                 if case .integer(let bytes)? = record["output_bytes"] { result.outputBytes = bytes }
                 return
             }
-            var quiet = run
-            quiet.threads = run.threads
             // The DFloat11 layout and format 1.0 code BF16 exponents alone; format 2.0 codes every float dtype.
-            let inspected = try Inspection.run(path: item.input, options: quiet)
+            let inspected = try Inspection.run(path: item.input, options: run)
             result.predictedBytes = format == "native" && run.parameters.level != .fast
                 ? inspected.predictedStructuredBytes : inspected.predictedBytes
             result.status = .planned
