@@ -19,12 +19,14 @@
 /// is that value's in `s`'s list of states.
 public struct TANSEncoder: Sendable {
     public let table: TANSTable
-    /// Per symbol of 0..<4096, FSE's symbol transform: the bit count is `(x + deltaNbBits) >> 16`, the next
-    /// state `nextStates[(x >> bits) + deltaFindState]`. A symbol without frequency gets `L` bits and index
-    /// `2^L`, the one index of `nextStates` past the states: the loop ORs the indices together and so learns of
-    /// it without a branch.
-    private let deltaNbBits: [UInt32]
-    private let deltaFindState: [Int32]
+    /// One table of 8-byte words, so that the coding loop needs one base register for both lookups: entries
+    /// 0...16 are the masks `2^b − 1` of the bits a symbol emits; entry `17 + s` is symbol `s`'s FSE transform,
+    /// `deltaNbBits` in its low 32 bits and `deltaFindState` (signed) in its high 32. The bit count is
+    /// `(x + deltaNbBits) >> 16`, the next state `nextStates[(x >> bits) + deltaFindState]`. A symbol without
+    /// frequency gets `L` bits and index `2^L`, the one index of `nextStates` past the states: the loop ORs the
+    /// indices together and so learns of it without a branch.
+    private let codes: [UInt64]
+    static let transformsStart = 17
     /// `2^L + u` for the states `u` of each symbol, grouped by symbol (in cumulative-frequency order), each
     /// group in increasing `u`.
     private let nextStates: [UInt16]
@@ -40,16 +42,17 @@ public struct TANSEncoder: Sendable {
         let size = 1 << log
         var cumulative = [Int](repeating: 0, count: table.frequencies.count)
         var total = 0
-        var deltaNbBits = [UInt32](repeating: UInt32((log << 16) - size), count: TANSTable.maxAlphabet)
-        var deltaFindState = [Int32](repeating: Int32(size - 1), count: TANSTable.maxAlphabet)
+        var codes = (0...16).map { UInt64((1 << $0) - 1) }
+        let missing = UInt64(UInt32(truncatingIfNeeded: (log << 16) - size)) | UInt64(UInt32(bitPattern: Int32(size - 1))) << 32
+        codes += [UInt64](repeating: missing, count: TANSTable.maxAlphabet)
         for (s, f) in table.frequencies.enumerated() {
             cumulative[s] = total
             guard f > 0 else { continue }
             let f = Int(f)
             // b is maxBits for x ≥ f·2^maxBits, else maxBits − 1 (maxBits = L − ⌊log2(f − 1)⌋; L for f = 1).
             let maxBits = f == 1 ? log : log - (Int.bitWidth - 1 - (f - 1).leadingZeroBitCount)
-            deltaNbBits[s] = UInt32((maxBits << 16) - (f << maxBits))
-            deltaFindState[s] = Int32(total - f)
+            codes[Self.transformsStart + s] = UInt64(UInt32(truncatingIfNeeded: (maxBits << 16) - (f << maxBits)))
+                | UInt64(UInt32(bitPattern: Int32(total - f))) << 32
             total += f
         }
         // One more entry (a valid state) for the symbols without frequency.
@@ -65,8 +68,7 @@ public struct TANSEncoder: Sendable {
                 }
             }
         }
-        self.deltaNbBits = deltaNbBits
-        self.deltaFindState = deltaFindState
+        self.codes = codes
         self.nextStates = nextStates
     }
 
@@ -113,49 +115,46 @@ public struct TANSEncoder: Sendable {
         let size = 1 << log
         var x0 = size, x1 = size, x2 = size, x3 = size
         var indices = 0
-        deltaNbBits.withUnsafeBufferPointer { deltaNbBits in
-            deltaFindState.withUnsafeBufferPointer { deltaFindState in
-                nextStates.withUnsafeBufferPointer { nextStates in
-                    let nb = deltaNbBits.baseAddress!, find = deltaFindState.baseAddress!, next = nextStates.baseAddress!
-                    @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: UInt16) {
-                        let s = Int(truncatingIfNeeded: symbol & 0x0FFF)
-                        let bits = (x &+ Int(truncatingIfNeeded: nb[s])) &>> 16
-                        let high = x &>> bits
-                        writer.put(UInt64(truncatingIfNeeded: x &- high &<< bits), bits)
-                        let index = high &+ Int(truncatingIfNeeded: find[s])
-                        indices |= index
-                        x = Int(truncatingIfNeeded: next[index])
+        codes.withUnsafeBufferPointer { codes in
+            nextStates.withUnsafeBufferPointer { nextStates in
+                let c = codes.baseAddress!, next = nextStates.baseAddress!
+                @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: UInt16) {
+                    let transform = c[Self.transformsStart &+ Int(truncatingIfNeeded: symbol)]
+                    let bits = (x &+ Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: transform))) &>> 16
+                    writer.put(UInt64(truncatingIfNeeded: x) & c[bits], bits)
+                    let index = (x &>> bits) &+ Int(truncatingIfNeeded: Int64(bitPattern: transform) &>> 32)
+                    indices |= index
+                    x = Int(truncatingIfNeeded: next[index])
+                }
+                @inline(__always) func flush() {
+                    w0.flush(base); w1.flush(base); w2.flush(base); w3.flush(base)
+                }
+                var i = count - 1
+                while i >= 0 && i % 4 != 3 {
+                    switch i % 4 {
+                    case 0: put(&x0, &w0, symbols[i])
+                    case 1: put(&x1, &w1, symbols[i])
+                    default: put(&x2, &w2, symbols[i])
                     }
-                    @inline(__always) func flush() {
-                        w0.flush(base); w1.flush(base); w2.flush(base); w3.flush(base)
-                    }
-                    var i = count - 1
-                    while i >= 0 && i % 4 != 3 {
-                        switch i % 4 {
-                        case 0: put(&x0, &w0, symbols[i])
-                        case 1: put(&x1, &w1, symbols[i])
-                        default: put(&x2, &w2, symbols[i])
-                        }
-                        i -= 1
-                    }
-                    flush()
-                    // Between two flushes a writer takes at most 4 symbols of ≤ 14 bits or 3 of 15 on top of
-                    // its ≤ 7 pending bits: at most 63.
-                    let perFlush = log <= 14 ? 4 : 3
-                    while i >= 4 * perFlush - 1 {
-                        for _ in 0..<perFlush {
-                            put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
-                            put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
-                            i -= 4
-                        }
-                        flush()
-                    }
-                    while i >= 3 {
+                    i -= 1
+                }
+                flush()
+                // Between two flushes a writer takes at most 4 symbols of ≤ 14 bits or 3 of 15 on top of
+                // its ≤ 7 pending bits: at most 63.
+                let perFlush = log <= 14 ? 4 : 3
+                while i >= 4 * perFlush - 1 {
+                    for _ in 0..<perFlush {
                         put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
                         put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
                         i -= 4
-                        flush()
                     }
+                    flush()
+                }
+                while i >= 3 {
+                    put(&x3, &w3, symbols[i]); put(&x2, &w2, symbols[i - 1])
+                    put(&x1, &w1, symbols[i - 2]); put(&x0, &w0, symbols[i - 3])
+                    i -= 4
+                    flush()
                 }
             }
         }
