@@ -14,6 +14,11 @@ import Foundation
 ///     consume: { encoded in try out.write(encoded) })  // calling thread, in production order
 /// ```
 ///
+/// Jobs of unequal size can be bounded by weight instead: with `weight` and `maxWeight`, a job is produced only
+/// while the jobs in flight weigh less than `maxWeight` (so they weigh at most `maxWeight` plus one job), besides
+/// the `maxInFlight` count. Many small jobs can then be in flight where few large ones would be, for the same
+/// bound on memory.
+///
 /// If `produce`, `work` or `consume` throws, no further job is produced, jobs not yet started are skipped,
 /// running ones finish, and the first error in production order is rethrown.
 public enum OrderedPipeline {
@@ -27,9 +32,13 @@ public enum OrderedPipeline {
     /// - Parameters:
     ///   - threads: number of worker threads (at least 1).
     ///   - maxInFlight: jobs produced and not yet consumed, at most (at least `threads`).
+    ///   - weight: what a job weighs towards `maxWeight` (by default nothing).
+    ///   - maxWeight: no job is produced while those in flight weigh this much or more.
     public static func run<Job, Output>(
         threads: Int,
         maxInFlight: Int,
+        weight: (Job) -> Int = { _ in 0 },
+        maxWeight: Int = .max,
         produce: () throws -> Job?,
         work: @escaping (Job) throws -> Output,
         consume: (Output) throws -> Void
@@ -58,20 +67,33 @@ public enum OrderedPipeline {
         var produced = 0
         var consumed = 0
         var exhausted = false
+        // The weight of each job in flight, oldest first (from `weightsHead`), and their sum.
+        var weights: [Int] = []
+        var weightsHead = 0
+        var inFlightWeight = 0
         while true {
-            while !exhausted && produced - consumed < limit {
+            while !exhausted && produced - consumed < limit && inFlightWeight < maxWeight {
                 let job: Job?
                 do { job = try produce() } catch {
                     state.cancel()
                     throw error
                 }
                 guard let job else { exhausted = true; break }
+                let w = weight(job)
+                weights.append(w)
+                inFlightWeight += w
                 state.submit(job, sequence: produced)
                 produced += 1
             }
             if consumed == produced { return }
             let result = state.waitForResult(sequence: consumed)
             consumed += 1
+            inFlightWeight -= weights[weightsHead]
+            weightsHead += 1
+            if weightsHead > 1024 && weightsHead * 2 > weights.count {
+                weights.removeFirst(weightsHead)
+                weightsHead = 0
+            }
             do { try consume(try result.get()) } catch {
                 state.cancel()
                 throw error

@@ -37,6 +37,33 @@ final class OrderedPipelineTests: XCTestCase {
         XCTAssertLessThanOrEqual(peak, 5)
     }
 
+    func testWeightsBoundTheJobsInFlightByTheirSum() throws {
+        // Every fifth job weighs 10, the others 1; the jobs in flight may weigh 30, plus the last one produced.
+        let lock = NSLock()
+        var weight = 0, jobs = 0, peakWeight = 0, peakJobs = 0
+        var next = 0
+        let weightOf = { (job: Int) -> Int in job % 5 == 0 ? 10 : 1 }
+        try OrderedPipeline.run(
+            threads: 2, maxInFlight: 100, weight: weightOf, maxWeight: 30,
+            produce: { () -> Int? in
+                guard next < 300 else { return nil }
+                next += 1
+                lock.lock()
+                weight += weightOf(next); jobs += 1
+                peakWeight = max(peakWeight, weight); peakJobs = max(peakJobs, jobs)
+                lock.unlock()
+                return next
+            },
+            work: { job -> Int in
+                if job % 5 == 0 { usleep(300) }  // the heavy jobs hold the line
+                return job
+            },
+            consume: { job in lock.lock(); weight -= weightOf(job); jobs -= 1; lock.unlock() })
+        XCTAssertLessThan(peakWeight, 30 + 10)
+        // The light jobs went ahead: more were in flight than three heavy ones (30 / 10) would allow.
+        XCTAssertGreaterThan(peakJobs, 4)
+    }
+
     struct Boom: Error, Equatable { let job: Int }
 
     func testFirstErrorInOrderIsRethrownAndProductionStops() {
