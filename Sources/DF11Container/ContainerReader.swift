@@ -58,13 +58,19 @@ public struct ContainerReader {
         let inputs = BufferPool(count: frames.positionedFile == nil ? inFlight + 1 : 0,
                                 capacity: SegmentFrameCollector.capacity(parameters))
         let outputs = BufferPool(count: inFlight + 1, capacity: parameters.segmentBytes)
+        // From a file to a file (or to nowhere), a job holds no buffer once its worker is done: the worker read its
+        // frames and wrote (or dropped) its bytes. Many jobs can then be in flight for the same memory, so that a
+        // file's many small tensors (three jobs each) do not wait behind its largest segment while the other
+        // workers idle. Otherwise each job in flight may hold an input or an output buffer: at most `inFlight`.
+        let holdsNoBuffers = frames.positionedFile != nil && (positioned != nil || sink == nil)
+        let maxJobs = holdsNoBuffers ? 16 * inFlight : inFlight
         var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
                                              buffers: inputs, majorVersion: fileHeader.majorVersion)
         let decompressors = ResourcePool { ZstdDecompressor() }
         let tensorDigest = TensorDigest()
 
         try OrderedPipeline.run(
-            threads: threads, maxInFlight: inFlight,
+            threads: threads, maxInFlight: maxJobs,
             produce: { try collector.next() },
             work: { job -> DecodedPiece in
                 guard case .segment(let segment) = job else {
@@ -81,6 +87,10 @@ public struct ContainerReader {
                     let offset = header.dataStart + tensor.dataOffsets.lowerBound
                         + UInt64(segment.firstBlock) * UInt64(parameters.blockBytes)
                     try positioned.write(UnsafeRawBufferPointer(rebasing: output[0..<count]), concurrentlyAt: offset)
+                    return DecodedPiece(job: job, output: nil, count: count, digests: digests)
+                }
+                if sink == nil {
+                    outputs.give(output)
                     return DecodedPiece(job: job, output: nil, count: count, digests: digests)
                 }
                 return DecodedPiece(job: job, output: output, count: count, digests: digests)

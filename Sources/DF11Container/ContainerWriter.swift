@@ -23,8 +23,10 @@ public struct CompressionSummary: Sendable {
 /// Compresses one safetensors stream into a DF11 container, front to back, with bounded memory.
 ///
 /// Reading and writing happen on the calling thread; segments are encoded on `threads` workers, at most
-/// `threads + 2` segments in flight. The source is read once and never seeked, so a pipe works as well
-/// as a file.
+/// `threads + 2` full segments in flight. From a file, small segments (small tensors) also go ahead, within the
+/// output room of those `threads + 2` segments, so that a file's many small tensors do not wait behind its
+/// largest one while the other workers idle. The source is read once and never seeked, so a pipe works as
+/// well as a file.
 public struct ContainerWriter {
     public var parameters: ContainerParameters
     public var threads: Int
@@ -55,16 +57,30 @@ public struct ContainerWriter {
         let shdr = HeaderPayload(header: header)
         try writeFrame(.header, to: output, payloadCapacity: shdr.size) { shdr.encode(into: &$0) }
 
-        // Tensors, segment by segment.
+        // Tensors, segment by segment. A small segment's output (a quarter of a full one's room or less) is
+        // allocated for it alone and weighs what it needs; a larger one takes a full buffer of the pool and weighs
+        // a full room. So at most `inFlight` full buffers are in use, and the small ones add at most the room of
+        // `inFlight` more, however many small segments are in flight. A pipe is read into pooled
+        // input buffers in `produce`, so there the count alone bounds the jobs, as before.
         let inFlight = threads + 2
+        let fullRoom = SegmentEncoder.maxOutputBytes(parameters)
+        let smallRoom = fullRoom / 4
+        let maxJobs = positioned == nil ? inFlight : 16 * inFlight
         let inputs = BufferPool(count: positioned == nil ? inFlight + 1 : 0, capacity: parameters.segmentBytes)
-        let outputs = BufferPool(count: inFlight + 1, capacity: SegmentEncoder.maxOutputBytes(parameters))
+        let outputs = BufferPool(count: inFlight + 1, capacity: fullRoom)
+        let smallOutputs = BufferPool(count: maxJobs + 1, capacity: smallRoom, keepsGivenBuffers: false)
+        let smallRoomOf = { (job: SegmentJob) -> Int? in
+            guard positioned != nil else { return nil }
+            let room = SegmentEncoder.maxOutputBytes(parameters, count: job.count)
+            return room <= smallRoom ? room : nil
+        }
         let encoder = SegmentEncoder(parameters: parameters, inputName: source.name)
         let tensorDigest = TensorDigest()
         var index = IndexBuilder()
 
         try OrderedPipeline.run(
-            threads: threads, maxInFlight: inFlight,
+            threads: threads, maxInFlight: maxJobs,
+            weight: { job in smallRoomOf(job) ?? fullRoom }, maxWeight: inFlight * fullRoom,
             produce: { () -> SegmentJob? in
                 if positioned != nil {
                     guard let chunk = reader.nextChunkWithoutReading(maxBytes: parameters.segmentBytes) else {
@@ -91,7 +107,8 @@ public struct ContainerWriter {
                     job.input = .mapped(try MappedRegion(positioned, offset: start, count: job.count, populate: true))
                 }
                 // On failure the buffers stay out of the pools, which free them all when the run ends.
-                return try encoder.encode(job, into: outputs.take())
+                let room = smallRoomOf(job)
+                return try encoder.encode(job, into: room.map { smallOutputs.take(atLeast: $0) } ?? outputs.take())
             },
             consume: { segment in
                 if case .buffer(let buffer) = segment.job.input { inputs.give(buffer) }
@@ -120,7 +137,8 @@ public struct ContainerWriter {
                 summary.blocks += segment.blockFrames.count
                 summary.exponentBits += segment.exponentBits
                 let frames = UnsafeRawBufferPointer(rebasing: segment.output[0..<segment.count])
-                try output.write(frames) { outputs.give(segment.output) }
+                let pool = smallRoomOf(job) == nil ? outputs : smallOutputs
+                try output.write(frames) { pool.give(segment.output) }
                 progress?.advance(by: UInt64(job.count))
                 if job.isLastOfTensor {
                     let blocks = index.endTensor(at: output.offset)

@@ -61,15 +61,20 @@ final class SegmentEncoder: @unchecked Sendable {
     }
 
     /// Output room one segment may need, whatever its content.
-    static func maxOutputBytes(_ p: ContainerParameters) -> Int {
+    static func maxOutputBytes(_ p: ContainerParameters) -> Int { maxOutputBytes(p, count: p.segmentBytes) }
+
+    /// Output room a segment of `count` bytes (at most `segmentBytes`) may need, whatever its content.
+    static func maxOutputBytes(_ p: ContainerParameters, count: Int) -> Int {
         let frameOverhead = ContainerFormat.frameHeaderSize + ContainerFormat.frameChecksumSize
-        let bf16Block = BlockFields.size + BlockFields.streamSizesSize + p.blockWeights
-            + BlockEncoder.maxBitsBytes(count: p.blockWeights, maxLength: ContainerFormat.maxCodeLength)
-        let bytesBlock = BlockFields.size + max(p.blockBytes, ZstdCompressor.bound(p.blockBytes))
+        let blockBytes = min(max(count, 2), p.blockBytes)
+        let blocks = max(1, (count + p.blockBytes - 1) / p.blockBytes)
+        let bf16Block = BlockFields.size + BlockFields.streamSizesSize + blockBytes / 2
+            + BlockEncoder.maxBitsBytes(count: blockBytes / 2, maxLength: ContainerFormat.maxCodeLength)
+        let bytesBlock = BlockFields.size + max(blockBytes, ZstdCompressor.bound(blockBytes))
         // A structured block is stored raw when coding does not shrink it, but is first tried in the room after it.
-        let trial = p.level == .fast ? 0 : StructuredBlock.maxTrialBytes(blockBytes: p.blockBytes)
+        let trial = p.level == .fast ? 0 : StructuredBlock.maxTrialBytes(blockBytes: blockBytes)
         return frameOverhead + max(CodePayload.size, StructuredCodePayload.maxSize)
-            + p.segmentBlocks * (frameOverhead + max(bf16Block, bytesBlock)) + trial
+            + blocks * (frameOverhead + max(bf16Block, bytesBlock)) + trial
     }
 
     /// Float tensors smaller than this are stored as bytes (raw or zstd) in format 2.0 without planning: a
