@@ -77,6 +77,17 @@ struct StructuredSegmentEncoder {
             let mask = UInt16(split.alphabetSize - 1)
             let words = base.assumingMemoryBound(to: UInt16.self)
             for i in 0..<n { symbols[Int((UInt16(littleEndian: words[i]) &>> shift) & mask)] &+= 1 }
+        case 4 where split.planeCount == 2:
+            // F32 as df11 splits it: the planes' loop written out (the general loop below costs twice as much).
+            let n = block.count / 4
+            let fields = split.fields
+            let plane1 = planes! + 256
+            for i in 0..<n {
+                let x = Self.element(base, i, 4)
+                symbols[Int(fields.symbol(of: x))] &+= 1
+                planes![Int(truncatingIfNeeded: x & 0xFF)] &+= 1
+                plane1[Int(truncatingIfNeeded: (x &>> 8) & 0xFF)] &+= 1
+            }
         default:
             let width = split.layout.width
             let n = block.count / width
@@ -220,12 +231,24 @@ extension StructuredSegmentEncoder {
         default:
             let values = UnsafeMutableBufferPointer(rebasing: scratch.values[0..<n])
             let fields = split.fields
-            for i in 0..<n {
-                let x = Self.element(base, i, width)
-                symbols[i] = fields.symbol(of: x)
-                values[i] = fields.raw(of: x)
-                for j in 0..<split.planeCount {
-                    scratch.planes[j * n + i] = UInt16(truncatingIfNeeded: x >> UInt64(8 * j)) & 0xFF
+            if width == 4 && split.planeCount == 2 {
+                // F32 as df11 splits it: the planes' loop written out.
+                let plane0 = scratch.plane(0, count: n), plane1 = scratch.plane(1, count: n)
+                for i in 0..<n {
+                    let x = Self.element(base, i, 4)
+                    symbols[i] = fields.symbol(of: x)
+                    values[i] = fields.raw(of: x)
+                    plane0[i] = UInt16(truncatingIfNeeded: x) & 0xFF
+                    plane1[i] = UInt16(truncatingIfNeeded: x &>> 8) & 0xFF
+                }
+            } else {
+                for i in 0..<n {
+                    let x = Self.element(base, i, width)
+                    symbols[i] = fields.symbol(of: x)
+                    values[i] = fields.raw(of: x)
+                    for j in 0..<split.planeCount {
+                        scratch.planes[j * n + i] = UInt16(truncatingIfNeeded: x >> UInt64(8 * j)) & 0xFF
+                    }
                 }
             }
             RawBitPacking.pack(UnsafeBufferPointer(values), width: split.rawBits,
