@@ -38,7 +38,7 @@ struct StructuredSegmentEncoder {
     /// What storing a table costs when choosing: its exact size, and above log 12 a penalty for building it.
     private var tableCost: CodingChoices.TableCost {
         let penalty = tableLog > 12 ? Self.ownTablePenaltyBits : 0
-        return { counts, log in CodingCost.countsBits(counts, tableLog: log) + penalty }
+        return { counts, frequencies, log in CodingCost.countsBits(counts, frequencies: frequencies, tableLog: log) + penalty }
     }
 
     /// Per block, the histograms of the widest candidate's symbols and of each plane's bytes.
@@ -121,8 +121,8 @@ struct StructuredSegmentEncoder {
         let segmentEncoders: [TANSEncoder?]
         /// Per block, per stream: how it is stored.
         let modes: [[StreamMode]]
-        /// Per block, per stream: its histogram (for own tables).
-        let counts: [[[UInt64]]]
+        /// Per block, per stream: the frequencies of its own table (nil where it has none).
+        let ownFrequencies: [[[UInt32]?]]
         /// Per block: whether its symbols are all one value (a constant run, which zstd may store better).
         let singleSymbol: [Bool]
         /// What the plan costs by the model (tables, coded streams by their ANS cost, lane lengths, raw bits and
@@ -160,6 +160,7 @@ struct StructuredSegmentEncoder {
         var tables: [StreamTable?] = []
         var encoders: [TANSEncoder?] = []
         var modes = [[StreamMode]](repeating: [], count: blockSymbols.count)
+        var ownFrequencies = [[[UInt32]?]](repeating: [], count: blockSymbols.count)
         let elements = Double(bytes.count / layout.width)
         var predictedBits = Double(split.rawBits) * elements + Double(8 * streams.count * blockSymbols.count)
         var entropyBits = Double(split.rawBits) * elements
@@ -181,11 +182,11 @@ struct StructuredSegmentEncoder {
             }
             for (b, choice) in tablePlan.blocks.enumerated() {
                 modes[b].append(choice == .segment ? .segment : choice == .own ? .own : .raw)
+                ownFrequencies[b].append(choice == .own ? tablePlan.costs[b].ownFrequencies : nil)
             }
         }
-        let counts = (0..<blockSymbols.count).map { b in streams.map { $0[b] } }
         return Plan(split: split, payload: StructuredCodePayload(split: split, tables: tables), segmentEncoders: encoders,
-                    modes: modes, counts: counts,
+                    modes: modes, ownFrequencies: ownFrequencies,
                     singleSymbol: blockSymbols.map { CodingCost.usedCount($0) <= 1 },
                     predictedBits: predictedBits, entropyBits: entropyBits)
     }
@@ -212,7 +213,10 @@ extension StructuredSegmentEncoder {
             case .raw: encoders.append(nil)
             case .segment: encoders.append(plan.segmentEncoders[s])
             case .own:
-                let table = try TANSTable.build(counts: plan.counts[block][s], tableLog: tableLog)
+                guard let frequencies = plan.ownFrequencies[block][s] else {
+                    throw EntropyCodingError.invalidArgument("stream \(s) of block \(block) is planned with a table of its own but has none")
+                }
+                let table = try TANSTable(frequencies: frequencies, tableLog: tableLog)
                 StreamTable(tableLog: tableLog, frequencies: table.frequencies).encode(into: &w)
                 encoders.append(TANSEncoder(table: table))
             }

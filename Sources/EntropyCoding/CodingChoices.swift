@@ -5,7 +5,10 @@
 public enum CodingChoices {
     /// What storing a table for a histogram costs, in bits: `CodingCost.ansTableBits` (the model shared with
     /// tools/bench/coder_bounds.py, the default) or `CodingCost.countsBits` (the exact `TANSCounts` size).
-    public typealias TableCost = (_ counts: [UInt64], _ tableLog: Int) -> Double
+    /// It is given the histogram's frequencies at `tableLog` as well (`ANSFrequencies.normalize`, which the
+    /// caller has made anyway; nil when there are none: no symbol, or more than the table has states), so that
+    /// a model of the table's size need not normalize again.
+    public typealias TableCost = (_ counts: [UInt64], _ frequencies: [UInt32]?, _ tableLog: Int) -> Double
 
     /// The cost of each candidate number of mantissa bits `k` in the symbol, and the cheapest.
     public struct MantissaBitsChoice: Equatable, Sendable {
@@ -44,8 +47,9 @@ public enum CodingChoices {
         var best: (split: ElementSplit, bits: Double)?
         for split in candidates {
             let counts = merged(countsAtLargest, droppingBits: largest.symbolMantissaBits - split.symbolMantissaBits)
-            guard let coded = CodingCost.ansBits(counts, tableLog: tableLog) else { bits.append(nil); continue }
-            let total = coded + tableCost(counts, tableLog) + Double(split.rawBits) * n
+            let (frequencies, coded) = CodingCost.ansFrequenciesAndBits(counts, tableLog: tableLog)
+            guard let coded else { bits.append(nil); continue }
+            let total = coded + tableCost(counts, frequencies, tableLog) + Double(split.rawBits) * n
             bits.append(total)
             if best == nil || total < best!.bits || (total == best!.bits && split.symbolMantissaBits < best!.split.symbolMantissaBits) {
                 best = (split, total)
@@ -77,6 +81,8 @@ public enum CodingChoices {
     public struct BlockCosts: Equatable, Sendable {
         /// Coded with its own table: coded bits + table + overhead; nil if its symbols do not fit a table.
         public let own: Double?
+        /// That own table's frequencies (nil when there are none).
+        public let ownFrequencies: [UInt32]?
         /// Coded with the segment's table: the cross-entropy + overhead; nil without a segment table.
         public let segment: Double?
         /// Raw.
@@ -110,15 +116,15 @@ public enum CodingChoices {
         for block in blocks { for (s, c) in block.enumerated() { segmentCounts[s] += c } }
         let segmentFrequencies = CodingCost.usedCount(segmentCounts) > 0
             ? try? ANSFrequencies.normalize(counts: segmentCounts, precisionBits: tableLog) : nil
-        let segmentTableBits = segmentFrequencies == nil ? .infinity : tableCost(segmentCounts, tableLog)
+        let segmentTableBits = segmentFrequencies.map { tableCost(segmentCounts, $0, tableLog) } ?? .infinity
         let costs = blocks.map { counts -> BlockCosts in
-            let own = CodingCost.ansBits(counts, tableLog: tableLog).map {
-                $0 + tableCost(counts, tableLog) + overheadBits
-            }
+            let (ownFrequencies, coded) = CodingCost.ansFrequenciesAndBits(counts, tableLog: tableLog)
+            let own = coded.map { $0 + tableCost(counts, ownFrequencies, tableLog) + overheadBits }
             let segment = segmentFrequencies.flatMap {
                 CodingCost.ansBits(counts, frequencies: $0, tableLog: tableLog).map { $0 + overheadBits }
             }
-            return BlockCosts(own: own, segment: segment, raw: Double(rawSymbolBits) * Double(CodingCost.total(counts)))
+            return BlockCosts(own: own, ownFrequencies: ownFrequencies, segment: segment,
+                              raw: Double(rawSymbolBits) * Double(CodingCost.total(counts)))
         }
         func choose(_ cost: BlockCosts, segmentAllowed: Bool) -> (BlockTable, Double) {
             var choice = (BlockTable.raw, cost.raw)

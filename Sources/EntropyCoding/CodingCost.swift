@@ -28,6 +28,15 @@ public enum CodingCost {
         return ANSFrequencies.codedBits(counts: counts, frequencies: frequencies, precisionBits: tableLog)
     }
 
+    /// `ansBits(counts, tableLog:)` with the frequencies it is computed from (nil when at most one symbol is
+    /// used and none were needed, or when none fit), for callers that go on to use them.
+    public static func ansFrequenciesAndBits(_ counts: [UInt64], tableLog: Int) -> (frequencies: [UInt32]?, bits: Double?) {
+        let used = usedCount(counts)
+        let frequencies = used > 0 ? try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog) : nil
+        guard used > 1 else { return (frequencies, 0) }
+        return (frequencies, frequencies.flatMap { ANSFrequencies.codedBits(counts: counts, frequencies: $0, precisionBits: tableLog) })
+    }
+
     /// The bits of coding `counts` with a table already made (`frequencies` of `2^tableLog`, as a segment's
     /// table is for its blocks): the cross-entropy. Nil when a counted symbol has no frequency.
     public static func ansBits(_ counts: [UInt64], frequencies: [UInt32], tableLog: Int) -> Double? {
@@ -38,6 +47,11 @@ public enum CodingCost {
     /// the used span (first to last used) 1 bit if unused, else `1 + ⌈log2(q + 1)⌉` for its count `q`
     /// normalized (over the used symbols) to `2^max(tableLog, ⌈log2 used⌉ + 1)`. 16 bits for at most one used
     /// symbol.
+    public static func ansTableBits(_ counts: [UInt64], frequencies: [UInt32]?, tableLog: Int) -> Double {
+        ansTableBits(counts, tableLog: tableLog)
+    }
+
+    /// `ansTableBits` for `counts` alone.
     public static func ansTableBits(_ counts: [UInt64], tableLog: Int) -> Double {
         let used = counts.filter { $0 > 0 }
         guard used.count > 1, let first = counts.firstIndex(where: { $0 > 0 }),
@@ -51,9 +65,14 @@ public enum CodingCost {
     /// The exact bits of storing the table `ANSFrequencies.normalize` makes for `counts` as `TANSCounts` does
     /// (the coding proposed for format 2.0); infinity when the symbols do not fit `2^tableLog` states.
     public static func countsBits(_ counts: [UInt64], tableLog: Int) -> Double {
-        guard usedCount(counts) > 0, let frequencies = try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog) else {
-            return .infinity
-        }
+        guard usedCount(counts) > 0 else { return .infinity }
+        return countsBits(counts, frequencies: try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog),
+                          tableLog: tableLog)
+    }
+
+    /// `countsBits` with the frequencies `ANSFrequencies.normalize` made for `counts` (infinity for nil).
+    public static func countsBits(_ counts: [UInt64], frequencies: [UInt32]?, tableLog: Int) -> Double {
+        guard let frequencies else { return .infinity }
         return Double(8 * TANSCounts.encodedSize(frequencies: frequencies))
     }
 
