@@ -190,9 +190,15 @@ public struct TANSDecoder: Sendable {
                                                      _ i: inout Int, _ r0: inout LaneReader, _ r1: inout LaneReader,
                                                      _ r2: inout LaneReader, _ r3: inout LaneReader) {
         var s0 = r0.state, s1 = r1.state, s2 = r2.state, s3 = r3.state
+        // Each lane's place as one number, its bit offset from the first lane's start (the lanes lie one after the
+        // other in one stream): one register per lane and one for them all, not two per lane.
+        let base = r0.start
+        var a0 = r0.bitOffset(from: base), a1 = r1.bitOffset(from: base)
+        var a2 = r2.bitOffset(from: base), a3 = r3.bitOffset(from: base)
         var k = i
         for _ in 0..<rounds {
-            var w0 = r0.window56(), w1 = r1.window56(), w2 = r2.window56(), w3 = r3.window56()
+            var w0 = LaneReader.window56(base, a0), w1 = LaneReader.window56(base, a1)
+            var w2 = LaneReader.window56(base, a2), w3 = LaneReader.window56(base, a3)
             sink.beginRound(at: k)
             // Written out: the compiler keeps a loop over `perRefill` otherwise.
             sink.put(step(t, &s0, &w0), 0, k); sink.put(step(t, &s1, &w1), 1, k)
@@ -206,8 +212,11 @@ public struct TANSDecoder: Sendable {
                 sink.put(step(t, &s2, &w2), 14, k); sink.put(step(t, &s3, &w3), 15, k)
             }
             k &+= 4 * perRefill
-            r0.consumed(w0); r1.consumed(w1); r2.consumed(w2); r3.consumed(w3)
+            a0 &+= LaneReader.consumedBits(w0); a1 &+= LaneReader.consumedBits(w1)
+            a2 &+= LaneReader.consumedBits(w2); a3 &+= LaneReader.consumedBits(w3)
         }
+        r0.setBitOffset(a0, from: base); r1.setBitOffset(a1, from: base)
+        r2.setBitOffset(a2, from: base); r3.setBitOffset(a3, from: base)
         i = k
         r0.state = s0; r1.state = s1; r2.state = s2; r3.state = s3
     }
@@ -325,19 +334,25 @@ struct LaneReader {
         return room < 0 ? 0 : room / step + 1
     }
 
-    /// The 56 bits from `position` with a marker bit (bit 56) above them; the caller guarantees the 8 bytes
-    /// from `position / 8` are inside the lane.
+    /// The read position as bits from `base` (at or before the lane's start).
     @inline(__always)
-    func window56() -> UInt64 {
-        let bytes = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: position &>> 3, as: UInt64.self))
-        return (bytes &>> UInt64(position & 7)) & (1 << 56 - 1) | 1 << 56
+    func bitOffset(from base: UnsafeRawPointer) -> Int { (start - base) &* 8 &+ position }
+
+    /// Sets the read position from bits counted from `base`.
+    @inline(__always)
+    mutating func setBitOffset(_ offset: Int, from base: UnsafeRawPointer) { position = offset &- (start - base) &* 8 }
+
+    /// The 56 bits from bit `offset` of `base` with a marker bit (bit 56) above them; the caller guarantees the
+    /// 8 bytes from its byte are inside the lane.
+    @inline(__always)
+    static func window56(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        let bytes = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset &>> 3, as: UInt64.self))
+        return (bytes &>> UInt64(truncatingIfNeeded: offset & 7)) & (1 << 56 - 1) | 1 << 56
     }
 
-    /// Advances past the bits consumed from a `window56()` window, found from where its marker went.
+    /// The bits consumed from a `window56` window, found from where its marker went.
     @inline(__always)
-    mutating func consumed(_ window: UInt64) {
-        position &+= window.leadingZeroBitCount &- 7
-    }
+    static func consumedBits(_ window: UInt64) -> Int { window.leadingZeroBitCount &- 7 }
 
     /// Up to 64 bits from bit `position` (bits past the end of the lane read as 0).
     func bits(at position: Int) -> UInt64 {
