@@ -1,6 +1,6 @@
 import JSON
 import DF11TestSupport
-import DF11Container
+@testable import DF11Container
 import DF11IO
 import Safetensors
 import XCTest
@@ -75,6 +75,44 @@ final class ContainerRoundTripTests: XCTestCase {
             // Output does not depend on the thread count.
             if let reference { XCTAssertEqual(container, reference) } else { reference = container }
             XCTAssertEqual(try decompress(container, threads: threads), original)
+        }
+    }
+
+    /// From a file, small segments go ahead of large ones (weighted in flight) and the reader keeps many jobs in
+    /// flight: a large tensor followed by many small ones still gives the same container with any thread count, and
+    /// comes back through files and verify.
+    func testSmallTensorsBehindALargeOneGiveTheSameBytesWithAnyThreadCount() throws {
+        // 32 KiB blocks, 64 per segment: the large tensor is a full segment and a half; each small tensor's one
+        // segment needs under a quarter of a full one's output room, so it takes a buffer of its own.
+        let parameters = ContainerParameters(blockWeights: 1 << 14, segmentBlocks: 64, lengthLimit: 12, zstdLevel: 3)
+        XCTAssertLessThanOrEqual(4 * SegmentEncoder.maxOutputBytes(parameters, count: 2 * 2500), SegmentEncoder.maxOutputBytes(parameters))
+        var rng = SplitMix64(seed: 7)
+        let large = 3 << 19
+        var tensors: [(String, DType, [Int], [UInt8])] = [
+            ("large", .bf16, [large], bytes(of: gaussianBF16(count: large, sigma: 0.02, rng: &rng)))]
+        for t in 0..<40 {
+            let words = gaussianBF16(count: 1000 + 37 * t, sigma: 0.05, rng: &rng)
+            tensors.append(t % 3 == 0 ? ("small.\(t)", .f16, [words.count], bytes(of: words))
+                                      : ("small.\(t)", .bf16, [words.count], bytes(of: words)))
+        }
+        let original = try safetensorsFile(tensors)
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let input = directory + "/in.safetensors"
+        try Data(original).write(to: URL(fileURLWithPath: input))
+        var reference: [UInt8]?
+        for threads in [1, 3] {
+            let path = directory + "/c\(threads).df11"
+            let output = try AtomicOutputFile(path: path, overwrite: true)
+            _ = try ContainerWriter(parameters: parameters, threads: threads).compress(source: try InputFile(path: input), to: output)
+            try output.commit()
+            let container = try readFile(path)
+            if let reference { XCTAssertEqual(container, reference, "\(threads) threads") } else { reference = container }
+            let restored = try AtomicOutputFile(path: directory + "/out\(threads)", overwrite: true)
+            _ = try ContainerReader(threads: threads).decompress(source: try InputFile(path: path), to: restored)
+            try restored.commit()
+            XCTAssertEqual(try readFile(directory + "/out\(threads)"), original, "\(threads) threads")
+            _ = try ContainerReader(threads: threads).decompress(source: try InputFile(path: path), to: nil)
         }
     }
 
