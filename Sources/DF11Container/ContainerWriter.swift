@@ -57,18 +57,20 @@ public struct ContainerWriter {
         let shdr = HeaderPayload(header: header)
         try writeFrame(.header, to: output, payloadCapacity: shdr.size) { shdr.encode(into: &$0) }
 
-        // Tensors, segment by segment. A small segment's output (a quarter of a full one's room or less) is
-        // allocated for it alone and weighs what it needs; a larger one takes a full buffer of the pool and weighs
-        // a full room. So at most `inFlight` full buffers are in use, and the small ones add at most the room of
-        // `inFlight` more, however many small segments are in flight. A pipe is read into pooled
-        // input buffers in `produce`, so there the count alone bounds the jobs, as before.
+        // Tensors, segment by segment. A small segment's output (a quarter of a full one's room or less) gets a
+        // buffer of its own, sized for it and freed once written; a larger one takes a full buffer of the pool and
+        // weighs a full room. At most `inFlight` full rooms are in flight, and at most `4 × inFlight` small buffers
+        // exist, waiting to be written included (the background writer's queue is not bounded otherwise): the
+        // small ones add at most the room of `inFlight` full segments. A job in flight always finds a buffer in
+        // the end, as fewer jobs are in flight than each pool has buffers and the writer frees the rest. A pipe is
+        // read into pooled input buffers in `produce`, so there the count alone bounds the jobs, as before.
         let inFlight = threads + 2
         let fullRoom = SegmentEncoder.maxOutputBytes(parameters)
         let smallRoom = fullRoom / 4
-        let maxJobs = positioned == nil ? inFlight : 16 * inFlight
+        let maxJobs = positioned == nil ? inFlight : 4 * inFlight
         let inputs = BufferPool(count: positioned == nil ? inFlight + 1 : 0, capacity: parameters.segmentBytes)
         let outputs = BufferPool(count: inFlight + 1, capacity: fullRoom)
-        let smallOutputs = BufferPool(count: maxJobs + 1, capacity: smallRoom, keepsGivenBuffers: false)
+        let smallOutputs = BufferPool(count: 4 * inFlight, capacity: smallRoom, keepsGivenBuffers: false)
         let smallRoomOf = { (job: SegmentJob) -> Int? in
             guard positioned != nil else { return nil }
             let room = SegmentEncoder.maxOutputBytes(parameters, count: job.count)
