@@ -62,8 +62,7 @@ public struct ContainerReader {
         // frames and wrote (or dropped) its bytes. Many jobs can then be in flight for the same memory, so that a
         // file's many small tensors (three jobs each) do not wait behind its largest segment while the other
         // workers idle. Otherwise each job in flight may hold an input or an output buffer: at most `inFlight`.
-        let holdsNoBuffers = frames.positionedFile != nil && (positioned != nil || sink == nil)
-        let maxJobs = holdsNoBuffers ? 16 * inFlight : inFlight
+        let maxJobs = frames.positionedFile != nil && background == nil ? 16 * inFlight : inFlight
         var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
                                              buffers: inputs, majorVersion: fileHeader.majorVersion)
         let decompressors = ResourcePool { ZstdDecompressor() }
@@ -82,18 +81,15 @@ public struct ContainerReader {
                     try segment.decode(into: output, zstd: zstd, file: frames.file, tensor: tensor,
                                        parameters: parameters)
                 }
+                // Through the background writer the bytes leave after the job; otherwise the buffer goes back now.
+                if background != nil { return DecodedPiece(job: job, output: output, count: count, digests: digests) }
+                defer { outputs.give(output) }
                 if let positioned {
-                    defer { outputs.give(output) }
                     let offset = header.dataStart + tensor.dataOffsets.lowerBound
                         + UInt64(segment.firstBlock) * UInt64(parameters.blockBytes)
                     try positioned.write(UnsafeRawBufferPointer(rebasing: output[0..<count]), concurrentlyAt: offset)
-                    return DecodedPiece(job: job, output: nil, count: count, digests: digests)
                 }
-                if sink == nil {
-                    outputs.give(output)
-                    return DecodedPiece(job: job, output: nil, count: count, digests: digests)
-                }
-                return DecodedPiece(job: job, output: output, count: count, digests: digests)
+                return DecodedPiece(job: job, output: nil, count: count, digests: digests)
             },
             consume: { piece in
                 switch piece.job {
@@ -102,12 +98,9 @@ public struct ContainerReader {
                     summary.tensors += 1
                 case .segment(let segment):
                     if case .buffer(let buffer) = segment.storage { inputs.give(buffer) }
-                    if let output = piece.output {
-                        if let background {
-                            try background.write(UnsafeRawBufferPointer(rebasing: output[0..<piece.count])) {
-                                outputs.give(output)
-                            }
-                        } else {
+                    // Only the background writer's pieces still hold their output.
+                    if let output = piece.output, let background {
+                        try background.write(UnsafeRawBufferPointer(rebasing: output[0..<piece.count])) {
                             outputs.give(output)
                         }
                     }
@@ -148,6 +141,7 @@ enum ReadJob {
 /// A job with its decoded bytes (segments only).
 struct DecodedPiece {
     let job: ReadJob
+    /// The decoded bytes when the background writer is to write them (a pipe), nil otherwise.
     let output: UnsafeMutableRawBufferPointer?
     let count: Int
     let digests: [UInt64]

@@ -81,11 +81,11 @@ struct StructuredSegmentEncoder {
             // F32 as df11 splits it: the planes' loop written out (the general loop below costs twice as much).
             let n = block.count / 4
             let fields = split.fields
-            let plane1 = planes! + 256
+            let plane0 = planes!, plane1 = plane0 + 256
             for i in 0..<n {
                 let x = Self.element(base, i, 4)
                 symbols[Int(fields.symbol(of: x))] &+= 1
-                planes![Int(truncatingIfNeeded: x & 0xFF)] &+= 1
+                plane0[Int(truncatingIfNeeded: x & 0xFF)] &+= 1
                 plane1[Int(truncatingIfNeeded: (x &>> 8) & 0xFF)] &+= 1
             }
         default:

@@ -23,9 +23,7 @@ public enum CodingCost {
     /// (`ANSFrequencies`; the final states, a tANS spread's small loss and padding not counted). 0 when at most
     /// one symbol is used; nil when more symbols are used than the table has states.
     public static func ansBits(_ counts: [UInt64], tableLog: Int) -> Double? {
-        guard usedCount(counts) > 1 else { return 0 }
-        guard let frequencies = try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog) else { return nil }
-        return ANSFrequencies.codedBits(counts: counts, frequencies: frequencies, precisionBits: tableLog)
+        ansFrequenciesAndBits(counts, tableLog: tableLog).bits
     }
 
     /// `ansBits(counts, tableLog:)` with the frequencies it is computed from (nil when at most one symbol is
@@ -47,11 +45,6 @@ public enum CodingCost {
     /// the used span (first to last used) 1 bit if unused, else `1 + ⌈log2(q + 1)⌉` for its count `q`
     /// normalized (over the used symbols) to `2^max(tableLog, ⌈log2 used⌉ + 1)`. 16 bits for at most one used
     /// symbol.
-    public static func ansTableBits(_ counts: [UInt64], frequencies: [UInt32]?, tableLog: Int) -> Double {
-        ansTableBits(counts, tableLog: tableLog)
-    }
-
-    /// `ansTableBits` for `counts` alone.
     public static func ansTableBits(_ counts: [UInt64], tableLog: Int) -> Double {
         let used = counts.filter { $0 > 0 }
         guard used.count > 1, let first = counts.firstIndex(where: { $0 > 0 }),
@@ -62,15 +55,14 @@ public enum CodingCost {
         return 16 + Double(unused) + q.reduce(0.0) { $0 + 1 + ceil(log2(Double($1) + 1)) }
     }
 
-    /// The exact bits of storing the table `ANSFrequencies.normalize` makes for `counts` as `TANSCounts` does
-    /// (the coding proposed for format 2.0); infinity when the symbols do not fit `2^tableLog` states.
-    public static func countsBits(_ counts: [UInt64], tableLog: Int) -> Double {
-        guard usedCount(counts) > 0 else { return .infinity }
-        return countsBits(counts, frequencies: try? ANSFrequencies.normalize(counts: counts, precisionBits: tableLog),
-                          tableLog: tableLog)
+    /// `ansTableBits` as a `CodingChoices.TableCost` (the model needs no frequencies).
+    public static func ansTableBits(_ counts: [UInt64], frequencies: [UInt32]?, tableLog: Int) -> Double {
+        ansTableBits(counts, tableLog: tableLog)
     }
 
-    /// `countsBits` with the frequencies `ANSFrequencies.normalize` made for `counts` (infinity for nil).
+    /// The exact bits of storing the table `frequencies` (what `ANSFrequencies.normalize` made for `counts` at
+    /// `2^tableLog`) as `TANSCounts` does, the format 2.0 table; infinity for nil (no symbol, or more symbols than
+    /// the table has states). A `CodingChoices.TableCost`.
     public static func countsBits(_ counts: [UInt64], frequencies: [UInt32]?, tableLog: Int) -> Double {
         guard let frequencies else { return .infinity }
         return Double(8 * TANSCounts.encodedSize(frequencies: frequencies))
