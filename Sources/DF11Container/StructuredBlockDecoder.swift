@@ -95,16 +95,22 @@ struct StructuredBlockDecoder {
                 }
                 return nil
             }
+            let out = output.baseAddress!
+            if width == 1 && split.symbolBits == 8 {
+                // FP8 as df11 writes it: the whole byte is the symbol.
+                let bytes = out.assumingMemoryBound(to: UInt8.self)
+                if let decoder = decoders[0] {
+                    try decoder.decodeBytes(streamBytes[0]!, sizes: sizes[0]!, count: n, scratch: symbols, into: bytes)
+                } else {
+                    try unpackSymbols(rawSymbols!, split: split, into: symbols)
+                    for i in 0..<n { bytes[i] = UInt8(truncatingIfNeeded: symbols[i]) }
+                }
+                return nil
+            }
             if let decoder = decoders[0] {
                 try decoder.decode(streamBytes[0]!, sizes: sizes[0]!, count: n, into: symbols)
             } else {
                 try unpackSymbols(rawSymbols!, split: split, into: symbols)
-            }
-            let out = output.baseAddress!
-            if width == 1 && split.symbolBits == 8 {
-                // FP8 as df11 writes it: the whole byte is the symbol.
-                for i in 0..<n { out.storeBytes(of: UInt8(truncatingIfNeeded: symbols[i]), toByteOffset: i, as: UInt8.self) }
-                return nil
             }
             // Any other split the format allows (every F32 and F64 one; an FP8 or 16-bit one another writer may
             // choose): element by element.

@@ -225,9 +225,11 @@ extension StructuredSegmentEncoder {
         let symbols = UnsafeMutableBufferPointer(rebasing: scratch.symbols[0..<n])
         let rawBytes = RawBitPacking.byteCount(count: n, width: split.rawBits)
         let base = bytes.baseAddress!
+        // FP8 as df11 splits it: the bytes are the symbols, coded where they lie (copied only to be stored raw).
+        let bytesAreSymbols = width == 1 && split.symbolBits == 8
         switch width {
-        case 1 where split.symbolBits == 8:
-            for i in 0..<n { symbols[i] = UInt16(base.load(fromByteOffset: i, as: UInt8.self)) }
+        case 1 where bytesAreSymbols:
+            if modes[0] == .raw { for i in 0..<n { symbols[i] = UInt16(base.load(fromByteOffset: i, as: UInt8.self)) } }
         case 2 where split.planeCount == 0:
             split.splitWords(base.assumingMemoryBound(to: UInt16.self), count: n, symbols: symbols.baseAddress!,
                              raw: UnsafeMutableRawBufferPointer(start: w.base + w.count, count: w.capacity - w.count))
@@ -276,9 +278,11 @@ extension StructuredSegmentEncoder {
         var lengthIndex = 0
         for (s, encoder) in encoders.enumerated() {
             guard let encoder else { continue }
-            let message = s == 0 ? UnsafeBufferPointer(symbols) : UnsafeBufferPointer(scratch.plane(s - 1, count: n))
             let room = UnsafeMutableRawBufferPointer(start: w.base + w.count, count: w.capacity - w.count)
-            let sizes = try encoder.encode(message, into: room)
+            let sizes = s == 0 && bytesAreSymbols
+                ? try encoder.encode(bytes.assumingMemoryBound(to: UInt8.self), into: room)
+                : try encoder.encode(s == 0 ? UnsafeBufferPointer(symbols) : UnsafeBufferPointer(scratch.plane(s - 1, count: n)),
+                                     into: room)
             for lane in 0..<4 {
                 w.patch(sizes[lane], at: lengthsAt + StructuredBlock.laneLengthsSize * lengthIndex + 4 * lane)
             }

@@ -56,6 +56,18 @@ public struct TANSDecoder: Sendable {
         _ = try decode(stream, sizes: sizes, count: count, into: out, sink: &sink, fastLimit: count, decoded: nil)
     }
 
+    /// `decode` for a table of at most 256 symbols, straight into bytes (FP8 elements as df11 splits them): the
+    /// fast rounds store bytes; the checked rest goes through `scratch` (at least `count` long) and is copied.
+    ///
+    /// - Throws: `EntropyCodingError.corruptStream` as `decode` does.
+    public func decodeBytes(_ stream: UnsafeRawBufferPointer, sizes: StreamSizes, count: Int,
+                            scratch: UnsafeMutableBufferPointer<UInt16>, into bytes: UnsafeMutablePointer<UInt8>) throws(EntropyCodingError) {
+        precondition(table.frequencies.count <= 256, "decodeBytes needs an alphabet of at most 256 symbols")
+        var sink = ByteStore(out: bytes)
+        let fastEnd = try decode(stream, sizes: sizes, count: count, into: scratch, sink: &sink, fastLimit: count, decoded: nil)
+        for i in fastEnd..<count { bytes[i] = UInt8(truncatingIfNeeded: scratch[i]) }
+    }
+
     /// Decodes 2-byte elements whose symbols are this stream and whose raw bits are `raw` (`RawBitPacking`
     /// of `split.rawBits` per element, exactly `RawBitPacking.byteCount` bytes; `split` without planes):
     /// `decode` and `ElementSplit.joinWords` in one pass, each stretch of about a thousand symbols joined
@@ -244,6 +256,13 @@ struct SymbolStore: SymbolSink {
     let out: UnsafeMutablePointer<UInt16>
     @inline(__always) mutating func beginRound(at k: Int) {}
     @inline(__always) func put(_ symbol: UInt16, _ j: Int, _ k: Int) { out[k &+ j] = symbol }
+}
+
+/// The symbols as bytes (an alphabet of at most 256).
+struct ByteStore: SymbolSink {
+    let out: UnsafeMutablePointer<UInt8>
+    @inline(__always) mutating func beginRound(at k: Int) {}
+    @inline(__always) func put(_ symbol: UInt16, _ j: Int, _ k: Int) { out[k &+ j] = UInt8(truncatingIfNeeded: symbol) }
 }
 
 /// A BF16 split with k mantissa bits in the symbol and the sign raw, as a type (so its shifts are constants).

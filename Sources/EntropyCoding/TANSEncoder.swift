@@ -94,14 +94,29 @@ public struct TANSEncoder: Sendable {
     /// - Throws: `EntropyCodingError.exponentWithoutCode` for a symbol the table cannot code (outside the
     ///   alphabet or of frequency 0).
     public func encode(_ symbols: UnsafeBufferPointer<UInt16>, into out: UnsafeMutableRawBufferPointer) throws -> StreamSizes {
+        try encodeSymbols(symbols, into: out)
+    }
+
+    /// `encode` for symbols that are whole bytes (FP8 elements as they lie in the tensor): the same streams as
+    /// encoding the bytes widened to `UInt16`, without the copy.
+    public func encode(_ symbols: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) throws -> StreamSizes {
+        try encodeSymbols(symbols, into: out)
+    }
+
+    @inline(__always)
+    private func encodeSymbols<Symbol: FixedWidthInteger & UnsignedInteger>(
+        _ symbols: UnsafeBufferPointer<Symbol>, into out: UnsafeMutableRawBufferPointer
+    ) throws -> StreamSizes {
         let count = symbols.count
         let log = table.tableLog
         precondition(out.count >= Self.maxBytes(count: count, tableLog: log), "tANS output buffer below maxBytes")
         if count == 0 { return StreamSizes(0, 0, 0, 0) }
         // Symbols past the tables' 4096 are refused before coding (the loop indexes the tables by 12 bits).
-        var all: UInt16 = 0
-        for s in symbols { all |= s }
-        if all > 0x0FFF { throw invalidSymbol(symbols) }
+        if Symbol.bitWidth > 12 {
+            var all: Symbol = 0
+            for s in symbols { all |= s }
+            if all > 0x0FFF { throw invalidSymbol(symbols) }
+        }
         let base = out.baseAddress!
         // Each lane writes backwards from the end of its own region; the streams are moved together after.
         var ends = [Int](repeating: 0, count: 4)
@@ -118,7 +133,7 @@ public struct TANSEncoder: Sendable {
         codes.withUnsafeBufferPointer { codes in
             nextStates.withUnsafeBufferPointer { nextStates in
                 let c = codes.baseAddress!, next = nextStates.baseAddress!
-                @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: UInt16) {
+                @inline(__always) func put(_ x: inout Int, _ writer: inout BackwardBitWriter, _ symbol: Symbol) {
                     let transform = c[Self.transformsStart &+ Int(truncatingIfNeeded: symbol)]
                     let bits = (x &+ Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: transform))) &>> 16
                     writer.put(UInt64(truncatingIfNeeded: x) & c[bits], bits)
@@ -178,7 +193,7 @@ public struct TANSEncoder: Sendable {
     }
 
     /// The error for the first symbol of `symbols` the table cannot code.
-    private func invalidSymbol(_ symbols: UnsafeBufferPointer<UInt16>) -> EntropyCodingError {
+    private func invalidSymbol<Symbol: FixedWidthInteger & UnsignedInteger>(_ symbols: UnsafeBufferPointer<Symbol>) -> EntropyCodingError {
         let frequencies = table.frequencies
         let first = (0..<symbols.count).first { (i: Int) -> Bool in
             let s = Int(symbols[i])

@@ -198,6 +198,50 @@ final class TANSTests: XCTestCase {
         }
     }
 
+    /// Byte symbols (FP8 as df11 codes them) encode to the same streams as the bytes widened, and
+    /// `decodeBytes` gives the bytes back: messages around a round's 16 symbols and the checked tail, table
+    /// logs 10, 12 and 15; a symbol without frequency is refused; a truncated stream is refused.
+    func testByteSymbolsEncodeAndDecodeAsWidenedOnes() throws {
+        var rng = SplitMix64(seed: 0xB17E)
+        for (trial, count) in [1, 15, 16, 17, 63, 64, 65, 1000, 4096, 65_537].enumerated() {
+            let bytes = gaussianBF16(count: count, sigma: 0.02, rng: &rng).map { UInt8(truncatingIfNeeded: $0 >> 4) }
+            var counts = [UInt64](repeating: 0, count: 256)
+            for b in bytes { counts[Int(b)] += 1 }
+            for tableLog in [10, 12, 15] {
+                let table = try TANSTable.build(counts: counts, tableLog: tableLog)
+                let (wide, wideSizes) = try encode(bytes.map { UInt16($0) }, table)
+                var out = [UInt8](repeating: 0xA5, count: TANSEncoder.maxBytes(count: count, tableLog: tableLog))
+                let sizes = try bytes.withUnsafeBufferPointer { b in
+                    try out.withUnsafeMutableBytes { try TANSEncoder(table: table).encode(b, into: $0) }
+                }
+                XCTAssertEqual(sizes, wideSizes, "trial \(trial), 2^\(tableLog)")
+                XCTAssertEqual(Array(out.prefix(sizes.total)), wide, "trial \(trial), 2^\(tableLog)")
+                func decodeBytes(_ stream: [UInt8], _ sizes: StreamSizes) throws -> [UInt8] {
+                    var decoded = [UInt8](repeating: 0, count: count)
+                    var scratch = [UInt16](repeating: 0xFFFF, count: count)
+                    try stream.withUnsafeBytes { s in
+                        try scratch.withUnsafeMutableBufferPointer { scratch in
+                            try decoded.withUnsafeMutableBufferPointer {
+                                try TANSDecoder(table: table).decodeBytes(s, sizes: sizes, count: count, scratch: scratch, into: $0.baseAddress!)
+                            }
+                        }
+                    }
+                    return decoded
+                }
+                XCTAssertEqual(try decodeBytes(wide, sizes), bytes, "trial \(trial), 2^\(tableLog)")
+                var cut = sizes
+                let last = (0..<4).last { sizes[$0] > 0 }!
+                cut[last] -= 1
+                XCTAssertThrowsError(try decodeBytes(Array(wide.dropLast()), cut), "trial \(trial), 2^\(tableLog)")
+            }
+        }
+        let table = try TANSTable.build(counts: [5, 0, 3], tableLog: 12)
+        var out = [UInt8](repeating: 0, count: TANSEncoder.maxBytes(count: 3, tableLog: 12))
+        XCTAssertThrowsError(try ([0, 1, 2] as [UInt8]).withUnsafeBufferPointer { b in
+            try out.withUnsafeMutableBytes { try TANSEncoder(table: table).encode(b, into: $0) }
+        })
+    }
+
     func testSymbolWithoutFrequencyIsAnErrorNotAStream() throws {
         let table = try TANSTable.build(counts: [5, 0, 3], tableLog: 12)
         for bad: UInt16 in [1, 3, 4095, 4096, 0xFFFF] {
