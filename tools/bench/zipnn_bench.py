@@ -12,6 +12,8 @@ Times: best of --repeat for compress and for decompress, excluding the file read
 "with read" figures add the best warm-cache read time of the input (compress) or of the
 compressed bytes written to a temporary file in /dev/shm (decompress). MB/s are of the
 original (uncompressed) bytes, MB = 10^6 bytes. ratio = compressed / original.
+"process" figures time a whole new Python process per run, as df11 and zstd are timed: start the
+interpreter, import zipnn, read the file, (de)compress, write the result to tmpfs (`--one`).
 Several FILEs are also summed into a "total" row (sum of best times).
 Run it with the venv from setup_peers.sh: .venv-bench/bin/python tools/bench/zipnn_bench.py ...
 """
@@ -23,6 +25,7 @@ import importlib.metadata
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -109,6 +112,14 @@ def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
                 f.write(out)
             f2f_decomp.append(time.perf_counter() - t0)
             del out
+        # Process against process: a new interpreter per run, which imports zipnn (and torch) before it reads.
+        with open(zpath, "wb") as f:
+            f.write(comp)
+        proc_comp = [one_process("compress", path, rpath, dtype, threads) for _ in range(repeat)]
+        proc_decomp = [one_process("decompress", zpath, rpath, dtype, threads) for _ in range(repeat)]
+        with open(rpath, "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() != digest:
+                raise SystemExit(f"{path}: ZipNN's decompress process wrote other bytes than the original")
     finally:
         for p in (zpath, rpath):
             if os.path.exists(p):
@@ -135,6 +146,10 @@ def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
         "decompress_file_to_file_s": min(f2f_decomp),
         "compress_file_to_file_MBps": n / min(f2f_comp) / 1e6,
         "decompress_file_to_file_MBps": n / min(f2f_decomp) / 1e6,
+        "compress_process_s": min(proc_comp),
+        "decompress_process_s": min(proc_decomp),
+        "compress_process_MBps": n / min(proc_comp) / 1e6,
+        "decompress_process_MBps": n / min(proc_decomp) / 1e6,
         "sha256": digest,
         "roundtrip_sha256": out_digest,
         "roundtrip_ok": out_digest == digest,
@@ -142,7 +157,36 @@ def bench_file(path: str, threads: int, repeat: int, dtype: str = "bfloat16"):
     }
 
 
+def one_process(op: str, source: str, destination: str, dtype: str, threads: int) -> float:
+    """Wall seconds of a new Python process that runs `--one op source destination`."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--one", op, source, destination, "--dtype", dtype,
+           "--threads", str(threads)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def run_one(op: str, source: str, destination: str, dtype: str, threads: int) -> None:
+    """What a script around ZipNN does: import it, read the file, (de)compress, write the result."""
+    from zipnn import ZipNN
+    znn = ZipNN(input_format="byte", bytearray_dtype=dtype, threads=threads)
+    data = bytearray(read_file(source))
+    out = znn.compress(data) if op == "compress" else znn.decompress(data)
+    with open(destination, "wb") as f:
+        f.write(out)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        one = argparse.ArgumentParser()
+        one.add_argument("--one", choices=["compress", "decompress"], required=True)
+        one.add_argument("source")
+        one.add_argument("destination")
+        one.add_argument("--dtype", default="bfloat16")
+        one.add_argument("--threads", type=int, default=2)
+        a = one.parse_args()
+        run_one(a.one, a.source, a.destination, a.dtype, a.threads)
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="+")
     ap.add_argument("--threads", type=int, default=2)
@@ -168,6 +212,8 @@ def main():
                            "decompress_with_read_MBps": n / (td + tcr) / 1e6,
                            "compress_file_to_file_MBps": n / sum(r["compress_file_to_file_s"] for r in rows) / 1e6,
                            "decompress_file_to_file_MBps": n / sum(r["decompress_file_to_file_s"] for r in rows) / 1e6,
+                           "compress_process_MBps": n / sum(r["compress_process_s"] for r in rows) / 1e6,
+                           "decompress_process_MBps": n / sum(r["decompress_process_s"] for r in rows) / 1e6,
                            "roundtrip_ok": all(r["roundtrip_ok"] for r in rows)}
     report["peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if args.json:
