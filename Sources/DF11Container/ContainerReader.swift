@@ -66,6 +66,9 @@ public struct ContainerReader {
         var collector = SegmentFrameCollector(frames: frames, header: header, parameters: parameters,
                                              buffers: inputs, majorVersion: fileHeader.majorVersion)
         let decompressors = ResourcePool { ZstdDecompressor() }
+        // The structured decoder's working memory, one per worker and kept between segments (a fresh one per segment
+        // faulted its pages in again for every small tensor).
+        let scratches = ResourcePool { StructuredScratch(blockBytes: parameters.blockBytes) }
         let tensorDigest = TensorDigest()
 
         try OrderedPipeline.run(
@@ -78,8 +81,10 @@ public struct ContainerReader {
                 let tensor = header.tensorsInFileOrder[segment.tensorIndex]
                 let output = outputs.take(atLeast: segment.decodedBytes(of: tensor, parameters: parameters))
                 let (count, digests) = try decompressors.withResource { zstd in
-                    try segment.decode(into: output, zstd: zstd, file: frames.file, tensor: tensor,
-                                       parameters: parameters)
+                    try scratches.withResource { scratch in
+                        try segment.decode(into: output, zstd: zstd, scratch: scratch, file: frames.file, tensor: tensor,
+                                           parameters: parameters)
+                    }
                 }
                 // Through the background writer the bytes leave after the job; otherwise the buffer goes back now.
                 if background != nil { return DecodedPiece(job: job, output: output, count: count, digests: digests) }

@@ -20,11 +20,15 @@ enum SegmentCodeFrame {
 
     /// The code its blocks decode with; a `CODE` whose lengths are not a prefix code throws.
     func segmentCode(blockBytes: Int) throws -> SegmentCode {
+        try segmentCode(scratch: StructuredScratch(blockBytes: blockBytes))
+    }
+
+    /// `segmentCode`, a structured code working in `scratch` (for blocks of the container's size).
+    func segmentCode(scratch: @autoclosure () -> StructuredScratch) throws -> SegmentCode {
         switch self {
         case .huffman(let lengths): return .huffman(try BlockDecoder(lengths: lengths))
         case .structured(let payload):
-            return .structured(StructuredBlockDecoder(code: try StructuredSegmentCode(payload),
-                                                      scratch: StructuredScratch(blockBytes: blockBytes)))
+            return .structured(StructuredBlockDecoder(code: try StructuredSegmentCode(payload), scratch: scratch()))
         }
     }
 
@@ -67,14 +71,15 @@ struct CollectedSegment {
         return end > start ? Int(end - start) : 0
     }
 
-    /// Checks and decodes every block into `output`; returns the bytes written and each block's checksum.
-    func decode(into output: UnsafeMutableRawBufferPointer, zstd: ZstdDecompressor, file: String,
+    /// Checks and decodes every block into `output`, a structured code working in `scratch`; returns the bytes
+    /// written and each block's checksum.
+    func decode(into output: UnsafeMutableRawBufferPointer, zstd: ZstdDecompressor, scratch: StructuredScratch, file: String,
                 tensor: TensorInfo, parameters: ContainerParameters) throws -> (count: Int, digests: [UInt64]) {
         let (buffer, region) = try bytes()
         defer { withExtendedLifetime(region) {} }
         var decoder: SegmentCode?
         if let code {
-            do { decoder = try code.segmentCode(blockBytes: parameters.blockBytes) } catch {
+            do { decoder = try code.segmentCode(scratch: scratch) } catch {
                 throw ContainerError(file: file, tensor: tensor.name, block: firstBlock,
                                      .malformedFrame(frame: code.frameName, reason: "\(error)"))
             }

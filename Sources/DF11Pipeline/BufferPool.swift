@@ -51,8 +51,15 @@ public final class BufferPool: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while free.isEmpty && all.count >= count { condition.wait() }
-        if let buffer = free.popLast() {
-            return buffer.count >= bytes ? buffer : replace(buffer, with: bytes, keeping: 0)
+        if !free.isEmpty {
+            // The smallest free buffer that is large enough; else the largest, replaced by one at least twice its
+            // size, so that a pool serving jobs of growing sizes replaces each buffer a few times, not every time
+            // (each new buffer's pages are faulted in again).
+            let fitting = free.indices.filter { free[$0].count >= bytes }
+            if let best = fitting.min(by: { free[$0].count < free[$1].count }) { return free.remove(at: best) }
+            let largest = free.indices.max { free[$0].count < free[$1].count }!
+            let buffer = free.remove(at: largest)
+            return replace(buffer, with: min(capacity, max(bytes, 2 * buffer.count)), keeping: 0)
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes), alignment: 64)
         all.append(buffer)
