@@ -58,10 +58,11 @@ public struct ContainerWriter {
         try writeFrame(.header, to: output, payloadCapacity: shdr.size) { shdr.encode(into: &$0) }
 
         // Tensors, segment by segment. A small segment's output (a quarter of a full one's room or less) gets a
-        // buffer of its own, sized for it and freed once written; a larger one takes a full buffer of the pool and
-        // weighs a full room. At most `inFlight` full rooms are in flight, and at most `4 × inFlight` small buffers
-        // exist, waiting to be written included (the background writer's queue is not bounded otherwise): the
-        // small ones add at most the room of `inFlight` full segments. A job in flight always finds a buffer in
+        // buffer of a pool of small ones (the smallest free one that fits, kept for the next small segment); a
+        // larger one takes a full buffer of the pool and weighs a full room. At most `inFlight` full rooms are in
+        // flight, and at most `4 × inFlight` small buffers of at most a quarter room exist, waiting to be written
+        // included (the background writer's queue is not bounded otherwise): the small ones add at most the room of
+        // `inFlight` full segments. A job in flight always finds a buffer in
         // the end, as fewer jobs are in flight than each pool has buffers and the writer frees the rest. A pipe is
         // read into pooled input buffers in `produce`, so there the count alone bounds the jobs, as before.
         let inFlight = threads + 2
@@ -70,7 +71,7 @@ public struct ContainerWriter {
         let maxJobs = positioned == nil ? inFlight : 4 * inFlight
         let inputs = BufferPool(count: positioned == nil ? inFlight + 1 : 0, capacity: parameters.segmentBytes)
         let outputs = BufferPool(count: inFlight + 1, capacity: fullRoom)
-        let smallOutputs = BufferPool(count: 4 * inFlight, capacity: smallRoom, keepsGivenBuffers: false)
+        let smallOutputs = BufferPool(count: 4 * inFlight, capacity: smallRoom)
         let smallRoomOf = { (job: SegmentJob) -> Int? in
             guard positioned != nil else { return nil }
             let room = SegmentEncoder.maxOutputBytes(parameters, count: job.count)

@@ -5,34 +5,28 @@ import Foundation
 /// Pipelines take a buffer per job and give it back once the job's result is consumed, so that steady
 /// state allocates nothing and at most `count` buffers of at most `capacity` bytes exist. Buffers are
 /// allocated on first use and only as large as asked (`take(atLeast:)`, `grow`), so the memory in use
-/// follows the data actually seen, not what a file's header declares.
-///
-/// A pool that does not keep given buffers (`keepsGivenBuffers: false`) frees each buffer when it is given
-/// back: its memory is then only the buffers in use, for jobs of very different sizes whose total is bounded
-/// elsewhere (`OrderedPipeline`'s weights); it still frees any buffer not given back when it goes.
+/// follows the data actually seen, not what a file's header declares. A job gets the smallest free buffer
+/// that fits, so that one pool serves jobs of very different sizes (the writer's small segments).
 public final class BufferPool: @unchecked Sendable {
     /// The most bytes one buffer of the pool may hold.
     public let capacity: Int
     private let count: Int
-    private let keepsGivenBuffers: Bool
     private let condition = NSCondition()
     private var free: [UnsafeMutableRawBufferPointer] = []
     /// Every buffer the pool owns, given out or not (freed with the pool).
     private var all: [UnsafeMutableRawBufferPointer] = []
 
     /// A pool of up to `count` buffers of up to `capacity` bytes each, aligned to 64 bytes.
-    public init(count: Int, capacity: Int, keepsGivenBuffers: Bool = true) {
+    public init(count: Int, capacity: Int) {
         self.count = max(0, count)
         self.capacity = max(1, capacity)
-        self.keepsGivenBuffers = keepsGivenBuffers
     }
 
     deinit {
         for buffer in all { buffer.deallocate() }
     }
 
-    /// Bytes the pool holds now, given out or not; in a pool that keeps given buffers they never shrink, so this is
-    /// also the most it held.
+    /// Bytes the pool holds now, given out or not; buffers never shrink, so this is also the most it held.
     public var allocatedBytes: Int {
         condition.lock()
         defer { condition.unlock() }
@@ -79,12 +73,7 @@ public final class BufferPool: @unchecked Sendable {
     /// Gives back a buffer obtained from `take` (as last grown).
     public func give(_ buffer: UnsafeMutableRawBufferPointer) {
         condition.lock()
-        if keepsGivenBuffers {
-            free.append(buffer)
-        } else {
-            all.remove(at: all.firstIndex { $0.baseAddress == buffer.baseAddress }!)
-            buffer.deallocate()
-        }
+        free.append(buffer)
         condition.signal()
         condition.unlock()
     }
