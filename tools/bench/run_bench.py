@@ -290,21 +290,18 @@ def bench_zipnn(ds, repeat, threads, venv_python, notes):
     t = rep.get("total") or rep["files"][0]
     tool = f"zipnn {rep['version']} ({ds['zipnn_dtype']}, {threads} thr)"
     rows = []
-    for op in ("compress", "decompress"):
-        mbps = t.get(f"{op}_file_to_file_MBps")
-        if mbps:
-            rows.append({"dataset": ds["name"], "tool": tool, "op": f"{op}, file to file", "bytes": t["bytes"],
-                         "compressed_bytes": t["compressed_bytes"], "ratio": t["ratio"],
-                         "best_s": t["bytes"] / mbps / 1e6, "MBps": mbps, "peak_rss_kib": res["max_rss_kib"],
-                         "roundtrip_ok": t["roundtrip_ok"],
-                         "note": "read the file, (de)compress, write the result to tmpfs, as df11 does"})
-    for op in ("compress", "decompress"):
-        mbps = t.get(f"{op}_process_MBps")
-        if mbps:
-            rows.append({"dataset": ds["name"], "tool": tool, "op": f"{op}, process", "bytes": t["bytes"],
-                         "compressed_bytes": t["compressed_bytes"], "ratio": t["ratio"],
-                         "best_s": t["bytes"] / mbps / 1e6, "MBps": mbps, "roundtrip_ok": t["roundtrip_ok"],
-                         "note": "a new Python process per run: import zipnn, read, (de)compress, write to tmpfs"})
+    readings = (("file_to_file", "file to file", res["max_rss_kib"],
+                 "read the file, (de)compress, write the result to tmpfs, as df11 does"),
+                ("process", "process", None,
+                 "a new Python process per run: import zipnn, read, (de)compress, write to tmpfs"))
+    for key, how, rss, note in readings:
+        for op in ("compress", "decompress"):
+            mbps = t.get(f"{op}_{key}_MBps")
+            if mbps:
+                rows.append({"dataset": ds["name"], "tool": tool, "op": f"{op}, {how}", "bytes": t["bytes"],
+                             "compressed_bytes": t["compressed_bytes"], "ratio": t["ratio"],
+                             "best_s": t["bytes"] / mbps / 1e6, "MBps": mbps, "peak_rss_kib": rss,
+                             "roundtrip_ok": t["roundtrip_ok"], "note": note})
     for op in ("compress", "decompress"):
         rows.append({"dataset": ds["name"], "tool": tool, "op": f"{op}, in memory",
                      "bytes": t["bytes"], "compressed_bytes": t["compressed_bytes"], "ratio": t["ratio"],
