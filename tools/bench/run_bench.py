@@ -541,31 +541,23 @@ def acceptance(rows, datasets):
             add(f"1 GB at {lv}: compress ≥ {cmin / 1000:g} GB/s, decompress ≥ {dmin / 1000:g} GB/s (file to file)",
                 None if cm is None or dm is None else (cm >= cmin and dm >= dmin),
                 f"compress {fmt(cm, ',.0f')} MB/s, decompress {fmt(dm, ',.0f')} MB/s")
-    for lv in levels:
-        parts, oks = [], []
-        for ds in names:
-            c, d = find(rows, ds, f"df11 {lv}", "compress"), find(rows, ds, f"df11 {lv}", "decompress")
-            zc, zd = zipnn(ds, "compress"), zipnn(ds, "decompress")
-            if not (c and d and zc and zd and c.get("MBps") and d.get("MBps")):
-                continue
-            oks.append(c["MBps"] > zc["MBps"] and d["MBps"] > zd["MBps"])
-            parts.append(f"{ds} {c['MBps']:,.0f}/{d['MBps']:,.0f} vs {zc['MBps']:,.0f}/{zd['MBps']:,.0f}")
-        if oks:
-            add(f"{lv}: compress and decompress faster than ZipNN file to file on every file", all(oks),
-                "; ".join(parts) + " (MB/s, compress/decompress; ZipNN timed inside its running process, "
-                "df11 as a whole process)")
-    for lv in levels:
-        parts, oks = [], []
-        for ds in names:
-            c, d = find(rows, ds, f"df11 {lv}", "compress"), find(rows, ds, f"df11 {lv}", "decompress")
-            zc, zd = zipnn(ds, "compress", "process"), zipnn(ds, "decompress", "process")
-            if not (c and d and zc and zd and c.get("MBps") and d.get("MBps")):
-                continue
-            oks.append(c["MBps"] > zc["MBps"] and d["MBps"] > zd["MBps"])
-            parts.append(f"{ds} {c['MBps']:,.0f}/{d['MBps']:,.0f} vs {zc['MBps']:,.1f}/{zd['MBps']:,.1f}")
-        if oks:
-            add(f"{lv}: faster than ZipNN process against process (informative: ZipNN's import dominates)", all(oks),
-                "; ".join(parts) + " (MB/s, compress/decompress)")
+    speed_points = (
+        ("file to file", "compress and decompress faster than ZipNN file to file on every file", ",.0f",
+         " (MB/s, compress/decompress; ZipNN timed inside its running process, df11 as a whole process)"),
+        ("process", "faster than ZipNN process against process (informative: ZipNN's import dominates)", ",.1f",
+         " (MB/s, compress/decompress)"))
+    for how, point, spec, unit in speed_points:
+        for lv in levels:
+            parts, oks = [], []
+            for ds in names:
+                c, d = find(rows, ds, f"df11 {lv}", "compress"), find(rows, ds, f"df11 {lv}", "decompress")
+                zc, zd = zipnn(ds, "compress", how), zipnn(ds, "decompress", how)
+                if not (c and d and zc and zd and c.get("MBps") and d.get("MBps")):
+                    continue
+                oks.append(c["MBps"] > zc["MBps"] and d["MBps"] > zd["MBps"])
+                parts.append(f"{ds} {c['MBps']:,.0f}/{d['MBps']:,.0f} vs {zc['MBps']:{spec}}/{zd['MBps']:{spec}}")
+            if oks:
+                add(f"{lv}: {point}", all(oks), "; ".join(parts) + unit)
     rss = [(r["dataset"], r["tool"], r["op"], r["peak_rss_kib"] / 1024) for r in rows
            if r["tool"].startswith("df11") and r["op"] in ("compress", "decompress", "verify") and r.get("peak_rss_kib")]
     if rss:
