@@ -114,6 +114,12 @@ final class ContainerRoundTripTests: XCTestCase {
             XCTAssertEqual(try readFile(directory + "/out\(threads)"), original, "\(threads) threads")
             _ = try ContainerReader(threads: threads).decompress(source: try InputFile(path: path), to: nil)
         }
+        // A slow output: the background writer's queue holds the small buffers while it waits, so the workers run
+        // into the small pool's bound and must wait for buffers written and given back (never a deadlock).
+        let slow = SlowSink()
+        _ = try ContainerWriter(parameters: parameters, threads: 3).compress(source: try InputFile(path: input), to: slow)
+        XCTAssertEqual(slow.bytes, reference, "through a slow sink")
+        XCTAssertGreaterThan(slow.writes, 4 * (3 + 2), "the writes outnumber the small pool's buffers")
     }
 
     func testShortReadsFromAPipeLikeSource() throws {
@@ -180,5 +186,17 @@ final class ContainerRoundTripTests: XCTestCase {
                 XCTAssertEqual((error as? DF11Failure)?.category, .badData, "\(member.key): \(error)")
             }
         }
+    }
+}
+
+/// An output that takes a millisecond per write, in order.
+private final class SlowSink: ByteSink {
+    private(set) var bytes: [UInt8] = []
+    private(set) var writes = 0
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        usleep(1000)
+        writes += 1
+        bytes.append(contentsOf: buffer)
     }
 }
