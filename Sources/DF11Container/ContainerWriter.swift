@@ -62,9 +62,9 @@ public struct ContainerWriter {
         // larger one takes a full buffer of the pool and weighs a full room. At most `inFlight` full rooms are in
         // flight, and at most `4 × inFlight` small buffers of at most a quarter room exist, waiting to be written
         // included (the background writer's queue is not bounded otherwise): the small ones add at most the room of
-        // `inFlight` full segments. A job in flight always finds a buffer in
-        // the end, as fewer jobs are in flight than each pool has buffers and the writer frees the rest. A pipe is
-        // read into pooled input buffers in `produce`, so there the count alone bounds the jobs, as before.
+        // `inFlight` full segments. A job in flight always finds a buffer in the end, as fewer jobs are in flight
+        // than each pool has buffers and the writer gives the rest back. A pipe is read into pooled input buffers in
+        // `produce`, so there the count alone bounds the jobs, as before.
         let inFlight = threads + 2
         let fullRoom = SegmentEncoder.maxOutputBytes(parameters)
         let smallRoom = fullRoom / 4

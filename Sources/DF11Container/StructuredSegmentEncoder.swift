@@ -279,10 +279,13 @@ extension StructuredSegmentEncoder {
         for (s, encoder) in encoders.enumerated() {
             guard let encoder else { continue }
             let room = UnsafeMutableRawBufferPointer(start: w.base + w.count, count: w.capacity - w.count)
-            let sizes = s == 0 && bytesAreSymbols
-                ? try encoder.encode(bytes.assumingMemoryBound(to: UInt8.self), into: room)
-                : try encoder.encode(s == 0 ? UnsafeBufferPointer(symbols) : UnsafeBufferPointer(scratch.plane(s - 1, count: n)),
-                                     into: room)
+            let sizes: StreamSizes
+            if s == 0 && bytesAreSymbols {
+                sizes = try encoder.encode(bytes.assumingMemoryBound(to: UInt8.self), into: room)
+            } else {
+                let message = s == 0 ? UnsafeBufferPointer(symbols) : UnsafeBufferPointer(scratch.plane(s - 1, count: n))
+                sizes = try encoder.encode(message, into: room)
+            }
             for lane in 0..<4 {
                 w.patch(sizes[lane], at: lengthsAt + StructuredBlock.laneLengthsSize * lengthIndex + 4 * lane)
             }
