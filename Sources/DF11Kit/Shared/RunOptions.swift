@@ -31,5 +31,5 @@ public struct RunOptions: Sendable {
 }
 
 /// How hard `compress` works (`--level`): format 1.0 (`fast`), or format 2.0 with tables of 2^12 (`default`) or
-/// 2^15 (`max`) states.
+/// 2^14 (`max`) states.
 public typealias CompressionLevel = DF11Container.CompressionLevel
