@@ -493,8 +493,8 @@ def acceptance(rows, datasets):
     names = [d["name"] for d in datasets]
     out = []
 
-    def add(point, holds, detail):
-        out.append({"point": point, "holds": holds, "detail": detail})
+    def add(point, holds, detail, informative=False):
+        out.append({"point": point, "holds": holds, "detail": detail, "informative": informative})
 
     def ratio(ds, tool):
         r = find(rows, ds, tool, "compress")
@@ -564,12 +564,15 @@ def acceptance(rows, datasets):
             add(f"1 GB at {lv}: compress ≥ {cmin / 1000:g} GB/s, decompress ≥ {dmin / 1000:g} GB/s (file to file)",
                 None if cm is None or dm is None else (cm >= cmin and dm >= dmin),
                 f"compress {fmt(cm, ',.0f')} MB/s, decompress {fmt(dm, ',.0f')} MB/s")
-    speed_points = (
-        ("file to file", "compress and decompress faster than ZipNN file to file on every file", ",.0f",
-         " (MB/s, compress/decompress; ZipNN timed inside its running process, df11 as a whole process)"),
-        ("process", "faster than ZipNN process against process (informative: ZipNN's import dominates)", ",.1f",
-         " (MB/s, compress/decompress)"))
-    for how, point, spec, unit in speed_points:
+    # The point is read like for like, process against process and file to file, as df11 and zstd are timed
+    # (the developers' brief for this wave: in-memory and in-call readings are no longer targets); ZipNN timed
+    # inside its running interpreter, which pays no start-up and no import of torch, stays as information.
+    speed_points = (  # (how ZipNN was timed, the point, number format, unit, informative)
+        ("process", "compress and decompress faster than ZipNN file to file, process against process, on every file",
+         ",.1f", " (MB/s, compress/decompress; each tool a whole process)", False),
+        ("file to file", "faster than ZipNN timed inside its running interpreter (informative, not the point)", ",.0f",
+         " (MB/s, compress/decompress; ZipNN in process, df11 as a whole process)", True))
+    for how, point, spec, unit, informative in speed_points:
         for lv in levels:
             parts, oks = [], []
             for ds in names:
@@ -580,7 +583,7 @@ def acceptance(rows, datasets):
                 oks.append(c["MBps"] > zc["MBps"] and d["MBps"] > zd["MBps"])
                 parts.append(f"{ds} {c['MBps']:,.0f}/{d['MBps']:,.0f} vs {zc['MBps']:{spec}}/{zd['MBps']:{spec}}")
             if oks:
-                add(f"{lv}: {point}", all(oks), "; ".join(parts) + unit)
+                add(f"{lv}: {point}", all(oks), "; ".join(parts) + unit, informative)
     rss = [(r["dataset"], r["tool"], r["op"], r["peak_rss_kib"] / 1024) for r in rows
            if r["tool"].startswith("df11") and r["op"] in ("compress", "decompress", "verify") and r.get("peak_rss_kib")]
     if rss:
@@ -598,7 +601,9 @@ def acceptance(rows, datasets):
 
 def acceptance_markdown(points):
     mark = {True: "holds", False: "**does not hold**", None: "not measured"}
-    return "\n".join(f"- {p['point']}: {mark[p['holds']]} — {p['detail']}" for p in points)
+    told = {True: "yes", False: "no", None: "not measured"}  # an informative reading is not a point that holds or fails
+    return "\n".join(f"- {p['point']}: {(told if p.get('informative') else mark)[p['holds']]} — {p['detail']}"
+                      for p in points)
 
 
 DATASETS = {  # name: (path under --data, ZipNN dtype, main safetensors dtype)
