@@ -33,8 +33,23 @@ public enum TANSCounts {
         return out + bits
     }
 
-    /// The size `encode` gives, in bytes.
-    public static func encodedSize(frequencies: [UInt32]) -> Int { encode(frequencies: frequencies).count }
+    /// The size `encode` gives, in bytes, counted without writing the bits (a writer prices a table for every
+    /// block it plans).
+    public static func encodedSize(frequencies: [UInt32]) -> Int {
+        guard let first = frequencies.firstIndex(where: { $0 > 0 }), let last = frequencies.lastIndex(where: { $0 > 0 }) else {
+            preconditionFailure("a tANS table has at least one used symbol")
+        }
+        var bits = 0
+        var previous = 0
+        for q in frequencies[first...last] {
+            let l = q == 0 ? 0 : UInt32.bitWidth - q.leadingZeroBitCount
+            let d = l - previous
+            let z = d >= 0 ? 2 * d + 1 : -2 * d  // the gamma-coded value, as `encode` writes it
+            bits += 2 * (Int.bitWidth - z.leadingZeroBitCount) - 1 + (l >= 2 ? l - 1 : 0)
+            previous = l
+        }
+        return 6 + (bits + 7) / 8
+    }
 
     /// Reads counts from the start of `bytes` for an alphabet of `alphabetSize` symbols and a table of
     /// `2^tableLog` states; returns the frequencies (one per symbol of the alphabet) and the bytes read.

@@ -33,6 +33,7 @@ final class TANSCountsTests: XCTestCase {
         var single = [UInt32](repeating: 0, count: 300)
         single[299] = 1 << 15
         XCTAssertEqual(TANSCounts.encode(frequencies: single).count, 6 + 4)  // class 16: 11 bits of gamma, 15 of count
+        XCTAssertEqual(TANSCounts.encodedSize(frequencies: single), 6 + 4)
         XCTAssertEqual(try decode(TANSCounts.encode(frequencies: single), tableLog: 15, alphabet: 300).0, single)
     }
 
