@@ -411,8 +411,11 @@ def main():
     with open(os.path.join(args.out_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    with open(stamp_path, "w") as f:
+    # The stamp says "complete": written last, and whole or not at all (a run killed while writing it must not
+    # leave a stamp that a later run trusts or cannot parse).
+    with open(stamp_path + ".tmp", "w") as f:
         json.dump(stamp_obj, f)
+    os.replace(stamp_path + ".tmp", stamp_path)
     print(f"generated {stats['bytes']} bytes in {dt:.2f} s ({stats['bytes'] / dt / 1e6:.1f} MB/s, "
           f"{args.threads} threads)")
 
