@@ -81,8 +81,9 @@ struct TANSBench {
     }
 
     /// The gate of docs/CODER2.md §7 step 1: decode (and encode) rates of Huffman-12 (whole words, format
-    /// 1.0), tANS-12, rANS-12 and tANS-15 over exponent + 2 bits, timed in alternation (2·repeats + 1 rounds)
-    /// so that they see the same load.
+    /// 1.0), tANS-12, rANS-12 and tANS-15 over exponent + 2 bits, and whole BF16 words (symbols joined with
+    /// their raw bits, as the container does) at 2^12 (`default`) and 2^14 (`max`), timed in alternation
+    /// (2·repeats + 1 rounds) so that they see the same load.
     private func gate(_ dataset: Dataset) throws {
         let words = dataset.words
         let n = words.count, blockSize = options.block
@@ -112,6 +113,7 @@ struct TANSBench {
         let t12 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 12), symbols: symbols, blockSize: blockSize)
         let t15 = try PreparedTANS(table: TANSTable.build(counts: counts, tableLog: 15), symbols: symbols, blockSize: blockSize)
         let whole = try PreparedStructuredWords(table: TANSTable.build(counts: counts, tableLog: 12), words: words, blockSize: blockSize)
+        let whole14 = try PreparedStructuredWords(table: TANSTable.build(counts: counts, tableLog: 14), words: words, blockSize: blockSize)
         let rTable = try RANSTable.build(counts: counts, precisionBits: 12)
         let rStride = RANSEncoder.maxBytes(count: blockSize)
         let rBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rStride * blocks, alignment: 64)
@@ -151,6 +153,7 @@ struct TANSBench {
                     },
                     { try! t15.encode(s) },
                     { try! whole.encode(w) },
+                    { try! whole14.encode(w) },
                 ])
             }
         }
@@ -178,17 +181,19 @@ struct TANSBench {
             },
             { do { try t15.decode() } catch { failure = error } },
             { do { try whole.decode() } catch { failure = error } },
+            { do { try whole14.decode() } catch { failure = error } },
         ])
         if let failure { throw failure }
         guard words.withUnsafeBufferPointer({ memcmp($0.baseAddress!, hOut, 2 * n) == 0 }),
-              t12.decoded == symbols, t15.decoded == symbols, Array(rOut) == symbols, whole.decoded == words else {
+              t12.decoded == symbols, t15.decoded == symbols, Array(rOut) == symbols, whole.decoded == words,
+              whole14.decoded == words else {
             throw BenchError("gate round trip failed")
         }
         var load = [Double](repeating: 0, count: 3)
         let loadText = getloadavg(&load, 3) == 3 ? "load average \(fmt(load[0], 2)), \(fmt(load[1], 2)), \(fmt(load[2], 2))" : "load unknown"
         print("== gate on \(dataset.name): one thread, in alternation, \(2 * options.repeats + 1) rounds (\(loadText))")
         let names = ["Huffman-12, exponent, whole words (1.0)", "tANS-12, exponent+2 bits", "rANS-12, exponent+2 bits",
-                     "tANS-15, exponent+2 bits", "tANS-12, exponent+2, whole words"]
+                     "tANS-15, exponent+2 bits", "tANS-12, exponent+2, whole words", "tANS-14, exponent+2, whole words (max)"]
         for (what, times) in [("decode", decodeTimes), ("encode", encodeTimes)] {
             let rates = times.map { Rate(items: n, sortedTimes: $0.sorted()) }
             for (i, name) in names.enumerated() {
