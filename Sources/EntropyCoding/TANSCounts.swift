@@ -14,41 +14,44 @@
 public enum TANSCounts {
     /// Stores `frequencies` (summing to `2^tableLog`, at least one non-zero).
     public static func encode(frequencies: [UInt32]) -> [UInt8] {
-        guard let first = frequencies.firstIndex(where: { $0 > 0 }), let last = frequencies.lastIndex(where: { $0 > 0 }) else {
-            preconditionFailure("a tANS table has at least one used symbol")
-        }
         var writer = BitWriter()
-        var previous = 0
-        for q in frequencies[first...last] {
-            let l = q == 0 ? 0 : UInt32.bitWidth - q.leadingZeroBitCount
-            let d = l - previous
-            writer.gamma(d >= 0 ? 2 * d + 1 : -2 * d)
+        let span = fields(of: frequencies) { gamma, q, l in
+            writer.gamma(gamma)
             if l >= 2 { writer.bitsFromTop(Int(q), count: l - 1) }
-            previous = l
         }
         let bits = writer.bytes
         var out = [UInt8]()
         out.reserveCapacity(6 + bits.count)
-        for v in [first, last - first + 1, bits.count] { out.append(UInt8(v & 0xFF)); out.append(UInt8(v >> 8)) }
+        for v in [span.lowerBound, span.count, bits.count] { out.append(UInt8(v & 0xFF)); out.append(UInt8(v >> 8)) }
         return out + bits
     }
 
     /// The size `encode` gives, in bytes, counted without writing the bits (a writer prices a table for every
     /// block it plans).
     public static func encodedSize(frequencies: [UInt32]) -> Int {
+        var bits = 0
+        _ = fields(of: frequencies) { gamma, _, l in
+            bits += 2 * (Int.bitWidth - gamma.leadingZeroBitCount) - 1 + (l >= 2 ? l - 1 : 0)
+        }
+        return 6 + (bits + 7) / 8
+    }
+
+    /// Walks what `encode` stores of `frequencies`: per symbol of the span (first to last used), the value whose
+    /// Elias-gamma code holds its class difference, its count `q` and its class `l` (`q`'s bits below the top
+    /// follow when `l ≥ 2`). Returns the span.
+    @inline(__always)
+    private static func fields(of frequencies: [UInt32], _ body: (_ gamma: Int, _ q: UInt32, _ l: Int) -> Void) -> ClosedRange<Int> {
         guard let first = frequencies.firstIndex(where: { $0 > 0 }), let last = frequencies.lastIndex(where: { $0 > 0 }) else {
             preconditionFailure("a tANS table has at least one used symbol")
         }
-        var bits = 0
         var previous = 0
         for q in frequencies[first...last] {
             let l = q == 0 ? 0 : UInt32.bitWidth - q.leadingZeroBitCount
             let d = l - previous
-            let z = d >= 0 ? 2 * d + 1 : -2 * d  // the gamma-coded value, as `encode` writes it
-            bits += 2 * (Int.bitWidth - z.leadingZeroBitCount) - 1 + (l >= 2 ? l - 1 : 0)
+            body(d >= 0 ? 2 * d + 1 : -2 * d, q, l)
             previous = l
         }
-        return 6 + (bits + 7) / 8
+        return first...last
     }
 
     /// Reads counts from the start of `bytes` for an alphabet of `alphabetSize` symbols and a table of
